@@ -1,0 +1,149 @@
+"""Time goes through a clock, so a test can skip a 72-hour Wait instantly.
+
+Every clock reports epoch seconds (`time()`) and suspends a coroutine until a moment
+(`sleep_until`). No clock blocks a thread: waiting executions are parked coroutines.
+
+- `RealClock`: wall time.
+- `ScaledClock`: wall time, but every wait is multiplied by a factor (SFN Local's
+  `WAIT_TIME_SCALE`: 0.5 halves waits, 0 skips them).
+- `VirtualClock`: time moves only when told to (`advance`) or, with `auto_advance`, jumps to the
+  next deadline whenever every coroutine that uses it is waiting on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from contextlib import contextmanager
+from typing import Iterator, Protocol
+
+
+class Clock(Protocol):
+    def time(self) -> float:
+        """Seconds since the epoch, as the execution sees them."""
+        ...
+
+    async def sleep_until(self, deadline: float) -> None:
+        """Return once `time()` has reached `deadline`."""
+        ...
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Mark work that is not waiting on time (a task handler doing I/O)."""
+        ...
+
+
+class RealClock:
+    def time(self) -> float:
+        return time.time()
+
+    async def sleep_until(self, deadline: float) -> None:
+        delay = deadline - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        yield
+
+
+class ScaledClock(RealClock):
+    """Scales the length of every wait; time itself still reads as wall time."""
+
+    def __init__(self, scale: float) -> None:
+        if scale < 0:
+            raise ValueError("the wait-time scale cannot be negative")
+        self.scale = scale
+
+    async def sleep_until(self, deadline: float) -> None:
+        delay = (deadline - time.time()) * self.scale
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class VirtualClock:
+    """A clock that moves only by `advance`, or by itself when everything waits on time.
+
+    With `auto_advance`, a driver task notices when the event loop has run out of other work
+    (no coroutine is `busy()` and the ready queue has settled) and jumps to the earliest
+    deadline. That is how a Wait of three days costs nothing in a test.
+    """
+
+    def __init__(self, start: float | None = None, *, auto_advance: bool = True) -> None:
+        self._now = time.time() if start is None else start
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._sequence = itertools.count()
+        self._busy = 0
+        self.auto_advance = auto_advance
+        self._driver: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Event | None = None
+
+    def time(self) -> float:
+        return self._now
+
+    async def sleep_until(self, deadline: float) -> None:
+        if deadline <= self._now:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (deadline, next(self._sequence), future))
+        self._ensure_driver()
+        await future
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if self._wakeup is not None:
+                self._wakeup.set()
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward and wake every sleeper whose deadline has come."""
+        self._set(self._now + seconds)
+
+    def _set(self, moment: float) -> None:
+        self._now = max(self._now, moment)
+        while self._timers and self._timers[0][0] <= self._now:
+            _, _, future = heapq.heappop(self._timers)
+            if not future.done():
+                future.set_result(None)
+
+    def _ensure_driver(self) -> None:
+        if not self.auto_advance:
+            return
+        if self._driver is None or self._driver.done():
+            self._wakeup = asyncio.Event()
+            self._driver = asyncio.get_running_loop().create_task(self._drive())
+        elif self._wakeup is not None:
+            self._wakeup.set()
+
+    async def _drive(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._timers:
+            await self._settle(loop)
+            self._timers = [t for t in self._timers if not t[2].done()]
+            heapq.heapify(self._timers)
+            if not self._timers:
+                break
+            if self._busy:
+                assert self._wakeup is not None
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            self._set(self._timers[0][0])
+
+    @staticmethod
+    async def _settle(loop: asyncio.AbstractEventLoop) -> None:
+        """Yield until no other callback is ready: every coroutine has parked."""
+        ready = getattr(loop, "_ready", None)
+        for _ in range(1000):
+            await asyncio.sleep(0)
+            if ready is not None and not ready:
+                return
+            if ready is None:
+                continue

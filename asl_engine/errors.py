@@ -1,0 +1,57 @@
+"""Errors as data: the ASL error names AWS uses, and the two exceptions the engine raises.
+
+`StatesError` is a runtime failure an execution can Retry or Catch; `DefinitionError` is a
+definition that cannot be compiled, located the way ValidateStateMachineDefinition locates it.
+"""
+
+from __future__ import annotations
+
+ALL = "States.ALL"
+BRANCH_FAILED = "States.BranchFailed"
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+HTTP_SOCKET = "States.Http.Socket"
+INTRINSIC_FAILURE = "States.IntrinsicFailure"
+ITEM_READER_FAILED = "States.ItemReaderFailed"
+NO_CHOICE_MATCHED = "States.NoChoiceMatched"
+PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
+PERMISSIONS = "States.Permissions"
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
+RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+RUNTIME = "States.Runtime"
+TASK_FAILED = "States.TaskFailed"
+TIMEOUT = "States.Timeout"
+
+# "States.ALL ... does not catch States.DataLimitExceeded or States.Runtime" (AWS developer guide,
+# concepts-error-handling).
+NOT_MATCHED_BY_ALL = frozenset({DATA_LIMIT_EXCEEDED, RUNTIME})
+
+
+class StatesError(Exception):
+    """A runtime error with AWS's name and cause; Retry and Catch match on `error`.
+
+    `in_state` marks errors AWS words as happening inside a state: the runner prefixes their
+    cause with "An error occurred while executing the state 'X' (entered at the event id #N). ",
+    since only it knows the state and the event id.
+    """
+
+    def __init__(self, error: str | None, cause: str | None = None, *, in_state: bool = False) -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error = error
+        self.cause = cause
+        self.in_state = in_state
+        # Set when the error came out of a Map iteration or Parallel branch: the state then
+        # records MapStateFailed / ParallelStateFailed once it stops retrying.
+        self.from_branches = False
+
+
+class DefinitionError(Exception):
+    """A definition the engine refuses, with AWS's diagnostic code and a JSON-pointer location."""
+
+    def __init__(self, code: str, message: str, location: str = "/") -> None:
+        super().__init__(f"{code}: {message} at {location}")
+        self.code = code
+        self.message = message
+        self.location = location

@@ -1,0 +1,94 @@
+"""History events as AWS names and shapes them, with ids assigned in order.
+
+Events are collected per execution and handed to the sink a transition at a time (`flush`), so
+a store can write the events of one transition, and the position they lead to, in one
+transaction. Each event's `previousEventId` is the last event of the same thread of control
+(the execution, a Parallel branch or a Map iteration), as in AWS's histories.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .clock import Clock
+from .execution import EventSink, HistoryEvent
+
+Json = Any
+
+# The `...EventDetails` key of each event type that carries details; other types carry none.
+_DETAILS_KEY: dict[str, str] = {
+    "ExecutionStarted": "executionStartedEventDetails",
+    "ExecutionSucceeded": "executionSucceededEventDetails",
+    "ExecutionFailed": "executionFailedEventDetails",
+    "ExecutionAborted": "executionAbortedEventDetails",
+    "ExecutionTimedOut": "executionTimedOutEventDetails",
+    "MapStateStarted": "mapStateStartedEventDetails",
+    "MapIterationStarted": "mapIterationStartedEventDetails",
+    "MapIterationSucceeded": "mapIterationSucceededEventDetails",
+    "MapIterationFailed": "mapIterationFailedEventDetails",
+    "MapIterationAborted": "mapIterationAbortedEventDetails",
+    "MapRunStarted": "mapRunStartedEventDetails",
+    "MapRunFailed": "mapRunFailedEventDetails",
+    "TaskScheduled": "taskScheduledEventDetails",
+    "TaskStarted": "taskStartedEventDetails",
+    "TaskSubmitted": "taskSubmittedEventDetails",
+    "TaskSucceeded": "taskSucceededEventDetails",
+    "TaskFailed": "taskFailedEventDetails",
+    "TaskTimedOut": "taskTimedOutEventDetails",
+    "TaskStartFailed": "taskStartFailedEventDetails",
+    "TaskSubmitFailed": "taskSubmitFailedEventDetails",
+    "LambdaFunctionScheduled": "lambdaFunctionScheduledEventDetails",
+    "LambdaFunctionSucceeded": "lambdaFunctionSucceededEventDetails",
+    "LambdaFunctionFailed": "lambdaFunctionFailedEventDetails",
+    "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",
+    "LambdaFunctionScheduleFailed": "lambdaFunctionScheduleFailedEventDetails",
+    "LambdaFunctionStartFailed": "lambdaFunctionStartFailedEventDetails",
+    "ActivityScheduled": "activityScheduledEventDetails",
+    "ActivityStarted": "activityStartedEventDetails",
+    "ActivitySucceeded": "activitySucceededEventDetails",
+    "ActivityFailed": "activityFailedEventDetails",
+    "ActivityTimedOut": "activityTimedOutEventDetails",
+    "ActivityScheduleFailed": "activityScheduleFailedEventDetails",
+    "EvaluationFailed": "evaluationFailedEventDetails",
+}
+
+
+def details_key(event_type: str) -> str | None:
+    """Where an event type keeps its details: `PassStateEntered` -> `stateEnteredEventDetails`."""
+    if event_type.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if event_type.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return _DETAILS_KEY.get(event_type)
+
+
+class History:
+    """Numbers events and hands them to the sink in transition-sized batches."""
+
+    __slots__ = ("_clock", "_sink", "_pending", "count")
+
+    def __init__(self, clock: Clock, sink: EventSink) -> None:
+        self._clock = clock
+        self._sink = sink
+        self._pending: list[HistoryEvent] = []
+        self.count = 0
+
+    def add(self, event_type: str, previous: int, details: dict[str, Json] | None = None) -> int:
+        """Record one event; returns its id."""
+        self.count += 1
+        event: HistoryEvent = {
+            "timestamp": self._clock.time(),
+            "type": event_type,
+            "id": self.count,
+            "previousEventId": previous,
+        }
+        if details is not None:
+            event[details_key(event_type) or "details"] = details
+        self._pending.append(event)
+        return self.count
+
+    def flush(self, checkpoint: Json | None = None) -> None:
+        """Hand the events recorded since the last flush to the sink, with the position."""
+        if self._pending or checkpoint is not None:
+            pending, self._pending = self._pending, []
+            self._sink.emit(pending, checkpoint)

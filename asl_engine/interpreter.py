@@ -1,0 +1,145 @@
+"""Pure decisions the runner asks for: retry or catch, how long to wait, what a Fail state says.
+
+Nothing here awaits or performs I/O; the runner (`runner.py`) does the waiting.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from . import model as m
+from .errors import ALL, NOT_MATCHED_BY_ALL, RUNTIME, StatesError
+from .paths import Path, PathNotFound, Scope
+from .payload import to_json
+
+Json = Any
+
+_ISO_OFFSET_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}:\d{2})"
+)
+
+
+def error_matches(error_equals: tuple[str, ...], error: str | None) -> bool:
+    """ErrorEquals matching: exact names, or States.ALL for anything but the terminal errors."""
+    if error in error_equals:
+        return True
+    return ALL in error_equals and error not in NOT_MATCHED_BY_ALL
+
+
+def retry_delay(retriers: tuple[m.Retrier, ...], attempts: list[int], error: str | None) -> float | None:
+    """Seconds to wait before the next attempt, or None when no retrier applies any more.
+
+    The first retrier whose ErrorEquals matches decides (the ASL specification, "Retrying after
+    error"); `attempts` counts retries per retrier and is advanced here.
+    """
+    for index, retrier in enumerate(retriers):
+        if not error_matches(retrier.error_equals, error):
+            continue
+        done = attempts[index]
+        if done >= retrier.max_attempts:
+            return None
+        attempts[index] = done + 1
+        delay = retrier.interval_seconds * (retrier.backoff_rate ** done)
+        if retrier.max_delay_seconds is not None:
+            delay = min(delay, retrier.max_delay_seconds)
+        if retrier.jitter_full:
+            delay = random.uniform(0, delay)
+        return float(delay)
+    return None
+
+
+def find_catcher(catchers: tuple[m.Catcher, ...], error: str | None) -> m.Catcher | None:
+    for catcher in catchers:
+        if error_matches(catcher.error_equals, error):
+            return catcher
+    return None
+
+
+def wait_deadline(state: m.WaitState, effective_input: Json, scope: Scope, now: float) -> float:
+    """The moment a JSONPath Wait state ends, from Seconds, SecondsPath, Timestamp or TimestampPath."""
+    if state.seconds is not None:
+        return now + max(0, state.seconds)
+    if state.timestamp is not None:
+        return parse_timestamp(state.timestamp).timestamp()
+    if state.seconds_path is not None:
+        value = _select(state.seconds_path, effective_input, scope, "SecondsPath")
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise StatesError(
+                    RUNTIME,
+                    f"The SecondsPath parameter cannot be parsed as a long value: "
+                    f"{state.seconds_path} == {_render(value)}",
+                    in_state=True,
+                )
+        return now + max(0, value)
+    assert state.timestamp_path is not None
+    value = _select(state.timestamp_path, effective_input, scope, "TimestampPath")
+    moment = parse_timestamp(value) if isinstance(value, str) else None
+    if moment is None:
+        raise StatesError(
+            RUNTIME,
+            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+            f"format string: {state.timestamp_path} == {_render(value)}",
+            in_state=True,
+        )
+    return moment.timestamp()
+
+
+def _select(path: Path, effective_input: Json, scope: Scope, field: str) -> Json:
+    try:
+        if path.root == "input":
+            return path.find(effective_input)
+        return path.select(scope)
+    except PathNotFound:
+        raise StatesError(
+            RUNTIME, f"The {field} parameter does not reference an input value: {path}", in_state=True
+        ) from None
+
+
+def _render(value: Json) -> str:
+    return value if isinstance(value, str) else to_json(value)
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """An RFC 3339 date-time with an offset (what Wait and Timestamp rules accept), or None."""
+    if not isinstance(text, str) or not _ISO_OFFSET_DATE_TIME.fullmatch(text):
+        return None
+    normalised = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    fraction = re.search(r"\.(\d+)", normalised)
+    if fraction and len(fraction.group(1)) > 6:  # Python parses at most microseconds
+        normalised = normalised.replace(fraction.group(0), "." + fraction.group(1)[:6])
+    try:
+        return datetime.fromisoformat(normalised)
+    except ValueError:
+        return None
+
+
+def iso_time(epoch: float) -> str:
+    """Epoch seconds as the context object shows them: 2024-02-07T13:49:36.123Z."""
+    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def fail_fields(state: m.FailState, scope: Scope) -> tuple[str | None, str | None]:
+    """A JSONPath Fail state's error and cause, from literals, paths or intrinsics."""
+    error = _fail_field(state.error_path, "ErrorPath", scope) if state.error_path else state.error
+    cause = _fail_field(state.cause_path, "CausePath", scope) if state.cause_path else state.cause
+    return error, cause
+
+
+def _fail_field(source: Any, field: str, scope: Scope) -> str:
+    try:
+        value = source.select(scope) if isinstance(source, Path) else source.evaluate(scope)
+    except PathNotFound as exc:
+        raise StatesError(
+            RUNTIME,
+            f"The JSONPath '{exc.path}' specified for the field '{field}' could not be found in the input "
+            f"'{to_json(scope.input)}'",
+            in_state=True,
+        ) from None
+    return value if isinstance(value, str) else to_json(value)

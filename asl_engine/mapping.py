@@ -1,0 +1,269 @@
+"""Map and Parallel: run iterations and branches side by side as coroutines, results in order.
+
+A failing branch fails the state with its own error and stops its siblings. Map honours
+MaxConcurrency (0 = no limit); MaxConcurrency 1 runs iterations one after another without
+creating tasks at all. A DISTRIBUTED Map runs its items here too, but, as in AWS, their events
+belong to child executions and only the MapRun* events appear in the parent's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from . import model as m
+from .dataflow import apply_input_path, apply_output_path, apply_result_path
+from .errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
+from .execution import ListSink
+from .history import History
+from .paths import Path, PathNotFound, Scope
+from .payload import to_json
+
+if TYPE_CHECKING:
+    from .runner import ExecutionRun, Frame
+
+Json = Any
+
+
+class _Discard(ListSink):
+    """The events of a Distributed Map's child executions, which the parent never shows."""
+
+    def emit(self, events: list[Any], checkpoint: Json | None = None) -> None:
+        return None
+
+
+class MapRunner:
+    def __init__(self, run: "ExecutionRun") -> None:
+        self.run = run
+
+    async def execute(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
+        variables = frame.variables
+        scope = Scope(raw, context, variables)
+        value = apply_input_path(state.input_path, scope)
+        items = self._items(state, value, context, variables)
+        history = frame.history
+        value_scope = Scope(value, context, variables)
+        # AWS reads MaxConcurrencyPath before MapStateStarted and the tolerated failures after it
+        # (recorded: test_max_concurrency_path, test_map_state_tolerated_failure_count_path).
+        concurrency = _whole_number(state.max_concurrency, "MaxConcurrencyPath", value_scope, "integer")
+        frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
+        tolerated_count = _whole_number(state.tolerated_failure_count, "ToleratedFailureCountPath", value_scope, "integer")
+        tolerated_percentage = _percentage(state.tolerated_failure_percentage, value_scope)
+        if state.distributed:
+            map_run_arn = self._map_run_arn(state)
+            frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
+        iterations = [self._iteration(state, index, item, value, context, frame) for index, item in enumerate(items)]
+        tolerance = _tolerance(len(items), tolerated_count, tolerated_percentage)
+        try:
+            results = await _run_all(iterations, concurrency or 0, tolerance)
+        except StatesError as failure:
+            if state.distributed:
+                frame.previous = history.add(
+                    "MapRunFailed", frame.previous, _error_details(failure)
+                )
+            failure.from_branches = True
+            raise
+        if state.distributed:
+            frame.previous = history.add("MapRunSucceeded", frame.previous)
+        frame.previous = history.add("MapStateSucceeded", frame.previous)
+        result = self.run.states.select_result(state, results, context, frame)
+        merged = apply_result_path(state.result_path, raw, result)
+        return apply_output_path(state.output_path, merged, scope), state.next
+
+    def _items(self, state: m.MapState, value: Json, context: Json, variables: Any) -> list[Json]:
+        path = state.items_path
+        if path is None or (path.steps == () and path.root == "input"):
+            items = value
+        else:
+            try:
+                items = path.find(value) if path.root == "input" else path.select(Scope(value, context, variables))
+            except PathNotFound:
+                raise StatesError(
+                    RUNTIME,
+                    f"Invalid path '{path}' : No results for path: {path}",
+                    in_state=True,
+                ) from None
+        if not isinstance(items, list):
+            raise StatesError(
+                RUNTIME,
+                f"Item Path '{path}' evaluated to a non-array value: {to_json(items)}"
+                if path is not None else "The input of the Map state must be a JSON array.",
+                in_state=True,
+            )
+        return items
+
+    def _map_run_arn(self, state: m.MapState) -> str:
+        info = self.run.info
+        prefix = info.state_machine_arn.replace(":stateMachine:", ":mapRun:", 1)
+        label = state.label or str(uuid.uuid4())[:8]
+        return f"{prefix}/{label}:{uuid.uuid4()}"
+
+    def _iteration(
+        self, state: m.MapState, index: int, item: Json, value: Json, context: Json, frame: "Frame"
+    ) -> Callable[[], Awaitable[Json]]:
+        from .runner import Frame
+
+        async def iterate() -> Json:
+            item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
+            selector = state.item_selector
+            item_input = item if selector is None else selector.evaluate(Scope(value, item_context, frame.variables))
+            variables = dict(frame.variables) if frame.variables is not None else None
+            if state.distributed:
+                child = Frame(0, History(self.run.clock, _Discard()), variables)
+                return await self.run.run_program(state.processor, item_input, child)
+            history = frame.history
+            details = {"name": state.name, "index": index}
+            started = history.add("MapIterationStarted", frame.previous, details)
+            child = Frame(started, history, variables)
+            try:
+                output = await self.run.run_program(state.processor, item_input, child)
+            except StatesError:
+                history.add("MapIterationFailed", child.previous, details)
+                raise
+            except asyncio.CancelledError:
+                history.add("MapIterationAborted", child.previous, details)
+                raise
+            history.add("MapIterationSucceeded", child.previous, details)
+            return output
+
+        return iterate
+
+    async def run_branches(self, state: m.ParallelState, value: Json, frame: "Frame") -> list[Json]:
+        from .runner import Frame
+
+        history = frame.history
+        started = history.add("ParallelStateStarted", frame.previous)
+        frame.previous = started
+
+        def branch(program: m.Program) -> Callable[[], Awaitable[Json]]:
+            async def run_branch() -> Json:
+                variables = dict(frame.variables) if frame.variables is not None else None
+                return await self.run.run_program(program, value, Frame(started, history, variables))
+
+            return run_branch
+
+        try:
+            results = await _run_all([branch(program) for program in state.branches], 0, 0)
+        except StatesError as failure:
+            failure.from_branches = True
+            raise
+        frame.previous = history.add("ParallelStateSucceeded", frame.previous)
+        return results
+
+
+async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, tolerance: int) -> list[Json]:
+    """Run jobs, at most `concurrency` at once (0: all); results in job order.
+
+    Up to `tolerance` failures are tolerated (their error output takes the result's place);
+    one more fails the whole run with the first error, or with ExceedToleratedFailureThreshold
+    when failures were tolerated at all.
+    """
+    results: list[Json] = [None] * len(jobs)
+    if concurrency == 1 or len(jobs) <= 1:
+        failures = 0
+        for index, job in enumerate(jobs):
+            try:
+                results[index] = await job()
+            except StatesError as failure:
+                failures += 1
+                results[index] = _error_output(failure)
+                if failures > tolerance:
+                    raise _threshold(failure, tolerance)
+        return results
+    limit = asyncio.Semaphore(concurrency) if concurrency > 0 else None
+
+    async def bounded(index: int, job: Callable[[], Awaitable[Json]]) -> None:
+        if limit is None:
+            results[index] = await job()
+            return
+        async with limit:
+            results[index] = await job()
+
+    tasks = [asyncio.ensure_future(bounded(index, job)) for index, job in enumerate(jobs)]
+    failures = 0
+    try:
+        pending = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                error = task.exception()
+                if error is None:
+                    continue
+                if not isinstance(error, StatesError):
+                    raise error
+                failures += 1
+                results[tasks.index(task)] = _error_output(error)
+                if failures > tolerance:
+                    raise _threshold(error, tolerance)
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return results
+
+
+def _threshold(failure: StatesError, tolerance: int) -> StatesError:
+    if tolerance == 0:
+        return failure
+    return StatesError(
+        EXCEED_TOLERATED_FAILURE_THRESHOLD, "The specified tolerated failure threshold was exceeded"
+    )
+
+
+def _error_output(failure: StatesError) -> Json:
+    return {"Error": failure.error, "Cause": failure.cause}
+
+
+def _error_details(failure: StatesError) -> dict[str, str]:
+    return {key: value for key, value in (("error", failure.error), ("cause", failure.cause)) if value is not None}
+
+
+def _tolerance(total: int, count: int | None, percentage: float | None) -> int:
+    tolerated = count or 0
+    if percentage:
+        tolerated = max(tolerated, math.floor(total * percentage / 100))
+    return tolerated
+
+
+def _whole_number(source: Any, field: str, scope: Scope, kind: str) -> int | None:
+    """A number field or its `...Path` twin; the path must name an integer."""
+    if not isinstance(source, Path):
+        return source  # type: ignore[no-any-return]
+    value = _resolve(source, field, scope)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StatesError(
+            RUNTIME,
+            f"The {field} field refers to value \"{_render(value)}\" which is not a valid {kind}: {source}",
+            in_state=True,
+        )
+    return value
+
+
+def _percentage(source: Any, scope: Scope) -> float | None:
+    value = source
+    if isinstance(source, Path):
+        value = _resolve(source, "ToleratedFailurePercentagePath", scope)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise StatesError(
+                RUNTIME,
+                f"The ToleratedFailurePercentagePath field refers to value \"{_render(value)}\" which is "
+                f"not a valid float: {source}",
+                in_state=True,
+            )
+    if value is not None and not 0 <= value <= 100:
+        raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.", in_state=True)
+    return value  # type: ignore[no-any-return]
+
+
+def _resolve(path: Path, field: str, scope: Scope) -> Json:
+    try:
+        return path.select(scope)
+    except PathNotFound:
+        raise StatesError(RUNTIME, f"The {field} field does not reference an input value: {path}", in_state=True) from None
+
+
+def _render(value: Json) -> str:
+    return value if isinstance(value, str) else to_json(value)

@@ -1,0 +1,150 @@
+"""The compiled form of a definition: frozen dataclasses, one per state type.
+
+Every path, template, intrinsic and Choice rule in here was parsed by `compile.py`; running a
+state reads these objects and never parses text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .paths import Path
+from .payload import Template
+
+Json = Any
+
+JSONPATH = "JSONPath"
+JSONATA = "JSONata"
+
+
+@dataclass(frozen=True, slots=True)
+class Retrier:
+    error_equals: tuple[str, ...]
+    interval_seconds: float = 1.0
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: float | None = None
+    jitter_full: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Catcher:
+    error_equals: tuple[str, ...]
+    next: str
+    result_path: Path | None  # None: ResultPath null (keep the state input)
+    assign: Any = None  # compiled Assign (JSONPath template or JSONata template)
+    output: Any = None  # JSONata Output
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """Fields every state type has. `input_path`/`output_path` None means the JSON null form."""
+
+    name: str
+    type: str
+    next: str | None
+    end: bool
+    query_language: str
+    input_path: Path | None
+    output_path: Path | None
+    assign: Any  # compiled Assign or None
+    output: Any  # compiled JSONata Output or None
+
+
+@dataclass(frozen=True, slots=True)
+class PassState(State):
+    result: Json
+    has_result: bool
+    parameters: Template | None
+    result_path: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState(State):
+    resource: str
+    parameters: Any  # Template (JSONPath) or JSONata template (Arguments)
+    result_selector: Template | None
+    result_path: Path | None
+    retry: tuple[Retrier, ...]
+    catch: tuple[Catcher, ...]
+    timeout_seconds: Any  # int | Path | JSONata expression | None
+    heartbeat_seconds: Any
+    credentials: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceState(State):
+    choices: tuple[Any, ...]  # ChoiceRule objects (choice.py) or JSONata rules
+    default: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitState(State):
+    seconds: Any  # int | JSONata expression | None
+    seconds_path: Path | None
+    timestamp: Any  # str | JSONata expression | None
+    timestamp_path: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class SucceedState(State):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class FailState(State):
+    error: Any  # str | JSONata expression | None
+    cause: Any
+    error_path: Any  # Path | Intrinsic | None
+    cause_path: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A set of states with a start: the machine itself, a Parallel branch or a Map processor."""
+
+    start_at: str
+    states: Mapping[str, State]
+    query_language: str = JSONPATH
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelState(State):
+    branches: tuple[Program, ...]
+    parameters: Any
+    result_selector: Template | None
+    result_path: Path | None
+    retry: tuple[Retrier, ...]
+    catch: tuple[Catcher, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MapState(State):
+    processor: Program
+    distributed: bool
+    items_path: Path | None
+    items: Any  # JSONata Items (expression or array) or None
+    item_selector: Any  # Template (JSONPath), JSONata template, or None
+    # Each of these is a number, a Path (from the `...Path` field) or a JSONata expression.
+    max_concurrency: Any
+    tolerated_failure_count: Any
+    tolerated_failure_percentage: Any
+    result_selector: Template | None
+    result_path: Path | None
+    retry: tuple[Retrier, ...]
+    catch: tuple[Catcher, ...]
+    label: str | None
+    item_reader: Json = None
+    item_batcher: Json = None
+    result_writer: Json = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachine:
+    """A compiled definition. `program` is the top-level scope."""
+
+    program: Program
+    timeout_seconds: int | None
+    comment: str | None
+    definition: Mapping[str, Any] = field(repr=False, default_factory=dict)

@@ -1,0 +1,178 @@
+"""JSONPath as ASL uses it: compiled once, resolved many times.
+
+ASL paths start at one of three roots: `$` (the state's input), `$$` (the context object) or
+`$name` (a variable, JSONPath `Assign`). Most paths in real definitions are *definite* chains of
+keys and indexes (`$.order.items[0]`); those compile to a tuple of steps and resolve with plain
+dict/list lookups, which is what keeps a transition in microseconds. Anything else (wildcards,
+slices, filters, recursive descent) is compiled once with jsonpath-ng and returns the list of
+matches, as AWS's Jayway-based evaluator does for indefinite paths.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as _parse_jsonpath
+
+Json = Any
+
+_ROOT = re.compile(r"\$(\$|[A-Za-z_][A-Za-z0-9_]*)?")
+_STEP = re.compile(
+    r"""\.(?P<name>[^.\[\]*'"()?@,:\s]+)"""
+    r"""|\[\s*'(?P<sq>(?:[^'\\]|\\.)*)'\s*\]"""
+    r"""|\[\s*"(?P<dq>(?:[^"\\]|\\.)*)"\s*\]"""
+    r"""|\[\s*(?P<index>-?\d+)\s*\]"""
+)
+
+
+class PathNotFound(Exception):
+    """A definite path that selects nothing; callers turn it into AWS's error for their field."""
+
+    def __init__(self, path: "Path") -> None:
+        super().__init__(path.text)
+        self.path = path
+
+
+class VariableNotFound(PathNotFound):
+    """A `$name` path whose variable was never assigned."""
+
+
+@dataclass(slots=True)
+class Scope:
+    """What a path, template or intrinsic may read while a state runs."""
+
+    input: Json
+    context: Json = None
+    variables: dict[str, Json] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A compiled ASL path. `str(path)` is the source text, so causes can quote it."""
+
+    text: str
+    root: str  # "input" | "context" | "variable"
+    variable: str | None
+    steps: tuple[str | int, ...] | None  # definite paths
+    expr: Any = None  # jsonpath-ng expression for indefinite paths
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def definite(self) -> bool:
+        return self.steps is not None
+
+    def select(self, scope: Scope) -> Json:
+        """The value this path names in `scope`; raises PathNotFound when there is none."""
+        if self.root == "input":
+            base = scope.input
+        elif self.root == "context":
+            base = scope.context
+        else:
+            variables = scope.variables or {}
+            if self.variable not in variables:
+                raise VariableNotFound(self)
+            base = variables[self.variable]
+        return self.find(base)
+
+    def find(self, base: Json) -> Json:
+        """Resolve the path's steps against `base` (the root value)."""
+        steps = self.steps
+        if steps is None:
+            return [match.value for match in self.expr.find(base)]
+        value = base
+        for step in steps:
+            if isinstance(step, str):
+                if not isinstance(value, dict) or step not in value:
+                    raise PathNotFound(self)
+                value = value[step]
+            else:
+                if not isinstance(value, list) or not -len(value) <= step < len(value):
+                    raise PathNotFound(self)
+                value = value[step]
+        return value
+
+
+class PathSyntaxError(ValueError):
+    """Text that is not a JSONPath ASL accepts."""
+
+
+def compile_path(text: str) -> Path:
+    """Compile an ASL path (`$...`, `$$...` or `$var...`); raises PathSyntaxError."""
+    if not isinstance(text, str):
+        raise PathSyntaxError(f"a path must be a string, not {type(text).__name__}")
+    root_match = _ROOT.match(text)
+    if root_match is None:
+        raise PathSyntaxError(f"'{text}' does not start with '$'")
+    marker = root_match.group(1)
+    if marker == "$":
+        root, variable = "context", None
+    elif marker:
+        root, variable = "variable", marker
+    else:
+        root, variable = "input", None
+    rest = text[root_match.end():]
+    steps = _definite_steps(rest)
+    if steps is not None:
+        return Path(text, root, variable, steps)
+    try:
+        expr = _parse_jsonpath("$" + rest)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exceptions too
+        raise PathSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from None
+    return Path(text, root, variable, None, expr)
+
+
+def _definite_steps(rest: str) -> tuple[str | int, ...] | None:
+    steps: list[str | int] = []
+    position = 0
+    while position < len(rest):
+        match = _STEP.match(rest, position)
+        if match is None:
+            return None
+        if match.group("name") is not None:
+            steps.append(match.group("name"))
+        elif match.group("sq") is not None:
+            # Only the quote itself is escaped; other backslashes are part of the name, as in
+            # Jayway (recorded: test_escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH]).
+            steps.append(match.group("sq").replace("\\'", "'"))
+        elif match.group("dq") is not None:
+            steps.append(match.group("dq").replace('\\"', '"'))
+        else:
+            steps.append(int(match.group("index")))
+        position = match.end()
+    return tuple(steps)
+
+
+def is_path(text: Any) -> bool:
+    """True for strings ASL reads as a path: they start with `$`."""
+    return isinstance(text, str) and text.startswith("$")
+
+
+class ResultPathMismatch(Exception):
+    """The result cannot be placed at the ResultPath in this input (States.ResultPathMatchFailure)."""
+
+
+def set_at(document: Json, steps: tuple[str | int, ...], value: Json) -> Json:
+    """Return `document` with `value` placed at `steps`, copying only along the path.
+
+    Missing objects on the way are created, as AWS does for ResultPath `$.a.b` on `{}`. Nothing
+    off the path is copied: values an execution produced are never mutated, so sharing is safe.
+    """
+    if not steps:
+        return value
+    step, rest = steps[0], steps[1:]
+    if isinstance(step, str):
+        if not isinstance(document, dict):
+            raise ResultPathMismatch()
+        copy = dict(document)
+        copy[step] = set_at(document.get(step, {}), rest, value) if rest else value
+        return copy
+    if not isinstance(document, list) or not -len(document) <= step < len(document):
+        raise ResultPathMismatch()
+    copy_list = list(document)
+    copy_list[step] = set_at(document[step], rest, value) if rest else value
+    return copy_list

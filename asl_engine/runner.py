@@ -1,0 +1,230 @@
+"""Drives a compiled state machine: awaits tasks and the clock, records history, ends an execution.
+
+The runner is the only part of the engine that awaits. States that need no waiting (Pass,
+Choice, Succeed, Fail) run straight through without yielding to the event loop, which keeps a
+transition in microseconds; Wait, Task, Parallel and Map await the clock, a task handler or
+their branches. A waiting execution is a parked coroutine, never a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from . import model as m
+from .clock import Clock
+from .dataflow import apply_result_path, check_size
+from .errors import RUNTIME, TIMEOUT, StatesError
+from .execution import EventSink, ExecutionInfo, ExecutionOutcome
+from .history import History
+from .interpreter import find_catcher, iso_time, retry_delay
+from .payload import to_json
+from .states import StateRunner
+from .tasks_api import TaskHandler
+
+Json = Any
+MAX_HISTORY_EVENTS = 25_000
+
+
+@dataclass(slots=True)
+class Frame:
+    """One thread of control: the execution itself, a Parallel branch or a Map iteration."""
+
+    previous: int  # id of this thread's last event
+    history: History
+    variables: dict[str, Json] | None
+
+
+class ExecutionRun:
+    """One execution of a state machine, from ExecutionStarted to its closing event."""
+
+    def __init__(
+        self,
+        machine: m.StateMachine,
+        info: ExecutionInfo,
+        *,
+        clock: Clock,
+        sink: EventSink,
+        tasks: TaskHandler | None = None,
+    ) -> None:
+        self.machine = machine
+        self.info = info
+        self.clock = clock
+        self.history = History(clock, sink)
+        self.tasks = tasks
+        self.execution_context = {
+            "Id": info.execution_arn,
+            "Input": info.input,
+            "StartTime": iso_time(info.start_time),
+            "Name": info.name,
+            "RoleArn": info.role_arn,
+            "RedriveCount": info.redrive_count,
+        }
+        self.machine_context = {"Id": info.state_machine_arn, "Name": info.state_machine_name}
+        self.states = StateRunner(self)
+        self._main: asyncio.Future[Json] | None = None
+        self._stop_request: tuple[str | None, str | None] | None = None
+        self._timed_out = False
+        self.outcome: ExecutionOutcome | None = None
+
+    async def run(self) -> ExecutionOutcome:
+        """Run to the end and return how it ended; the closing event is the last one emitted."""
+        started = self.history.add(
+            "ExecutionStarted",
+            0,
+            {
+                "input": to_json(self.info.input),
+                "inputDetails": {"truncated": False},
+                "roleArn": self.info.role_arn,
+            },
+        )
+        self.history.flush()
+        frame = Frame(started, self.history, {})
+        self._main = asyncio.ensure_future(self.run_program(self.machine.program, self.info.input, frame))
+        if self._stop_request is not None:
+            self._main.cancel()
+        watchdog = self._start_watchdog()
+        try:
+            output = await self._main
+            outcome = self._succeeded(frame, output)
+        except asyncio.CancelledError:
+            if self._timed_out:
+                outcome = self._closed(frame, "ExecutionTimedOut", "TIMED_OUT", TIMEOUT, None)
+            elif self._stop_request is not None:
+                outcome = self._closed(frame, "ExecutionAborted", "ABORTED", *self._stop_request)
+            else:
+                raise
+        except StatesError as failure:
+            outcome = self._closed(frame, "ExecutionFailed", "FAILED", failure.error, failure.cause)
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        self.outcome = outcome
+        return outcome
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+        """StopExecution: the run ends ABORTED with ExecutionAborted as its last event."""
+        if self.outcome is not None or self._stop_request is not None:
+            return
+        self._stop_request = (error, cause)
+        if self._main is not None:
+            self._main.cancel()
+
+    def _start_watchdog(self) -> asyncio.Task[None] | None:
+        timeout = self.machine.timeout_seconds
+        if timeout is None:
+            return None
+        main = self._main
+        assert main is not None
+
+        async def expire() -> None:
+            await self.clock.sleep_until(self.info.start_time + timeout)
+            if not main.done():
+                self._timed_out = True
+                main.cancel()
+
+        return asyncio.ensure_future(expire())
+
+    def _succeeded(self, frame: Frame, output: Json) -> ExecutionOutcome:
+        self.history.add(
+            "ExecutionSucceeded",
+            frame.previous,
+            {"output": to_json(output), "outputDetails": {"truncated": False}},
+        )
+        self.history.flush()
+        return ExecutionOutcome("SUCCEEDED", output, stop_time=self.clock.time())
+
+    def _closed(
+        self, frame: Frame, event: str, status: str, error: str | None, cause: str | None
+    ) -> ExecutionOutcome:
+        details = {}
+        if error is not None:
+            details["error"] = error
+        if cause is not None:
+            details["cause"] = cause
+        self.history.add(event, frame.previous, details)
+        self.history.flush()
+        return ExecutionOutcome(status, None, error, cause, stop_time=self.clock.time())
+
+    async def run_program(self, program: m.Program, value: Json, frame: Frame) -> Json:
+        """Run a scope (the machine, a branch or an iteration) from StartAt to its end."""
+        states = program.states
+        state = states[program.start_at]
+        while True:
+            value, next_name = await self.run_state(state, value, frame)
+            if next_name is None:
+                return value
+            state = states[next_name]
+
+    async def run_state(self, state: m.State, raw_input: Json, frame: Frame) -> tuple[Json, str | None]:
+        """Enter a state, run it with Retry and Catch, and exit it; returns (output, next state)."""
+        history = frame.history
+        if history is self.history and history.count >= MAX_HISTORY_EVENTS:
+            raise StatesError(
+                RUNTIME, f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+            )
+        entered_at = self.clock.time()
+        entered = history.add(
+            state.type + "StateEntered",
+            frame.previous,
+            {"name": state.name, "input": to_json(raw_input), "inputDetails": {"truncated": False}},
+        )
+        frame.previous = entered
+        attempts = [0] * len(getattr(state, "retry", ()))
+        retry_count = 0
+        while True:
+            context = self.context(state, entered_at, retry_count, frame)
+            try:
+                output, next_name = await self.states.execute(state, raw_input, context, frame)
+                text = to_json(output)
+                check_size(state.name, text)
+            except StatesError as failure:
+                if failure.in_state:
+                    failure.cause = (
+                        f"An error occurred while executing the state '{state.name}' "
+                        f"(entered at the event id #{entered}). {failure.cause}"
+                    )
+                    failure.in_state = False
+                delay = retry_delay(getattr(state, "retry", ()), attempts, failure.error)
+                if delay is not None:
+                    history.flush()
+                    await self.clock.sleep_until(self.clock.time() + delay)
+                    retry_count += 1
+                    continue
+                self.states.failed(state, failure, frame)
+                catcher = find_catcher(getattr(state, "catch", ()), failure.error)
+                if catcher is None:
+                    raise
+                return self._caught(state, catcher, failure, raw_input, frame)
+            frame.previous = history.add(
+                state.type + "StateExited",
+                frame.previous,
+                {"name": state.name, "output": text, "outputDetails": {"truncated": False}},
+            )
+            return output, next_name
+
+    def _caught(
+        self, state: m.State, catcher: m.Catcher, failure: StatesError, raw_input: Json, frame: Frame
+    ) -> tuple[Json, str]:
+        error_output = {"Error": failure.error, "Cause": failure.cause}
+        output = apply_result_path(catcher.result_path, raw_input, error_output)
+        frame.previous = frame.history.add(
+            state.type + "StateExited",
+            frame.previous,
+            {"name": state.name, "output": to_json(output), "outputDetails": {"truncated": False}},
+        )
+        return output, catcher.next
+
+    def context(self, state: m.State, entered_at: float, retry_count: int, frame: Frame) -> dict[str, Json]:
+        """The `$$` object a state sees."""
+        state_context: dict[str, Json] = {"Name": state.name, "EnteredTime": iso_time(entered_at)}
+        if state.type in ("Task", "Parallel", "Map"):
+            state_context["RetryCount"] = retry_count
+        context: dict[str, Json] = {
+            "Execution": self.execution_context,
+            "StateMachine": self.machine_context,
+            "State": state_context,
+        }
+        return context
+

@@ -1,0 +1,208 @@
+"""What each state type does when it runs, in AWS's order of steps.
+
+`StateRunner.execute` returns a state's output and the next state's name (None at the end) or
+raises `StatesError`; the runner wraps it with the Entered/Exited events, Retry and Catch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import model as m
+from .dataflow import apply_input_path, apply_output_path, apply_result_path
+from .errors import RUNTIME, StatesError
+from .interpreter import fail_fields, wait_deadline
+from .mapping import MapRunner
+from .paths import Scope
+from .payload import to_json
+from .tasks_api import TaskRequest, resource_parts
+
+if TYPE_CHECKING:
+    from .runner import ExecutionRun, Frame
+
+Json = Any
+
+
+class StateRunner:
+    """Runs the body of one state of an execution (JSONPath query language)."""
+
+    def __init__(self, run: "ExecutionRun") -> None:
+        self.run = run
+        self.maps = MapRunner(run)
+        self._table: dict[str, Callable[..., Any]] = {
+            "Pass": self._pass,
+            "Choice": self._choice,
+            "Succeed": self._succeed,
+            "Fail": self._fail,
+        }
+        self._async_table: dict[str, Callable[..., Any]] = {
+            "Wait": self._wait,
+            "Task": self._task,
+            "Parallel": self._parallel,
+            "Map": self.maps.execute,
+        }
+
+    async def execute(
+        self, state: m.State, raw_input: Json, context: Json, frame: "Frame"
+    ) -> tuple[Json, str | None]:
+        handler = self._table.get(state.type)
+        if handler is not None:
+            return handler(state, raw_input, context, frame)  # type: ignore[no-any-return]
+        return await self._async_table[state.type](state, raw_input, context, frame)  # type: ignore[no-any-return]
+
+    def failed(self, state: m.State, failure: StatesError, frame: "Frame") -> None:
+        """A failure the state will not retry: Map and Parallel record it when a branch caused it."""
+        if failure.from_branches:
+            frame.previous = frame.history.add(state.type + "StateFailed", frame.previous)
+
+    # -- states that never wait -------------------------------------------------------------
+
+    def _pass(self, state: m.PassState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
+        scope = Scope(raw, context, frame.variables)
+        value = apply_input_path(state.input_path, scope)
+        if state.parameters is not None:
+            value = state.parameters.evaluate(Scope(value, context, frame.variables))
+        result = state.result if state.has_result else value
+        return self._finish(state, raw, result, scope, frame)
+
+    def _choice(self, state: m.ChoiceState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
+        scope = Scope(raw, context, frame.variables)
+        value = apply_input_path(state.input_path, scope)
+        rule_scope = Scope(value, context, frame.variables)
+        next_name = state.default
+        for rule in state.choices:
+            if rule.predicate(rule_scope):
+                next_name = rule.next
+                break
+        else:
+            if next_name is None:
+                raise StatesError(
+                    RUNTIME, "No Matches! No Choice Rule matched the input and no Default was specified.",
+                    in_state=True,
+                )
+        return apply_output_path(state.output_path, value, scope), next_name
+
+    def _succeed(self, state: m.SucceedState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, None]:
+        scope = Scope(raw, context, frame.variables)
+        value = apply_input_path(state.input_path, scope)
+        return apply_output_path(state.output_path, value, scope), None
+
+    def _fail(self, state: m.FailState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, None]:
+        error, cause = fail_fields(state, Scope(raw, context, frame.variables))
+        raise StatesError(error, cause)
+
+    def _finish(self, state: Any, raw: Json, result: Json, scope: Scope, frame: "Frame") -> tuple[Json, str | None]:
+        """ResultPath then OutputPath, and where to go next."""
+        merged = apply_result_path(state.result_path, raw, result)
+        return apply_output_path(state.output_path, merged, scope), state.next
+
+    def select_result(self, state: Any, result: Json, context: Json, frame: "Frame") -> Json:
+        """ResultSelector, applied to a Task, Map or Parallel result."""
+        if state.result_selector is None:
+            return result
+        return state.result_selector.evaluate(Scope(result, context, frame.variables))
+
+    # -- states that wait ---------------------------------------------------------------------
+
+    async def _wait(self, state: m.WaitState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
+        scope = Scope(raw, context, frame.variables)
+        value = apply_input_path(state.input_path, scope)
+        clock = self.run.clock
+        deadline = wait_deadline(state, value, Scope(value, context, frame.variables), clock.time())
+        frame.history.flush()
+        await clock.sleep_until(deadline)
+        return apply_output_path(state.output_path, value, scope), state.next
+
+    async def _task(self, state: m.TaskState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
+        scope = Scope(raw, context, frame.variables)
+        value = apply_input_path(state.input_path, scope)
+        if state.parameters is not None:
+            value = state.parameters.evaluate(Scope(value, context, frame.variables))
+        result = await self.invoke(state, value, context, frame)
+        result = self.select_result(state, result, context, frame)
+        return self._finish(state, raw, result, scope, frame)
+
+    async def invoke(self, state: m.TaskState, parameters: Json, context: Json, frame: "Frame") -> Json:
+        """Hand the task to the handler, recording Scheduled/Started/Succeeded|Failed events."""
+        resource_type, resource = resource_parts(state.resource)
+        lambda_function = resource_type == "lambda" and resource == state.resource
+        history = frame.history
+        timeout = state.timeout_seconds if isinstance(state.timeout_seconds, (int, float)) else None
+        if lambda_function:
+            scheduled = {"resource": state.resource, "input": to_json(parameters),
+                         "inputDetails": {"truncated": False}}
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = timeout
+            frame.previous = history.add("LambdaFunctionScheduled", frame.previous, scheduled)
+            frame.previous = history.add("LambdaFunctionStarted", frame.previous)
+        else:
+            scheduled = {"resourceType": resource_type, "resource": resource, "region": _region(state.resource, self.run),
+                         "parameters": to_json(parameters)}
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = timeout
+            frame.previous = history.add("TaskScheduled", frame.previous, scheduled)
+            frame.previous = history.add(
+                "TaskStarted", frame.previous, {"resourceType": resource_type, "resource": resource}
+            )
+        history.flush()
+        request = TaskRequest(state.resource, parameters, state.name, context, timeout, None, state.credentials)
+        try:
+            result = await self._call_handler(request, timeout)
+        except StatesError as failure:
+            details = {"error": failure.error, "cause": failure.cause}
+            details = {key: value for key, value in details.items() if value is not None}
+            if lambda_function:
+                frame.previous = history.add("LambdaFunctionFailed", frame.previous, details)
+            else:
+                frame.previous = history.add(
+                    "TaskFailed", frame.previous, {"resourceType": resource_type, "resource": resource, **details}
+                )
+            raise
+        output = {"output": to_json(result), "outputDetails": {"truncated": False}}
+        if lambda_function:
+            frame.previous = history.add("LambdaFunctionSucceeded", frame.previous, output)
+        else:
+            frame.previous = history.add(
+                "TaskSucceeded", frame.previous, {"resourceType": resource_type, "resource": resource, **output}
+            )
+        return result
+
+    async def _call_handler(self, request: TaskRequest, timeout: float | None) -> Json:
+        handler = self.run.tasks
+        if handler is None:
+            raise StatesError(
+                RUNTIME,
+                f"No task handler is configured for the resource '{request.resource}'.",
+                in_state=True,
+            )
+        if timeout is None:
+            return await handler(request)
+        clock = self.run.clock
+        work = asyncio.ensure_future(handler(request))
+        timer = asyncio.ensure_future(clock.sleep_until(clock.time() + timeout))
+        try:
+            done, _ = await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+        if work in done:
+            return work.result()
+        work.cancel()
+        raise StatesError("States.Timeout", None)
+
+    async def _parallel(self, state: m.ParallelState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
+        scope = Scope(raw, context, frame.variables)
+        value = apply_input_path(state.input_path, scope)
+        if state.parameters is not None:
+            value = state.parameters.evaluate(Scope(value, context, frame.variables))
+        results = await self.maps.run_branches(state, value, frame)
+        result = self.select_result(state, results, context, frame)
+        return self._finish(state, raw, result, scope, frame)
+
+
+def _region(resource: str, run: "ExecutionRun") -> str:
+    parts = resource.split(":")
+    if len(parts) > 3 and parts[3]:
+        return parts[3]
+    arn = run.info.state_machine_arn.split(":")
+    return arn[3] if len(arn) > 3 else "us-east-1"
