@@ -136,7 +136,9 @@ def _select(path: Path, scope: Scope) -> Any:
         return path.select(scope)
     except PathNotFound:
         raise StatesError(
-            RUNTIME, f"Invalid path '{path}': The choice state's condition path references an invalid value."
+            RUNTIME,
+            f"Invalid path '{path}': The choice state's condition path references an invalid value.",
+            in_state=True,
         ) from None
 
 

@@ -8,6 +8,7 @@ later, mid-execution.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Callable
 
@@ -188,7 +189,8 @@ def _choice(body: dict[str, Any], location: str, language: str, common: dict[str
             rules.append(compile_jsonata_choice(rule, where))
         else:
             compiled = compile_choice_rule(rule, where)
-            rules.append(compiled)
+            assign = compile_assign(compiled.assign, language, f"{where}/Assign")
+            rules.append(replace(compiled, assign=assign))
     return m.ChoiceState(**common, choices=tuple(rules), default=body.get("Default"))
 
 

@@ -55,7 +55,7 @@ class _Call:
         try:
             return self.function(values)
         except Invalid:
-            raise StatesError(RUNTIME, f"Invalid arguments in {self.name}") from None
+            raise StatesError(RUNTIME, f"Invalid arguments in {self.name}", in_state=True) from None
 
 
 @dataclass(frozen=True, slots=True)

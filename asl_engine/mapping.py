@@ -14,7 +14,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from . import model as m
-from .dataflow import apply_input_path, apply_output_path, apply_result_path
+from .dataflow import apply_input_path
 from .errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
 from .execution import ListSink
 from .history import History
@@ -39,38 +39,57 @@ class MapRunner:
         self.run = run
 
     async def execute(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        variables = frame.variables
-        scope = Scope(raw, context, variables)
-        value = apply_input_path(state.input_path, scope)
-        items = self._items(state, value, context, variables)
+        if state.query_language == m.JSONATA:
+            fields = self._jsonata_fields(state, raw, context, frame)
+        else:
+            fields = self._jsonpath_fields(state, raw, context, frame)
+        value, items, concurrency, tolerated = fields
         history = frame.history
-        value_scope = Scope(value, context, variables)
-        # AWS reads MaxConcurrencyPath before MapStateStarted and the tolerated failures after it
-        # (recorded: test_max_concurrency_path, test_map_state_tolerated_failure_count_path).
-        concurrency = _whole_number(state.max_concurrency, "MaxConcurrencyPath", value_scope, "integer")
         frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
-        tolerated_count = _whole_number(state.tolerated_failure_count, "ToleratedFailureCountPath", value_scope, "integer")
-        tolerated_percentage = _percentage(state.tolerated_failure_percentage, value_scope)
+        tolerance = _tolerance(len(items), tolerated[0](), tolerated[1]())
         if state.distributed:
             map_run_arn = self._map_run_arn(state)
             frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
         iterations = [self._iteration(state, index, item, value, context, frame) for index, item in enumerate(items)]
-        tolerance = _tolerance(len(items), tolerated_count, tolerated_percentage)
         try:
             results = await _run_all(iterations, concurrency or 0, tolerance)
         except StatesError as failure:
             if state.distributed:
-                frame.previous = history.add(
-                    "MapRunFailed", frame.previous, _error_details(failure)
-                )
+                frame.previous = history.add("MapRunFailed", frame.previous, _error_details(failure))
             failure.from_branches = True
             raise
         if state.distributed:
             frame.previous = history.add("MapRunSucceeded", frame.previous)
         frame.previous = history.add("MapStateSucceeded", frame.previous)
-        result = self.run.states.select_result(state, results, context, frame)
-        merged = apply_result_path(state.result_path, raw, result)
-        return apply_output_path(state.output_path, merged, scope), state.next
+        return self.run.states.complete(state, raw, results, context, frame)
+
+    def _jsonpath_fields(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> Any:
+        """(selector input, items, concurrency, deferred tolerated failures) in JSONPath.
+
+        AWS reads MaxConcurrencyPath before MapStateStarted and the tolerated failures after it
+        (recorded: test_max_concurrency_path, test_map_state_tolerated_failure_count_path).
+        """
+        variables = frame.variables
+        value = apply_input_path(state.input_path, Scope(raw, context, variables))
+        items = self._items(state, value, context, variables)
+        value_scope = Scope(value, context, variables)
+        concurrency = _whole_number(state.max_concurrency, "MaxConcurrencyPath", value_scope, "integer")
+        tolerated = (
+            lambda: _whole_number(state.tolerated_failure_count, "ToleratedFailureCountPath", value_scope, "integer"),
+            lambda: _percentage(state.tolerated_failure_percentage, value_scope),
+        )
+        return value, items, concurrency, tolerated
+
+    def _jsonata_fields(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> Any:
+        jsonata = self.run.states.jsonata
+        items = jsonata.items(state, raw, context, frame)
+        concurrency = jsonata.number(state.max_concurrency, "MaxConcurrency", raw, context, frame)
+        tolerated = (
+            lambda: jsonata.number(state.tolerated_failure_count, "ToleratedFailureCount", raw, context, frame),
+            lambda: _percentage(jsonata.number(state.tolerated_failure_percentage, "ToleratedFailurePercentage",
+                                               raw, context, frame), Scope(raw)),
+        )
+        return raw, items, concurrency, tolerated
 
     def _items(self, state: m.MapState, value: Json, context: Json, variables: Any) -> list[Json]:
         path = state.items_path
@@ -108,7 +127,12 @@ class MapRunner:
         async def iterate() -> Json:
             item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
             selector = state.item_selector
-            item_input = item if selector is None else selector.evaluate(Scope(value, item_context, frame.variables))
+            if state.query_language == m.JSONATA:
+                item_input = self.run.states.jsonata.select_item(state, value, item_context, frame, item)
+            elif selector is None:
+                item_input = item
+            else:
+                item_input = selector.evaluate(Scope(value, item_context, frame.variables))
             variables = dict(frame.variables) if frame.variables is not None else None
             if state.distributed:
                 child = Frame(0, History(self.run.clock, _Discard()), variables)
@@ -232,7 +256,7 @@ def _whole_number(source: Any, field: str, scope: Scope, kind: str) -> int | Non
     """A number field or its `...Path` twin; the path must name an integer."""
     if not isinstance(source, Path):
         return source  # type: ignore[no-any-return]
-    value = _resolve(source, field, scope)
+    value = _numeric_text(_resolve(source, field, scope), int)
     if isinstance(value, bool) or not isinstance(value, int):
         raise StatesError(
             RUNTIME,
@@ -245,7 +269,7 @@ def _whole_number(source: Any, field: str, scope: Scope, kind: str) -> int | Non
 def _percentage(source: Any, scope: Scope) -> float | None:
     value = source
     if isinstance(source, Path):
-        value = _resolve(source, "ToleratedFailurePercentagePath", scope)
+        value = _numeric_text(_resolve(source, "ToleratedFailurePercentagePath", scope), float)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise StatesError(
                 RUNTIME,
@@ -256,6 +280,17 @@ def _percentage(source: Any, scope: Scope) -> float | None:
     if value is not None and not 0 <= value <= 100:
         raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.", in_state=True)
     return value  # type: ignore[no-any-return]
+
+
+def _numeric_text(value: Json, kind: type) -> Json:
+    """AWS reads a numeric string such as "1" as the number (recorded:
+    test_reference_in_map_state[MAP_STATE_REFERENCE_IN_MAX_CONCURRENCY_PATH])."""
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _resolve(path: Path, field: str, scope: Scope) -> Json:

@@ -15,10 +15,12 @@ from typing import Any
 from . import model as m
 from .clock import Clock
 from .dataflow import apply_result_path, check_size
-from .errors import RUNTIME, TIMEOUT, StatesError
+from .errors import QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
 from .execution import EventSink, ExecutionInfo, ExecutionOutcome
 from .history import History
 from .interpreter import find_catcher, iso_time, retry_delay
+from .jsonata_states import bindings
+from .paths import Scope
 from .payload import to_json
 from .states import StateRunner
 from .tasks_api import TaskHandler
@@ -34,6 +36,7 @@ class Frame:
     previous: int  # id of this thread's last event
     history: History
     variables: dict[str, Json] | None
+    assigned: dict[str, Json] | None = None  # variables a state assigned, applied as it exits
 
 
 class ExecutionRun:
@@ -160,7 +163,7 @@ class ExecutionRun:
     async def run_state(self, state: m.State, raw_input: Json, frame: Frame) -> tuple[Json, str | None]:
         """Enter a state, run it with Retry and Catch, and exit it; returns (output, next state)."""
         history = frame.history
-        if history is self.history and history.count >= MAX_HISTORY_EVENTS:
+        if history.count >= MAX_HISTORY_EVENTS - 2:  # room for this state's events and the closing one
             raise StatesError(
                 RUNTIME, f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
             )
@@ -180,12 +183,15 @@ class ExecutionRun:
                 text = to_json(output)
                 check_size(state.name, text)
             except StatesError as failure:
+                frame.assigned = None
                 if failure.in_state:
                     failure.cause = (
                         f"An error occurred while executing the state '{state.name}' "
                         f"(entered at the event id #{entered}). {failure.cause}"
                     )
                     failure.in_state = False
+                if failure.error == QUERY_EVALUATION_ERROR:
+                    self._evaluation_failed(state, failure, frame)
                 delay = retry_delay(getattr(state, "retry", ()), attempts, failure.error)
                 if delay is not None:
                     history.flush()
@@ -196,24 +202,44 @@ class ExecutionRun:
                 catcher = find_catcher(getattr(state, "catch", ()), failure.error)
                 if catcher is None:
                     raise
-                return self._caught(state, catcher, failure, raw_input, frame)
-            frame.previous = history.add(
-                state.type + "StateExited",
-                frame.previous,
-                {"name": state.name, "output": text, "outputDetails": {"truncated": False}},
-            )
+                return self._caught(state, catcher, failure, raw_input, context, frame)
+            self._exited(state, text, frame)
             return output, next_name
 
+    def _exited(self, state: m.State, output_text: str, frame: Frame) -> None:
+        """The state's Exited event; variables it assigned take effect now."""
+        details: dict[str, Json] = {"name": state.name, "output": output_text, "outputDetails": {"truncated": False}}
+        assigned = frame.assigned
+        if assigned is not None:
+            frame.assigned = None
+            if frame.variables is None:
+                frame.variables = {}
+            frame.variables.update(assigned)
+            details["assignedVariables"] = {name: to_json(value) for name, value in assigned.items()}
+            details["assignedVariablesDetails"] = {"truncated": False}
+        frame.previous = frame.history.add(state.type + "StateExited", frame.previous, details)
+
+    def _evaluation_failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
+        """JSONata errors are recorded as EvaluationFailed, once per attempt; a Map then also fails."""
+        details = {"error": failure.error, "cause": failure.cause, "state": state.name}
+        frame.previous = frame.history.add("EvaluationFailed", frame.previous, details)
+        if state.type == "Map":
+            failure.from_branches = True
+
     def _caught(
-        self, state: m.State, catcher: m.Catcher, failure: StatesError, raw_input: Json, frame: Frame
+        self, state: m.State, catcher: m.Catcher, failure: StatesError, raw_input: Json, context: Json, frame: Frame
     ) -> tuple[Json, str]:
         error_output = {"Error": failure.error, "Cause": failure.cause}
-        output = apply_result_path(catcher.result_path, raw_input, error_output)
-        frame.previous = frame.history.add(
-            state.type + "StateExited",
-            frame.previous,
-            {"name": state.name, "output": to_json(output), "outputDetails": {"truncated": False}},
-        )
+        if state.query_language == m.JSONATA:
+            names = bindings(frame, raw_input, context, error=error_output)
+            if catcher.assign is not None:
+                frame.assigned = catcher.assign.evaluate(names)
+            output = error_output if catcher.output is None else catcher.output.evaluate(names)
+        else:
+            if catcher.assign is not None:
+                frame.assigned = catcher.assign.evaluate(Scope(error_output, context, frame.variables))
+            output = apply_result_path(catcher.result_path, raw_input, error_output)
+        self._exited(state, to_json(output), frame)
         return output, catcher.next
 
     def context(self, state: m.State, entered_at: float, retry_count: int, frame: Frame) -> dict[str, Json]:

@@ -13,6 +13,7 @@ from . import model as m
 from .dataflow import apply_input_path, apply_output_path, apply_result_path
 from .errors import RUNTIME, StatesError
 from .interpreter import fail_fields, wait_deadline
+from .jsonata_states import JsonataStates
 from .mapping import MapRunner
 from .paths import Scope
 from .payload import to_json
@@ -30,13 +31,18 @@ class StateRunner:
     def __init__(self, run: "ExecutionRun") -> None:
         self.run = run
         self.maps = MapRunner(run)
-        self._table: dict[str, Callable[..., Any]] = {
-            "Pass": self._pass,
-            "Choice": self._choice,
-            "Succeed": self._succeed,
-            "Fail": self._fail,
+        self.jsonata = JsonataStates(self)
+        self._sync: dict[tuple[str, str], Callable[..., Any]] = {
+            ("Pass", m.JSONPATH): self._pass,
+            ("Choice", m.JSONPATH): self._choice,
+            ("Succeed", m.JSONPATH): self._succeed,
+            ("Fail", m.JSONPATH): self._fail,
+            ("Pass", m.JSONATA): self.jsonata.pass_,
+            ("Choice", m.JSONATA): self.jsonata.choice,
+            ("Succeed", m.JSONATA): self.jsonata.succeed,
+            ("Fail", m.JSONATA): self.jsonata.fail,
         }
-        self._async_table: dict[str, Callable[..., Any]] = {
+        self._async: dict[str, Callable[..., Any]] = {
             "Wait": self._wait,
             "Task": self._task,
             "Parallel": self._parallel,
@@ -46,10 +52,15 @@ class StateRunner:
     async def execute(
         self, state: m.State, raw_input: Json, context: Json, frame: "Frame"
     ) -> tuple[Json, str | None]:
-        handler = self._table.get(state.type)
+        handler = self._sync.get((state.type, state.query_language))
         if handler is not None:
             return handler(state, raw_input, context, frame)  # type: ignore[no-any-return]
-        return await self._async_table[state.type](state, raw_input, context, frame)  # type: ignore[no-any-return]
+        return await self._async[state.type](state, raw_input, context, frame)  # type: ignore[no-any-return]
+
+    def assign(self, state: Any, source: Json, context: Json, frame: "Frame") -> None:
+        """JSONPath Assign: evaluated against the state's result; applied once the state exits."""
+        if state.assign is not None:
+            frame.assigned = state.assign.evaluate(Scope(source, context, frame.variables))
 
     def failed(self, state: m.State, failure: StatesError, frame: "Frame") -> None:
         """A failure the state will not retry: Map and Parallel record it when a branch caused it."""
@@ -64,6 +75,7 @@ class StateRunner:
         if state.parameters is not None:
             value = state.parameters.evaluate(Scope(value, context, frame.variables))
         result = state.result if state.has_result else value
+        self.assign(state, result, context, frame)
         return self._finish(state, raw, result, scope, frame)
 
     def _choice(self, state: m.ChoiceState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
@@ -71,9 +83,12 @@ class StateRunner:
         value = apply_input_path(state.input_path, scope)
         rule_scope = Scope(value, context, frame.variables)
         next_name = state.default
+        self.assign(state, value, context, frame)
         for rule in state.choices:
             if rule.predicate(rule_scope):
                 next_name = rule.next
+                if rule.assign is not None:
+                    frame.assigned = {**(frame.assigned or {}), **rule.assign.evaluate(rule_scope)}
                 break
         else:
             if next_name is None:
@@ -86,6 +101,7 @@ class StateRunner:
     def _succeed(self, state: m.SucceedState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, None]:
         scope = Scope(raw, context, frame.variables)
         value = apply_input_path(state.input_path, scope)
+        self.assign(state, value, context, frame)
         return apply_output_path(state.output_path, value, scope), None
 
     def _fail(self, state: m.FailState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, None]:
@@ -97,31 +113,46 @@ class StateRunner:
         merged = apply_result_path(state.result_path, raw, result)
         return apply_output_path(state.output_path, merged, scope), state.next
 
-    def select_result(self, state: Any, result: Json, context: Json, frame: "Frame") -> Json:
-        """ResultSelector, applied to a Task, Map or Parallel result."""
-        if state.result_selector is None:
-            return result
-        return state.result_selector.evaluate(Scope(result, context, frame.variables))
+    def complete(self, state: Any, raw: Json, result: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
+        """After a Task, Map or Parallel produced its result: ResultSelector, Assign, ResultPath,
+        OutputPath in JSONPath; Assign and Output in JSONata."""
+        if state.query_language == m.JSONATA:
+            return self.jsonata.after_result(state, raw, context, frame, result)
+        if state.result_selector is not None:
+            result = state.result_selector.evaluate(Scope(result, context, frame.variables))
+        self.assign(state, result, context, frame)
+        return self._finish(state, raw, result, Scope(raw, context, frame.variables), frame)
 
     # -- states that wait ---------------------------------------------------------------------
 
     async def _wait(self, state: m.WaitState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        scope = Scope(raw, context, frame.variables)
-        value = apply_input_path(state.input_path, scope)
         clock = self.run.clock
-        deadline = wait_deadline(state, value, Scope(value, context, frame.variables), clock.time())
+        if state.query_language == m.JSONATA:
+            deadline = self.jsonata.wait_deadline(state, raw, context, frame, clock.time())
+            output, _ = self.jsonata.pass_(state, raw, context, frame)  # type: ignore[arg-type]
+        else:
+            scope = Scope(raw, context, frame.variables)
+            value = apply_input_path(state.input_path, scope)
+            deadline = wait_deadline(state, value, Scope(value, context, frame.variables), clock.time())
+            self.assign(state, value, context, frame)
+            output = apply_output_path(state.output_path, value, scope)
         frame.history.flush()
         await clock.sleep_until(deadline)
-        return apply_output_path(state.output_path, value, scope), state.next
+        return output, state.next
 
     async def _task(self, state: m.TaskState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        scope = Scope(raw, context, frame.variables)
-        value = apply_input_path(state.input_path, scope)
+        value = self.effective_parameters(state, raw, context, frame)
+        result = await self.invoke(state, value, context, frame)
+        return self.complete(state, raw, result, context, frame)
+
+    def effective_parameters(self, state: Any, raw: Json, context: Json, frame: "Frame") -> Json:
+        """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""
+        if state.query_language == m.JSONATA:
+            return self.jsonata.arguments(state, raw, context, frame)
+        value = apply_input_path(state.input_path, Scope(raw, context, frame.variables))
         if state.parameters is not None:
             value = state.parameters.evaluate(Scope(value, context, frame.variables))
-        result = await self.invoke(state, value, context, frame)
-        result = self.select_result(state, result, context, frame)
-        return self._finish(state, raw, result, scope, frame)
+        return value
 
     async def invoke(self, state: m.TaskState, parameters: Json, context: Json, frame: "Frame") -> Json:
         """Hand the task to the handler, recording Scheduled/Started/Succeeded|Failed events."""
@@ -191,13 +222,9 @@ class StateRunner:
         raise StatesError("States.Timeout", None)
 
     async def _parallel(self, state: m.ParallelState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        scope = Scope(raw, context, frame.variables)
-        value = apply_input_path(state.input_path, scope)
-        if state.parameters is not None:
-            value = state.parameters.evaluate(Scope(value, context, frame.variables))
+        value = self.effective_parameters(state, raw, context, frame)
         results = await self.maps.run_branches(state, value, frame)
-        result = self.select_result(state, results, context, frame)
-        return self._finish(state, raw, result, scope, frame)
+        return self.complete(state, raw, results, context, frame)
 
 
 def _region(resource: str, run: "ExecutionRun") -> str:
