@@ -6,7 +6,6 @@ raises `StatesError`; the runner wraps it with the Entered/Exited events, Retry 
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import model as m
@@ -15,9 +14,8 @@ from .errors import RUNTIME, StatesError
 from .interpreter import fail_fields, wait_deadline
 from .jsonata_states import JsonataStates
 from .mapping import MapRunner
+from .task_runner import TaskRunner
 from .paths import Scope
-from .payload import to_json
-from .tasks_api import TaskRequest, resource_parts
 
 if TYPE_CHECKING:
     from .runner import ExecutionRun, Frame
@@ -32,6 +30,7 @@ class StateRunner:
         self.run = run
         self.maps = MapRunner(run)
         self.jsonata = JsonataStates(self)
+        self.tasks = TaskRunner(run)
         self._sync: dict[tuple[str, str], Callable[..., Any]] = {
             ("Pass", m.JSONPATH): self._pass,
             ("Choice", m.JSONPATH): self._choice,
@@ -142,7 +141,7 @@ class StateRunner:
 
     async def _task(self, state: m.TaskState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
         value = self.effective_parameters(state, raw, context, frame)
-        result = await self.invoke(state, value, context, frame)
+        result = await self.tasks.invoke(state, value, context, frame)
         return self.complete(state, raw, result, context, frame)
 
     def effective_parameters(self, state: Any, raw: Json, context: Json, frame: "Frame") -> Json:
@@ -154,82 +153,8 @@ class StateRunner:
             value = state.parameters.evaluate(Scope(value, context, frame.variables))
         return value
 
-    async def invoke(self, state: m.TaskState, parameters: Json, context: Json, frame: "Frame") -> Json:
-        """Hand the task to the handler, recording Scheduled/Started/Succeeded|Failed events."""
-        resource_type, resource = resource_parts(state.resource)
-        lambda_function = resource_type == "lambda" and resource == state.resource
-        history = frame.history
-        timeout = state.timeout_seconds if isinstance(state.timeout_seconds, (int, float)) else None
-        if lambda_function:
-            scheduled = {"resource": state.resource, "input": to_json(parameters),
-                         "inputDetails": {"truncated": False}}
-            if timeout is not None:
-                scheduled["timeoutInSeconds"] = timeout
-            frame.previous = history.add("LambdaFunctionScheduled", frame.previous, scheduled)
-            frame.previous = history.add("LambdaFunctionStarted", frame.previous)
-        else:
-            scheduled = {"resourceType": resource_type, "resource": resource, "region": _region(state.resource, self.run),
-                         "parameters": to_json(parameters)}
-            if timeout is not None:
-                scheduled["timeoutInSeconds"] = timeout
-            frame.previous = history.add("TaskScheduled", frame.previous, scheduled)
-            frame.previous = history.add(
-                "TaskStarted", frame.previous, {"resourceType": resource_type, "resource": resource}
-            )
-        history.flush()
-        request = TaskRequest(state.resource, parameters, state.name, context, timeout, None, state.credentials)
-        try:
-            result = await self._call_handler(request, timeout)
-        except StatesError as failure:
-            details = {"error": failure.error, "cause": failure.cause}
-            details = {key: value for key, value in details.items() if value is not None}
-            if lambda_function:
-                frame.previous = history.add("LambdaFunctionFailed", frame.previous, details)
-            else:
-                frame.previous = history.add(
-                    "TaskFailed", frame.previous, {"resourceType": resource_type, "resource": resource, **details}
-                )
-            raise
-        output = {"output": to_json(result), "outputDetails": {"truncated": False}}
-        if lambda_function:
-            frame.previous = history.add("LambdaFunctionSucceeded", frame.previous, output)
-        else:
-            frame.previous = history.add(
-                "TaskSucceeded", frame.previous, {"resourceType": resource_type, "resource": resource, **output}
-            )
-        return result
-
-    async def _call_handler(self, request: TaskRequest, timeout: float | None) -> Json:
-        handler = self.run.tasks
-        if handler is None:
-            raise StatesError(
-                RUNTIME,
-                f"No task handler is configured for the resource '{request.resource}'.",
-                in_state=True,
-            )
-        if timeout is None:
-            return await handler(request)
-        clock = self.run.clock
-        work = asyncio.ensure_future(handler(request))
-        timer = asyncio.ensure_future(clock.sleep_until(clock.time() + timeout))
-        try:
-            done, _ = await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-        if work in done:
-            return work.result()
-        work.cancel()
-        raise StatesError("States.Timeout", None)
-
     async def _parallel(self, state: m.ParallelState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
         value = self.effective_parameters(state, raw, context, frame)
         results = await self.maps.run_branches(state, value, frame)
         return self.complete(state, raw, results, context, frame)
 
-
-def _region(resource: str, run: "ExecutionRun") -> str:
-    parts = resource.split(":")
-    if len(parts) > 3 and parts[3]:
-        return parts[3]
-    arn = run.info.state_machine_arn.split(":")
-    return arn[3] if len(arn) > 3 else "us-east-1"
