@@ -23,6 +23,7 @@ from .query import compile_assign, compile_jsonata_choice, compile_jsonata_value
 Json = Any
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 ROOT = compile_path("$")
+_NEVER_WAITS = frozenset({"Pass", "Choice", "Succeed", "Fail"})
 
 
 def compile_definition(definition: str | dict[str, Any]) -> m.StateMachine:
@@ -56,7 +57,8 @@ def _program(node: dict[str, Any], location: str, language: str) -> m.Program:
         raise DefinitionError(
             "MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {node['StartAt']}", f"{location}/StartAt"
         )
-    return m.Program(node["StartAt"], MappingProxyType(states), language)
+    synchronous = all(state.type in _NEVER_WAITS for state in states.values())
+    return m.Program(node["StartAt"], MappingProxyType(states), language, synchronous)
 
 
 def _state(name: str, body: dict[str, Any], location: str, outer_language: str) -> m.State:

@@ -52,7 +52,7 @@ class MapRunner:
             frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
         iterations = [self._iteration(state, index, item, value, context, frame) for index, item in enumerate(items)]
         try:
-            results = await _run_all(iterations, concurrency or 0, tolerance)
+            results = await _run_all(iterations, 1 if state.processor.synchronous else concurrency or 0, tolerance)
         except StatesError as failure:
             if state.distributed:
                 frame.previous = history.add("MapRunFailed", frame.previous, _error_details(failure))
@@ -169,7 +169,8 @@ class MapRunner:
             return run_branch
 
         try:
-            results = await _run_all([branch(program) for program in state.branches], 0, 0)
+            sequential = all(program.synchronous for program in state.branches)
+            results = await _run_all([branch(program) for program in state.branches], 1 if sequential else 0, 0)
         except StatesError as failure:
             failure.from_branches = True
             raise

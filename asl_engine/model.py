@@ -107,6 +107,10 @@ class Program:
     start_at: str
     states: Mapping[str, State]
     query_language: str = JSONPATH
+    # True when no state can wait (only Pass, Choice, Succeed, Fail): such a branch or iteration
+    # runs to its end without yielding, so running several one after another is equivalent to
+    # running them as concurrent tasks, and much cheaper.
+    synchronous: bool = False
 
 
 @dataclass(frozen=True, slots=True)

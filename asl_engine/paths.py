@@ -11,6 +11,7 @@ matches, as AWS's Jayway-based evaluator does for indefinite paths.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,7 +121,10 @@ def compile_path(text: str) -> Path:
     if steps is not None:
         return Path(text, root, variable, steps)
     try:
-        expr = _parse_jsonpath("$" + rest)
+        with warnings.catch_warnings():
+            # jsonpath-ng deprecates some filter spellings with a warning; AWS accepts them.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            expr = _parse_jsonpath("$" + rest)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exceptions too
         raise PathSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from None
     return Path(text, root, variable, None, expr)

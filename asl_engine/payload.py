@@ -125,6 +125,9 @@ def _compile_dynamic(key: str, text: Json, location: str) -> _Dynamic:
         ) from exc
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def to_json(value: Json) -> str:
     """JSON text as AWS writes it in history and causes: compact, non-ASCII kept."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)

@@ -154,14 +154,21 @@ class ExecutionRun:
         """Run a scope (the machine, a branch or an iteration) from StartAt to its end."""
         states = program.states
         state = states[program.start_at]
+        text = None
         while True:
-            value, next_name = await self.run_state(state, value, frame)
+            value, next_name, text = await self.run_state(state, value, frame, text)
             if next_name is None:
                 return value
             state = states[next_name]
 
-    async def run_state(self, state: m.State, raw_input: Json, frame: Frame) -> tuple[Json, str | None]:
-        """Enter a state, run it with Retry and Catch, and exit it; returns (output, next state)."""
+    async def run_state(
+        self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None
+    ) -> tuple[Json, str | None, str]:
+        """Enter a state, run it with Retry and Catch, and exit it.
+
+        Returns (output, next state, output as JSON text): the text is the next state's input
+        text too, so each payload is serialised once.
+        """
         history = frame.history
         if history.count >= MAX_HISTORY_EVENTS - 2:  # room for this state's events and the closing one
             raise StatesError(
@@ -171,7 +178,7 @@ class ExecutionRun:
         entered = history.add(
             state.type + "StateEntered",
             frame.previous,
-            {"name": state.name, "input": to_json(raw_input), "inputDetails": {"truncated": False}},
+            {"name": state.name, "input": input_text or to_json(raw_input), "inputDetails": {"truncated": False}},
         )
         frame.previous = entered
         attempts = [0] * len(getattr(state, "retry", ()))
@@ -204,7 +211,7 @@ class ExecutionRun:
                     raise
                 return self._caught(state, catcher, failure, raw_input, context, frame)
             self._exited(state, text, frame)
-            return output, next_name
+            return output, next_name, text
 
     def _exited(self, state: m.State, output_text: str, frame: Frame) -> None:
         """The state's Exited event; variables it assigned take effect now."""
@@ -228,7 +235,7 @@ class ExecutionRun:
 
     def _caught(
         self, state: m.State, catcher: m.Catcher, failure: StatesError, raw_input: Json, context: Json, frame: Frame
-    ) -> tuple[Json, str]:
+    ) -> tuple[Json, str, str]:
         error_output = {"Error": failure.error, "Cause": failure.cause}
         if state.query_language == m.JSONATA:
             names = bindings(frame, raw_input, context, error=error_output)
@@ -239,8 +246,10 @@ class ExecutionRun:
             if catcher.assign is not None:
                 frame.assigned = catcher.assign.evaluate(Scope(error_output, context, frame.variables))
             output = apply_result_path(catcher.result_path, raw_input, error_output)
-        self._exited(state, to_json(output), frame)
-        return output, catcher.next
+        text = to_json(output)
+        check_size(state.name, text)
+        self._exited(state, text, frame)
+        return output, catcher.next, text
 
     def context(self, state: m.State, entered_at: float, retry_count: int, frame: Frame) -> dict[str, Json]:
         """The `$$` object a state sees."""
