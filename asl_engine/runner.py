@@ -15,7 +15,7 @@ from typing import Any
 from . import model as m
 from .clock import Clock
 from .dataflow import apply_result_path, check_size
-from .errors import QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
+from .errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
 from .execution import EventSink, ExecutionInfo, ExecutionOutcome
 from .history import History
 from .interpreter import find_catcher, iso_time, retry_delay
@@ -219,10 +219,12 @@ class ExecutionRun:
         assigned = frame.assigned
         if assigned is not None:
             frame.assigned = None
+            texts = {name: to_json(value) for name, value in assigned.items()}
+            _check_variable_sizes(state.name, texts)
             if frame.variables is None:
                 frame.variables = {}
             frame.variables.update(assigned)
-            details["assignedVariables"] = {name: to_json(value) for name, value in assigned.items()}
+            details["assignedVariables"] = texts
             details["assignedVariablesDetails"] = {"truncated": False}
         frame.previous = frame.history.add(state.type + "StateExited", frame.previous, details)
 
@@ -263,3 +265,16 @@ class ExecutionRun:
         }
         return context
 
+
+
+MAX_ASSIGN_BYTES = 256 * 1024
+
+
+def _check_variable_sizes(state_name: str, texts: dict[str, str]) -> None:
+    """workflow-variables: a variable, and all that one Assign sets together, hold at most 256 KiB."""
+    total = sum(len(text.encode("utf-8")) for text in texts.values())
+    if total > MAX_ASSIGN_BYTES:
+        raise StatesError(
+            DATA_LIMIT_EXCEEDED,
+            f"The variables assigned by the state '{state_name}' exceed the maximum size of 256 KiB.",
+        )
