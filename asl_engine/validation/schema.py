@@ -19,7 +19,8 @@ from jsonschema import Draft202012Validator, ValidationError
 from .diagnostic import Diagnostic, pointer, schema_error
 from .fastcheck import compile_schema
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "asl.schema.json"
+# A link to schemas/asl.schema.json, so an installed package carries the schema with it.
+SCHEMA_PATH = Path(__file__).with_name("asl.schema.json")
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 _VALIDATOR = Draft202012Validator(SCHEMA)
 IS_VALID = compile_schema(SCHEMA)

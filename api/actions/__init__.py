@@ -1,0 +1,29 @@
+"""The action table: one explicit entry per supported AWS action name.
+
+An explicit dict (rather than turning names into method names) makes the supported surface
+greppable and keeps an unknown name an `UnknownOperationException`, never an AttributeError.
+"""
+
+from __future__ import annotations
+
+from ..protocol import Handler
+from . import executions, state_machines, tags
+
+ACTIONS: dict[str, Handler] = {
+    "CreateStateMachine": state_machines.create_state_machine,
+    "DescribeStateMachine": state_machines.describe_state_machine,
+    "UpdateStateMachine": state_machines.update_state_machine,
+    "DeleteStateMachine": state_machines.delete_state_machine,
+    "ListStateMachines": state_machines.list_state_machines,
+    "DescribeStateMachineForExecution": state_machines.describe_state_machine_for_execution,
+    "ValidateStateMachineDefinition": state_machines.validate_state_machine_definition,
+    "StartExecution": executions.start_execution,
+    "StartSyncExecution": executions.start_sync_execution,
+    "DescribeExecution": executions.describe_execution,
+    "ListExecutions": executions.list_executions,
+    "StopExecution": executions.stop_execution,
+    "GetExecutionHistory": executions.get_execution_history,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsForResource": tags.list_tags_for_resource,
+}

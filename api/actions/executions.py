@@ -1,0 +1,88 @@
+"""Execution actions: request fields in, AWS's response shapes out."""
+
+from __future__ import annotations
+
+from asl_engine.arns import Scope
+from asl_engine.service import Service
+from asl_engine.store import ExecutionRecord
+
+from ..protocol import Body, next_token, optional, page_request, required
+
+
+def execution_shape(record: ExecutionRecord) -> Body:
+    """DescribeExecution's shape (the REST API returns the same)."""
+    shape: Body = {
+        "executionArn": record.arn,
+        "stateMachineArn": record.state_machine_arn,
+        "name": record.name,
+        "status": record.status,
+        "startDate": record.start_date,
+        "input": record.input,
+        "inputDetails": {"included": True},
+        "redriveCount": record.redrive_count,
+    }
+    if record.stop_date is not None:
+        shape["stopDate"] = record.stop_date
+    if record.output is not None:
+        shape["output"] = record.output
+        shape["outputDetails"] = {"included": True}
+    if record.error is not None:
+        shape["error"] = record.error
+    if record.cause is not None:
+        shape["cause"] = record.cause
+    return shape
+
+
+async def start_execution(service: Service, scope: Scope, body: Body) -> Body:
+    record = await service.start_execution(
+        scope, required(body, "stateMachineArn"), optional(body, "name"), optional(body, "input")
+    )
+    return {"executionArn": record.arn, "startDate": record.start_date}
+
+
+async def start_sync_execution(service: Service, scope: Scope, body: Body) -> Body:
+    result = await service.start_sync_execution(
+        scope, required(body, "stateMachineArn"), optional(body, "name"), optional(body, "input")
+    )
+    shape = execution_shape(result.record)
+    del shape["redriveCount"]
+    billing = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": result.billed_ms}
+    return {**shape, "billingDetails": billing}
+
+
+async def describe_execution(service: Service, scope: Scope, body: Body) -> Body:
+    return execution_shape(await service.executions.describe(scope, required(body, "executionArn")))
+
+
+async def list_executions(service: Service, scope: Scope, body: Body) -> Body:
+    cursor, limit = page_request("ListExecutions", body)
+    page = await service.list_executions(
+        scope, required(body, "stateMachineArn"), optional(body, "statusFilter"), cursor, limit
+    )
+    items = []
+    for record in page.items:
+        item = {key: value for key, value in execution_shape(record).items()
+                if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")}
+        items.append(item)
+    return {"executions": items, **next_token("ListExecutions", body, page.cursor)}
+
+
+async def stop_execution(service: Service, scope: Scope, body: Body) -> Body:
+    stop_date = await service.executions.stop(
+        scope, required(body, "executionArn"), optional(body, "error"), optional(body, "cause")
+    )
+    return {"stopDate": stop_date}
+
+
+async def get_execution_history(service: Service, scope: Scope, body: Body) -> Body:
+    cursor, limit = page_request("GetExecutionHistory", body)
+    include = optional(body, "includeExecutionData", bool)
+    page = await service.executions.history(
+        scope,
+        required(body, "executionArn"),
+        cursor,
+        limit,
+        reverse=bool(optional(body, "reverseOrder", bool)),
+        include_data=include is not False,
+    )
+    return {"events": page.items, **next_token("GetExecutionHistory", body, page.cursor)}

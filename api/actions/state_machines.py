@@ -1,0 +1,106 @@
+"""State machine actions: request fields in, AWS's response shapes out."""
+
+from __future__ import annotations
+
+from asl_engine.arns import Scope
+from asl_engine.service import Service
+from asl_engine.service_errors import ValidationException
+from asl_engine.store import StateMachineRecord
+
+from ..protocol import Body, next_token, optional, page_request, required
+
+
+def machine_shape(record: StateMachineRecord) -> Body:
+    """DescribeStateMachine's shape (the REST API returns the same)."""
+    shape: Body = {
+        "stateMachineArn": record.arn,
+        "name": record.name,
+        "status": "ACTIVE",
+        "definition": record.definition,
+        "roleArn": record.role_arn,
+        "type": record.type,
+        "creationDate": record.creation_date,
+        "loggingConfiguration": record.logging_configuration,
+        "tracingConfiguration": record.tracing_configuration,
+    }
+    if record.revision_id is not None:
+        shape["revisionId"] = record.revision_id
+    return shape
+
+
+async def create_state_machine(service: Service, scope: Scope, body: Body) -> Body:
+    if optional(body, "publish", bool):
+        raise_unsupported_versions()
+    record = await service.create_state_machine(
+        scope,
+        name=required(body, "name"),
+        definition=required(body, "definition"),
+        role_arn=required(body, "roleArn"),
+        machine_type=optional(body, "type"),
+        logging_configuration=optional(body, "loggingConfiguration", dict),
+        tracing_configuration=optional(body, "tracingConfiguration", dict),
+        tags=optional(body, "tags", list),
+    )
+    return {"stateMachineArn": record.arn, "creationDate": record.creation_date}
+
+
+async def describe_state_machine(service: Service, scope: Scope, body: Body) -> Body:
+    return machine_shape(await service.describe_state_machine(scope, required(body, "stateMachineArn")))
+
+
+async def update_state_machine(service: Service, scope: Scope, body: Body) -> Body:
+    if optional(body, "publish", bool):
+        raise_unsupported_versions()
+    record = await service.update_state_machine(
+        scope,
+        required(body, "stateMachineArn"),
+        definition=optional(body, "definition"),
+        role_arn=optional(body, "roleArn"),
+        logging_configuration=optional(body, "loggingConfiguration", dict),
+        tracing_configuration=optional(body, "tracingConfiguration", dict),
+    )
+    return {"updateDate": record.update_date, "revisionId": record.revision_id}
+
+
+async def delete_state_machine(service: Service, scope: Scope, body: Body) -> Body:
+    await service.delete_state_machine(scope, required(body, "stateMachineArn"))
+    return {}
+
+
+async def list_state_machines(service: Service, scope: Scope, body: Body) -> Body:
+    cursor, limit = page_request("ListStateMachines", body)
+    page = await service.list_state_machines(scope, cursor, limit)
+    items = [
+        {"stateMachineArn": r.arn, "name": r.name, "type": r.type, "creationDate": r.creation_date}
+        for r in page.items
+    ]
+    return {"stateMachines": items, **next_token("ListStateMachines", body, page.cursor)}
+
+
+async def describe_state_machine_for_execution(service: Service, scope: Scope, body: Body) -> Body:
+    record = await service.machine_for_execution(scope, required(body, "executionArn"))
+    shape = machine_shape(record)
+    for key in ("status", "type", "creationDate"):
+        del shape[key]
+    return {**shape, "updateDate": record.update_date}
+
+
+async def validate_state_machine_definition(service: Service, scope: Scope, body: Body) -> Body:
+    validation = service.validate(
+        required(body, "definition"),
+        optional(body, "type"),
+        optional(body, "severity"),
+        optional(body, "maxResults", int),
+    )
+    diagnostics = []
+    for diagnostic in validation.diagnostics:
+        item = {"severity": diagnostic.severity, "code": diagnostic.code, "message": diagnostic.message}
+        if diagnostic.location is not None:
+            item["location"] = diagnostic.location
+        diagnostics.append(item)
+    return {"result": validation.result, "diagnostics": diagnostics, "truncated": validation.truncated}
+
+
+def raise_unsupported_versions() -> None:
+    """Versions are not implemented; saying so beats silently returning no version ARN."""
+    raise ValidationException("asl-engine does not support state machine versions (publish=true)")

@@ -1,0 +1,48 @@
+"""Errors on the wire: `{"__type": ..., "message": ...}`, the shape botocore parses.
+
+A `ServiceError`'s class name is its `__type`. `ApiError` adds the errors only the protocol can
+raise (an unknown action, a body that is not JSON). The AWS protocol answers every client error
+with 400, as AWS does; the REST API uses 404/409 where HTTP has a better word.
+"""
+
+from __future__ import annotations
+
+from asl_engine.service_errors import ServiceError
+
+_REST_STATUS = {
+    "StateMachineDoesNotExist": 404,
+    "ExecutionDoesNotExist": 404,
+    "ResourceNotFound": 404,
+    "StateMachineAlreadyExists": 409,
+    "ExecutionAlreadyExists": 409,
+}
+
+
+class ApiError(Exception):
+    def __init__(self, type_name: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.type_name = type_name
+        self.message = message
+        self.status = status
+
+    @classmethod
+    def from_service(cls, error: ServiceError) -> ApiError:
+        return cls(error.type_name, error.message)
+
+    def body(self) -> dict[str, str]:
+        return {"__type": self.type_name, "message": self.message}
+
+    def rest_status(self) -> int:
+        return _REST_STATUS.get(self.type_name, self.status)
+
+
+def unknown_operation(target: str) -> ApiError:
+    return ApiError("UnknownOperationException", f"Unknown operation {target}")
+
+
+def serialization(message: str) -> ApiError:
+    return ApiError("SerializationException", message)
+
+
+def internal_failure() -> ApiError:
+    return ApiError("InternalFailure", "The request processing has failed because of an unknown error.", 500)

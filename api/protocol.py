@@ -1,0 +1,146 @@
+"""AWS JSON 1.0, as botocore speaks it to Step Functions.
+
+`POST /` with `X-Amz-Target: AWSStepFunctions.<Action>` and a JSON body; the answer is JSON with
+`x-amzn-RequestId`. The `Host` header is ignored, so `sync-` host prefixes do no harm. The
+account and region come from the SigV4 credential scope (`Credential=AKID/date/<region>/states/
+aws4_request`); a 12-digit access key id names the account, as in LocalStack. Paging tokens are
+opaque, signed, bound to the action and its other arguments, and expire after 24 hours.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+
+from asl_engine.arns import Scope
+from asl_engine.service import Service
+from asl_engine.service_errors import InvalidToken, ValidationException
+
+from .errors import serialization, unknown_operation
+
+CONTENT_TYPE = "application/x-amz-json-1.0"
+TARGET_PREFIX = "AWSStepFunctions."
+TOKEN_TTL_SECONDS = 24 * 3600
+Body = dict[str, Any]
+Handler = Callable[[Service, Scope, Body], Awaitable[Body]]
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
+_TOKEN_KEY = secrets.token_bytes(32)
+
+
+def request_scope(request: Request, default: Scope) -> Scope:
+    """The (account, region) of a request, from its SigV4 Authorization header if it has one."""
+    match = _CREDENTIAL.search(request.headers.get("authorization", ""))
+    if not match:
+        return default
+    access_key, region = match.groups()
+    account = access_key if re.fullmatch(r"\d{12}", access_key) else default.account
+    return Scope(account, region)
+
+
+def action_name(request: Request) -> str:
+    target = request.headers.get("x-amz-target", "")
+    if not target.startswith(TARGET_PREFIX):
+        raise unknown_operation(target)
+    return target[len(TARGET_PREFIX):]
+
+
+async def json_body(request: Request) -> Body:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise serialization(f"Malformed JSON request body: {exc}") from None
+    if not isinstance(body, dict):
+        raise serialization("The request body must be a JSON object")
+    return body
+
+
+async def dispatch(service: Service, actions: dict[str, Handler], request: Request) -> Body:
+    """Find the action's handler, run it and return its result; errors are raised as ApiError."""
+    action = action_name(request)
+    handler = actions.get(action)
+    if handler is None:
+        raise unknown_operation(f"{TARGET_PREFIX}{action}")
+    body = await json_body(request)
+    return await handler(service, request_scope(request, service.default_scope()), body)
+
+
+# -- arguments -------------------------------------------------------------------------------
+
+
+def required(body: Body, key: str, kind: type = str) -> Any:
+    value = body.get(key)
+    if value is None:
+        raise ValidationException(
+            f"1 validation error detected: Value null at '{key}' failed to satisfy constraint: "
+            "Member must not be null"
+        )
+    return _typed(key, value, kind)
+
+
+def optional(body: Body, key: str, kind: type = str) -> Any:
+    value = body.get(key)
+    return None if value is None else _typed(key, value, kind)
+
+
+def _typed(key: str, value: Any, kind: type) -> Any:
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise serialization(f"Unexpected value type for '{key}'")
+    return value
+
+
+# -- paging ----------------------------------------------------------------------------------
+
+
+def page_request(action: str, body: Body) -> tuple[Any, int]:
+    """(cursor, page size) from `nextToken` and `maxResults`; 0 or absent means 100."""
+    limit = optional(body, "maxResults", int)
+    if limit is not None and not 0 <= limit <= 1000:
+        bound = "less than or equal to 1000" if limit > 1000 else "greater than or equal to 0"
+        raise ValidationException.constraint(limit, "maxResults", f"Member must have value {bound}")
+    token = optional(body, "nextToken")
+    cursor = None if token is None else _decode_token(token, action, _fingerprint(body))
+    return cursor, limit or 100
+
+
+def next_token(action: str, body: Body, cursor: Any) -> dict[str, str]:
+    """`{"nextToken": ...}` when there is a next page, else `{}`."""
+    if cursor is None:
+        return {}
+    payload = json.dumps([action, _fingerprint(body), int(time.time()), cursor], separators=(",", ":"))
+    data = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return {"nextToken": f"{data}.{_sign(data)}"}
+
+
+def _decode_token(token: str, action: str, fingerprint: str) -> Any:
+    data, _, signature = token.partition(".")
+    if len(token) > 1024 or not hmac.compare_digest(signature, _sign(data)):
+        raise InvalidToken(f"Invalid Token: '{token}'")
+    token_action, token_fingerprint, issued, cursor = json.loads(
+        base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+    )
+    if (token_action, token_fingerprint) != (action, fingerprint):
+        raise InvalidToken("Invalid Token: 'The arguments changed between pages'")
+    if time.time() - issued > TOKEN_TTL_SECONDS:
+        raise InvalidToken("Invalid Token: 'The token has expired'")
+    return cursor
+
+
+def _fingerprint(body: Body) -> str:
+    rest = {key: value for key, value in body.items() if key not in ("nextToken", "maxResults")}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _sign(data: str) -> str:
+    return hmac.new(_TOKEN_KEY, data.encode(), hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,99 @@
+"""A small REST API for people and scripts without an AWS SDK: upload, run, inspect.
+
+It calls the same `Service` as the AWS protocol, so the rules and the error bodies are the same
+(`{"__type", "message"}`); only the status codes use HTTP's vocabulary (404, 409). Everything
+acts in the configured default account and region.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from asl_engine.arns import check_name, state_machine_arn
+from asl_engine.service import Service
+
+from .actions.executions import execution_shape
+from .actions.state_machines import machine_shape
+
+router = APIRouter(tags=["REST"])
+MAX_HISTORY = 25_000
+_JSON_BODY: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+}
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+@router.put("/state-machines/{name}", openapi_extra=_JSON_BODY, summary="Create or update a state machine")
+async def put_state_machine(
+    name: str,
+    request: Request,
+    response: Response,
+    roleArn: str | None = Query(None, description="IAM role ARN; a placeholder when absent"),
+    type: str | None = Query(None, description="STANDARD (default) or EXPRESS"),
+) -> dict[str, Any]:
+    """The body is the ASL definition. 201 when created, 200 when updated or unchanged."""
+    service = _service(request)
+    definition = (await request.body()).decode("utf-8")
+    record, created = await service.put_state_machine(service.default_scope(), name, definition, roleArn, type)
+    response.status_code = 201 if created else 200
+    return machine_shape(record)
+
+
+@router.get("/state-machines/{name}", summary="Describe a state machine")
+async def get_state_machine(name: str, request: Request) -> dict[str, Any]:
+    service = _service(request)
+    scope = service.default_scope()
+    return machine_shape(await service.describe_state_machine(scope, _machine_arn(service, name)))
+
+
+@router.delete("/state-machines/{name}", status_code=204, summary="Delete a state machine")
+async def delete_state_machine(name: str, request: Request) -> Response:
+    service = _service(request)
+    await service.delete_state_machine(service.default_scope(), _machine_arn(service, name))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/state-machines/{name}/executions", status_code=201, openapi_extra=_JSON_BODY,
+    summary="Start an execution",
+)
+async def start_execution(
+    name: str, request: Request, execution_name: str | None = Query(None, alias="name")
+) -> dict[str, Any]:
+    """The body is the execution input (JSON); empty means `{}`."""
+    service = _service(request)
+    text = (await request.body()).decode("utf-8").strip() or None
+    record = await service.start_execution(service.default_scope(), _machine_arn(service, name), execution_name, text)
+    return {"executionArn": record.arn, "startDate": record.start_date}
+
+
+@router.get("/executions/{arn}", summary="Describe an execution")
+async def get_execution(arn: str, request: Request) -> dict[str, Any]:
+    service = _service(request)
+    return execution_shape(await service.executions.describe(service.default_scope(), arn))
+
+
+@router.get("/executions/{arn}/history", summary="An execution's history events")
+async def get_history(
+    arn: str,
+    request: Request,
+    reverseOrder: bool = False,
+    includeExecutionData: bool = True,
+) -> dict[str, Any]:
+    service = _service(request)
+    page = await service.executions.history(
+        service.default_scope(), arn, None, MAX_HISTORY, reverseOrder, includeExecutionData
+    )
+    return {"events": page.items}
+
+
+def _machine_arn(service: Service, name: str) -> str:
+    check_name(name)
+    return state_machine_arn(service.default_scope(), name)

@@ -1,0 +1,52 @@
+"""Configuration from the environment, under the names SFN Local uses, so a switch is painless.
+
+`AWS_ACCOUNT_ID` and `AWS_DEFAULT_REGION` give the account and region a request gets when its
+credentials do not say; `WAIT_TIME_SCALE` scales waits (SFN Local's meaning); and
+`ASL_ENGINE_CLOCK=virtual` runs every execution on a self-advancing virtual clock, which is what
+a test suite wants: a three-day Wait finishes at once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Mapping
+
+from .clock import Clock, RealClock, ScaledClock, VirtualClock
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_DB = "./asl-engine.db"
+
+
+@dataclass(frozen=True)
+class Config:
+    account_id: str = DEFAULT_ACCOUNT
+    region: str = DEFAULT_REGION
+    db_path: str = DEFAULT_DB
+    wait_time_scale: float | None = None
+    clock: str = "real"  # real | virtual
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Read the environment; explicit `overrides` (CLI flags) win over it."""
+        env = os.environ if env is None else env
+        scale = env.get("WAIT_TIME_SCALE")
+        config = cls(
+            account_id=env.get("AWS_ACCOUNT_ID") or DEFAULT_ACCOUNT,
+            region=env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
+            db_path=env.get("ASL_ENGINE_DB") or DEFAULT_DB,
+            wait_time_scale=float(scale) if scale not in (None, "") else None,
+            clock=(env.get("ASL_ENGINE_CLOCK") or "real").lower(),
+        )
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return replace(config, **given)
+
+    def make_clock(self) -> Clock:
+        if self.clock == "virtual":
+            return VirtualClock(auto_advance=True)
+        if self.clock != "real":
+            raise ValueError(f"ASL_ENGINE_CLOCK must be 'real' or 'virtual', not {self.clock!r}")
+        if self.wait_time_scale is not None:
+            return ScaledClock(self.wait_time_scale)
+        return RealClock()

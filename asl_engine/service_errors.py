@@ -1,0 +1,101 @@
+"""The errors the service raises, one class per AWS error shape.
+
+The class name *is* the `__type` a client sees (botocore turns it into `ClientError.response
+["Error"]["Code"]`), so the name must match AWS's model exactly. The messages copy AWS's wording
+as recorded in LocalStack's AWS-validated snapshots. No HTTP here: `api/errors.py` maps status.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A request the service refuses; `message` is what the user reads."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+
+class StateMachineDoesNotExist(ServiceError):
+    @classmethod
+    def for_arn(cls, arn: str) -> StateMachineDoesNotExist:
+        return cls(f"State Machine Does Not Exist: '{arn}'")
+
+
+class StateMachineAlreadyExists(ServiceError):
+    @classmethod
+    def for_arn(cls, arn: str) -> StateMachineAlreadyExists:
+        return cls(f"State Machine Already Exists: '{arn}'")
+
+
+class ExecutionDoesNotExist(ServiceError):
+    @classmethod
+    def for_arn(cls, arn: str) -> ExecutionDoesNotExist:
+        return cls(f"Execution Does Not Exist: '{arn}'")
+
+
+class ExecutionAlreadyExists(ServiceError):
+    @classmethod
+    def for_arn(cls, arn: str) -> ExecutionAlreadyExists:
+        return cls(f"Execution Already Exists: '{arn}'")
+
+
+class InvalidArn(ServiceError):
+    @classmethod
+    def for_arn(cls, arn: str) -> InvalidArn:
+        return cls(f"Invalid Arn: '{arn}'")
+
+    @classmethod
+    def wrong_type(cls, resource_type: str) -> InvalidArn:
+        return cls(f"Invalid Arn: 'Resource type not valid in this context: {resource_type}'")
+
+
+class InvalidName(ServiceError):
+    @classmethod
+    def for_name(cls, name: str) -> InvalidName:
+        return cls(f"Invalid Name: '{name}'")
+
+
+class InvalidDefinition(ServiceError):
+    pass
+
+
+class InvalidExecutionInput(ServiceError):
+    pass
+
+
+class InvalidToken(ServiceError):
+    pass
+
+
+class ValidationException(ServiceError):
+    @classmethod
+    def constraint(cls, value: object, field: str, constraint: str) -> ValidationException:
+        """AWS's model-validation wording: one failed constraint on one member."""
+        return cls(
+            f"1 validation error detected: Value '{value}' at '{field}' "
+            f"failed to satisfy constraint: {constraint}"
+        )
+
+
+class MissingRequiredParameter(ServiceError):
+    pass
+
+
+class ResourceNotFound(ServiceError):
+    @classmethod
+    def for_arn(cls, arn: str) -> ResourceNotFound:
+        return cls(f"Resource not found: '{arn}'")
+
+
+class StateMachineTypeNotSupported(ServiceError):
+    def __init__(self, message: str = "This operation is not supported by this type of state machine") -> None:
+        super().__init__(message)
+
+
+class TooManyTags(ServiceError):
+    pass

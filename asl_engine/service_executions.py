@@ -1,0 +1,304 @@
+"""Executions: start them as asyncio tasks, stop them, and read what they recorded.
+
+A Standard execution is committed (its row and its ExecutionStarted event) before StartExecution
+answers, then runs as a task whose events reach the store through a non-blocking sink. Express
+executions are not recorded, as on AWS (whose history for them goes to CloudWatch Logs only):
+they run in memory, at most five minutes, and no history API accepts their ARNs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from . import arns
+from .arns import Scope
+from .clock import Clock
+from .compile import compile_definition
+from .errors import RUNTIME, TIMEOUT
+from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json
+from .service_errors import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    InvalidArn,
+    InvalidExecutionInput,
+    StateMachineTypeNotSupported,
+    ValidationException,
+)
+from .model import StateMachine
+from .runner import ExecutionRun
+from .store import ExecutionRecord, StateMachineRecord, Store
+from .tasks_api import TaskHandler
+
+log = logging.getLogger("asl_engine.executions")
+T = TypeVar("T")
+MAX_PAYLOAD = 262_144
+EXPRESS_LIMIT_SECONDS = 300.0
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a listing; `cursor` (plain data) resumes after it, None at the end."""
+
+    items: list[T]
+    cursor: Any = None
+
+
+@dataclass
+class SyncResult:
+    """What StartSyncExecution returns: the whole execution, ended."""
+
+    record: ExecutionRecord
+    billed_ms: int
+
+
+@dataclass
+class _Live:
+    run: ExecutionRun
+    task: asyncio.Task[ExecutionOutcome]
+
+
+@dataclass
+class _StartedSink:
+    """Forwards to the store's sink and tells StartExecution that ExecutionStarted was emitted."""
+
+    inner: EventSink
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def emit(self, events: list[HistoryEvent], checkpoint: Json | None = None) -> None:
+        self.inner.emit(events, checkpoint)
+        self.started.set()
+
+
+class _DiscardSink:
+    def emit(self, events: list[HistoryEvent], checkpoint: Json | None = None) -> None:
+        return None
+
+
+class Executions:
+    def __init__(self, store: Store, clock: Clock, tasks: TaskHandler | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.tasks = tasks
+        self._live: dict[str, _Live] = {}
+        self._express: set[asyncio.Task[ExecutionOutcome]] = set()  # strong refs until done
+        self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
+        self._start_locks: dict[str, asyncio.Lock] = {}
+
+    async def start(
+        self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None
+    ) -> ExecutionRecord:
+        """StartExecution. Idempotent for Standard: the same name and input while RUNNING
+        returns the original execution; otherwise a reused name is ExecutionAlreadyExists."""
+        name, value, input_text = _arguments(name, input_text)
+        if machine.type == "EXPRESS":
+            info = self._info(machine, arns.express_execution_arn(scope, machine.name, name), name, value)
+            task = asyncio.create_task(self._run_express(machine, info))
+            self._express.add(task)
+            task.add_done_callback(self._express.discard)
+            return _record(machine, info, input_text)
+        arn = arns.execution_arn(scope, machine.name, name)
+        lock = self._start_locks.setdefault(arn, asyncio.Lock())
+        try:
+            async with lock:  # per name: starts of different names still share one commit
+                existing = await self.store.get_execution(arn)
+                if existing is not None:
+                    if existing.status == "RUNNING" and json.loads(existing.input) == value:
+                        return existing
+                    raise ExecutionAlreadyExists.for_arn(arn)
+                info = self._info(machine, arn, name, value)
+                sink = _StartedSink(self.store.sink(arn))
+                run = self._runner(machine, info, sink)  # compile before anything is recorded
+                record = _record(machine, info, input_text)
+                await self.store.create_execution(record)
+        finally:
+            if not lock.locked():
+                self._start_locks.pop(arn, None)
+        task = asyncio.create_task(self._drive(run, arn), name=f"execution {arn}")
+        self._live[arn] = _Live(run, task)
+        log.info("execution RUNNING %s", arn)
+        started = asyncio.create_task(sink.started.wait())
+        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+        await self.store.flush()
+        return record
+
+    async def start_sync(
+        self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None
+    ) -> SyncResult:
+        """StartSyncExecution: Express only; runs to the end inside the request."""
+        if machine.type != "EXPRESS":
+            raise StateMachineTypeNotSupported()
+        name, value, input_text = _arguments(name, input_text)
+        info = self._info(machine, arns.express_execution_arn(scope, machine.name, name), name, value)
+        outcome = await self._run_express(machine, info)
+        record = _record(machine, info, input_text)
+        _close(record, outcome)
+        billed = max(100, int((outcome.stop_time - info.start_time) * 1000))
+        return SyncResult(record, billed)
+
+    async def describe(self, scope: Scope, arn: str) -> ExecutionRecord:
+        """DescribeExecution (and the lookup behind every other call on an execution ARN)."""
+        parsed = arns.parse_arn(arn)
+        if parsed.resource_type == "express":
+            raise InvalidArn.wrong_type("express")
+        if parsed.resource_type != "execution" or len(parsed.parts) != 2:
+            raise InvalidArn.for_arn(arn)
+        record = await self.store.get_execution(arn) if parsed.scope == scope else None
+        if record is None:
+            raise ExecutionDoesNotExist.for_arn(arn)
+        return record
+
+    async def list(
+        self, machine: StateMachineRecord, status: str | None, after: int | None, limit: int
+    ) -> Page[ExecutionRecord]:
+        """ListExecutions, newest first; Express executions are not listed (not recorded)."""
+        if machine.type == "EXPRESS":
+            raise StateMachineTypeNotSupported()
+        if status is not None and status not in STATUSES:
+            raise ValidationException.constraint(
+                status, "statusFilter", f"Member must satisfy enum value set: [{', '.join(STATUSES)}]"
+            )
+        items, cursor = await self.store.list_executions(machine.arn, status, after, limit)
+        return Page(items, cursor)
+
+    async def stop(self, scope: Scope, arn: str, error: str | None, cause: str | None) -> float:
+        """StopExecution; returns the stop date. Stopping an ended execution changes nothing."""
+        record = await self.describe(scope, arn)
+        live = self._live.get(arn)
+        if live is not None:
+            live.run.stop(error, cause)
+            await asyncio.wait({live.task})
+            record = await self.describe(scope, arn)
+        elif record.status == "RUNNING":  # recorded RUNNING but not running here: close it
+            outcome = ExecutionOutcome("ABORTED", None, error, cause, self.clock.time())
+            await self.store.finish_execution(arn, outcome, None)
+            return outcome.stop_time
+        return record.stop_date if record.stop_date is not None else self.clock.time()
+
+    async def history(
+        self, scope: Scope, arn: str, after: int | None, limit: int, reverse: bool, include_data: bool
+    ) -> Page[HistoryEvent]:
+        """GetExecutionHistory: the events emitted so far, even while the execution runs."""
+        await self.describe(scope, arn)
+        events = await self.store.get_history(arn, after, limit + 1, reverse)
+        page = events[:limit]
+        if not include_data:
+            page = [_without_data(event) for event in page]
+        return Page(page, page[-1]["id"] if len(events) > limit else None)
+
+    async def shutdown(self) -> None:
+        """Cancel running tasks without recording an outcome: they stay RUNNING in the store,
+        where recovery can find them on the next start."""
+        tasks = [live.task for live in self._live.values()] + list(self._express)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.store.flush()
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _info(self, machine: StateMachineRecord, arn: str, name: str, value: Json) -> ExecutionInfo:
+        return ExecutionInfo(
+            execution_arn=arn, name=name, state_machine_arn=machine.arn,
+            state_machine_name=machine.name, role_arn=machine.role_arn,
+            start_time=self.clock.time(), input=value,
+        )
+
+    def _runner(self, machine: StateMachineRecord, info: ExecutionInfo, sink: EventSink) -> ExecutionRun:
+        key = (machine.arn, machine.revision_id)
+        compiled = self._compiled.get(key)
+        if compiled is None or compiled[0] != machine.definition:
+            compiled = self._compiled[key] = (machine.definition, compile_definition(machine.definition))
+        return ExecutionRun(compiled[1], info, clock=self.clock, sink=sink, tasks=self.tasks)
+
+    async def _drive(self, run: ExecutionRun, arn: str) -> ExecutionOutcome:
+        try:
+            outcome = await _outcome_of(run, self.clock)
+            output = _json_text(outcome.output) if outcome.status == "SUCCEEDED" else None
+            await self.store.finish_execution(arn, outcome, output)
+            log.info("execution %s %s", outcome.status, arn)
+            return outcome
+        finally:
+            self._live.pop(arn, None)
+
+    async def _run_express(self, machine: StateMachineRecord, info: ExecutionInfo) -> ExecutionOutcome:
+        """Run an Express execution, ending it TIMED_OUT after AWS's five-minute limit."""
+        run = self._runner(machine, info, _DiscardSink())
+        expired = False
+
+        async def expire() -> None:
+            nonlocal expired
+            await self.clock.sleep_until(info.start_time + EXPRESS_LIMIT_SECONDS)
+            expired = True
+            run.stop(TIMEOUT, None)
+
+        watchdog = asyncio.create_task(expire())
+        try:
+            outcome = await _outcome_of(run, self.clock)
+        finally:
+            watchdog.cancel()
+        if expired:
+            outcome = ExecutionOutcome("TIMED_OUT", None, TIMEOUT, None, outcome.stop_time)
+        log.info("execution %s %s", outcome.status, info.execution_arn)
+        return outcome
+
+
+async def _outcome_of(run: ExecutionRun, clock: Clock) -> ExecutionOutcome:
+    """The run's outcome; an engine bug fails the execution instead of leaving it RUNNING."""
+    try:
+        outcome: ExecutionOutcome = await run.run()
+        return outcome
+    except Exception as exc:
+        log.exception("execution %s crashed in the engine", run.info.execution_arn)
+        return ExecutionOutcome("FAILED", None, RUNTIME, f"Internal error in asl-engine: {exc!r}", clock.time())
+
+
+def _arguments(name: str | None, input_text: str | None) -> tuple[str, Json, str]:
+    """Check a start request's name and input the way AWS does; returns them parsed."""
+    name = str(uuid.uuid4()) if name is None else name
+    arns.check_name(name)
+    input_text = "{}" if input_text is None else input_text
+    if len(input_text.encode("utf-8")) > MAX_PAYLOAD:
+        raise InvalidExecutionInput(
+            f"Invalid State Machine Execution Input: 'The input exceeds the maximum size of {MAX_PAYLOAD} bytes'"
+        )
+    try:
+        value = json.loads(input_text)
+    except ValueError as exc:
+        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
+    return name, value, input_text
+
+
+def _record(machine: StateMachineRecord, info: ExecutionInfo, input_text: str) -> ExecutionRecord:
+    return ExecutionRecord(
+        arn=info.execution_arn, state_machine_arn=machine.arn, name=info.name,
+        revision_id=machine.revision_id, status="RUNNING", input=input_text, start_date=info.start_time,
+    )
+
+
+def _close(record: ExecutionRecord, outcome: ExecutionOutcome) -> None:
+    record.status = outcome.status
+    record.stop_date = outcome.stop_time
+    record.error, record.cause = outcome.error, outcome.cause
+    if outcome.status == "SUCCEEDED":
+        record.output = _json_text(outcome.output)
+
+
+def _json_text(value: Json) -> str:
+    """Output as AWS returns it: compact JSON text."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _without_data(event: HistoryEvent) -> HistoryEvent:
+    """includeExecutionData=false: the same events with every input and output removed."""
+    trimmed = dict(event)
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, dict):
+            trimmed[key] = {k: v for k, v in value.items() if k not in ("input", "output")}
+    return trimmed

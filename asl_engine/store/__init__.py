@@ -1,0 +1,115 @@
+"""What the service needs from persistence, as one small Protocol plus the records it stores.
+
+The service depends on this interface, not on SQLite, so that tests and a later backend can swap
+it. Two guarantees matter to users and are part of the contract:
+
+- `create_execution` returns only once the execution is committed (a StartExecution that
+  answered is on disk);
+- every read of executions or history sees all events emitted before it (read-your-writes),
+  even though `sink(...).emit` only queues them for a background group commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..execution import EventSink, ExecutionOutcome, HistoryEvent, Json
+
+
+@dataclass
+class StateMachineRecord:
+    """A state machine's current revision and its settings, in AWS's terms."""
+
+    arn: str
+    account: str
+    region: str
+    name: str
+    type: str  # STANDARD | EXPRESS
+    definition: str  # the JSON text exactly as the user sent it
+    role_arn: str
+    creation_date: float
+    revision_id: str | None = None  # None until the first UpdateStateMachine
+    update_date: float | None = None
+    logging_configuration: dict[str, Any] = field(default_factory=dict)
+    tracing_configuration: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExecutionRecord:
+    """One Standard execution; `input`/`output` are JSON text as the API returns them."""
+
+    arn: str
+    state_machine_arn: str
+    name: str
+    revision_id: str | None
+    status: str
+    input: str
+    start_date: float
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    stop_date: float | None = None
+    redrive_count: int = 0
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The definition an execution ran, kept after later updates (DescribeStateMachineForExecution)."""
+
+    definition: str
+    role_arn: str
+    update_date: float
+
+
+class Store(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def put_state_machine(self, record: StateMachineRecord, *, new_revision: bool) -> None:
+        """Insert or replace; `new_revision` also keeps the definition under its revision id."""
+        ...
+
+    async def get_state_machine(self, arn: str) -> StateMachineRecord | None: ...
+
+    async def get_revision(self, arn: str, revision_id: str | None) -> Revision | None: ...
+
+    async def delete_state_machine(self, arn: str) -> None: ...
+
+    async def list_state_machines(
+        self, account: str, region: str, after: str | None, limit: int
+    ) -> list[StateMachineRecord]:
+        """Ordered by name; `after` is the last name of the previous page."""
+        ...
+
+    async def create_execution(self, record: ExecutionRecord) -> None:
+        """Commit the execution row before returning."""
+        ...
+
+    def sink(self, execution_arn: str) -> EventSink:
+        """An `EventSink` whose `emit` queues events (and checkpoint) for group commit."""
+        ...
+
+    async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None) -> None: ...
+
+    async def get_execution(self, arn: str) -> ExecutionRecord | None: ...
+
+    async def list_executions(
+        self, state_machine_arn: str, status: str | None, after: int | None, limit: int
+    ) -> tuple[list[ExecutionRecord], int | None]:
+        """Newest first; returns the page and the cursor of its last row when more may follow."""
+        ...
+
+    async def get_history(
+        self, execution_arn: str, after: int | None, limit: int, reverse: bool
+    ) -> list[HistoryEvent]:
+        """Events by id (descending with `reverse`), starting after event id `after`."""
+        ...
+
+    async def get_checkpoint(self, execution_arn: str) -> Json | None: ...
+
+    async def flush(self) -> None:
+        """Wait until everything emitted so far is committed."""
+        ...

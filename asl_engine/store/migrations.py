@@ -1,0 +1,84 @@
+"""Schema versions, applied in order and recorded in `PRAGMA user_version`.
+
+Script N brings a database from version N to N+1. Never edit a released script: append a new
+one, so a database written by any earlier release upgrades in place on the next start.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+SCRIPTS: tuple[str, ...] = (
+    # 0 -> 1: state machines with their revisions, executions, history events, checkpoints.
+    """
+    CREATE TABLE state_machines (
+        arn TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        creation_date REAL NOT NULL,
+        revision_id TEXT,
+        update_date REAL,
+        logging_configuration TEXT NOT NULL,
+        tracing_configuration TEXT NOT NULL,
+        tags TEXT NOT NULL
+    );
+    CREATE INDEX state_machines_by_scope ON state_machines (account, region, name);
+    CREATE TABLE state_machine_revisions (
+        state_machine_arn TEXT NOT NULL,
+        revision_id TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        update_date REAL NOT NULL,
+        PRIMARY KEY (state_machine_arn, revision_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE executions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        arn TEXT NOT NULL UNIQUE,
+        state_machine_arn TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision_id TEXT,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        start_date REAL NOT NULL,
+        stop_date REAL,
+        redrive_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX executions_by_machine ON executions (state_machine_arn, seq);
+    CREATE INDEX executions_by_status ON executions (status);
+    CREATE TABLE history_events (
+        execution_arn TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, event_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE checkpoints (
+        execution_arn TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+)
+
+LATEST = len(SCRIPTS)
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Bring the schema to `LATEST`; returns the version found before. Refuses newer databases."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    found = int(row[0]) if row else 0
+    if found > LATEST:
+        raise RuntimeError(
+            f"database schema version {found} is newer than this asl-engine supports ({LATEST})"
+        )
+    for version in range(found, LATEST):
+        # executescript commits first and runs outside our transaction control, so the version
+        # bump rides inside the script: a crash leaves either the old or the new version.
+        await conn.executescript(f"BEGIN;\n{SCRIPTS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+    return found

@@ -1,0 +1,276 @@
+"""The SQLite store: WAL mode, one background writer, group commit.
+
+Why a single writer task: SQLite allows one writer at a time, and a commit (an fsync) costs far
+more than the inserts it covers. The runner's `emit` only appends to a queue; the writer takes
+whatever has accumulated - events of many transitions of many executions - and commits it in one
+transaction. Each transition's events stay together because one `emit` is one queue item.
+Writes that the caller must see committed (a new execution, a new state machine) wait for their
+batch; reads of executions and history first wait for everything queued before them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Sequence
+
+import aiosqlite
+
+from ..execution import ExecutionOutcome, HistoryEvent, Json
+from . import ExecutionRecord, Revision, StateMachineRecord
+from .migrations import migrate
+
+log = logging.getLogger(__name__)
+
+# One statement: SQL, parameters, and whether the parameters are a list of rows (executemany).
+Statement = tuple[str, Sequence[Any], bool]
+_MAX_BATCH = 1024
+
+_MACHINE_COLUMNS = (
+    "arn, account, region, name, type, definition, role_arn, creation_date, revision_id, "
+    "update_date, logging_configuration, tracing_configuration, tags"
+)
+_EXECUTION_COLUMNS = (
+    "arn, state_machine_arn, name, revision_id, status, input, start_date, output, error, cause, "
+    "stop_date, redrive_count"
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class SqliteStore:
+    """`Store` on one aiosqlite connection (autocommit mode; transactions are explicit)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self._queue: asyncio.Queue[list[Statement] | asyncio.Future[None]] = asyncio.Queue()
+        self._pending = 0
+        self._writer: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA busy_timeout=5000")
+        await migrate(self._conn)
+        self._writer = asyncio.create_task(self._write_loop(), name="asl-engine-store-writer")
+
+    async def close(self) -> None:
+        if self._conn is None:
+            return
+        await self.flush()
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+        await self._conn.close()
+        self._conn = None
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _enqueue(self, statements: list[Statement]) -> None:
+        self._pending += 1
+        self._queue.put_nowait(statements)
+
+    async def _write(self, statements: list[Statement]) -> None:
+        """Queue a write and return once it is committed."""
+        self._enqueue(statements)
+        await self.flush()
+
+    async def flush(self) -> None:
+        if self._pending == 0:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(done)
+        await done
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < _MAX_BATCH:
+                batch.append(self._queue.get_nowait())
+            writes = [item for item in batch if isinstance(item, list)]
+            waiters = [item for item in batch if isinstance(item, asyncio.Future)]
+            error: BaseException | None = None
+            try:
+                if writes:
+                    await self._commit(writes)
+            except Exception as exc:  # a failed commit must not kill the writer
+                log.exception("store commit of %d writes failed", len(writes))
+                error = exc
+            finally:
+                self._pending -= len(writes)
+            for waiter in waiters:
+                if waiter.done():
+                    continue
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(error)
+
+    async def _commit(self, writes: list[list[Statement]]) -> None:
+        assert self._conn is not None
+        await self._conn.execute("BEGIN")
+        try:
+            for statements in writes:
+                for sql, params, many in statements:
+                    if many:
+                        await self._conn.executemany(sql, params)
+                    else:
+                        await self._conn.execute(sql, params)
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        await self._conn.execute("COMMIT")
+
+    # -- state machines ----------------------------------------------------------------------
+
+    async def put_state_machine(self, record: StateMachineRecord, *, new_revision: bool) -> None:
+        row = (
+            record.arn, record.account, record.region, record.name, record.type, record.definition,
+            record.role_arn, record.creation_date, record.revision_id, record.update_date,
+            _dumps(record.logging_configuration), _dumps(record.tracing_configuration),
+            _dumps(record.tags),
+        )
+        statements: list[Statement] = [
+            (f"INSERT OR REPLACE INTO state_machines ({_MACHINE_COLUMNS}) VALUES ({_marks(13)})", row, False)
+        ]
+        if new_revision:
+            statements.append((
+                "INSERT OR REPLACE INTO state_machine_revisions VALUES (?, ?, ?, ?, ?)",
+                (record.arn, record.revision_id or "", record.definition, record.role_arn,
+                 record.update_date or record.creation_date),
+                False,
+            ))
+        await self._write(statements)
+
+    async def get_state_machine(self, arn: str) -> StateMachineRecord | None:
+        rows = await self._read(f"SELECT {_MACHINE_COLUMNS} FROM state_machines WHERE arn = ?", (arn,))
+        return _machine(rows[0]) if rows else None
+
+    async def get_revision(self, arn: str, revision_id: str | None) -> Revision | None:
+        rows = await self._read(
+            "SELECT definition, role_arn, update_date FROM state_machine_revisions "
+            "WHERE state_machine_arn = ? AND revision_id = ?",
+            (arn, revision_id or ""),
+        )
+        return Revision(*rows[0]) if rows else None
+
+    async def delete_state_machine(self, arn: str) -> None:
+        await self._write([("DELETE FROM state_machines WHERE arn = ?", (arn,), False)])
+
+    async def list_state_machines(
+        self, account: str, region: str, after: str | None, limit: int
+    ) -> list[StateMachineRecord]:
+        rows = await self._read(
+            f"SELECT {_MACHINE_COLUMNS} FROM state_machines WHERE account = ? AND region = ? "
+            "AND name > ? ORDER BY name LIMIT ?",
+            (account, region, after or "", limit),
+        )
+        return [_machine(row) for row in rows]
+
+    # -- executions --------------------------------------------------------------------------
+
+    async def create_execution(self, record: ExecutionRecord) -> None:
+        row = (
+            record.arn, record.state_machine_arn, record.name, record.revision_id, record.status,
+            record.input, record.start_date, record.output, record.error, record.cause,
+            record.stop_date, record.redrive_count,
+        )
+        await self._write(
+            [(f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(12)})", row, False)]
+        )
+
+    def sink(self, execution_arn: str) -> _Sink:
+        return _Sink(self, execution_arn)
+
+    async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None) -> None:
+        await self._write([
+            (
+                "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ? "
+                "WHERE arn = ?",
+                (outcome.status, output, outcome.error, outcome.cause, outcome.stop_time, arn),
+                False,
+            ),
+            ("DELETE FROM checkpoints WHERE execution_arn = ?", (arn,), False),
+        ])
+
+    async def get_execution(self, arn: str) -> ExecutionRecord | None:
+        await self.flush()
+        rows = await self._read(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE arn = ?", (arn,))
+        return ExecutionRecord(*rows[0]) if rows else None
+
+    async def list_executions(
+        self, state_machine_arn: str, status: str | None, after: int | None, limit: int
+    ) -> tuple[list[ExecutionRecord], int | None]:
+        await self.flush()
+        sql = f"SELECT seq, {_EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?"
+        params: list[Any] = [state_machine_arn]
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        if after is not None:
+            sql += " AND seq < ?"
+            params.append(after)
+        rows = await self._read(sql + " ORDER BY seq DESC LIMIT ?", (*params, limit + 1))
+        page = rows[:limit]
+        cursor = page[-1][0] if len(rows) > limit else None
+        return [ExecutionRecord(*row[1:]) for row in page], cursor
+
+    async def get_history(
+        self, execution_arn: str, after: int | None, limit: int, reverse: bool
+    ) -> list[HistoryEvent]:
+        await self.flush()
+        if reverse:
+            sql = "AND event_id < ? ORDER BY event_id DESC"
+            bound = after if after is not None else 2**62
+        else:
+            sql = "AND event_id > ? ORDER BY event_id"
+            bound = after if after is not None else 0
+        rows = await self._read(
+            f"SELECT body FROM history_events WHERE execution_arn = ? {sql} LIMIT ?",
+            (execution_arn, bound, limit),
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    async def get_checkpoint(self, execution_arn: str) -> Json | None:
+        await self.flush()
+        rows = await self._read("SELECT body FROM checkpoints WHERE execution_arn = ?", (execution_arn,))
+        return json.loads(rows[0][0]) if rows else None
+
+    async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        assert self._conn is not None, "store is not open"
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class _Sink:
+    """The `EventSink` of one execution: turns a transition into one queued write."""
+
+    def __init__(self, store: SqliteStore, execution_arn: str) -> None:
+        self._store = store
+        self._arn = execution_arn
+
+    def emit(self, events: list[HistoryEvent], checkpoint: Json | None = None) -> None:
+        statements: list[Statement] = [(
+            "INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
+            [(self._arn, event["id"], _dumps(event)) for event in events],
+            True,
+        )]
+        if checkpoint is not None:
+            statements.append(
+                ("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (self._arn, _dumps(checkpoint)), False)
+            )
+        self._store._enqueue(statements)
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _machine(row: Sequence[Any]) -> StateMachineRecord:
+    values = list(row)
+    values[10:13] = [json.loads(value) for value in values[10:13]]
+    return StateMachineRecord(*values)

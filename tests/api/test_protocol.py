@@ -1,0 +1,84 @@
+"""The wire protocol itself, spoken by hand: what a non-boto3 client sees."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from conftest import ServerThread
+from sfn_support import PASS, ROLE, unique
+
+from api.app import create_app
+from asl_engine.config import Config
+
+HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
+
+
+def call(server, action: str, body: bytes | dict, **headers: str) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.post(
+        server.url + "/", content=content,
+        headers={**HEADERS, "X-Amz-Target": f"AWSStepFunctions.{action}", **headers},
+    )
+
+
+def test_unknown_action(server):
+    response = call(server, "LaunchRockets", {})
+    assert response.status_code == 400
+    assert response.json()["__type"] == "UnknownOperationException"
+    assert response.headers["x-amzn-RequestId"]
+
+
+def test_malformed_json_is_a_serialization_error(server):
+    response = call(server, "ListStateMachines", b"{not json")
+    assert response.status_code == 400
+    assert response.json()["__type"] == "SerializationException"
+
+
+def test_missing_required_member(server):
+    response = call(server, "DescribeStateMachine", {})
+    assert response.status_code == 400
+    assert response.json() == {
+        "__type": "ValidationException",
+        "message": "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy "
+        "constraint: Member must not be null",
+    }
+
+
+def test_host_header_is_ignored_and_timestamps_are_epoch_seconds(server):
+    name = unique("host")
+    created = call(server, "CreateStateMachine", {"name": name, "definition": PASS, "roleArn": ROLE},
+                   Host="sync-whatever.example")
+    assert created.status_code == 200
+    assert created.headers["content-type"] == "application/x-amz-json-1.0"
+    assert isinstance(created.json()["creationDate"], float)
+
+
+def test_region_comes_from_the_sigv4_credential_scope(server):
+    auth = "AWS4-HMAC-SHA256 Credential=AKID/20240101/ap-south-1/states/aws4_request, SignedHeaders=host, Signature=x"
+    name = unique("sig")
+    created = call(server, "CreateStateMachine", {"name": name, "definition": PASS, "roleArn": ROLE},
+                   Authorization=auth)
+    assert created.json()["stateMachineArn"].startswith("arn:aws:states:ap-south-1:123456789012:")
+
+
+def test_an_unexpected_error_is_a_500_without_internals_and_the_server_lives_on(tmp_path, caplog):
+    app = create_app(Config(db_path=str(tmp_path / "x.db")))
+
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/boom", boom, methods=["POST"])
+    server = ServerThread(app)
+    server.start()
+    try:
+        response = httpx.post(f"{server.url}/boom")
+        assert response.status_code == 500
+        assert response.json()["__type"] == "InternalFailure"
+        assert "secret" not in response.text and "Traceback" not in response.text
+        request_id = response.headers["x-amzn-RequestId"]
+        assert any(request_id in record.getMessage() for record in caplog.records)
+        after = call(server, "ListStateMachines", {})
+        assert after.status_code == 200
+    finally:
+        server.stop()

@@ -1,0 +1,58 @@
+"""The REST API: upload a definition, run it, read the result and history."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from sfn_support import ADD_FIELD, PASS, unique
+
+
+def test_upload_run_and_inspect(server):
+    base = f"{server.url}/state-machines/{unique('rest')}"
+    created = httpx.put(base, content=PASS)
+    assert created.status_code == 201
+    assert created.json()["definition"] == PASS
+    assert httpx.put(base, content=PASS).status_code == 200  # unchanged
+    updated = httpx.put(base, content=ADD_FIELD)
+    assert updated.status_code == 200 and updated.json()["revisionId"]
+    assert httpx.get(base).json()["definition"] == ADD_FIELD
+
+    started = httpx.post(f"{base}/executions", params={"name": "r1"}, content='{"n": 1}')
+    assert started.status_code == 201
+    arn = started.json()["executionArn"]
+    assert arn.endswith(":r1")
+    for _ in range(200):
+        execution = httpx.get(f"{server.url}/executions/{arn}").json()
+        if execution["status"] != "RUNNING":
+            break
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"n": 1, "step": "done"}
+    history = httpx.get(f"{server.url}/executions/{arn}/history").json()["events"]
+    assert history[0]["type"] == "ExecutionStarted" and history[-1]["type"] == "ExecutionSucceeded"
+
+    assert httpx.delete(base).status_code == 204
+    missing = httpx.get(base)
+    assert missing.status_code == 404
+    assert missing.json()["__type"] == "StateMachineDoesNotExist"
+
+
+def test_rest_errors_have_the_aws_shape(server):
+    bad = httpx.put(f"{server.url}/state-machines/{unique('bad')}", content='{"States": {}}')
+    assert bad.status_code == 400
+    assert bad.json()["__type"] == "InvalidDefinition"
+    name = unique("dup")
+    httpx.put(f"{server.url}/state-machines/{name}", content=PASS)
+    started = httpx.post(f"{server.url}/state-machines/{name}/executions", params={"name": "x"})
+    assert started.status_code == 201
+    again = httpx.post(f"{server.url}/state-machines/{name}/executions", params={"name": "x"}, content='{"a":1}')
+    assert again.status_code == 409
+    assert again.json()["__type"] == "ExecutionAlreadyExists"
+    unknown = httpx.get(f"{server.url}/executions/arn:aws:states:us-east-1:123456789012:execution:a:b")
+    assert unknown.status_code == 404
+
+
+def test_openapi_documents_the_rest_routes(server):
+    paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+    assert "/state-machines/{name}" in paths and "/executions/{arn}/history" in paths
+    assert httpx.get(f"{server.url}/docs").status_code == 200

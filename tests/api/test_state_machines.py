@@ -1,0 +1,185 @@
+"""State machine actions through boto3, as a user sees them."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from sfn_support import ADD_FIELD, PASS, ROLE, create, error_of, unique
+
+
+def test_create_then_describe(sfn):
+    name = unique("describe")
+    arn = create(sfn, name=name)
+    assert arn == f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}"
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["name"] == name
+    assert described["definition"] == PASS
+    assert described["roleArn"] == ROLE
+    assert described["type"] == "STANDARD"
+    assert described["status"] == "ACTIVE"
+    assert isinstance(described["creationDate"], datetime.datetime)
+    assert described["loggingConfiguration"] == {"level": "OFF", "includeExecutionData": False}
+
+
+def test_create_is_idempotent_for_the_same_definition(sfn):
+    name = unique("idem")
+    first = sfn.create_state_machine(name=name, definition=PASS, roleArn=ROLE)
+    again = sfn.create_state_machine(
+        name=name, definition=PASS, roleArn="arn:aws:iam::123456789012:role/other"
+    )
+    assert again["stateMachineArn"] == first["stateMachineArn"]
+    assert again["creationDate"] == first["creationDate"]
+
+
+def test_create_with_another_definition_is_already_exists(sfn):
+    name = unique("dup")
+    arn = create(sfn, name=name)
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, definition=ADD_FIELD, name=name)
+    assert error_of(excinfo) == ("StateMachineAlreadyExists", f"State Machine Already Exists: '{arn}'")
+
+
+def test_create_with_another_type_is_already_exists(sfn):
+    name = unique("dup-type")
+    create(sfn, name=name)
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, name=name, type="EXPRESS")
+    assert error_of(excinfo)[0] == "StateMachineAlreadyExists"
+
+
+def test_invalid_definition_reports_aws_code_and_location(sfn):
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, definition=json.dumps({"StartAt": "Missing", "States": {"P": {"Type": "Pass", "End": True}}}))
+    code, message = error_of(excinfo)
+    assert code == "InvalidDefinition"
+    assert message.startswith("Invalid State Machine Definition: '")
+
+
+def test_definition_that_is_not_json_is_invalid(sfn):
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, definition="{not json")
+    assert error_of(excinfo)[0] == "InvalidDefinition"
+
+
+@pytest.mark.parametrize("name", ["has space", "a/b", "x" * 81, "semi;colon", "tab\tname"])
+def test_invalid_names(sfn, name):
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, name=name)
+    assert error_of(excinfo) == ("InvalidName", f"Invalid Name: '{name}'")
+
+
+def test_unknown_type_is_a_validation_error(sfn):
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, type="BATCH")
+    code, message = error_of(excinfo)
+    assert code == "ValidationException"
+    assert "'type'" in message
+
+
+def test_invalid_role_arn(sfn):
+    with pytest.raises(ClientError) as excinfo:
+        sfn.create_state_machine(name=unique("role"), definition=PASS, roleArn="not-an-arn")
+    assert error_of(excinfo) == ("InvalidArn", "Invalid Arn: 'not-an-arn'")
+
+
+def test_describe_missing_and_malformed(sfn):
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:nope-never"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_state_machine(stateMachineArn=missing)
+    assert error_of(excinfo) == ("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{missing}'")
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_state_machine(stateMachineArn="garbage")
+    assert error_of(excinfo) == ("InvalidArn", "Invalid Arn: 'garbage'")
+
+
+def test_update_makes_a_new_revision(sfn):
+    arn = create(sfn)
+    updated = sfn.update_state_machine(stateMachineArn=arn, definition=ADD_FIELD)
+    assert updated["revisionId"]
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["definition"] == ADD_FIELD
+    assert described["revisionId"] == updated["revisionId"]
+
+
+def test_update_needs_something_to_change(sfn):
+    arn = create(sfn)
+    with pytest.raises(ClientError) as excinfo:
+        sfn.update_state_machine(stateMachineArn=arn)
+    assert error_of(excinfo)[0] == "MissingRequiredParameter"
+
+
+def test_update_rejects_invalid_definition_and_keeps_the_old_one(sfn):
+    arn = create(sfn)
+    with pytest.raises(ClientError) as excinfo:
+        sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps({"States": {}}))
+    assert error_of(excinfo)[0] == "InvalidDefinition"
+    assert sfn.describe_state_machine(stateMachineArn=arn)["definition"] == PASS
+
+
+def test_update_missing_machine(sfn):
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:gone-gone"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.update_state_machine(stateMachineArn=missing, definition=PASS)
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+
+
+def test_delete_then_describe_and_delete_again(sfn):
+    arn = create(sfn)
+    sfn.delete_state_machine(stateMachineArn=arn)
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_state_machine(stateMachineArn=arn)
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+    sfn.delete_state_machine(stateMachineArn=arn)  # AWS: deleting an absent machine succeeds
+
+
+def test_list_pages_through_every_machine_in_name_order(fresh):
+    names = sorted(unique(f"list{i}") for i in range(7))
+    for name in names:
+        create(fresh, name=name)
+    first = fresh.list_state_machines(maxResults=3)
+    assert [m["name"] for m in first["stateMachines"]] == names[:3]
+    assert "nextToken" in first
+    second = fresh.list_state_machines(maxResults=3, nextToken=first["nextToken"])
+    assert [m["name"] for m in second["stateMachines"]] == names[3:6]
+    third = fresh.list_state_machines(maxResults=3, nextToken=second["nextToken"])
+    assert [m["name"] for m in third["stateMachines"]] == names[6:]
+    assert "nextToken" not in third
+    item = third["stateMachines"][0]
+    assert set(item) == {"stateMachineArn", "name", "type", "creationDate"}
+
+
+def test_list_with_the_paginator(fresh):
+    for i in range(5):
+        create(fresh, name=f"pg-{i}")
+    pages = list(fresh.get_paginator("list_state_machines").paginate(PaginationConfig={"PageSize": 2}))
+    assert [len(p["stateMachines"]) for p in pages] == [2, 2, 1]
+
+
+def test_list_rejects_a_forged_token_and_too_large_pages(sfn):
+    with pytest.raises(ClientError) as excinfo:
+        sfn.list_state_machines(nextToken="forged")
+    assert error_of(excinfo)[0] == "InvalidToken"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.list_state_machines(maxResults=1001)
+    code, message = error_of(excinfo)
+    assert code == "ValidationException"
+    assert "maxResults" in message
+
+
+def test_a_token_cannot_be_used_with_other_arguments(fresh):
+    for i in range(3):
+        create(fresh, name=f"tok-{i}")
+    page = fresh.list_state_machines(maxResults=1)
+    with pytest.raises(ClientError) as excinfo:
+        fresh.list_executions(stateMachineArn=page["stateMachines"][0]["stateMachineArn"],
+                              nextToken=page["nextToken"])
+    assert error_of(excinfo)[0] == "InvalidToken"
+
+
+def test_publish_is_refused_plainly(sfn):
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, publish=True)
+    assert error_of(excinfo)[0] == "ValidationException"

@@ -1,0 +1,120 @@
+"""Shared fixtures: a real asl-engine server on loopback, and boto3 clients pointed at it.
+
+The server runs in a daemon thread with its own event loop (as moto's ThreadedMotoServer does)
+and a fresh SQLite file; a `threading.Event` says when it accepts connections. Executions use
+the virtual clock, so Wait states cost no wall time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+from typing import Any, Callable, Iterator
+
+import boto3
+import pytest
+import uvicorn
+from botocore.config import Config as BotoConfig
+
+from api.app import create_app
+from asl_engine.config import Config
+
+_regions = itertools.count(1)
+
+
+class ServerThread:
+    """uvicorn in a background thread, bound to a port chosen by the OS."""
+
+    def __init__(self, app: Any) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ready = threading.Event()
+        self.db: Any = None  # the SQLite file, for tests that look at what is on disk
+        server_config = uvicorn.Config(
+            app, log_level="warning", ws="none", lifespan="on", access_log=False
+        )
+        self.server = _ReadyServer(server_config, self.ready)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        if not self.ready.wait(timeout=20):
+            raise RuntimeError("asl-engine test server did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+        self.socket.close()
+
+
+class _ReadyServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self._ready.set()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    db = tmp_path_factory.mktemp("asl-engine") / "test.db"
+    thread = ServerThread(create_app(Config(db_path=str(db), clock="virtual")))
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def real_time_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """A server on the wall clock, where a long Wait really keeps an execution RUNNING (the
+    virtual clock jumps over any wait as soon as the server is idle)."""
+    db = tmp_path_factory.mktemp("asl-engine-real") / "test.db"
+    thread = ServerThread(create_app(Config(db_path=str(db), clock="real")))
+    thread.db = db
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+def boto_client(url: str, region: str = "us-east-1", access_key: str = "testing") -> Any:
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="testing",
+        config=BotoConfig(inject_host_prefix=False, retries={"max_attempts": 0}),
+    )
+
+
+@pytest.fixture(scope="session")
+def make_client(server: ServerThread) -> Callable[..., Any]:
+    """A boto3 `stepfunctions` client for a region (and optionally an access key)."""
+
+    def make(region: str = "us-east-1", access_key: str = "testing") -> Any:
+        return boto_client(server.url, region, access_key)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def live(real_time_server: ServerThread) -> Any:
+    """A client of the wall-clock server, for executions that must stay RUNNING."""
+    return boto_client(real_time_server.url)
+
+
+@pytest.fixture(scope="session")
+def sfn(make_client: Callable[..., Any]) -> Any:
+    return make_client()
+
+
+@pytest.fixture
+def fresh(make_client: Callable[..., Any]) -> Any:
+    """A client in a region of its own: listings in it see only what this test created."""
+    return make_client(f"test-region-{next(_regions)}")
