@@ -21,6 +21,7 @@ from jsonpath_ng.ext import parse as _parse_jsonpath
 Json = Any
 
 _ROOT = re.compile(r"\$(\$|[A-Za-z_][A-Za-z0-9_]*)?")
+_LENGTH_INDEX = re.compile(r"\[\(\s*@\.length\s*-\s*(\d+)\s*\)\]")
 _STEP = re.compile(
     r"""\.(?P<name>[^.\[\]*'"()?@,:\s]+)"""
     r"""|\[\s*'(?P<sq>(?:[^'\\]|\\.)*)'\s*\]"""
@@ -116,7 +117,8 @@ def compile_path(text: str) -> Path:
         root, variable = "variable", marker
     else:
         root, variable = "input", None
-    rest = text[root_match.end():]
+    # Jayway's script index `[(@.length-1)]` is the last element; jsonpath-ng has no scripts.
+    rest = _LENGTH_INDEX.sub(r"[-\1]", text[root_match.end():])
     steps = _definite_steps(rest)
     if steps is not None:
         return Path(text, root, variable, steps)

@@ -74,3 +74,8 @@ def test_recorded_execution(case: dict[str, Any]) -> None:
         description["output"] = to_json(result.output)
     reason = RUNNER.check(case, description, result.events)
     assert reason is None, reason
+
+
+def test_the_corpus_is_there() -> None:
+    """Guards against a missing ../shared turning the whole conformance run into nothing."""
+    assert len(_cases()) >= 744

@@ -2,7 +2,7 @@
 
 DOC = https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
 SPEC = https://states-language.net/spec.html#choice-state
-CASE x = /work/shared/conformance/aws/cases/v2_choice_operators_x* (recorded against real AWS)
+CASE x = ../shared/conformance/aws/cases/v2_choice_operators_x* (recorded against real AWS)
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from asl_engine.choice import ChoiceRule, compile_choice_rule, compile_condition
 from asl_engine.errors import RUNTIME, DefinitionError, StatesError
 from asl_engine.paths import Scope
 
-CASES_DIR = FsPath("/work/shared/conformance/aws/cases")
+# ../shared beside the repository, as in CI
+CASES_DIR = FsPath(__file__).resolve().parents[2].parent / "shared" / "conformance" / "aws" / "cases"
 INVALID_PATH = "Invalid path '{}': The choice state's condition path references an invalid value."
 
 

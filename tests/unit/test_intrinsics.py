@@ -1,7 +1,7 @@
 """Intrinsic functions against what AWS returns.
 
 Sources, named in each row's id:
-* `case:<file>` rows come from /work/shared/conformance/aws/cases (recorded on AWS); the
+* `case:<file>` rows come from ../shared/conformance/aws/cases (recorded on AWS); the
   `test_recorded_cases` test also replays every such Pass state directly from the case files.
 * `aws-obs` rows come from AWS-executed characterisations (error `States.Runtime`, cause
   "Invalid arguments in States.X"; ArrayRange/ArrayPartition/MathRandom truncation; JsonMerge
@@ -23,7 +23,8 @@ from asl_engine.errors import RUNTIME, StatesError
 from asl_engine.intrinsics import IntrinsicSyntaxError, compile_intrinsic
 from asl_engine.paths import PathNotFound, Scope
 
-CASES = FilePath("/work/shared/conformance/aws/cases")
+# ../shared beside the repository, as in CI
+CASES = FilePath(__file__).resolve().parents[2].parent / "shared" / "conformance" / "aws" / "cases"
 # Values AWS generates (or the recorder masked, like execution names) cannot be compared literally.
 UNPREDICTABLE = re.compile(r"States\.UUID|States\.MathRandom|\$\$\.(?!Execution\.Input)")
 

@@ -1,7 +1,7 @@
 """JSONata evaluation against what AWS records and documents.
 
 Sources, named in each row's id:
-* `case:<file>` rows come from /work/shared/conformance/aws/cases (recorded on AWS);
+* `case:<file>` rows come from ../shared/conformance/aws/cases (recorded on AWS);
   `test_recorded_pass_outputs` also replays every single-Pass-state JSONata case from the files.
 * `guide:transforming-data` rows encode the AWS developer guide page "Transforming data with
   JSONata in Step Functions" (functions provided by Step Functions, `{% %}` syntax).
@@ -30,7 +30,8 @@ from asl_engine.jsonata import (
     is_jsonata_template,
 )
 
-CASES = FilePath("/work/shared/conformance/aws/cases")
+# ../shared beside the repository, as in CI
+CASES = FilePath(__file__).resolve().parents[2].parent / "shared" / "conformance" / "aws" / "cases"
 # AWS's cause is "An error occurred while executing the state 'X' (entered at the event id #N). "
 # followed by the part this module produces.
 STATE_PREFIX = ". "

@@ -32,6 +32,7 @@ CONTEXT = {"Execution": {"Id": "arn:exec", "Input": {"x": 1}}, "State": {"Name":
         ("$.items[0:1]", [{"v": 1}]),  # slice
         ("$.items[?(@.v > 1)]", [{"v": 2}]),  # filter expression
         ("$.nothing[*]", []),  # recorded: test_json_path_array_wildcard_or_slice_with_no_input
+        ("$.a.b[(@.length-2)]", 20),  # Jayway script index; validator corpus aslv-valid-path-array-context
     ],
 )
 def test_path_selects(path: str, expected: Any) -> None:

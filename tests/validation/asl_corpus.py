@@ -1,4 +1,4 @@
-"""Loading the shared conformance corpus (/work/shared/conformance/validator/cases)."""
+"""Loading the shared conformance corpus (../shared/conformance/validator/cases)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-CORPUS_DIR = Path(os.environ.get("ASL_CONFORMANCE_DIR", "/work/shared/conformance/validator")) / "cases"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"  # ../shared beside the repository, as in CI
+CORPUS_DIR = Path(os.environ.get("ASL_CONFORMANCE_DIR", SHARED / "conformance" / "validator")) / "cases"
 
 
 def load_cases() -> list[dict[str, Any]]:
