@@ -39,8 +39,9 @@ def create_app(config: Config, *, tasks: TaskHandler | None = None) -> FastAPI:
         store = SqliteStore(config.db_path)
         await store.open()
         app.state.service = Service(store, config.make_clock(), config, tasks)
-        log.info("asl-engine ready: db %s, account %s, region %s", config.db_path,
-                 config.account_id, config.region)
+        resumed = await app.state.service.executions.recover()
+        log.info("asl-engine ready: db %s, account %s, region %s, %d running executions resumed",
+                 config.db_path, config.account_id, config.region, resumed)
         try:
             yield
         finally:

@@ -20,9 +20,10 @@ from .execution import ListSink
 from .history import History
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
+from .position import BRANCHES, DONE, FAILED, Frame
 
 if TYPE_CHECKING:
-    from .runner import ExecutionRun, Frame
+    from .runner import ExecutionRun
 
 Json = Any
 
@@ -45,11 +46,15 @@ class MapRunner:
             fields = self._jsonpath_fields(state, raw, context, frame)
         value, items, concurrency, tolerated = fields
         history = frame.history
-        frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
+        resumed = frame.take_resumed(BRANCHES)
+        if resumed is None:
+            frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
         tolerance = _tolerance(len(items), tolerated[0](), tolerated[1]())
-        if state.distributed:
+        if resumed is None and state.distributed:
             map_run_arn = self._map_run_arn(state)
             frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
+        frame.phase = {"kind": BRANCHES}
+        self.run.touch(frame)
         iterations = [self._iteration(state, index, item, value, context, frame) for index, item in enumerate(items)]
         try:
             results = await _run_all(iterations, 1 if state.processor.synchronous else concurrency or 0, tolerance)
@@ -122,8 +127,6 @@ class MapRunner:
     def _iteration(
         self, state: m.MapState, index: int, item: Json, value: Json, context: Json, frame: "Frame"
     ) -> Callable[[], Awaitable[Json]]:
-        from .runner import Frame
-
         async def iterate() -> Json:
             item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
             selector = state.item_selector
@@ -133,49 +136,80 @@ class MapRunner:
                 item_input = item
             else:
                 item_input = selector.evaluate(Scope(value, item_context, frame.variables))
-            variables = dict(frame.variables) if frame.variables is not None else None
-            if state.distributed:
-                child = Frame(0, History(self.run.clock, _Discard()), variables)
-                return await self.run.run_program(state.processor, item_input, child)
-            history = frame.history
-            details = {"name": state.name, "index": index}
-            started = history.add("MapIterationStarted", frame.previous, details)
-            child = Frame(started, history, variables)
-            try:
-                output = await self.run.run_program(state.processor, item_input, child)
-            except StatesError:
-                history.add("MapIterationFailed", child.previous, details)
-                raise
-            except asyncio.CancelledError:
-                history.add("MapIterationAborted", child.previous, details)
-                raise
-            history.add("MapIterationSucceeded", child.previous, details)
-            return output
+            history = _Unrecorded(self.run.clock) if state.distributed else frame.history
+            events = None if state.distributed else ("MapIteration", {"name": state.name, "index": index})
+            return await self._child(frame, index, state.processor, item_input, history, events)
 
         return iterate
 
     async def run_branches(self, state: m.ParallelState, value: Json, frame: "Frame") -> list[Json]:
-        from .runner import Frame
-
         history = frame.history
-        started = history.add("ParallelStateStarted", frame.previous)
-        frame.previous = started
+        if frame.take_resumed(BRANCHES) is None:
+            frame.previous = history.add("ParallelStateStarted", frame.previous)
+        frame.phase = {"kind": BRANCHES}
+        self.run.touch(frame)
 
-        def branch(program: m.Program) -> Callable[[], Awaitable[Json]]:
-            async def run_branch() -> Json:
-                variables = dict(frame.variables) if frame.variables is not None else None
-                return await self.run.run_program(program, value, Frame(started, history, variables))
-
-            return run_branch
+        def branch(index: int, program: m.Program) -> Callable[[], Awaitable[Json]]:
+            return lambda: self._child(frame, index, program, value, history, None)
 
         try:
             sequential = all(program.synchronous for program in state.branches)
-            results = await _run_all([branch(program) for program in state.branches], 1 if sequential else 0, 0)
+            jobs = [branch(index, program) for index, program in enumerate(state.branches)]
+            results = await _run_all(jobs, 1 if sequential else 0, 0)
         except StatesError as failure:
             failure.from_branches = True
             raise
         frame.previous = history.add("ParallelStateSucceeded", frame.previous)
         return results
+
+    async def _child(
+        self, parent: "Frame", index: int, program: m.Program, value: Json, history: History,
+        events: tuple[str, dict[str, Json]] | None,
+    ) -> Json:
+        """Run one branch or iteration in a frame of its own, or take its saved outcome.
+
+        `events` names the event family (MapIteration) and its details; Parallel branches and
+        Distributed Map children record none of their own."""
+        child = Frame(parent.child_id(index), parent.previous, history,
+                      dict(parent.variables) if parent.variables is not None else None)
+        resume = self.run.resume
+        saved = resume.frames.get(child.id) if resume is not None else None
+        if saved is not None and saved["phase"]["kind"] in (DONE, FAILED):
+            resume.take(child.id)  # type: ignore[union-attr]
+            phase = saved["phase"]
+            if phase["kind"] == DONE:
+                return phase["output"]
+            raise StatesError(phase.get("error"), phase.get("cause"))
+        if saved is None and events is not None:
+            child.previous = history.add(events[0] + "Started", parent.previous, events[1])
+        try:
+            output = await self.run.run_program(program, value, child)
+        except StatesError as failure:
+            child.phase = {"kind": FAILED, "error": failure.error, "cause": failure.cause}
+            self.run.touch(child)
+            if events is not None:
+                history.add(events[0] + "Failed", child.previous, events[1])
+            raise
+        except asyncio.CancelledError:
+            if events is not None:
+                history.add(events[0] + "Aborted", child.previous, events[1])
+            raise
+        child.phase = {"kind": DONE, "output": output}
+        self.run.touch(child)
+        if events is not None:
+            history.add(events[0] + "Succeeded", child.previous, events[1])
+        return output
+
+
+class _Unrecorded(History):
+    """A Distributed Map child's history: AWS keeps it in the child execution, not the parent's."""
+
+    def __init__(self, clock: Any) -> None:
+        super().__init__(clock, _Discard())
+
+    def add(self, event_type: str, previous: int, details: dict[str, Json] | None = None) -> int:
+        self.count += 1
+        return self.count
 
 
 async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, tolerance: int) -> list[Json]:

@@ -9,7 +9,6 @@ their branches. A waiting execution is a parked coroutine, never a thread.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 
 from . import model as m
@@ -21,22 +20,13 @@ from .history import History
 from .interpreter import find_catcher, iso_time, retry_delay
 from .jsonata_states import bindings
 from .paths import Scope
+from .position import BRANCHES, DONE, FAILED, RETRY, RUN, Frame, Resume
 from .payload import to_json
 from .states import StateRunner
 from .tasks_api import TaskHandler
 
 Json = Any
 MAX_HISTORY_EVENTS = 25_000
-
-
-@dataclass(slots=True)
-class Frame:
-    """One thread of control: the execution itself, a Parallel branch or a Map iteration."""
-
-    previous: int  # id of this thread's last event
-    history: History
-    variables: dict[str, Json] | None
-    assigned: dict[str, Json] | None = None  # variables a state assigned, applied as it exits
 
 
 class ExecutionRun:
@@ -50,8 +40,11 @@ class ExecutionRun:
         clock: Clock,
         sink: EventSink,
         tasks: TaskHandler | None = None,
+        resume: Resume | None = None,
     ) -> None:
         self.machine = machine
+        self.resume = resume
+        self._dirty: set[Frame] = set()
         self.info = info
         self.clock = clock
         self.history = History(clock, sink)
@@ -72,18 +65,25 @@ class ExecutionRun:
         self.outcome: ExecutionOutcome | None = None
 
     async def run(self) -> ExecutionOutcome:
-        """Run to the end and return how it ended; the closing event is the last one emitted."""
-        started = self.history.add(
-            "ExecutionStarted",
-            0,
-            {
-                "input": to_json(self.info.input),
-                "inputDetails": {"truncated": False},
-                "roleArn": self.info.role_arn,
-            },
-        )
-        self.history.flush()
-        frame = Frame(started, self.history, {})
+        """Run to the end and return how it ended; the closing event is the last one emitted.
+
+        With `resume`, the execution carries on from the position saved on disk instead of
+        starting: no ExecutionStarted again, event ids continue after the last one stored."""
+        if self.resume is None:
+            started = self.history.add(
+                "ExecutionStarted",
+                0,
+                {
+                    "input": to_json(self.info.input),
+                    "inputDetails": {"truncated": False},
+                    "roleArn": self.info.role_arn,
+                },
+            )
+        else:
+            self.history.count = started = self.resume.last_event_id
+        frame = Frame("", started, self.history, {})
+        self.touch(frame)
+        self.flush()
         self._main = asyncio.ensure_future(self.run_program(self.machine.program, self.info.input, frame))
         if self._stop_request is not None:
             self._main.cancel()
@@ -105,6 +105,16 @@ class ExecutionRun:
                 watchdog.cancel()
         self.outcome = outcome
         return outcome
+
+    def touch(self, frame: Frame) -> None:
+        """The frame's position changed: save it with the next flush."""
+        self._dirty.add(frame)
+
+    def flush(self) -> None:
+        """Hand the pending events, and the positions they lead to, to the sink as one unit."""
+        dirty, self._dirty = self._dirty, set()
+        checkpoint = {"frames": {frame.id: to_json(frame.snapshot()) for frame in dirty}} if dirty else None
+        self.history.flush(checkpoint)
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: the run ends ABORTED with ExecutionAborted as its last event."""
@@ -135,7 +145,7 @@ class ExecutionRun:
             frame.previous,
             {"output": to_json(output), "outputDetails": {"truncated": False}},
         )
-        self.history.flush()
+        self.flush()
         return ExecutionOutcome("SUCCEEDED", output, stop_time=self.clock.time())
 
     def _closed(
@@ -147,22 +157,29 @@ class ExecutionRun:
         if cause is not None:
             details["cause"] = cause
         self.history.add(event, frame.previous, details)
-        self.history.flush()
+        self.flush()
         return ExecutionOutcome(status, None, error, cause, stop_time=self.clock.time())
 
     async def run_program(self, program: m.Program, value: Json, frame: Frame) -> Json:
         """Run a scope (the machine, a branch or an iteration) from StartAt to its end."""
         states = program.states
-        state = states[program.start_at]
+        saved = self.resume.take(frame.id) if self.resume is not None else None
+        resumed = saved is not None and saved.get("state") is not None
+        if resumed:
+            frame.restore(saved)  # type: ignore[arg-type]
+            state, value = states[frame.state], frame.input  # type: ignore[index]
+        else:
+            state = states[program.start_at]
         text = None
         while True:
-            value, next_name, text = await self.run_state(state, value, frame, text)
+            value, next_name, text = await self.run_state(state, value, frame, text, resumed)
+            resumed = False
             if next_name is None:
                 return value
             state = states[next_name]
 
     async def run_state(
-        self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None
+        self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None, resumed: bool = False
     ) -> tuple[Json, str | None, str]:
         """Enter a state, run it with Retry and Catch, and exit it.
 
@@ -170,21 +187,31 @@ class ExecutionRun:
         text too, so each payload is serialised once.
         """
         history = frame.history
-        if history.count >= MAX_HISTORY_EVENTS - 2:  # room for this state's events and the closing one
-            raise StatesError(
-                RUNTIME, f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+        if resumed:
+            entered, entered_at, attempts = frame.entered, frame.entered_at, frame.attempts
+            backoff = frame.take_resumed(RETRY)
+            if backoff is not None:
+                await self.clock.sleep_until(backoff["until"])
+                frame.phase = {"kind": RUN}
+                self.touch(frame)
+        else:
+            if history.count >= MAX_HISTORY_EVENTS - 2:  # room for this state's events and the closing one
+                raise StatesError(
+                    RUNTIME, f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+                )
+            entered_at = self.clock.time()
+            entered = history.add(
+                state.type + "StateEntered",
+                frame.previous,
+                {"name": state.name, "input": input_text or to_json(raw_input), "inputDetails": {"truncated": False}},
             )
-        entered_at = self.clock.time()
-        entered = history.add(
-            state.type + "StateEntered",
-            frame.previous,
-            {"name": state.name, "input": input_text or to_json(raw_input), "inputDetails": {"truncated": False}},
-        )
-        frame.previous = entered
-        attempts = [0] * len(getattr(state, "retry", ()))
-        retry_count = 0
+            attempts = [0] * len(getattr(state, "retry", ()))
+            frame.previous = frame.entered = entered
+            frame.state, frame.input, frame.entered_at = state.name, raw_input, entered_at
+            frame.attempts, frame.retry_count, frame.phase = attempts, 0, {"kind": RUN}
+            self.touch(frame)
         while True:
-            context = self.context(state, entered_at, retry_count, frame)
+            context = self.context(state, entered_at, frame.retry_count, frame)
             try:
                 output, next_name = await self.states.execute(state, raw_input, context, frame)
                 text = to_json(output)
@@ -201,9 +228,14 @@ class ExecutionRun:
                     self._evaluation_failed(state, failure, frame)
                 delay = retry_delay(getattr(state, "retry", ()), attempts, failure.error)
                 if delay is not None:
-                    history.flush()
-                    await self.clock.sleep_until(self.clock.time() + delay)
-                    retry_count += 1
+                    until = self.clock.time() + delay
+                    frame.retry_count += 1
+                    frame.phase = {"kind": RETRY, "until": until}
+                    self.touch(frame)
+                    self.flush()
+                    await self.clock.sleep_until(until)
+                    frame.phase = {"kind": RUN}
+                    self.touch(frame)
                     continue
                 self.states.failed(state, failure, frame)
                 catcher = find_catcher(getattr(state, "catch", ()), failure.error)

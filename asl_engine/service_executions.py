@@ -30,6 +30,7 @@ from .service_errors import (
     ValidationException,
 )
 from .model import StateMachine
+from .position import Resume
 from .runner import ExecutionRun
 from .store import ExecutionRecord, StateMachineRecord, Store
 from .tasks_api import TaskHandler
@@ -192,6 +193,47 @@ class Executions:
             page = [_without_data(event) for event in page]
         return Page(page, page[-1]["id"] if len(events) > limit else None)
 
+    async def recover(self) -> int:
+        """Resume every execution recorded RUNNING from its saved position; returns how many.
+
+        Called on start-up, before the server accepts requests. An execution whose closing event
+        was committed but whose status was not (the process died in between) is only closed."""
+        running = await self.store.list_running()
+        for record in running:
+            position = await self.store.get_position(record.arn)
+            last = position.last_event or {}
+            if last.get("type", "").startswith("Execution") and last.get("type") != "ExecutionStarted":
+                await self._close_recorded(record, last)
+                continue
+            revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
+            if revision is None:  # its state machine is gone: nothing to run it with
+                outcome = ExecutionOutcome("FAILED", None, RUNTIME, "The state machine no longer exists.",
+                                           self.clock.time())
+                await self.store.finish_execution(record.arn, outcome, None)
+                continue
+            machine_name = arns.parse_arn(record.state_machine_arn).parts[0]
+            info = ExecutionInfo(
+                execution_arn=record.arn, name=record.name, state_machine_arn=record.state_machine_arn,
+                state_machine_name=machine_name, role_arn=revision.role_arn, start_time=record.start_date,
+                input=json.loads(record.input), redrive_count=record.redrive_count,
+            )
+            machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
+            resume = Resume(dict(position.frames), int(last.get("id", 0)))
+            run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
+                               tasks=self.tasks, resume=resume)
+            task = asyncio.create_task(self._drive(run, record.arn), name=f"execution {record.arn}")
+            self._live[record.arn] = _Live(run, task)
+            log.info("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
+        return len(running)
+
+    async def _close_recorded(self, record: ExecutionRecord, last: HistoryEvent) -> None:
+        status = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
+                  "ExecutionAborted": "ABORTED", "ExecutionTimedOut": "TIMED_OUT"}[last["type"]]
+        details = next((value for key, value in last.items() if key.endswith("EventDetails")), {})
+        output = details.get("output") if status == "SUCCEEDED" else None
+        outcome = ExecutionOutcome(status, None, details.get("error"), details.get("cause"), last["timestamp"])
+        await self.store.finish_execution(record.arn, outcome, output)
+
     async def shutdown(self) -> None:
         """Cancel running tasks without recording an outcome: they stay RUNNING in the store,
         where recovery can find them on the next start."""
@@ -211,11 +253,16 @@ class Executions:
         )
 
     def _runner(self, machine: StateMachineRecord, info: ExecutionInfo, sink: EventSink) -> ExecutionRun:
-        key = (machine.arn, machine.revision_id)
+        compiled = self._compile(machine.arn, machine.revision_id, machine.definition)
+        return ExecutionRun(compiled, info, clock=self.clock, sink=sink, tasks=self.tasks)
+
+    def _compile(self, arn: str, revision_id: str | None, definition: str) -> StateMachine:
+        """Compile once per revision: every execution of it shares the immutable model."""
+        key = (arn, revision_id)
         compiled = self._compiled.get(key)
-        if compiled is None or compiled[0] != machine.definition:
-            compiled = self._compiled[key] = (machine.definition, compile_definition(machine.definition))
-        return ExecutionRun(compiled[1], info, clock=self.clock, sink=sink, tasks=self.tasks)
+        if compiled is None or compiled[0] != definition:
+            compiled = self._compiled[key] = (definition, compile_definition(definition))
+        return compiled[1]
 
     async def _drive(self, run: ExecutionRun, arn: str) -> ExecutionOutcome:
         try:

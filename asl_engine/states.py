@@ -16,6 +16,7 @@ from .jsonata_states import JsonataStates
 from .mapping import MapRunner
 from .task_runner import TaskRunner
 from .paths import Scope
+from .position import WAIT
 
 if TYPE_CHECKING:
     from .runner import ExecutionRun, Frame
@@ -135,14 +136,17 @@ class StateRunner:
             deadline = wait_deadline(state, value, Scope(value, context, frame.variables), clock.time())
             self.assign(state, value, context, frame)
             output = apply_output_path(state.output_path, value, scope)
-        frame.history.flush()
+        resumed = frame.take_resumed(WAIT)
+        if resumed is not None:
+            deadline = resumed["until"]  # a restart waits only for what remains
+        frame.phase = {"kind": WAIT, "until": deadline}
+        self.run.touch(frame)
+        self.run.flush()
         await clock.sleep_until(deadline)
         return output, state.next
 
     async def _task(self, state: m.TaskState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        value = self.effective_parameters(state, raw, context, frame)
-        result = await self.tasks.invoke(state, value, context, frame)
-        return self.complete(state, raw, result, context, frame)
+        return await self.tasks.execute(state, raw, context, frame)
 
     def effective_parameters(self, state: Any, raw: Json, context: Json, frame: "Frame") -> Json:
         """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""

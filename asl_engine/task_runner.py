@@ -1,19 +1,30 @@
-"""Running a Task state's work: the handler call, its timeout, and the events AWS records for it.
+"""Running a Task state's work: the handler call, its timeouts, and the events AWS records for it.
 
 The resource ARN's form decides the event family: a Lambda function ARN records
-LambdaFunction* events, every other resource Task* events with resourceType/resource split as
-AWS splits them (`lambda`/`invoke`, `aws-sdk:s3`/`listBuckets`).
+LambdaFunction* events, an activity ARN Activity* events, every other resource Task* events
+with resourceType/resource split as AWS splits them (`lambda`/`invoke`, `aws-sdk:s3`/
+`listBuckets`). The integration pattern (service-integration-patterns) decides what is awaited:
+the response, a task token (`.waitForTaskToken`, TaskSubmitted first) or the end of a job
+(`.sync`, TaskSubmitted first).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Awaitable
 
 from . import model as m
-from .errors import RUNTIME, StatesError
+from .dataflow import MAX_PAYLOAD_BYTES
+from .errors import DATA_LIMIT_EXCEEDED, RUNTIME, TIMEOUT, StatesError
+from .paths import Path, PathNotFound, Scope
 from .payload import to_json
-from .tasks_api import TaskRequest, resource_parts
+from .tasks.activities import ActivityQueue, ActivityTask
+from .tasks.callbacks import CallbackRegistry, PendingTask, new_token
+from .tasks_api import (
+    WAIT_FOR_TASK_TOKEN, Final, Submitted, TaskRequest, TaskTimeout, integration_pattern, is_activity,
+    is_lambda_function, resource_parts,
+)
 
 if TYPE_CHECKING:
     from .runner import ExecutionRun, Frame
@@ -21,76 +32,226 @@ if TYPE_CHECKING:
 Json = Any
 
 
+@dataclass(slots=True)
+class _Events:
+    """The events of one task attempt: which family, and the fields every event repeats."""
+
+    prefix: str  # "Task" | "LambdaFunction" | "Activity"
+    frame: "Frame"
+    base: dict[str, Json] = field(default_factory=dict)  # resourceType/resource for Task*
+
+    def add(self, kind: str, details: dict[str, Json] | None = None) -> None:
+        if self.base:
+            details = {**self.base, **(details or {})}
+        self.frame.previous = self.frame.history.add(self.prefix + kind, self.frame.previous, details)
+
+    def output(self, kind: str, value: Json) -> None:
+        self.add(kind, {"output": to_json(value), "outputDetails": {"truncated": False}})
+
+    def failure(self, kind: str, failure: StatesError) -> None:
+        details = {"error": failure.error, "cause": failure.cause}
+        self.add(kind, {key: value for key, value in details.items() if value is not None})
+
+
 class TaskRunner:
+    """Runs the Task states of one execution."""
+
     def __init__(self, run: "ExecutionRun") -> None:
         self.run = run
+        # The dispatcher owns the process-wide registry and queue; without one, the execution
+        # keeps its own (nobody can answer it, but timeouts still work).
+        self.callbacks: CallbackRegistry = getattr(run.tasks, "callbacks", None) or CallbackRegistry()
+        self.activities: ActivityQueue = getattr(run.tasks, "activities", None) or ActivityQueue()
 
-    async def invoke(self, state: m.TaskState, parameters: Json, context: Json, frame: "Frame") -> Json:
-        """Hand the task to the handler, recording Scheduled/Started/Succeeded|Failed events."""
-        resource_type, resource = resource_parts(state.resource)
-        lambda_function = resource_type == "lambda" and resource == state.resource
-        history = frame.history
-        timeout = state.timeout_seconds if isinstance(state.timeout_seconds, (int, float)) else None
-        if lambda_function:
-            scheduled = {"resource": state.resource, "input": to_json(parameters),
-                         "inputDetails": {"truncated": False}}
-            if timeout is not None:
-                scheduled["timeoutInSeconds"] = timeout
-            frame.previous = history.add("LambdaFunctionScheduled", frame.previous, scheduled)
-            frame.previous = history.add("LambdaFunctionStarted", frame.previous)
+    async def execute(
+        self, state: m.TaskState, raw: Json, context: Json, frame: "Frame"
+    ) -> tuple[Json, str | None]:
+        """The whole Task state: token, Parameters, limits, the call, then ResultSelector etc."""
+        token = None
+        if integration_pattern(state.resource):  # AWS offers $$.Task.Token to .sync tasks too
+            token = new_token(self.run.info.task_token_prefix)
+            context["Task"] = {"Token": token}
+        states = self.run.states
+        parameters = states.effective_parameters(state, raw, context, frame)
+        timeout = self._limit(state, state.timeout_seconds, "TimeoutSeconds", raw, context, frame)
+        heartbeat = self._limit(state, state.heartbeat_seconds, "HeartbeatSeconds", raw, context, frame)
+        request = TaskRequest(state.resource, parameters, state.name, context, timeout, heartbeat,
+                              state.credentials, token)
+        if is_activity(state.resource):
+            result = await self._activity(request, frame)
         else:
-            scheduled = {"resourceType": resource_type, "resource": resource, "region": _region(state.resource, self.run),
-                         "parameters": to_json(parameters)}
-            if timeout is not None:
-                scheduled["timeoutInSeconds"] = timeout
-            frame.previous = history.add("TaskScheduled", frame.previous, scheduled)
-            frame.previous = history.add(
-                "TaskStarted", frame.previous, {"resourceType": resource_type, "resource": resource}
-            )
-        history.flush()
-        request = TaskRequest(state.resource, parameters, state.name, context, timeout, None, state.credentials)
+            result = await self.invoke(request, frame)
+        return states.complete(state, raw, result, context, frame)
+
+    async def invoke(self, request: TaskRequest, frame: "Frame") -> Json:
+        """Hand the task to the handler, recording Scheduled/Started/[Submitted]/outcome events."""
+        resource_type, resource = resource_parts(request.resource)
+        if is_lambda_function(request.resource):
+            events = _Events("LambdaFunction", frame)
+            events.add("Scheduled", self._lambda_scheduled(request))
+            events.add("Started")
+        else:
+            events = _Events("Task", frame, {"resourceType": resource_type, "resource": resource})
+            events.add("Scheduled", self._task_scheduled(request))
+            events.add("Started")
+        frame.history.flush()
+        callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
+        if callback:  # before the call: a fast worker may answer while the send is in flight
+            self.callbacks.register(self._pending(request), self.run.clock)
         try:
-            result = await self._call_handler(request, timeout)
-        except StatesError as failure:
-            details = {"error": failure.error, "cause": failure.cause}
-            details = {key: value for key, value in details.items() if value is not None}
-            if lambda_function:
-                frame.previous = history.add("LambdaFunctionFailed", frame.previous, details)
-            else:
-                frame.previous = history.add(
-                    "TaskFailed", frame.previous, {"resourceType": resource_type, "resource": resource, **details}
-                )
-            raise
-        output = {"output": to_json(result), "outputDetails": {"truncated": False}}
-        if lambda_function:
-            frame.previous = history.add("LambdaFunctionSucceeded", frame.previous, output)
-        else:
-            frame.previous = history.add(
-                "TaskSucceeded", frame.previous, {"resourceType": resource_type, "resource": resource, **output}
-            )
-        return result
+            return await self._outcome(events, self._perform(request, events, callback), request)
+        finally:
+            if callback:
+                self.callbacks.close(request.token or "")
 
-    async def _call_handler(self, request: TaskRequest, timeout: float | None) -> Json:
+    async def _perform(self, request: TaskRequest, events: _Events, callback: bool) -> Json:
         handler = self.run.tasks
         if handler is None:
             raise StatesError(
-                RUNTIME,
-                f"No task handler is configured for the resource '{request.resource}'.",
-                in_state=True,
+                RUNTIME, f"No task handler is configured for the resource '{request.resource}'.", in_state=True
             )
+        response = await handler(request)
+        if isinstance(response, Final):
+            return response.output
+        if isinstance(response, Submitted):
+            self._submitted(events, response.output)
+            return await response.completion
+        if callback:
+            self._submitted(events, response)
+            return await self.callbacks.wait(request.token or "")
+        return response
+
+    def _submitted(self, events: _Events, output: Json) -> None:
+        events.output("Submitted", output)
+        events.frame.history.flush()
+
+    async def _activity(self, request: TaskRequest, frame: "Frame") -> Json:
+        """Queue the task for a worker; ActivityStarted once one pulls it, then wait for its answer."""
+        token = new_token(self.run.info.task_token_prefix)
+        request = TaskRequest(request.resource, request.input, request.state_name, request.context,
+                              request.timeout_seconds, request.heartbeat_seconds, request.credentials, token)
+        events = _Events("Activity", frame)
+        scheduled = {"resource": request.resource, "input": to_json(request.input),
+                     "inputDetails": {"truncated": False}}
+        _add_limits(scheduled, request)
+        events.add("Scheduled", scheduled)
+        frame.history.flush()
+        self.callbacks.register(self._pending(request), self.run.clock)
+        started = self.activities.put(ActivityTask(token, request.resource, to_json(request.input)))
+
+        async def work() -> Json:
+            worker = await started
+            events.add("Started", {"workerName": worker})
+            frame.history.flush()
+            return await self.callbacks.wait(token)
+
+        try:
+            return await self._outcome(events, work(), request)
+        finally:
+            self.activities.withdraw(token)
+            self.callbacks.close(token)
+
+    async def _outcome(self, events: _Events, work: Awaitable[Json], request: TaskRequest) -> Json:
+        """Await the work within TimeoutSeconds and record how it ended."""
+        try:
+            result = await self._within(work, request.timeout_seconds)
+            _check_result_size(request.resource, result)
+        except TaskTimeout as failure:
+            events.failure("TimedOut", failure)
+            raise
+        except StatesError as failure:
+            events.failure("Failed", failure)
+            raise
+        events.output("Succeeded", result)
+        return result
+
+    async def _within(self, work: Awaitable[Json], timeout: float | None) -> Json:
         if timeout is None:
-            return await handler(request)
+            return await work
         clock = self.run.clock
-        work = asyncio.ensure_future(handler(request))
+        task = asyncio.ensure_future(work)
         timer = asyncio.ensure_future(clock.sleep_until(clock.time() + timeout))
         try:
-            done, _ = await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             timer.cancel()
-        if work in done:
-            return work.result()
-        work.cancel()
-        raise StatesError("States.Timeout", None)
+            if not task.done():
+                task.cancel()
+        if task in done:
+            return task.result()
+        raise TaskTimeout(TIMEOUT, None)
+
+    def _pending(self, request: TaskRequest) -> PendingTask:
+        assert request.token is not None
+        activity = request.resource if is_activity(request.resource) else None
+        return PendingTask(request.token, self.run.info.execution_arn, request.state_name,
+                           request.heartbeat_seconds, activity_arn=activity)
+
+    def _lambda_scheduled(self, request: TaskRequest) -> dict[str, Json]:
+        details: dict[str, Json] = {"resource": request.resource, "input": to_json(request.input),
+                                    "inputDetails": {"truncated": False}}
+        _add_limits(details, request)
+        credentials = _credentials(request)
+        if credentials:
+            details["taskCredentials"] = credentials
+        return details
+
+    def _task_scheduled(self, request: TaskRequest) -> dict[str, Json]:
+        details: dict[str, Json] = {"region": _region(request.resource, self.run),
+                                    "parameters": to_json(request.input)}
+        _add_limits(details, request)
+        credentials = _credentials(request)
+        if credentials:
+            details["taskCredentials"] = credentials
+        return details
+
+    def _limit(self, state: m.TaskState, source: Any, name: str, raw: Json, context: Json,
+               frame: "Frame") -> float | None:
+        """TimeoutSeconds / HeartbeatSeconds: a number, a reference path, or a JSONata expression."""
+        if source is None or isinstance(source, (int, float)):
+            return source
+        if not isinstance(source, Path):
+            jsonata = self.run.states.jsonata
+            return jsonata.number(source, name, raw, context, frame)  # type: ignore[no-any-return]
+        try:
+            value = source.select(Scope(raw, context, frame.variables))
+        except PathNotFound:
+            raise StatesError(RUNTIME, f"Invalid path '{source}' : No results for path: {_bracketed(source)}",
+                              in_state=True) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise StatesError(RUNTIME, f"The {name}Path parameter does not reference a positive integer: "
+                                       f"{source} == {to_json(value)}", in_state=True)
+        return value
+
+
+def _add_limits(details: dict[str, Json], request: TaskRequest) -> None:
+    if request.timeout_seconds is not None:
+        details["timeoutInSeconds"] = request.timeout_seconds
+    if request.heartbeat_seconds is not None:
+        details["heartbeatInSeconds"] = request.heartbeat_seconds
+
+
+def _credentials(request: TaskRequest) -> dict[str, Json] | None:
+    """The Credentials field is recorded (as `taskCredentials.roleArn`); no role is assumed."""
+    credentials = request.credentials
+    if not isinstance(credentials, dict):
+        return None
+    role = credentials.get("RoleArn")
+    return {"roleArn": role} if isinstance(role, str) else None
+
+
+def _check_result_size(resource: str, result: Json) -> None:
+    text = to_json(result)
+    if len(text) > MAX_PAYLOAD_BYTES // 4 and len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise StatesError(DATA_LIMIT_EXCEEDED, f"The state/task '{resource}' returned a result with a size "
+                                               "exceeding the maximum number of bytes service limit.")
+
+
+def _bracketed(path: Path) -> str:
+    """A definite path as AWS quotes it in this cause: $['a'][0]."""
+    if path.steps is None:
+        return path.text
+    return "$" + "".join(f"['{step}']" if isinstance(step, str) else f"[{step}]" for step in path.steps)
 
 
 def _region(resource: str, run: "ExecutionRun") -> str:
@@ -99,4 +260,3 @@ def _region(resource: str, run: "ExecutionRun") -> str:
         return parts[3]
     arn = run.info.state_machine_arn.split(":")
     return arn[3] if len(arn) > 3 else "us-east-1"
-

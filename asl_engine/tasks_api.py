@@ -2,6 +2,14 @@
 
 Handlers are pluggable: the runner asks one callable to perform each Task and does not care
 whether it calls a local Lambda handler, a mock, boto3 or an activity worker.
+
+A handler returns the integration's response. How the runner reads it depends on the
+integration pattern in the resource ARN (service-integration-patterns):
+- request-response: the response is the task's result;
+- `.waitForTaskToken`: the response is what the send returned (recorded as TaskSubmitted); the
+  result arrives later through the callback registry under `request.token`;
+- `.sync` / `.sync:2`: the handler returns `Submitted`, whose `completion` yields the result.
+A handler that answers for the whole task at once (a mock) returns `Final`.
 """
 
 from __future__ import annotations
@@ -9,7 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Awaitable, Protocol
 
+from .errors import StatesError
+
 Json = Any
+
+SYNC = ".sync"
+WAIT_FOR_TASK_TOKEN = ".waitForTaskToken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +34,33 @@ class TaskRequest:
     timeout_seconds: float | None
     heartbeat_seconds: float | None
     credentials: Json = None
+    token: str | None = None  # the task token of a `.waitForTaskToken` task
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A `.sync` task that has started: `output` is recorded as TaskSubmitted, `completion`
+    resolves to the task's result (or raises `StatesError`)."""
+
+    output: Json
+    completion: Awaitable[Json]
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """The task's result, whatever the integration pattern: nothing is awaited after it.
+
+    SFN Local's mocks answer a `.waitForTaskToken` task this way, without waiting for a token."""
+
+    output: Json
+
+
+class TaskTimeout(StatesError):
+    """TimeoutSeconds or HeartbeatSeconds ran out: recorded as *TimedOut, not *Failed."""
 
 
 class TaskHandler(Protocol):
-    """Performs one Task; returns its result or raises `StatesError` with the task's error."""
+    """Performs one Task; returns its response or raises `StatesError` with the task's error."""
 
     def __call__(self, request: TaskRequest) -> Awaitable[Json]: ...
 
@@ -45,3 +81,24 @@ def resource_parts(resource: str) -> tuple[str, str]:
     if len(parts) >= 3:
         return parts[2], resource
     return "unknown", resource
+
+
+def integration_pattern(resource: str) -> str:
+    """`.sync`, `.waitForTaskToken` or "" (request-response), from an optimized resource's suffix."""
+    if resource.endswith(WAIT_FOR_TASK_TOKEN):
+        return WAIT_FOR_TASK_TOKEN
+    if resource.endswith((".sync", ".sync:2")):
+        return SYNC
+    return ""
+
+
+def is_activity(resource: str) -> bool:
+    """`arn:aws:states:REGION:ACCOUNT:activity:NAME`."""
+    parts = resource.split(":")
+    return len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity"
+
+
+def is_lambda_function(resource: str) -> bool:
+    """The function-ARN form: `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`."""
+    parts = resource.split(":")
+    return len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function"

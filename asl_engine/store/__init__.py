@@ -55,6 +55,14 @@ class ExecutionRecord:
 
 
 @dataclass(frozen=True)
+class Position:
+    """Where a RUNNING execution was when last saved (see asl_engine/position.py)."""
+
+    frames: dict[str, dict[str, Any]]  # frame id -> snapshot
+    last_event: HistoryEvent | None
+
+
+@dataclass(frozen=True)
 class Revision:
     """The definition an execution ran, kept after later updates (DescribeStateMachineForExecution)."""
 
@@ -108,7 +116,13 @@ class Store(Protocol):
         """Events by id (descending with `reverse`), starting after event id `after`."""
         ...
 
-    async def get_checkpoint(self, execution_arn: str) -> Json | None: ...
+    async def get_position(self, execution_arn: str) -> Position:
+        """The saved frames of a RUNNING execution and its last recorded event."""
+        ...
+
+    async def list_running(self) -> list[ExecutionRecord]:
+        """Executions recorded RUNNING: the ones to resume after a restart, oldest first."""
+        ...
 
     async def flush(self) -> None:
         """Wait until everything emitted so far is committed."""

@@ -63,6 +63,17 @@ SCRIPTS: tuple[str, ...] = (
         body TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 1 -> 2: an execution's position is a tree of frames (asl_engine/position.py), each saved
+    # on its own row so a transition rewrites only the frames it moved.
+    """
+    DROP TABLE checkpoints;
+    CREATE TABLE frames (
+        execution_arn TEXT NOT NULL,
+        frame_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, frame_id)
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST = len(SCRIPTS)

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import aiosqlite
 
 from ..execution import ExecutionOutcome, HistoryEvent, Json
-from . import ExecutionRecord, Revision, StateMachineRecord
+from . import ExecutionRecord, Position, Revision, StateMachineRecord
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ class SqliteStore:
                 (outcome.status, output, outcome.error, outcome.cause, outcome.stop_time, arn),
                 False,
             ),
-            ("DELETE FROM checkpoints WHERE execution_arn = ?", (arn,), False),
+            ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False),
         ])
 
     async def get_execution(self, arn: str) -> ExecutionRecord | None:
@@ -235,10 +235,22 @@ class SqliteStore:
         )
         return [json.loads(row[0]) for row in rows]
 
-    async def get_checkpoint(self, execution_arn: str) -> Json | None:
+    async def get_position(self, execution_arn: str) -> Position:
         await self.flush()
-        rows = await self._read("SELECT body FROM checkpoints WHERE execution_arn = ?", (execution_arn,))
-        return json.loads(rows[0][0]) if rows else None
+        rows = await self._read("SELECT frame_id, body FROM frames WHERE execution_arn = ?", (execution_arn,))
+        last = await self._read(
+            "SELECT body FROM history_events WHERE execution_arn = ? ORDER BY event_id DESC LIMIT 1",
+            (execution_arn,),
+        )
+        last_event = json.loads(last[0][0]) if last else None
+        return Position({frame_id: json.loads(body) for frame_id, body in rows}, last_event)
+
+    async def list_running(self) -> list[ExecutionRecord]:
+        await self.flush()
+        rows = await self._read(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING' ORDER BY seq", ()
+        )
+        return [ExecutionRecord(*row) for row in rows]
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         assert self._conn is not None, "store is not open"
@@ -260,9 +272,11 @@ class _Sink:
             True,
         )]
         if checkpoint is not None:
-            statements.append(
-                ("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (self._arn, _dumps(checkpoint)), False)
-            )
+            statements.append((
+                "INSERT OR REPLACE INTO frames VALUES (?, ?, ?)",
+                [(self._arn, frame_id, body) for frame_id, body in checkpoint["frames"].items()],
+                True,
+            ))
         self._store._enqueue(statements)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from conftest import ServerThread
+from serving import ServerThread
 from sfn_support import PASS, ROLE, unique
 
 from api.app import create_app

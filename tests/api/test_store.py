@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 
 from asl_engine.execution import ExecutionOutcome
@@ -57,15 +58,18 @@ def test_emitted_events_are_read_back_and_committed_in_groups(tmp_path):
         await store.create_execution(execution)
         sink = store.sink(execution.arn)
         for event_id in range(1, 301):  # 300 transitions, emitted without awaiting anything
-            sink.emit([_event(event_id)], checkpoint={"at": event_id})
+            frame = json.dumps({"at": event_id})
+            sink.emit([_event(event_id)], checkpoint={"frames": {"": frame, f"/2.0:{event_id % 3}": frame}})
         events = await store.get_history(execution.arn, None, 1000, reverse=False)
         assert [e["id"] for e in events] == list(range(1, 301))
-        assert await store.get_checkpoint(execution.arn) == {"at": 300}
+        position = await store.get_position(execution.arn)
+        assert position.frames == {"": {"at": 300}, "/2.0:0": {"at": 300}, "/2.0:1": {"at": 298}, "/2.0:2": {"at": 299}}
+        assert position.last_event["id"] == 300
         tail = await store.get_history(execution.arn, 298, 10, reverse=False)
         assert [e["id"] for e in tail] == [299, 300]
         await store.finish_execution(execution.arn, ExecutionOutcome("SUCCEEDED", {}, stop_time=4.0), "{}")
         assert (await store.get_execution(execution.arn)).status == "SUCCEEDED"
-        assert await store.get_checkpoint(execution.arn) is None
+        assert (await store.get_position(execution.arn)).frames == {}
         await store.close()
 
     asyncio.run(scenario())

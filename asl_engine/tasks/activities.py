@@ -1,0 +1,81 @@
+"""Activity tasks: an execution queues work under an activity ARN; a worker pulls it.
+
+The engine side `put`s a task and learns, through the returned future, which worker picked it up
+(ActivityStarted records the worker's name). `GetActivityTask` (server side) calls `get`, which
+long-polls like AWS's 60-second poll. Results come back through the `CallbackRegistry` under
+the task's token, exactly as for `.waitForTaskToken`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+
+POLL_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityTask:
+    """What GetActivityTask returns: the token and the input as JSON text."""
+
+    token: str
+    activity_arn: str
+    input: str
+
+
+@dataclass(slots=True)
+class _Queued:
+    task: ActivityTask
+    started: asyncio.Future[str]  # the worker name, once pulled
+
+
+@dataclass
+class ActivityQueue:
+    """Activity ARN -> tasks waiting for a worker, and workers waiting for a task."""
+
+    _tasks: dict[str, deque[_Queued]] = field(default_factory=dict)
+    _workers: dict[str, deque[asyncio.Future[_Queued]]] = field(default_factory=dict)
+
+    def put(self, task: ActivityTask) -> asyncio.Future[str]:
+        """Queue a task; the future resolves to the name of the worker that pulls it."""
+        queued = _Queued(task, asyncio.get_running_loop().create_future())
+        workers = self._workers.get(task.activity_arn, deque())
+        while workers:
+            worker = workers.popleft()
+            if not worker.done():
+                worker.set_result(queued)
+                return queued.started
+        self._tasks.setdefault(task.activity_arn, deque()).append(queued)
+        return queued.started
+
+    def withdraw(self, token: str) -> None:
+        """The task ended before a worker took it (timeout, stop): no worker may get it now."""
+        for tasks in self._tasks.values():
+            for queued in list(tasks):
+                if queued.task.token == token:
+                    tasks.remove(queued)
+                    queued.started.cancel()
+
+    async def get(self, activity_arn: str, worker_name: str | None = None,
+                  timeout: float = POLL_SECONDS) -> ActivityTask | None:
+        """GetActivityTask: the oldest waiting task, or None once `timeout` seconds pass."""
+        tasks = self._tasks.get(activity_arn)
+        queued = tasks.popleft() if tasks else None
+        if queued is None:
+            waiter: asyncio.Future[_Queued] = asyncio.get_running_loop().create_future()
+            self._workers.setdefault(activity_arn, deque()).append(waiter)
+            try:
+                queued = await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            except asyncio.TimeoutError:
+                if not waiter.done():
+                    waiter.cancel()
+                    return None
+                queued = waiter.result()
+        if not queued.started.done():
+            queued.started.set_result(worker_name or "")
+        return queued.task
+
+    def waiting(self, activity_arn: str) -> list[ActivityTask]:
+        """Tasks no worker has taken yet (plain data)."""
+        return [queued.task for queued in self._tasks.get(activity_arn, ())]

@@ -1,0 +1,66 @@
+"""Where Task calls go, read from the environment under SFN Local's names (sfn-local-config-options).
+
+Nothing reaches real AWS unless an endpoint says so: a service with no endpoint (its own, or the
+general `AWS_ENDPOINT_URL`) fails the task with a cause that names the variable to set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+# Service (as botocore names it) -> the SFN Local variable for its endpoint.
+ENDPOINT_VARIABLES: dict[str, str] = {
+    "lambda": "LAMBDA_ENDPOINT",
+    "sqs": "SQS_ENDPOINT",
+    "sns": "SNS_ENDPOINT",
+    "dynamodb": "DYNAMODB_ENDPOINT",
+    "events": "EVENTBRIDGE_ENDPOINT",
+    "stepfunctions": "STEP_FUNCTIONS_ENDPOINT",
+    "batch": "BATCH_ENDPOINT",
+    "ecs": "ECS_ENDPOINT",
+    "glue": "GLUE_ENDPOINT",
+    "sagemaker": "SAGE_MAKER_ENDPOINT",
+}
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """Mock file, local Lambda handlers, and service endpoints."""
+
+    mock_config_path: str | None = None
+    lambda_handlers: dict[str, str] = field(default_factory=dict)  # function name -> "module:function"
+    endpoints: dict[str, str] = field(default_factory=dict)  # botocore service name -> URL
+    default_endpoint: str | None = None  # AWS_ENDPOINT_URL: every service not listed above
+    region: str = "us-east-1"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TaskConfig:
+        env = os.environ if env is None else env
+        endpoints = {service: env[name] for service, name in ENDPOINT_VARIABLES.items() if env.get(name)}
+        mock = env.get("SFN_MOCK_CONFIG") or (
+            "MockConfigFile.json" if os.path.exists("MockConfigFile.json") else None
+        )
+        return cls(
+            mock_config_path=mock,
+            lambda_handlers=parse_handlers(env.get("ASL_LAMBDA_HANDLERS", "")),
+            endpoints=endpoints,
+            default_endpoint=env.get("AWS_ENDPOINT_URL") or None,
+            region=env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        )
+
+    def endpoint(self, service: str) -> str | None:
+        """The URL calls to a botocore service go to, or None: not configured."""
+        return self.endpoints.get(service) or self.default_endpoint
+
+
+def parse_handlers(text: str) -> dict[str, str]:
+    """`name=module:function,other=pkg.mod:fn` -> {"name": "module:function", ...}."""
+    handlers = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, target = item.partition("=")
+        if not sep or ":" not in target:
+            raise ValueError(f"ASL_LAMBDA_HANDLERS entry {item!r} is not name=module:function")
+        handlers[name.strip()] = target.strip()
+    return handlers

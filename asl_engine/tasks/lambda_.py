@@ -1,0 +1,170 @@
+"""Lambda: a local Python handler (`ASL_LAMBDA_HANDLERS`) or the Invoke API at `LAMBDA_ENDPOINT`.
+
+The two resource forms answer differently (connect-lambda):
+- the function ARN (`arn:aws:lambda:…:function:NAME`) returns the function's payload, and a
+  function error's cause is the payload text as the runtime wrote it;
+- `arn:aws:states:::lambda:invoke` returns the Invoke response `{ExecutedVersion, Payload,
+  SdkHttpMetadata, SdkResponseMetadata, StatusCode}`, and re-serialises a function error's
+  payload compactly as the cause (both recorded, e.g. test_task_service_lambda).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..clock import Clock
+from ..errors import StatesError
+from ..tasks_api import TaskRequest, is_lambda_function
+from .aws import Clients, call_blocking, connection_error, http_metadata, v1_error
+
+Json = Any
+_Outcome = tuple[dict[str, Json], Json, "str | None"]  # (response metadata, payload, function error type)
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The parts of Lambda's context object handlers commonly read."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline: float | None  # epoch seconds, from TimeoutSeconds
+    clock: Clock
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 128
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        if self.deadline is None:
+            return 900_000
+        return max(0, int((self.deadline - self.clock.time()) * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class _Invocation:
+    function: str  # name or ARN as given
+    name: str  # bare function name
+    payload: Json
+    qualifier: str | None
+
+
+def _invocation(request: TaskRequest) -> _Invocation:
+    if is_lambda_function(request.resource):
+        function, payload, qualifier = request.resource, request.input, None
+    else:
+        params = request.input if isinstance(request.input, dict) else {}
+        function = str(params.get("FunctionName", ""))
+        payload, qualifier = params.get("Payload"), params.get("Qualifier")
+    bare = function.split(":function:", 1)[1] if ":function:" in function else function
+    name = bare.split(":")[0]
+    return _Invocation(function, name, payload, qualifier)
+
+
+class LambdaTasks:
+    """Runs both Lambda resource forms."""
+
+    def __init__(self, handlers: dict[str, str], clients: Clients, clock: Clock) -> None:
+        self.handlers = handlers
+        self.clients = clients
+        self.clock = clock
+
+    async def __call__(self, request: TaskRequest) -> Json:
+        call = _invocation(request)
+        if call.name in self.handlers:
+            status, payload, error_type = await self._local(call, request)
+        else:
+            status, payload, error_type = await self._remote(call, request)
+        if error_type is not None:
+            raise StatesError(error_type, self._cause(payload, request))
+        if is_lambda_function(request.resource):
+            return payload
+        return {"ExecutedVersion": "$LATEST", "Payload": payload, **status, "StatusCode": 200}
+
+    @staticmethod
+    def _cause(payload: Json, request: TaskRequest) -> str:
+        if is_lambda_function(request.resource):  # the runtime's own text
+            return payload if isinstance(payload, str) else json.dumps(payload)
+        if isinstance(payload, str):
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                return payload
+        return json.dumps(payload, separators=(",", ":"))
+
+    async def _local(self, call: _Invocation, request: TaskRequest) -> _Outcome:
+        function = _load(self.handlers[call.name])
+        request_id = str(uuid.uuid4())
+        deadline = None if request.timeout_seconds is None else self.clock.time() + request.timeout_seconds
+        context = LambdaContext(call.name, call.function, request_id, deadline, self.clock)
+        event = json.loads(json.dumps(call.payload))  # the handler gets its own copy, as over the wire
+
+        def invoke() -> tuple[Json, str | None]:
+            try:
+                return json.loads(json.dumps(function(event, context))), None
+            except Exception as exc:  # the function's error becomes the task's error
+                return _function_error(exc, request_id), type(exc).__name__
+
+        payload, error_type = await call_blocking(self.clock, invoke)
+        status = {"SdkHttpMetadata": {"HttpStatusCode": 200, "HttpHeaders": {}, "AllHttpHeaders": {}},
+                  "SdkResponseMetadata": {"RequestId": request_id}}
+        return status, payload, error_type
+
+    async def _remote(self, call: _Invocation, request: TaskRequest) -> _Outcome:
+        if self.clients.config.endpoint("lambda") is None:
+            raise StatesError("States.Runtime", (
+                f"No Lambda function '{call.name}' is configured. Map it to a Python handler with "
+                f"ASL_LAMBDA_HANDLERS={call.name}=module:function, set LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL) "
+                "to a service speaking the Lambda Invoke API, or mock this state with an SFN_MOCK_CONFIG file."
+            ), in_state=True)
+        client = self.clients.get("lambda")
+        arguments: dict[str, Any] = {"FunctionName": call.function, "Payload": json.dumps(call.payload)}
+        if call.qualifier:
+            arguments["Qualifier"] = call.qualifier
+
+        def invoke() -> dict[str, Any]:
+            from botocore.exceptions import ClientError, EndpointConnectionError
+
+            try:
+                response = client.invoke(**arguments)
+            except ClientError as exc:
+                raise v1_error(exc, client, "lambda") from None
+            except EndpointConnectionError as exc:
+                raise connection_error(exc, "Lambda") from None
+            response["Payload"] = response["Payload"].read().decode("utf-8")
+            return response
+
+        response = await call_blocking(self.clock, invoke)
+        text = response["Payload"]
+        try:
+            payload = json.loads(text) if text else None
+        except ValueError:
+            payload = text
+        error = response.get("FunctionError")
+        error_type = None
+        if error:
+            error_type = payload.get("errorType", error) if isinstance(payload, dict) else error
+            payload = text  # the cause is the payload text
+        return http_metadata(response), payload, error_type
+
+
+def _load(target: str) -> Callable[[Json, Any], Json]:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+
+
+def _function_error(exc: Exception, request_id: str) -> dict[str, Json]:
+    """The payload Lambda's Python runtime returns for an unhandled exception."""
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }

@@ -1,0 +1,130 @@
+"""SFN Local's MockConfigFile, read exactly as AWS documents it (sfn-local-mock-cfg-file).
+
+    {"StateMachines": {"<machine>": {"TestCases": {"<case>": {"<state>": "<response>"}}}},
+     "MockedResponses": {"<response>": {"0": {"Return": …},
+                                        "1-2": {"Throw": {"Error": …, "Cause": …}}}}}
+
+A test case is chosen per execution (the `#TestCase` suffix of the state machine ARN on
+StartExecution). Each mocked state keeps one invocation counter per execution that every retry,
+loop re-entry and Map iteration advances; an index with no response fails with States.Runtime.
+States the test case does not name call the real integration (AWS's "HybridPath").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import RUNTIME, StatesError
+from ..tasks_api import Final, TaskRequest, is_lambda_function
+
+Json = Any
+
+
+@dataclass(frozen=True, slots=True)
+class MockedResponse:
+    """One invocation's answer: `Return` a value or `Throw` an error."""
+
+    returns: Json = None
+    error: str | None = None
+    cause: str | None = None
+    throws: bool = False
+
+    def answer(self, request: TaskRequest) -> Final:
+        if self.throws:
+            raise StatesError(self.error, self.cause)
+        value = self.returns
+        if is_lambda_function(request.resource) and isinstance(value, dict) and "Payload" in value:
+            value = value["Payload"]  # the function-ARN form returns the payload only
+        return Final(value)
+
+
+def _parse_response(name: str, key: str, body: Any) -> MockedResponse:
+    if not isinstance(body, dict) or len(body.keys() & {"Return", "Throw"}) != 1:
+        raise ValueError(f"MockedResponses.{name}.{key} must hold exactly one of Return or Throw")
+    if "Return" in body:
+        return MockedResponse(returns=body["Return"])
+    throw = body["Throw"]
+    if not isinstance(throw, dict) or not all(isinstance(throw.get(key), str) for key in ("Error", "Cause")):
+        raise ValueError(f"MockedResponses.{name}.{key}.Throw needs Error and Cause strings")
+    return MockedResponse(error=throw["Error"], cause=throw["Cause"], throws=True)
+
+
+def _parse_indices(key: str) -> range:
+    first, _, last = key.partition("-")
+    start, end = int(first), int(last or first)
+    if start < 0 or end < start:
+        raise ValueError(f"invocation key {key!r} is not N or N-M")
+    return range(start, end + 1)
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """The parsed file: test cases per state machine, responses per invocation index."""
+
+    test_cases: dict[str, dict[str, dict[str, str]]]  # machine -> case -> state -> response name
+    responses: dict[str, dict[int, MockedResponse]]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MockConfig:
+        machines = data.get("StateMachines") or {}
+        cases = {name: dict(body.get("TestCases") or {}) for name, body in machines.items()}
+        responses: dict[str, dict[int, MockedResponse]] = {}
+        for name, entries in (data.get("MockedResponses") or {}).items():
+            table: dict[int, MockedResponse] = {}
+            for key, body in entries.items():
+                response = _parse_response(name, key, body)
+                table.update({index: response for index in _parse_indices(key)})
+            responses[name] = table
+        return cls(cases, responses)
+
+    @classmethod
+    def load(cls, path: str) -> MockConfig:
+        with open(path, encoding="utf-8") as file:
+            return cls.from_dict(json.load(file))
+
+    def has_test_case(self, machine: str, case: str) -> bool:
+        return case in self.test_cases.get(machine, {})
+
+
+@dataclass
+class MockSession:
+    """One execution's view of a test case: which states are mocked, and their counters."""
+
+    config: MockConfig
+    machine: str
+    case: str
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def mocks(self, state_name: str) -> bool:
+        return state_name in self.config.test_cases.get(self.machine, {}).get(self.case, {})
+
+    def answer(self, request: TaskRequest) -> Final:
+        """The response for this invocation of the state; advances its counter."""
+        index = self.counters.get(request.state_name, 0)
+        self.counters[request.state_name] = index + 1
+        name = self.config.test_cases[self.machine][self.case][request.state_name]
+        response = self.config.responses.get(name, {}).get(index)
+        if response is None:
+            raise StatesError(RUNTIME, (
+                f"The mocked response '{name}' of test case '{self.case}' has no entry for invocation "
+                f"{index} of the state '{request.state_name}'."), in_state=True)
+        return response.answer(request)
+
+
+class MockFile:
+    """The file at a path, re-read when it changes (as LocalStack does), so edits need no restart."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._mtime = -1.0
+        self._config = MockConfig({}, {})
+
+    def current(self) -> MockConfig:
+        mtime = os.path.getmtime(self.path)
+        if mtime != self._mtime:
+            self._config = MockConfig.load(self.path)
+            self._mtime = mtime
+        return self._config

@@ -1,0 +1,143 @@
+"""asl-engine against moto and LocalStack, same workloads, same run, every result checked.
+
+    .venv/bin/python -m benchmarks.run [--peers moto,localstack-fast] [--repeat 3]
+
+Starts asl-engine (`asl-engine serve`, history in a SQLite file) and each available peer on
+127.0.0.1, runs W1-W7 interleaved (for each workload, each repetition visits every server in
+turn, so drift in machine load hits all of them alike), then W8 once per server, and the engine
+alone in process on W1-W4. Prints a Markdown table and writes `benchmarks/results/latest.json`.
+A peer that is not installed or does not start gets "unavailable" and the run goes on. Every
+server it started is stopped by pid when it ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import api_workloads, drivers, engine, workloads
+from .client import TimedOut, Unsupported, Wrong, make_client
+from .report import ASL, Result, machine_info, table, write_json
+from .servers import PEERS, RssSampler, Server, start_asl_engine, start_peer
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+Driver = Callable[[Any, drivers.Prepared], drivers.Sample]
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, str, int, Driver]]:
+    """(name, title, transitions per run, driver) for each selected workload, W1 to W8."""
+    budget = args.budget
+    found: list[tuple[str, str, int, Driver]] = []
+    for make in workloads.ENGINE_WORKLOADS:
+        w = make()
+        found.append((w.name, w.title, w.transitions, lambda c, p, w=w: _interpreter(c, p, w, budget)))
+    for make, run in ((api_workloads.three_states, drivers.run_starts), (api_workloads.express_chain, drivers.run_sync),
+                      (api_workloads.activity_task, drivers.run_activity)):
+        a = make()
+        found.append((a.name, a.title, a.count * a.transitions, lambda c, p, a=a, run=run: run(c, p, a, budget)))
+    tokens = api_workloads.parked_tokens(args.w8_count)
+    found.append((tokens.name, tokens.title, tokens.count,
+                  lambda c, p: drivers.run_tokens(c, p, tokens, args.w8_budget)))
+    return [item for item in found if not args.only or item[0] in args.only]
+
+
+def _interpreter(client: Any, prepared: drivers.Prepared, workload: workloads.Workload, budget: float) -> drivers.Sample:
+    counted = workload.name in prepared.arns  # count the history once, on the first run
+    sample = drivers.run_interpreter(client, prepared, workload, budget, count=not counted)
+    if sample.entered is not None and sample.entered != workload.transitions:
+        print(f"  note: {workload.name} history shows {sample.entered} states entered, expected "
+              f"{workload.transitions}", file=sys.stderr)
+    return sample
+
+
+def measure_one(server: Server, client: Any, prepared: drivers.Prepared, driver: Driver, result: Result) -> None:
+    """One repetition on one server, folded into `result`; failures become its status."""
+    if not server.alive():
+        result.status, result.note = "error", "server exited"
+        return
+    try:
+        with RssSampler(server.pid) as rss:
+            sample = driver(client, prepared)
+    except Unsupported as exc:
+        result.status, result.note = "unsupported", str(exc)
+    except Wrong as exc:
+        result.status, result.note = "wrong", str(exc)
+    except TimedOut as exc:
+        result.status, result.note = "timeout", str(exc)
+    except (ClientError, BotoCoreError) as exc:
+        result.status, result.note = "error", str(exc)[:200]
+    else:
+        result.wall_s.append(sample.wall_s)
+        result.entered = sample.entered if sample.entered is not None else result.entered
+        for key, value in sample.extra.items():
+            result.extra.setdefault(key, []).append(value)
+        result.peak_rss_mb = max(result.peak_rss_mb, rss.peak_mb)
+
+
+def start_servers(peers: list[str]) -> tuple[list[Server], dict[str, str]]:
+    servers, unavailable = [start_asl_engine()], {}
+    for name in peers:
+        try:
+            servers.append(start_peer(name, sys.executable))
+        except (RuntimeError, OSError, ValueError) as exc:
+            unavailable[name] = str(exc)
+            print(f"{name}: unavailable ({exc})", file=sys.stderr)
+    return servers, unavailable
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peers", default="moto,localstack-fast", help=f"comma-separated, from {', '.join(PEERS)}; '' for none")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(), help="e.g. W1,W5")
+    parser.add_argument("--budget", type=float, default=300.0, help="seconds per run of W1-W7 before it counts as timeout")
+    parser.add_argument("--w8-count", type=int, default=10_000)
+    parser.add_argument("--w8-budget", type=float, default=240.0)
+    parser.add_argument("--json", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    peers = [name for name in args.peers.split(",") if name]
+
+    alone = {name: rate for name, _, _, _, rate in engine.measure(args.repeat)} if not args.only or \
+        args.only & {"W1", "W2", "W3", "W4"} else {}
+    info = machine_info()
+    work = plan(args)
+    servers, unavailable = start_servers(peers)
+    results: dict[str, dict[str, Result]] = {name: {} for name, _, _, _ in work}
+    try:
+        clients = {server.name: make_client(server.endpoint) for server in servers}
+        prepared = {server.name: drivers.Prepared() for server in servers}
+        for name, title, transitions, driver in work:
+            repeat = 1 if name == "W8" else args.repeat
+            for rep in range(repeat):
+                for server in servers:
+                    result = results[name].setdefault(server.name, Result(transitions=transitions))
+                    if result.status == "ok":
+                        measure_one(server, clients[server.name], prepared[server.name], driver, result)
+                done = ", ".join(f"{s}={r.median():.3f}s" if r.status == "ok" else f"{s}={r.status}"
+                                 for s, r in results[name].items())
+                print(f"{name} rep {rep + 1}/{repeat}: {done}", file=sys.stderr)
+    finally:
+        for server in servers:
+            server.stop()
+    names = [server.name for server in servers] + list(unavailable)
+    for name in unavailable:
+        for per_server in results.values():
+            per_server[name] = Result(status="unavailable", note=unavailable[name])
+    titles = {name: title for name, title, _, _ in work}
+    print(table(results, titles, names, alone))
+    write_json(args.json, {
+        "machine": info, "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "servers": {s.name: {"version": s.version, "cold_start_s": round(s.cold_start_s, 2)} for s in servers},
+        "unavailable": unavailable, "engine_alone_transitions_per_s": alone, "results": results,
+    })
+    print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
