@@ -19,6 +19,7 @@ from .dataflow import MAX_PAYLOAD_BYTES
 from .errors import DATA_LIMIT_EXCEEDED, RUNTIME, TIMEOUT, StatesError
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
+from .position import RESULT, TASK
 from .tasks.activities import ActivityQueue, ActivityTask
 from .tasks.callbacks import CallbackRegistry, PendingTask, new_token
 from .tasks_api import (
@@ -66,35 +67,54 @@ class TaskRunner:
     async def execute(
         self, state: m.TaskState, raw: Json, context: Json, frame: "Frame"
     ) -> tuple[Json, str | None]:
-        """The whole Task state: token, Parameters, limits, the call, then ResultSelector etc."""
+        """The whole Task state: token, Parameters, limits, the call, then ResultSelector etc.
+
+        After a restart (`frame.resumed`), a result already recorded is used as it is, and a
+        call that was in flight is made again (at-least-once) or, for a task token that was
+        already handed out, waited for again under the same token."""
+        states = self.run.states
+        recorded = frame.take_resumed(RESULT)
+        if recorded is not None:
+            return states.complete(state, raw, recorded["output"], context, frame)
+        in_flight = frame.take_resumed(TASK)
         token = None
         if integration_pattern(state.resource):  # AWS offers $$.Task.Token to .sync tasks too
-            token = new_token(self.run.info.task_token_prefix)
+            token = in_flight["token"] if in_flight else new_token(self.run.info.task_token_prefix)
             context["Task"] = {"Token": token}
-        states = self.run.states
         parameters = states.effective_parameters(state, raw, context, frame)
         timeout = self._limit(state, state.timeout_seconds, "TimeoutSeconds", raw, context, frame)
         heartbeat = self._limit(state, state.heartbeat_seconds, "HeartbeatSeconds", raw, context, frame)
         request = TaskRequest(state.resource, parameters, state.name, context, timeout, heartbeat,
                               state.credentials, token)
+        deadline = None if timeout is None else self.run.clock.time() + timeout
+        if in_flight is not None:
+            deadline = in_flight.get("deadline")  # the original deadline survives a restart
+        frame.phase = {"kind": TASK, "token": token, "deadline": deadline,
+                       "submitted": bool(in_flight and in_flight.get("submitted"))}
         if is_activity(state.resource):
-            result = await self._activity(request, frame)
+            result = await self._activity(request, frame, in_flight is not None)
         else:
-            result = await self.invoke(request, frame)
+            result = await self.invoke(request, frame, in_flight is not None)
+        frame.phase = {"kind": RESULT, "output": result}
+        self.run.touch(frame)
+        self.run.flush()  # the result is recorded: this task is never called again
         return states.complete(state, raw, result, context, frame)
 
-    async def invoke(self, request: TaskRequest, frame: "Frame") -> Json:
+    async def invoke(self, request: TaskRequest, frame: "Frame", resumed: bool = False) -> Json:
         """Hand the task to the handler, recording Scheduled/Started/[Submitted]/outcome events."""
         resource_type, resource = resource_parts(request.resource)
         if is_lambda_function(request.resource):
             events = _Events("LambdaFunction", frame)
-            events.add("Scheduled", self._lambda_scheduled(request))
-            events.add("Started")
+            if not resumed:
+                events.add("Scheduled", self._lambda_scheduled(request))
+                events.add("Started")
         else:
             events = _Events("Task", frame, {"resourceType": resource_type, "resource": resource})
-            events.add("Scheduled", self._task_scheduled(request))
-            events.add("Started")
-        frame.history.flush()
+            if not resumed:
+                events.add("Scheduled", self._task_scheduled(request))
+                events.add("Started")
+        self.run.touch(frame)
+        self.run.flush()
         callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
             self.callbacks.register(self._pending(request), self.run.clock)
@@ -110,6 +130,8 @@ class TaskRunner:
             raise StatesError(
                 RUNTIME, f"No task handler is configured for the resource '{request.resource}'.", in_state=True
             )
+        if callback and events.frame.phase.get("submitted"):  # the token went out before a restart
+            return await self.callbacks.wait(request.token or "")
         response = await handler(request)
         if isinstance(response, Final):
             return response.output
@@ -123,26 +145,34 @@ class TaskRunner:
 
     def _submitted(self, events: _Events, output: Json) -> None:
         events.output("Submitted", output)
-        events.frame.history.flush()
+        events.frame.phase["submitted"] = True
+        self.run.touch(events.frame)
+        self.run.flush()
 
-    async def _activity(self, request: TaskRequest, frame: "Frame") -> Json:
-        """Queue the task for a worker; ActivityStarted once one pulls it, then wait for its answer."""
-        token = new_token(self.run.info.task_token_prefix)
+    async def _activity(self, request: TaskRequest, frame: "Frame", resumed: bool = False) -> Json:
+        """Queue the task for a worker; ActivityStarted once one pulls it, then wait for its answer.
+
+        After a restart the task is queued again under the same token (a worker that had it
+        before the restart can still answer with that token)."""
+        token = frame.phase["token"] or new_token(self.run.info.task_token_prefix)
+        frame.phase["token"] = token
         request = TaskRequest(request.resource, request.input, request.state_name, request.context,
                               request.timeout_seconds, request.heartbeat_seconds, request.credentials, token)
         events = _Events("Activity", frame)
-        scheduled = {"resource": request.resource, "input": to_json(request.input),
-                     "inputDetails": {"truncated": False}}
-        _add_limits(scheduled, request)
-        events.add("Scheduled", scheduled)
-        frame.history.flush()
+        if not resumed:
+            scheduled = {"resource": request.resource, "input": to_json(request.input),
+                         "inputDetails": {"truncated": False}}
+            _add_limits(scheduled, request)
+            events.add("Scheduled", scheduled)
+        self.run.touch(frame)
+        self.run.flush()
         self.callbacks.register(self._pending(request), self.run.clock)
         started = self.activities.put(ActivityTask(token, request.resource, to_json(request.input)))
 
         async def work() -> Json:
             worker = await started
             events.add("Started", {"workerName": worker})
-            frame.history.flush()
+            self.run.flush()
             return await self.callbacks.wait(token)
 
         try:
@@ -152,9 +182,9 @@ class TaskRunner:
             self.callbacks.close(token)
 
     async def _outcome(self, events: _Events, work: Awaitable[Json], request: TaskRequest) -> Json:
-        """Await the work within TimeoutSeconds and record how it ended."""
+        """Await the work until the TimeoutSeconds deadline and record how it ended."""
         try:
-            result = await self._within(work, request.timeout_seconds)
+            result = await self._within(work, events.frame.phase["deadline"])
             _check_result_size(request.resource, result)
         except TaskTimeout as failure:
             events.failure("TimedOut", failure)
@@ -165,12 +195,12 @@ class TaskRunner:
         events.output("Succeeded", result)
         return result
 
-    async def _within(self, work: Awaitable[Json], timeout: float | None) -> Json:
-        if timeout is None:
+    async def _within(self, work: Awaitable[Json], deadline: float | None) -> Json:
+        if deadline is None:
             return await work
         clock = self.run.clock
         task = asyncio.ensure_future(work)
-        timer = asyncio.ensure_future(clock.sleep_until(clock.time() + timeout))
+        timer = asyncio.ensure_future(clock.sleep_until(deadline))
         try:
             done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
