@@ -45,6 +45,9 @@ class StatesError(Exception):
         # Set when the error came out of a Map iteration or Parallel branch: the state then
         # records MapStateFailed / ParallelStateFailed once it stops retrying.
         self.from_branches = False
+        # Set when a task failed with it (TaskFailed, LambdaFunctionFailed...): such an error is
+        # the task's outcome, which Retry and Catch may always handle.
+        self.from_task = False
 
 
 class DefinitionError(Exception):

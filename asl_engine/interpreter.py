@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import model as m
-from .errors import ALL, NOT_MATCHED_BY_ALL, RUNTIME, StatesError
+from .errors import ALL, NOT_MATCHED_BY_ALL, RUNTIME, TASK_FAILED, TIMEOUT, StatesError
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
 
@@ -23,21 +23,30 @@ _ISO_OFFSET_DATE_TIME = re.compile(
 )
 
 
-def error_matches(error_equals: tuple[str, ...], error: str | None) -> bool:
-    """ErrorEquals matching: exact names, or States.ALL for anything but the terminal errors."""
+def error_matches(error_equals: tuple[str, ...], failure: StatesError) -> bool:
+    """ErrorEquals matching (concepts-error-handling): exact names; States.ALL for anything but
+    the terminal errors; States.TaskFailed as a wildcard for any error but States.Timeout.
+
+    A task's own failure is never terminal: a Lambda result over 256 KiB fails the task with
+    States.DataLimitExceeded, and States.ALL catches that (recorded:
+    test_task_lambda_catch_state_all_data_limit_exceeded_on_large_utf8_response)."""
+    error = failure.error
     if error in error_equals:
         return True
-    return ALL in error_equals and error not in NOT_MATCHED_BY_ALL
+    wildcard_allowed = failure.from_task or error not in NOT_MATCHED_BY_ALL
+    if TASK_FAILED in error_equals and error != TIMEOUT and wildcard_allowed:
+        return True
+    return ALL in error_equals and wildcard_allowed
 
 
-def retry_delay(retriers: tuple[m.Retrier, ...], attempts: list[int], error: str | None) -> float | None:
+def retry_delay(retriers: tuple[m.Retrier, ...], attempts: list[int], failure: StatesError) -> float | None:
     """Seconds to wait before the next attempt, or None when no retrier applies any more.
 
     The first retrier whose ErrorEquals matches decides (the ASL specification, "Retrying after
     error"); `attempts` counts retries per retrier and is advanced here.
     """
     for index, retrier in enumerate(retriers):
-        if not error_matches(retrier.error_equals, error):
+        if not error_matches(retrier.error_equals, failure):
             continue
         done = attempts[index]
         if done >= retrier.max_attempts:
@@ -52,9 +61,9 @@ def retry_delay(retriers: tuple[m.Retrier, ...], attempts: list[int], error: str
     return None
 
 
-def find_catcher(catchers: tuple[m.Catcher, ...], error: str | None) -> m.Catcher | None:
+def find_catcher(catchers: tuple[m.Catcher, ...], failure: StatesError) -> m.Catcher | None:
     for catcher in catchers:
-        if error_matches(catcher.error_equals, error):
+        if error_matches(catcher.error_equals, failure):
             return catcher
     return None
 

@@ -23,10 +23,11 @@ from .paths import Scope
 from .position import BRANCHES, DONE, FAILED, RETRY, RUN, Frame, Resume
 from .payload import to_json
 from .states import StateRunner
-from .tasks_api import TaskHandler
+from .tasks_api import TaskHandler, TaskTimeout
 
 Json = Any
 MAX_HISTORY_EVENTS = 25_000
+YIELD_EVERY = 200  # transitions an execution may make before letting other coroutines run
 
 
 class ExecutionRun:
@@ -45,6 +46,7 @@ class ExecutionRun:
         self.machine = machine
         self.resume = resume
         self._dirty: set[Frame] = set()
+        self._unyielded = 0
         self.info = info
         self.clock = clock
         self.history = History(clock, sink)
@@ -177,6 +179,10 @@ class ExecutionRun:
             if next_name is None:
                 return value
             state = states[next_name]
+            self._unyielded += 1
+            if self._unyielded >= YIELD_EVERY:  # a long run of Pass/Choice states shares the loop
+                self._unyielded = 0
+                await asyncio.sleep(0)
 
     async def run_state(
         self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None, resumed: bool = False
@@ -226,7 +232,7 @@ class ExecutionRun:
                     failure.in_state = False
                 if failure.error == QUERY_EVALUATION_ERROR:
                     self._evaluation_failed(state, failure, frame)
-                delay = retry_delay(getattr(state, "retry", ()), attempts, failure.error)
+                delay = retry_delay(getattr(state, "retry", ()), attempts, failure)
                 if delay is not None:
                     until = self.clock.time() + delay
                     frame.retry_count += 1
@@ -238,7 +244,7 @@ class ExecutionRun:
                     self.touch(frame)
                     continue
                 self.states.failed(state, failure, frame)
-                catcher = find_catcher(getattr(state, "catch", ()), failure.error)
+                catcher = find_catcher(getattr(state, "catch", ()), failure)
                 if catcher is None:
                     raise
                 return self._caught(state, catcher, failure, raw_input, context, frame)
@@ -270,7 +276,10 @@ class ExecutionRun:
     def _caught(
         self, state: m.State, catcher: m.Catcher, failure: StatesError, raw_input: Json, context: Json, frame: Frame
     ) -> tuple[Json, str, str]:
-        error_output = {"Error": failure.error, "Cause": failure.cause}
+        cause = failure.cause
+        if cause is None and isinstance(failure, TaskTimeout):
+            cause = ""  # a timed-out task's error output has Cause "" (recorded: test_invoke_timeout)
+        error_output = {"Error": failure.error, "Cause": cause}
         if state.query_language == m.JSONATA:
             names = bindings(frame, raw_input, context, error=error_output)
             if catcher.assign is not None:

@@ -185,11 +185,12 @@ class TaskRunner:
         """Await the work until the TimeoutSeconds deadline and record how it ended."""
         try:
             result = await self._within(work, events.frame.phase["deadline"])
-            _check_result_size(request.resource, result)
+            _check_result_size(_size_subject(request.resource), result)
         except TaskTimeout as failure:
             events.failure("TimedOut", failure)
             raise
         except StatesError as failure:
+            failure.from_task = True
             events.failure("Failed", failure)
             raise
         events.output("Succeeded", result)
@@ -268,6 +269,12 @@ def _credentials(request: TaskRequest) -> dict[str, Json] | None:
         return None
     role = credentials.get("RoleArn")
     return {"roleArn": role} if isinstance(role, str) else None
+
+
+def _size_subject(resource: str) -> str:
+    """What AWS names in a result-size cause: a Lambda function's ARN, else the resource type
+    (recorded: test_service_task_lambada_catch_state_all_data_limit_exceeded_on_large_utf8_response)."""
+    return resource if is_lambda_function(resource) else resource_parts(resource)[0]
 
 
 def _check_result_size(resource: str, result: Json) -> None:

@@ -52,6 +52,19 @@ class ExecutionRecord:
     cause: str | None = None
     stop_date: float | None = None
     redrive_count: int = 0
+    test_case: str | None = None  # the SFN Local mock test case it runs (`<arn>#<TestCase>`)
+
+
+@dataclass
+class ActivityRecord:
+    """An activity (CreateActivity): workers poll its ARN for the tasks executions queue on it."""
+
+    arn: str
+    account: str
+    region: str
+    name: str
+    creation_date: float
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -126,4 +139,18 @@ class Store(Protocol):
 
     async def flush(self) -> None:
         """Wait until everything emitted so far is committed."""
+        ...
+
+    async def put_activity(self, record: ActivityRecord) -> None:
+        """Insert or replace (tags change in place)."""
+        ...
+
+    async def get_activity(self, arn: str) -> ActivityRecord | None: ...
+
+    async def delete_activity(self, arn: str) -> None: ...
+
+    async def list_activities(
+        self, account: str | None, region: str | None, after: str | None, limit: int
+    ) -> list[ActivityRecord]:
+        """Ordered by name, `after` the last name of the previous page; no scope: every one."""
         ...

@@ -74,6 +74,20 @@ SCRIPTS: tuple[str, ...] = (
         PRIMARY KEY (execution_arn, frame_id)
     ) WITHOUT ROWID;
     """,
+    # 2 -> 3: activities (CreateActivity), and the SFN Local mock test case an execution runs
+    # (`<arn>#<TestCase>`), so a resumed execution answers from the same mocks.
+    """
+    CREATE TABLE activities (
+        arn TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        creation_date REAL NOT NULL,
+        tags TEXT NOT NULL
+    );
+    CREATE INDEX activities_by_scope ON activities (account, region, name);
+    ALTER TABLE executions ADD COLUMN test_case TEXT;
+    """,
 )
 
 LATEST = len(SCRIPTS)

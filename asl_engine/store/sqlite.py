@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import aiosqlite
 
 from ..execution import ExecutionOutcome, HistoryEvent, Json
-from . import ExecutionRecord, Position, Revision, StateMachineRecord
+from . import ActivityRecord, ExecutionRecord, Position, Revision, StateMachineRecord
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,9 @@ _MACHINE_COLUMNS = (
 )
 _EXECUTION_COLUMNS = (
     "arn, state_machine_arn, name, revision_id, status, input, start_date, output, error, cause, "
-    "stop_date, redrive_count"
+    "stop_date, redrive_count, test_case"
 )
+_ACTIVITY_COLUMNS = "arn, account, region, name, creation_date, tags"
 
 
 def _dumps(value: Any) -> str:
@@ -177,10 +178,10 @@ class SqliteStore:
         row = (
             record.arn, record.state_machine_arn, record.name, record.revision_id, record.status,
             record.input, record.start_date, record.output, record.error, record.cause,
-            record.stop_date, record.redrive_count,
+            record.stop_date, record.redrive_count, record.test_case,
         )
         await self._write(
-            [(f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(12)})", row, False)]
+            [(f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(13)})", row, False)]
         )
 
     def sink(self, execution_arn: str) -> _Sink:
@@ -252,6 +253,35 @@ class SqliteStore:
         )
         return [ExecutionRecord(*row) for row in rows]
 
+    # -- activities ----------------------------------------------------------------------------
+
+    async def put_activity(self, record: ActivityRecord) -> None:
+        row = (record.arn, record.account, record.region, record.name, record.creation_date,
+               _dumps(record.tags))
+        await self._write([
+            (f"INSERT OR REPLACE INTO activities ({_ACTIVITY_COLUMNS}) VALUES ({_marks(6)})", row, False)
+        ])
+
+    async def get_activity(self, arn: str) -> ActivityRecord | None:
+        rows = await self._read(f"SELECT {_ACTIVITY_COLUMNS} FROM activities WHERE arn = ?", (arn,))
+        return _activity(rows[0]) if rows else None
+
+    async def delete_activity(self, arn: str) -> None:
+        await self._write([("DELETE FROM activities WHERE arn = ?", (arn,), False)])
+
+    async def list_activities(
+        self, account: str | None, region: str | None, after: str | None, limit: int
+    ) -> list[ActivityRecord]:
+        if account is None or region is None:
+            rows = await self._read(f"SELECT {_ACTIVITY_COLUMNS} FROM activities ORDER BY arn LIMIT ?", (limit,))
+        else:
+            rows = await self._read(
+                f"SELECT {_ACTIVITY_COLUMNS} FROM activities WHERE account = ? AND region = ? "
+                "AND name > ? ORDER BY name LIMIT ?",
+                (account, region, after or "", limit),
+            )
+        return [_activity(row) for row in rows]
+
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         assert self._conn is not None, "store is not open"
         async with self._conn.execute(sql, params) as cursor:
@@ -282,6 +312,10 @@ class _Sink:
 
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
+
+
+def _activity(row: Sequence[Any]) -> ActivityRecord:
+    return ActivityRecord(*row[:5], tags=json.loads(row[5]))
 
 
 def _machine(row: Sequence[Any]) -> StateMachineRecord:

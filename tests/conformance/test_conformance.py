@@ -45,34 +45,12 @@ def _load_runner() -> ModuleType:
 RUNNER = _load_runner()
 
 # id -> why we differ from the recording. Keep each reason to one line.
-TASK_FAILED_WILDCARD = "States.TaskFailed should match any task error but States.Timeout (error_matches)"
-ALL_CATCHES_TASK_DATA_LIMIT = "States.ALL catches a task result's DataLimitExceeded; NOT_MATCHED_BY_ALL forbids it"
 KNOWN_FAILURES: dict[str, str] = {
     "v2/activities/test_activities::TestActivities::test_activity_task_on_deleted":
         "the activity was deleted through the API before the run; in process nothing knows that",
     "v2/callback/test_callback::TestCallback::test_sqs_failure_in_wait_for_task_tok_no_error_field"
     "[SQS_PARALLEL_WAIT_FOR_TASK_TOKEN]":
         "a sibling branch's failure should record TaskStateAborted in the other branch",
-    "v2/error_handling/test_aws_sdk::TestAwsSdk::test_invalid_secret_name":
-        TASK_FAILED_WILDCARD,
-    "v2/error_handling/test_aws_sdk::TestAwsSdk::test_no_such_bucket":
-        TASK_FAILED_WILDCARD,
-    "v2/error_handling/test_states_errors::TestStatesErrors::"
-    "test_service_task_lambada_catch_state_all_data_limit_exceeded_on_large_utf8_response":
-        ALL_CATCHES_TASK_DATA_LIMIT,
-    "v2/error_handling/test_states_errors::TestStatesErrors::"
-    "test_task_lambda_catch_state_all_data_limit_exceeded_on_large_utf8_response":
-        ALL_CATCHES_TASK_DATA_LIMIT,
-    "v2/error_handling/test_task_lambda::TestTaskLambda::test_no_such_function_catch":
-        TASK_FAILED_WILDCARD,
-    "v2/error_handling/test_task_lambda::TestTaskLambda::test_raise_exception_catch":
-        TASK_FAILED_WILDCARD,
-    "v2/error_handling/test_task_service_lambda::TestTaskServiceLambda::test_invoke_timeout":
-        "a caught States.Timeout shows Cause \"\" in the Catch output, yet the event has no cause",
-    "v2/error_handling/test_task_service_lambda::TestTaskServiceLambda::test_no_such_function_catch":
-        TASK_FAILED_WILDCARD,
-    "v2/error_handling/test_task_service_lambda::TestTaskServiceLambda::test_raise_exception_catch":
-        TASK_FAILED_WILDCARD,
     "v2/scenarios/test_base_scenarios::TestBaseScenarios::test_catch_states_runtime":
         "an OutputPath failure after a task is not caught by Catch [States.Runtime] in AWS",
     "v2/scenarios/test_base_scenarios::TestBaseScenarios::test_map_state_result_writer":
