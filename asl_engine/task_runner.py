@@ -118,11 +118,15 @@ class TaskRunner:
         callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
             self.callbacks.register(self._pending(request), self.run.clock)
+        timed_out = False
         try:
             return await self._outcome(events, self._perform(request, events, callback), request)
+        except TaskTimeout:
+            timed_out = True
+            raise
         finally:
-            if callback:
-                self.callbacks.close(request.token or "")
+            if callback:  # a late SendTaskSuccess then answers TaskTimedOut, as on AWS
+                self.callbacks.close(request.token or "", timed_out)
 
     async def _perform(self, request: TaskRequest, events: _Events, callback: bool) -> Json:
         handler = self.run.tasks
@@ -175,11 +179,15 @@ class TaskRunner:
             self.run.flush()
             return await self.callbacks.wait(token)
 
+        timed_out = False
         try:
             return await self._outcome(events, work(), request)
+        except TaskTimeout:
+            timed_out = True
+            raise
         finally:
             self.activities.withdraw(token)
-            self.callbacks.close(token)
+            self.callbacks.close(token, timed_out)
 
     async def _outcome(self, events: _Events, work: Awaitable[Json], request: TaskRequest) -> Json:
         """Await the work until the TimeoutSeconds deadline and record how it ended."""

@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable
 import pytest
 
 from asl_engine.clock import VirtualClock
-from asl_engine.tasks.callbacks import TaskDoesNotExist, TaskTimedOut
+from asl_engine.tasks.callbacks import TaskTimedOut
 from asl_engine.tasks.dispatcher import TaskDispatcher
 from asl_engine.testing import ExecutionResult, run_definition_async
 from example_support import assert_valid, load_example, run, states_entered
@@ -116,10 +116,9 @@ def test_nobody_answers_for_72_hours_so_it_escalates() -> None:
     assert timed_out["timestamp"] == 259200
     assert timed_out["taskTimedOutEventDetails"]["error"] == "States.Timeout"
     assert [m["request"]["requestId"] for m in handlers.ESCALATIONS] == ["exp-17"]
-    # A late answer is refused. AWS's SendTaskSuccess answers TaskTimedOut for an expired token;
-    # the engine currently says TaskDoesNotExist after a TimeoutSeconds expiry (TaskTimedOut only
-    # after a missed heartbeat), so accept either here.
-    with pytest.raises((TaskTimedOut, TaskDoesNotExist)):
+    # A late answer is refused: SendTaskSuccess answers TaskTimedOut for an expired token
+    # (API_SendTaskSuccess, Errors).
+    with pytest.raises(TaskTimedOut):
         dispatcher.callbacks.succeed(handlers.OUTBOX[0]["taskToken"], "{}")
 
 
