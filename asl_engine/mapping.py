@@ -171,7 +171,8 @@ class MapRunner:
         `events` names the event family (MapIteration) and its details; Parallel branches and
         Distributed Map children record none of their own."""
         child = Frame(parent.child_id(index), parent.previous, history,
-                      dict(parent.variables) if parent.variables is not None else None)
+                      dict(parent.variables) if parent.variables is not None else None,
+                      aborts=events is None and history is parent.history)
         resume = self.run.resume
         saved = resume.frames.get(child.id) if resume is not None else None
         if saved is not None and saved["phase"]["kind"] in (DONE, FAILED):

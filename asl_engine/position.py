@@ -48,6 +48,9 @@ class Frame:
     retry_count: int = 0
     phase: dict[str, Json] = field(default_factory=lambda: {"kind": RUN})
     resumed: dict[str, Json] | None = None  # the phase found on disk, until the body consumes it
+    # A Parallel branch: a state it leaves unfinished when the branch fails or is cancelled is
+    # recorded as <Type>StateAborted (recorded: SQS_PARALLEL_WAIT_FOR_TASK_TOKEN).
+    aborts: bool = False
 
     def child_id(self, index: int) -> str:
         return f"{self.id}/{self.entered}.{self.retry_count}:{index}"

@@ -222,6 +222,10 @@ class ExecutionRun:
                 output, next_name = await self.states.execute(state, raw_input, context, frame)
                 text = to_json(output)
                 check_size(state.name, text)
+            except asyncio.CancelledError:
+                if frame.aborts and self._stop_request is None and not self._timed_out:
+                    self._aborted(state, frame)
+                raise
             except StatesError as failure:
                 frame.assigned = None
                 if failure.in_state:
@@ -246,6 +250,8 @@ class ExecutionRun:
                 self.states.failed(state, failure, frame)
                 catcher = find_catcher(getattr(state, "catch", ()), failure)
                 if catcher is None:
+                    if frame.aborts and state.type != "Fail":
+                        self._aborted(state, frame)
                     raise
                 return self._caught(state, catcher, failure, raw_input, context, frame)
             self._exited(state, text, frame)
@@ -265,6 +271,9 @@ class ExecutionRun:
             details["assignedVariables"] = texts
             details["assignedVariablesDetails"] = {"truncated": False}
         frame.previous = frame.history.add(state.type + "StateExited", frame.previous, details)
+
+    def _aborted(self, state: m.State, frame: Frame) -> None:
+        frame.previous = frame.history.add(state.type + "StateAborted", frame.previous)
 
     def _evaluation_failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
         """JSONata errors are recorded as EvaluationFailed, once per attempt; a Map then also fails."""

@@ -48,9 +48,6 @@ RUNNER = _load_runner()
 KNOWN_FAILURES: dict[str, str] = {
     "v2/activities/test_activities::TestActivities::test_activity_task_on_deleted":
         "the activity was deleted through the API before the run; in process nothing knows that",
-    "v2/callback/test_callback::TestCallback::test_sqs_failure_in_wait_for_task_tok_no_error_field"
-    "[SQS_PARALLEL_WAIT_FOR_TASK_TOKEN]":
-        "a sibling branch's failure should record TaskStateAborted in the other branch",
     "v2/scenarios/test_base_scenarios::TestBaseScenarios::test_catch_states_runtime":
         "an OutputPath failure after a task is not caught by Catch [States.Runtime] in AWS",
     "v2/scenarios/test_base_scenarios::TestBaseScenarios::test_map_state_result_writer":

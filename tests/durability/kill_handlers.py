@@ -1,0 +1,37 @@
+"""Lambda handlers for the kill test: each call is appended to a log, so the test can count calls.
+
+They stand for the outside world (Lambda functions with side effects). The server subprocess
+loads them through ASL_LAMBDA_HANDLERS; the log path comes from KILL_TEST_LOG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+
+def _log(name: str, event: Any) -> None:
+    with open(os.environ["KILL_TEST_LOG"], "a", encoding="utf-8") as log:
+        log.write(json.dumps({"handler": name, "event": event, "at": time.time()}) + "\n")
+
+
+def charge(event: Any, context: Any) -> Any:
+    _log("charge", event)
+    return {"order": event["order"], "charged": event["amount"]}
+
+
+def ship(event: Any, context: Any) -> Any:
+    _log("ship", event)
+    return {"order": event["order"], "shipped": True}
+
+
+def item(event: Any, context: Any) -> Any:
+    _log("item", event)
+    return {"item": event["item"], "double": event["item"] * 2}
+
+
+def token(event: Any, context: Any) -> Any:
+    _log("token", event)
+    return {"sent": True}
