@@ -26,9 +26,7 @@ def apply_input_path(path: Path | None, scope: Scope) -> Json:
     try:
         return path.select(scope)
     except PathNotFound:
-        raise StatesError(
-            RUNTIME, f"Invalid path '{path}' : No results for path: {_bracketed(path)}", in_state=True
-        ) from None
+        raise StatesError(RUNTIME, _invalid_path(path, scope.input), in_state=True) from None
 
 
 def apply_output_path(path: Path | None, value: Json, scope: Scope) -> Json:
@@ -42,9 +40,7 @@ def apply_output_path(path: Path | None, value: Json, scope: Scope) -> Json:
             return path.find(value)
         return path.select(scope)
     except PathNotFound:
-        raise StatesError(
-            RUNTIME, f"Invalid path '{path}' : No results for path: {_bracketed(path)}", in_state=True
-        ) from None
+        raise StatesError(RUNTIME, _invalid_path(path, value), in_state=True) from None
 
 
 def apply_result_path(path: Path | None, raw_input: Json, result: Json) -> Json:
@@ -72,6 +68,23 @@ def check_size(state_name: str, text: str) -> None:
             f"The state/task '{state_name}' returned a result with a size exceeding the maximum "
             "number of bytes service limit.",
         )
+
+
+def _invalid_path(path: Path, document: Json) -> str:
+    """Jayway's words, as AWS quotes them: a missing last step is "No results for path", a
+    missing step before it is "Missing property in path" up to that step (recorded:
+    test_invalid_jsonpath, test_catch_states_runtime)."""
+    steps = path.steps or ()
+    value = document
+    for depth, step in enumerate(steps[:-1]):
+        if isinstance(step, str) and isinstance(value, dict) and step in value:
+            value = value[step]
+        elif isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value):
+            value = value[step]
+        else:
+            prefix = Path(path.text, path.root, path.variable, steps[: depth + 1])
+            return f"Invalid path '{path}' : Missing property in path {_bracketed(prefix)}"
+    return f"Invalid path '{path}' : No results for path: {_bracketed(path)}"
 
 
 def _bracketed(path: Path) -> str:

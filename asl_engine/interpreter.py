@@ -31,6 +31,10 @@ def error_matches(error_equals: tuple[str, ...], failure: StatesError) -> bool:
     States.DataLimitExceeded, and States.ALL catches that (recorded:
     test_task_lambda_catch_state_all_data_limit_exceeded_on_large_utf8_response)."""
     error = failure.error
+    if error == RUNTIME and not failure.from_task:
+        # "A States.Runtime error isn't retriable, and will always cause the execution to fail",
+        # even when named (recorded: test_catch_states_runtime).
+        return False
     if error in error_equals:
         return True
     wildcard_allowed = failure.from_task or error not in NOT_MATCHED_BY_ALL

@@ -234,8 +234,8 @@ class ExecutionRun:
                         f"(entered at the event id #{entered}). {failure.cause}"
                     )
                     failure.in_state = False
-                if failure.error == QUERY_EVALUATION_ERROR:
-                    self._evaluation_failed(state, failure, frame)
+                if failure.error == QUERY_EVALUATION_ERROR and not failure.from_branches:
+                    self._evaluation_failed(state, failure, frame)  # where it happened, not again above
                 delay = retry_delay(getattr(state, "retry", ()), attempts, failure)
                 if delay is not None:
                     until = self.clock.time() + delay

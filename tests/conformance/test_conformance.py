@@ -48,13 +48,8 @@ RUNNER = _load_runner()
 KNOWN_FAILURES: dict[str, str] = {
     "v2/activities/test_activities::TestActivities::test_activity_task_on_deleted":
         "the activity was deleted through the API before the run; in process nothing knows that",
-    "v2/scenarios/test_base_scenarios::TestBaseScenarios::test_catch_states_runtime":
-        "an OutputPath failure after a task is not caught by Catch [States.Runtime] in AWS",
     "v2/scenarios/test_base_scenarios::TestBaseScenarios::test_map_state_result_writer":
         "ResultWriter writes to S3; the recorded output is the writer's manifest",
-    "v2/states_variables/test_error_output::TestStateVariablesTemplate::test_map_catch_error"
-    "[MAP_CATCH_ERROR_OUTPUT_WITH_RETRY]":
-        "AWS records no EvaluationFailed here; we record one per retry",
     "v2/test_sfn_api::TestSnfApi::test_stop_execution::exec_hist_resp": "stopped through StopExecution, an API call",
 }
 
