@@ -22,7 +22,6 @@ from asl_engine.config import Config
 from asl_engine.service import Service
 from asl_engine.service_errors import ServiceError
 from asl_engine.store.sqlite import SqliteStore
-from asl_engine.tasks_api import TaskHandler
 
 from . import protocol, rest
 from .actions import ACTIONS
@@ -31,14 +30,16 @@ from .errors import ApiError, internal_failure
 log = logging.getLogger("asl_engine.api")
 
 
-def create_app(config: Config, *, tasks: TaskHandler | None = None) -> FastAPI:
-    """The app; its store and service are opened by the lifespan, inside the server's loop."""
+def create_app(config: Config) -> FastAPI:
+    """The app; its store and service are opened by the lifespan, inside the server's loop.
+    Task states go where `config.tasks` says (mock file, local Lambda handlers, endpoints)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = SqliteStore(config.db_path)
         await store.open()
-        app.state.service = Service(store, config.make_clock(), config, tasks)
+        app.state.service = Service(store, config.make_clock(), config)
+        await app.state.service.activities.load()  # before any execution queues on an activity
         resumed = await app.state.service.executions.recover()
         log.info("asl-engine ready: db %s, account %s, region %s, %d running executions resumed",
                  config.db_path, config.account_id, config.region, resumed)

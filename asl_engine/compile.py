@@ -158,7 +158,9 @@ def _pass(body: dict[str, Any], location: str, language: str, common: dict[str, 
 def _task(body: dict[str, Any], location: str, language: str, common: dict[str, Any]) -> m.State:
     return m.TaskState(
         **common,
-        resource=body["Resource"],
+        # A CloudFormation reference ({"Fn::GetAtt": ...}) passes validation as AWS's tooling
+        # accepts it, but names no resource at run time: keep its text, dispatch will refuse it.
+        resource=body["Resource"] if isinstance(body["Resource"], str) else json.dumps(body["Resource"]),
         parameters=_parameters(body, location, language),
         result_selector=_template(body, "ResultSelector", location),
         result_path=_result_path(body, location),

@@ -3,16 +3,18 @@
 `AWS_ACCOUNT_ID` and `AWS_DEFAULT_REGION` give the account and region a request gets when its
 credentials do not say; `WAIT_TIME_SCALE` scales waits (SFN Local's meaning); and
 `ASL_ENGINE_CLOCK=virtual` runs every execution on a self-advancing virtual clock, which is what
-a test suite wants: a three-day Wait finishes at once.
+a test suite wants: a three-day Wait finishes at once. Where Task states' calls go (mock file,
+local Lambda handlers, service endpoints) is a `TaskConfig`, read from the same environment.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from .clock import Clock, RealClock, ScaledClock, VirtualClock
+from .tasks.config import TaskConfig
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -26,6 +28,8 @@ class Config:
     db_path: str = DEFAULT_DB
     wait_time_scale: float | None = None
     clock: str = "real"  # real | virtual
+    tasks: TaskConfig = field(default_factory=TaskConfig)  # none configured: nothing is called
+    activity_poll_seconds: float = 60.0  # GetActivityTask's long poll, AWS's 60 s (tests shorten it)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -38,6 +42,7 @@ class Config:
             db_path=env.get("ASL_ENGINE_DB") or DEFAULT_DB,
             wait_time_scale=float(scale) if scale not in (None, "") else None,
             clock=(env.get("ASL_ENGINE_CLOCK") or "real").lower(),
+            tasks=TaskConfig.from_env(env),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
         return replace(config, **given)

@@ -3,7 +3,8 @@
 No HTTP here. Each method checks its arguments the way AWS does, raises a `ServiceError` named
 as AWS names it, and returns records; `api/` turns them into wire shapes. Executions run as
 asyncio tasks on this process's event loop; their history goes to the store through a sink that
-never blocks the runner.
+never blocks the runner. One `TaskDispatcher` serves every execution's Task states; it reaches
+back here (`ChildExecutions`) to run `states:startExecution` children on this server.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from .clock import Clock
 from .config import Config
 from .compile import compile_definition
 from .errors import DefinitionError
+from .service_tasks import Activities
 from .service_executions import Executions, Page, SyncResult
 from .service_errors import (
     InvalidArn,
     InvalidDefinition,
+    InvalidName,
     MissingRequiredParameter,
     ResourceNotFound,
     StateMachineAlreadyExists,
@@ -30,8 +33,8 @@ from .service_errors import (
     TooManyTags,
     ValidationException,
 )
-from .store import ExecutionRecord, StateMachineRecord, Store
-from .tasks_api import TaskHandler
+from .store import ActivityRecord, ExecutionRecord, StateMachineRecord, Store
+from .tasks.dispatcher import TaskDispatcher
 from .validate import Diagnostic, format_invalid_definition, validate_definition
 
 log = logging.getLogger("asl_engine.service")
@@ -50,11 +53,13 @@ class Validation:
 
 
 class Service:
-    def __init__(self, store: Store, clock: Clock, config: Config, tasks: TaskHandler | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, config: Config) -> None:
         self.store = store
         self.clock = clock
         self.config = config
-        self.executions = Executions(store, clock, tasks)
+        self.tasks = TaskDispatcher(config.tasks, clock, children=self)
+        self.executions = Executions(store, clock, self.tasks)
+        self.activities = Activities(store, clock, self.tasks, config.activity_poll_seconds)
 
     def default_scope(self) -> Scope:
         return Scope(self.config.account_id, self.config.region)
@@ -95,7 +100,7 @@ class Service:
             arn=arn, account=scope.account, region=scope.region, name=name, type=machine_type,
             definition=definition, role_arn=role_arn, creation_date=self.clock.time(),
             logging_configuration=logging_configuration, tracing_configuration=tracing_configuration,
-            tags=_tag_dict(tags or []),
+            tags=tag_dict(tags or []),
         )
         await self.store.put_state_machine(record, new_revision=True)
         log.info("state machine created %s", arn)
@@ -190,14 +195,39 @@ class Service:
     async def start_execution(
         self, scope: Scope, machine_arn: str, name: str | None, input_text: str | None
     ) -> ExecutionRecord:
-        machine = await self._machine(scope, machine_arn)
-        return await self.executions.start(scope, machine, name, input_text)
+        """StartExecution; `<arn>#<TestCase>` runs a test case of the mock file (SFN Local)."""
+        machine, test_case = await self._machine_and_test_case(scope, machine_arn)
+        return await self.executions.start(scope, machine, name, input_text, test_case)
 
     async def start_sync_execution(
         self, scope: Scope, machine_arn: str, name: str | None, input_text: str | None
     ) -> SyncResult:
+        machine, test_case = await self._machine_and_test_case(scope, machine_arn)
+        return await self.executions.start_sync(scope, machine, name, input_text, test_case)
+
+    async def _machine_and_test_case(self, scope: Scope, arn: str) -> tuple[StateMachineRecord, str | None]:
+        """Split off SFN Local's `#TestCase` suffix; an unknown test case is InvalidName, as in
+        LocalStack (AWS itself has no mock file and answers StateMachineDoesNotExist)."""
+        machine_arn, marker, test_case = arn.partition("#")
         machine = await self._machine(scope, machine_arn)
-        return await self.executions.start_sync(scope, machine, name, input_text)
+        if not marker:
+            return machine, None
+        if not self.tasks.has_test_case(machine.name, test_case):
+            where = ("the mock config file" if self.tasks.mock_file
+                     else "a mock config file (set SFN_MOCK_CONFIG)")
+            raise InvalidName(f"Invalid Name: '{test_case}' is not a test case of the state machine "
+                              f"'{machine.name}' in {where}")
+        return machine, test_case
+
+    # -- ChildExecutions: `states:startExecution` tasks run their child here -----------------
+
+    async def start_child(self, state_machine_arn: str, name: str | None, input_text: str) -> ExecutionRecord:
+        """A child in the scope its ARN names (the parent's, unless it crosses accounts)."""
+        scope = arns.parse_arn(state_machine_arn).scope
+        return await self.start_execution(scope, state_machine_arn, name, input_text)
+
+    async def child_outcome(self, execution_arn: str) -> ExecutionRecord:
+        return await self.executions.ended(execution_arn)
 
     async def list_executions(
         self, scope: Scope, machine_arn: str, status: str | None, after: int | None, limit: int
@@ -209,25 +239,36 @@ class Service:
 
     async def tag_resource(self, scope: Scope, arn: str, tags: list[dict[str, str]]) -> None:
         record = await self._tagged(scope, arn)
-        merged = {**record.tags, **_tag_dict(tags)}
+        merged = {**record.tags, **tag_dict(tags)}
         if len(merged) > MAX_TAGS:
             raise TooManyTags(f"Too many tags: the limit is {MAX_TAGS} tags per resource")
-        await self.store.put_state_machine(replace(record, tags=merged), new_revision=False)
+        await self._put_tagged(replace(record, tags=merged))
 
     async def untag_resource(self, scope: Scope, arn: str, keys: list[str]) -> None:
         record = await self._tagged(scope, arn)
         kept = {key: value for key, value in record.tags.items() if key not in set(keys)}
-        await self.store.put_state_machine(replace(record, tags=kept), new_revision=False)
+        await self._put_tagged(replace(record, tags=kept))
 
     async def list_tags(self, scope: Scope, arn: str) -> dict[str, str]:
         return (await self._tagged(scope, arn)).tags
 
-    async def _tagged(self, scope: Scope, arn: str) -> StateMachineRecord:
+    async def _tagged(self, scope: Scope, arn: str) -> StateMachineRecord | ActivityRecord:
+        """State machines and activities carry tags; anything else is not found."""
         parsed = arns.parse_arn(arn)
-        record = await self.store.get_state_machine(arn) if parsed.scope == scope else None
-        if parsed.resource_type != "stateMachine" or record is None:
+        record: StateMachineRecord | ActivityRecord | None = None
+        if parsed.scope == scope and parsed.resource_type == "stateMachine":
+            record = await self.store.get_state_machine(arn)
+        elif parsed.scope == scope and parsed.resource_type == "activity":
+            record = await self.store.get_activity(arn)
+        if record is None:
             raise ResourceNotFound.for_arn(arn)
         return record
+
+    async def _put_tagged(self, record: StateMachineRecord | ActivityRecord) -> None:
+        if isinstance(record, ActivityRecord):
+            await self.store.put_activity(record)
+        else:
+            await self.store.put_state_machine(record, new_revision=False)
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -280,7 +321,7 @@ def _check_type(machine_type: str | None) -> str:
     return machine_type
 
 
-def _tag_dict(tags: list[dict[str, str]]) -> dict[str, str]:
+def tag_dict(tags: list[dict[str, str]]) -> dict[str, str]:
     if len(tags) > MAX_TAGS:
         raise TooManyTags(f"Too many tags: the limit is {MAX_TAGS} tags per resource")
     for tag in tags:

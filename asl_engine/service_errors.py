@@ -99,3 +99,21 @@ class StateMachineTypeNotSupported(ServiceError):
 
 class TooManyTags(ServiceError):
     pass
+
+
+class ActivityDoesNotExist(ServiceError):
+    @classmethod
+    def for_arn(cls, arn: str) -> ActivityDoesNotExist:
+        return cls(f"Activity Does Not Exist: '{arn}'")
+
+
+class TaskDoesNotExist(ServiceError):
+    pass
+
+
+class TaskTimedOut(ServiceError):
+    pass
+
+
+class InvalidOutput(ServiceError):
+    pass

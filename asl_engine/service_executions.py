@@ -33,12 +33,14 @@ from .model import StateMachine
 from .position import Resume
 from .runner import ExecutionRun
 from .store import ExecutionRecord, StateMachineRecord, Store
+from .tasks.dispatcher import TaskDispatcher
 from .tasks_api import TaskHandler
 
 log = logging.getLogger("asl_engine.executions")
 T = TypeVar("T")
 MAX_PAYLOAD = 262_144
 EXPRESS_LIMIT_SECONDS = 300.0
+RECOVERY_POLL_SECONDS = 0.05
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
@@ -82,24 +84,27 @@ class _DiscardSink:
 
 
 class Executions:
-    def __init__(self, store: Store, clock: Clock, tasks: TaskHandler | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, dispatcher: TaskDispatcher) -> None:
         self.store = store
         self.clock = clock
-        self.tasks = tasks
+        self.dispatcher = dispatcher
         self._live: dict[str, _Live] = {}
         self._express: set[asyncio.Task[ExecutionOutcome]] = set()  # strong refs until done
         self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
         self._start_locks: dict[str, asyncio.Lock] = {}
 
     async def start(
-        self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None
+        self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None,
+        test_case: str | None = None,
     ) -> ExecutionRecord:
         """StartExecution. Idempotent for Standard: the same name and input while RUNNING
-        returns the original execution; otherwise a reused name is ExecutionAlreadyExists."""
+        returns the original execution; otherwise a reused name is ExecutionAlreadyExists.
+        `test_case` (checked by the caller) makes the mock file's test case answer its Tasks."""
         name, value, input_text = _arguments(name, input_text)
+        tasks = self.dispatcher.for_execution(test_case, machine.name)
         if machine.type == "EXPRESS":
             info = self._info(machine, arns.express_execution_arn(scope, machine.name, name), name, value)
-            task = asyncio.create_task(self._run_express(machine, info))
+            task = asyncio.create_task(self._run_express(machine, info, tasks))
             self._express.add(task)
             task.add_done_callback(self._express.discard)
             return _record(machine, info, input_text)
@@ -114,8 +119,9 @@ class Executions:
                     raise ExecutionAlreadyExists.for_arn(arn)
                 info = self._info(machine, arn, name, value)
                 sink = _StartedSink(self.store.sink(arn))
-                run = self._runner(machine, info, sink)  # compile before anything is recorded
+                run = self._runner(machine, info, sink, tasks)  # compile before anything is recorded
                 record = _record(machine, info, input_text)
+                record.test_case = test_case
                 await self.store.create_execution(record)
         finally:
             if not lock.locked():
@@ -130,14 +136,16 @@ class Executions:
         return record
 
     async def start_sync(
-        self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None
+        self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None,
+        test_case: str | None = None,
     ) -> SyncResult:
         """StartSyncExecution: Express only; runs to the end inside the request."""
         if machine.type != "EXPRESS":
             raise StateMachineTypeNotSupported()
         name, value, input_text = _arguments(name, input_text)
         info = self._info(machine, arns.express_execution_arn(scope, machine.name, name), name, value)
-        outcome = await self._run_express(machine, info)
+        tasks = self.dispatcher.for_execution(test_case, machine.name)
+        outcome = await self._run_express(machine, info, tasks)
         record = _record(machine, info, input_text)
         _close(record, outcome)
         billed = max(100, int((outcome.stop_time - info.start_time) * 1000))
@@ -193,6 +201,23 @@ class Executions:
             page = [_without_data(event) for event in page]
         return Page(page, page[-1]["id"] if len(events) > limit else None)
 
+    async def ended(self, arn: str) -> ExecutionRecord:
+        """The execution once it has ended (a `.sync` parent waits on its child here).
+
+        A child recorded RUNNING but not yet running here is one that recovery is about to
+        resume (parents can resume first): look again shortly, without holding the clock."""
+        while True:
+            live = self._live.get(arn)
+            if live is not None:
+                await asyncio.wait({live.task})
+            record = await self.store.get_execution(arn)
+            if record is None:
+                raise ExecutionDoesNotExist.for_arn(arn)
+            if record.status != "RUNNING":
+                return record
+            with self.clock.busy():
+                await asyncio.sleep(RECOVERY_POLL_SECONDS)
+
     async def recover(self) -> int:
         """Resume every execution recorded RUNNING from its saved position; returns how many.
 
@@ -219,8 +244,9 @@ class Executions:
             )
             machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
             resume = Resume(dict(position.frames), int(last.get("id", 0)))
+            tasks = self.dispatcher.for_execution(record.test_case, machine_name)
             run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
-                               tasks=self.tasks, resume=resume)
+                               tasks=tasks, resume=resume)
             task = asyncio.create_task(self._drive(run, record.arn), name=f"execution {record.arn}")
             self._live[record.arn] = _Live(run, task)
             log.info("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
@@ -252,9 +278,10 @@ class Executions:
             start_time=self.clock.time(), input=value,
         )
 
-    def _runner(self, machine: StateMachineRecord, info: ExecutionInfo, sink: EventSink) -> ExecutionRun:
+    def _runner(self, machine: StateMachineRecord, info: ExecutionInfo, sink: EventSink,
+                tasks: TaskHandler) -> ExecutionRun:
         compiled = self._compile(machine.arn, machine.revision_id, machine.definition)
-        return ExecutionRun(compiled, info, clock=self.clock, sink=sink, tasks=self.tasks)
+        return ExecutionRun(compiled, info, clock=self.clock, sink=sink, tasks=tasks)
 
     def _compile(self, arn: str, revision_id: str | None, definition: str) -> StateMachine:
         """Compile once per revision: every execution of it shares the immutable model."""
@@ -274,9 +301,10 @@ class Executions:
         finally:
             self._live.pop(arn, None)
 
-    async def _run_express(self, machine: StateMachineRecord, info: ExecutionInfo) -> ExecutionOutcome:
+    async def _run_express(self, machine: StateMachineRecord, info: ExecutionInfo,
+                           tasks: TaskHandler) -> ExecutionOutcome:
         """Run an Express execution, ending it TIMED_OUT after AWS's five-minute limit."""
-        run = self._runner(machine, info, _DiscardSink())
+        run = self._runner(machine, info, _DiscardSink(), tasks)
         expired = False
 
         async def expire() -> None:

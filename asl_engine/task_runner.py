@@ -158,6 +158,7 @@ class TaskRunner:
 
         After a restart the task is queued again under the same token (a worker that had it
         before the restart can still answer with that token)."""
+        self.activities.check(request.resource)  # before any event: AWS records none (test_activity_task_on_deleted)
         token = frame.phase["token"] or new_token(self.run.info.task_token_prefix)
         frame.phase["token"] = token
         request = TaskRequest(request.resource, request.input, request.state_name, request.context,

@@ -7,7 +7,7 @@ greppable and keeps an unknown name an `UnknownOperationException`, never an Att
 from __future__ import annotations
 
 from ..protocol import Handler
-from . import executions, state_machines, tags
+from . import activities, callbacks, executions, state_machines, tags
 
 ACTIONS: dict[str, Handler] = {
     "CreateStateMachine": state_machines.create_state_machine,
@@ -26,4 +26,12 @@ ACTIONS: dict[str, Handler] = {
     "TagResource": tags.tag_resource,
     "UntagResource": tags.untag_resource,
     "ListTagsForResource": tags.list_tags_for_resource,
+    "CreateActivity": activities.create_activity,
+    "DescribeActivity": activities.describe_activity,
+    "DeleteActivity": activities.delete_activity,
+    "ListActivities": activities.list_activities,
+    "GetActivityTask": activities.get_activity_task,
+    "SendTaskSuccess": callbacks.send_task_success,
+    "SendTaskFailure": callbacks.send_task_failure,
+    "SendTaskHeartbeat": callbacks.send_task_heartbeat,
 }

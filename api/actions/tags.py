@@ -1,4 +1,4 @@
-"""Tagging actions. Tags live on state machines, as the only taggable resource here."""
+"""Tagging actions. Tags live on state machines and activities."""
 
 from __future__ import annotations
 

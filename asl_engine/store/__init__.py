@@ -150,7 +150,11 @@ class Store(Protocol):
     async def delete_activity(self, arn: str) -> None: ...
 
     async def list_activities(
-        self, account: str | None, region: str | None, after: str | None, limit: int
+        self, account: str, region: str, after: str | None, limit: int
     ) -> list[ActivityRecord]:
-        """Ordered by name, `after` the last name of the previous page; no scope: every one."""
+        """Ordered by name; `after` is the last name of the previous page."""
+        ...
+
+    async def activity_arns(self) -> list[str]:
+        """Every activity of every scope: what Task states may queue on after a restart."""
         ...

@@ -270,17 +270,17 @@ class SqliteStore:
         await self._write([("DELETE FROM activities WHERE arn = ?", (arn,), False)])
 
     async def list_activities(
-        self, account: str | None, region: str | None, after: str | None, limit: int
+        self, account: str, region: str, after: str | None, limit: int
     ) -> list[ActivityRecord]:
-        if account is None or region is None:
-            rows = await self._read(f"SELECT {_ACTIVITY_COLUMNS} FROM activities ORDER BY arn LIMIT ?", (limit,))
-        else:
-            rows = await self._read(
-                f"SELECT {_ACTIVITY_COLUMNS} FROM activities WHERE account = ? AND region = ? "
-                "AND name > ? ORDER BY name LIMIT ?",
-                (account, region, after or "", limit),
-            )
+        rows = await self._read(
+            f"SELECT {_ACTIVITY_COLUMNS} FROM activities WHERE account = ? AND region = ? "
+            "AND name > ? ORDER BY name LIMIT ?",
+            (account, region, after or "", limit),
+        )
         return [_activity(row) for row in rows]
+
+    async def activity_arns(self) -> list[str]:
+        return [row[0] for row in await self._read("SELECT arn FROM activities", ())]
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         assert self._conn is not None, "store is not open"

@@ -12,6 +12,8 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..errors import RUNTIME, StatesError
+
 POLL_SECONDS = 60.0
 
 
@@ -32,13 +34,25 @@ class _Queued:
 
 @dataclass
 class ActivityQueue:
-    """Activity ARN -> tasks waiting for a worker, and workers waiting for a task."""
+    """Activity ARN -> tasks waiting for a worker, and workers waiting for a task.
 
+    `registered` holds the ARNs of existing activities when a server keeps them (CreateActivity
+    adds, DeleteActivity removes); a Task on any other activity ARN then fails as on AWS. Left
+    None (in-process runs without a server), every activity ARN is accepted."""
+
+    registered: set[str] | None = None
     _tasks: dict[str, deque[_Queued]] = field(default_factory=dict)
     _workers: dict[str, deque[asyncio.Future[_Queued]]] = field(default_factory=dict)
 
+    def check(self, activity_arn: str) -> None:
+        """Fail the state when the activity does not exist (recorded:
+        test_activities::test_activity_task_on_deleted)."""
+        if self.registered is not None and activity_arn not in self.registered:
+            raise StatesError(RUNTIME, f"The activity {activity_arn} does not exist.", in_state=True)
+
     def put(self, task: ActivityTask) -> asyncio.Future[str]:
         """Queue a task; the future resolves to the name of the worker that pulls it."""
+        self.check(task.activity_arn)
         queued = _Queued(task, asyncio.get_running_loop().create_future())
         workers = self._workers.get(task.activity_arn, deque())
         while workers:

@@ -10,6 +10,8 @@ endpoint. A resource with nothing configured fails with a cause that says what t
 
 The dispatcher also owns the process's `CallbackRegistry` and `ActivityQueue`: the runner parks
 `.waitForTaskToken` and activity tasks there, and the API answers them through the same objects.
+Given `ChildExecutions` (a server), `states:startExecution` runs the child on that server;
+without it, the call goes to `STEP_FUNCTIONS_ENDPOINT` like any other service.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..tasks_api import TaskHandler, TaskRequest, is_lambda_function, resource_p
 from .activities import ActivityQueue
 from .aws import Clients
 from .callbacks import CallbackRegistry
+from .children import ChildExecutions, StatesTasks
 from .config import TaskConfig
 from .http import HttpTasks
 from .lambda_ import LambdaTasks
@@ -33,7 +36,7 @@ Json = Any
 
 
 def route(resource: str) -> str:
-    """The integration family of a resource ARN: lambda, service, sdk, http, or unsupported."""
+    """The integration family of a resource ARN: lambda, states, service, sdk, http, or unsupported."""
     if is_lambda_function(resource):
         return "lambda"
     resource_type, _ = resource_parts(resource)
@@ -43,6 +46,8 @@ def route(resource: str) -> str:
         return "sdk"
     if resource_type == "http":
         return "http"
+    if resource_type == "states":
+        return "states"
     if resource_type in SERVICES:
         return "service"
     return "unsupported"
@@ -51,16 +56,19 @@ def route(resource: str) -> str:
 class TaskDispatcher:
     """Routes every Task of every execution; one per process (or per test)."""
 
-    def __init__(self, config: TaskConfig, clock: Clock | None = None) -> None:
+    def __init__(self, config: TaskConfig, clock: Clock | None = None,
+                 children: ChildExecutions | None = None) -> None:
         self.config = config
         self.clock = clock or RealClock()
         self.callbacks = CallbackRegistry()
         self.activities = ActivityQueue()
         self.mock_file = MockFile(config.mock_config_path) if config.mock_config_path else None
         clients = Clients(config)
+        services = ServiceTasks(clients, self.clock)
         self._routes: dict[str, Callable[[TaskRequest], Any]] = {
             "lambda": LambdaTasks(config.lambda_handlers, clients, self.clock),
-            "service": ServiceTasks(clients, self.clock),
+            "states": StatesTasks(children) if children is not None else services,
+            "service": services,
             "sdk": SdkTasks(clients, self.clock),
             "http": HttpTasks(self.clock),
         }

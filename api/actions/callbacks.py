@@ -1,0 +1,26 @@
+"""Task-token actions: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat. They answer a token
+held by an activity worker or by whoever received a `.waitForTaskToken` task's message."""
+
+from __future__ import annotations
+
+from asl_engine.arns import Scope
+from asl_engine.service import Service
+
+from ..protocol import Body, optional, required
+
+
+async def send_task_success(service: Service, scope: Scope, body: Body) -> Body:
+    service.activities.send_success(required(body, "taskToken"), required(body, "output"))
+    return {}
+
+
+async def send_task_failure(service: Service, scope: Scope, body: Body) -> Body:
+    service.activities.send_failure(
+        required(body, "taskToken"), optional(body, "error"), optional(body, "cause")
+    )
+    return {}
+
+
+async def send_task_heartbeat(service: Service, scope: Scope, body: Body) -> Body:
+    service.activities.send_heartbeat(required(body, "taskToken"))
+    return {}

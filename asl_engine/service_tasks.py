@@ -1,0 +1,138 @@
+"""Activities and task tokens: the API side of activity workers and callback tasks.
+
+Activities live in the store, namespaced by account and region like state machines; the
+dispatcher's `ActivityQueue` holds the set of existing activity ARNs, so a Task state on one that
+does not exist fails as on AWS. Workers long-poll `GetActivityTask` (up to 60 s, as AWS) on the
+event loop: a poll is a parked coroutine, so it holds up neither executions nor other requests.
+`SendTask*` answer a token, whether an activity worker or a `.waitForTaskToken` consumer holds it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from . import arns
+from .arns import Scope
+from .clock import Clock
+from .service_errors import (
+    ActivityDoesNotExist,
+    InvalidArn,
+    InvalidOutput,
+    InvalidToken,
+    TaskDoesNotExist,
+    TaskTimedOut,
+    ValidationException,
+)
+from .service_executions import MAX_PAYLOAD, Page
+from .store import ActivityRecord, Store
+from .tasks import callbacks
+from .tasks.activities import POLL_SECONDS, ActivityTask
+from .tasks.dispatcher import TaskDispatcher
+
+MAX_ERROR = 256
+MAX_CAUSE = 32_768
+
+
+class Activities:
+    def __init__(self, store: Store, clock: Clock, dispatcher: TaskDispatcher,
+                 poll_seconds: float = POLL_SECONDS) -> None:
+        self.store = store
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.queue = dispatcher.activities
+        self.callbacks = dispatcher.callbacks
+
+    async def load(self) -> None:
+        """On start-up: from now on only existing activities accept tasks."""
+        self.queue.registered = set(await self.store.activity_arns())
+
+    # -- activities ----------------------------------------------------------------------------
+
+    async def create(self, scope: Scope, name: str, tags: dict[str, str]) -> ActivityRecord:
+        """CreateActivity. Idempotent by name: an existing activity is returned unchanged, even
+        when the tags differ (as AWS documents)."""
+        arns.check_name(name)
+        arn = scope.arn(f"activity:{name}")
+        existing = await self.store.get_activity(arn)
+        if existing is not None:
+            return existing
+        record = ActivityRecord(arn, scope.account, scope.region, name, self.clock.time(), tags)
+        await self.store.put_activity(record)
+        self._registered().add(arn)
+        return record
+
+    async def describe(self, scope: Scope, arn: str) -> ActivityRecord:
+        _check_activity_arn(arn)
+        record = await self.store.get_activity(arn) if arns.parse_arn(arn).scope == scope else None
+        if record is None:
+            raise ActivityDoesNotExist.for_arn(arn)
+        return record
+
+    async def delete(self, scope: Scope, arn: str) -> None:
+        """DeleteActivity; deleting an absent activity succeeds, as on AWS."""
+        _check_activity_arn(arn)
+        if arns.parse_arn(arn).scope != scope:
+            return
+        await self.store.delete_activity(arn)
+        self._registered().discard(arn)
+
+    async def list(self, scope: Scope, after: str | None, limit: int) -> Page[ActivityRecord]:
+        rows = await self.store.list_activities(scope.account, scope.region, after, limit + 1)
+        page = rows[:limit]
+        return Page(page, page[-1].name if len(rows) > limit else None)
+
+    async def get_task(self, scope: Scope, arn: str, worker_name: str | None) -> ActivityTask | None:
+        """GetActivityTask: the oldest waiting task, or None when none arrives in time."""
+        await self.describe(scope, arn)
+        if worker_name is not None and not 1 <= len(worker_name) <= 80:
+            raise ValidationException.constraint(worker_name, "workerName",
+                                                 "Member must have length between 1 and 80")
+        return await self.queue.get(arn, worker_name, self.poll_seconds)
+
+    def _registered(self) -> set[str]:
+        if self.queue.registered is None:
+            self.queue.registered = set()
+        return self.queue.registered
+
+    # -- task tokens -----------------------------------------------------------------------------
+
+    def send_success(self, token: str, output: str) -> None:
+        """SendTaskSuccess: `output` must be JSON text."""
+        if len(output.encode("utf-8")) > MAX_PAYLOAD:
+            raise ValidationException.constraint(
+                "output", "output", f"Member must have length less than or equal to {MAX_PAYLOAD}")
+        try:
+            json.loads(output)
+        except ValueError as exc:
+            raise InvalidOutput(f"Invalid Output: '{exc}'") from None
+        _answer(lambda: self.callbacks.succeed(token, output))
+
+    def send_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        if error is not None and len(error) > MAX_ERROR:
+            raise ValidationException.constraint(
+                "error", "error", f"Member must have length less than or equal to {MAX_ERROR}")
+        if cause is not None and len(cause) > MAX_CAUSE:
+            raise ValidationException.constraint(
+                "cause", "cause", f"Member must have length less than or equal to {MAX_CAUSE}")
+        _answer(lambda: self.callbacks.fail(token, error, cause))
+
+    def send_heartbeat(self, token: str) -> None:
+        _answer(lambda: self.callbacks.heartbeat(token))
+
+
+def _answer(send: Callable[[], None]) -> None:
+    """Run a registry call, turning its refusals into the API errors of the same names."""
+    try:
+        send()
+    except callbacks.InvalidToken as exc:
+        raise InvalidToken(str(exc)) from None
+    except callbacks.TaskDoesNotExist as exc:
+        raise TaskDoesNotExist(str(exc)) from None
+    except callbacks.TaskTimedOut as exc:
+        raise TaskTimedOut(str(exc)) from None
+
+
+def _check_activity_arn(arn: str) -> None:
+    if arns.parse_arn(arn).resource_type != "activity":
+        raise InvalidArn.for_arn(arn)

@@ -1,0 +1,61 @@
+"""Servers for the Task API tests: moto on loopback as SQS, and an asl-engine server whose Task
+states reach it, with an SFN Local mock file and a short GetActivityTask poll."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any, Iterator
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from api.app import create_app
+from serving import ServerThread
+from tasks_support import MOCK_CONFIG, sfn_client, tasks_config
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mock_config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("mocks") / "MockConfigFile.json"
+    path.write_text(json.dumps(MOCK_CONFIG))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tasks_server(tmp_path_factory: pytest.TempPathFactory, mock_config_path: Path,
+                 moto_url: str) -> Iterator[ServerThread]:
+    db = tmp_path_factory.mktemp("asl-engine-tasks") / "tasks.db"
+    thread = ServerThread(create_app(tasks_config(db, mock_config_path, moto_url)))
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def tasks_sfn(tasks_server: ServerThread) -> Any:
+    """A client of the tasks server."""
+    return sfn_client(tasks_server.url)
+
+
+@pytest.fixture(scope="session")
+def sqs(moto_url: str) -> Any:
+    return boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
