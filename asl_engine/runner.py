@@ -15,12 +15,12 @@ from . import model as m
 from .clock import Clock
 from .dataflow import apply_result_path, check_size
 from .errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
-from .execution import EventSink, ExecutionInfo, ExecutionOutcome
+from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
 from .history import History
 from .interpreter import find_catcher, iso_time, retry_delay
 from .jsonata_states import bindings
 from .paths import Scope
-from .position import BRANCHES, DONE, FAILED, RETRY, RUN, Frame, Resume
+from .position import RETRY, RUN, Frame, Resume
 from .payload import to_json
 from .states import StateRunner
 from .tasks_api import TaskHandler, TaskTimeout
@@ -47,6 +47,7 @@ class ExecutionRun:
         self.resume = resume
         self._dirty: set[Frame] = set()
         self._unyielded = 0
+        self._announced = False
         self.info = info
         self.clock = clock
         self.history = History(clock, sink)
@@ -71,18 +72,13 @@ class ExecutionRun:
 
         With `resume`, the execution carries on from the position saved on disk instead of
         starting: no ExecutionStarted again, event ids continue after the last one stored."""
-        if self.resume is None:
-            started = self.history.add(
-                "ExecutionStarted",
-                0,
-                {
-                    "input": to_json(self.info.input),
-                    "inputDetails": {"truncated": False},
-                    "roleArn": self.info.role_arn,
-                },
-            )
-        else:
+        if self.resume is not None:
             self.history.count = started = self.resume.last_event_id
+        elif self._announced:
+            started = 1
+        else:
+            self.history.add("ExecutionStarted", 0, self._started_details())
+            started = 1
         frame = Frame("", started, self.history, {})
         self.touch(frame)
         self.flush()
@@ -107,6 +103,17 @@ class ExecutionRun:
                 watchdog.cancel()
         self.outcome = outcome
         return outcome
+
+    def announce(self) -> HistoryEvent:
+        """The ExecutionStarted event, for a caller that stores it itself (with the execution's
+        row, in one commit); `run` then does not emit it again."""
+        self._announced = True
+        self.history.count = 1
+        return {"timestamp": self.info.start_time, "type": "ExecutionStarted", "id": 1, "previousEventId": 0,
+                "executionStartedEventDetails": self._started_details()}
+
+    def _started_details(self) -> dict[str, Json]:
+        return {"input": to_json(self.info.input), "inputDetails": {"truncated": False}, "roleArn": self.info.role_arn}
 
     def touch(self, frame: Frame) -> None:
         """The frame's position changed: save it with the next flush."""

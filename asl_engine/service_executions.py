@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from . import arns
@@ -66,18 +66,6 @@ class _Live:
     task: asyncio.Task[ExecutionOutcome]
 
 
-@dataclass
-class _StartedSink:
-    """Forwards to the store's sink and tells StartExecution that ExecutionStarted was emitted."""
-
-    inner: EventSink
-    started: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def emit(self, events: list[HistoryEvent], checkpoint: Json | None = None) -> None:
-        self.inner.emit(events, checkpoint)
-        self.started.set()
-
-
 class _DiscardSink:
     def emit(self, events: list[HistoryEvent], checkpoint: Json | None = None) -> None:
         return None
@@ -118,21 +106,18 @@ class Executions:
                         return existing
                     raise ExecutionAlreadyExists.for_arn(arn)
                 info = self._info(machine, arn, name, value)
-                sink = _StartedSink(self.store.sink(arn))
-                run = self._runner(machine, info, sink, tasks)  # compile before anything is recorded
+                run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
                 record = _record(machine, info, input_text)
                 record.test_case = test_case
-                await self.store.create_execution(record)
+                # The row and ExecutionStarted in one commit: once StartExecution answers, both are
+                # on disk, and the run itself goes on without holding up the answer.
+                await self.store.create_execution(record, [run.announce()])
         finally:
             if not lock.locked():
                 self._start_locks.pop(arn, None)
         task = asyncio.create_task(self._drive(run, arn), name=f"execution {arn}")
         self._live[arn] = _Live(run, task)
         log.info("execution RUNNING %s", arn)
-        started = asyncio.create_task(sink.started.wait())
-        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
-        started.cancel()
-        await self.store.flush()
         return record
 
     async def start_sync(

@@ -22,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import api_workloads, drivers, workloads
 from .client import make_client
+from .drivers import Prepared
+from .run import plan
 from .servers import REPO, descendants, start_asl_engine
 
 # Top frames that mean "waiting", not working: the event loop's select, aiosqlite's queue.get.
@@ -78,6 +79,16 @@ def summarize(raw: Path, top: int) -> str:
     rows += ["", "share  our innermost function > function on top of the stack"]
     rows += [f"{100 * count / busy:5.1f}  {name}" for name, count in blame.most_common(top)]
     return "\n".join(rows)
+
+
+def run_workloads(endpoint: str, only: set[str], repeat: int) -> None:
+    """The benchmark's own drivers, `repeat` times each, on W1-W5 (or `only` those)."""
+    selected = only or {"W1", "W2", "W3", "W4", "W5"}
+    options = argparse.Namespace(budget=120.0, only=selected, w8_count=0, w8_budget=0.0)
+    client, prepared = make_client(endpoint), Prepared()
+    for _, _, _, driver in plan(options):
+        for _ in range(repeat):
+            driver(client, prepared)
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import api_workloads, drivers, engine, workloads
 from .client import TimedOut, Unsupported, Wrong, make_client
-from .report import ASL, Result, machine_info, table, write_json
+from .report import Result, machine_info, table, write_json
 from .servers import PEERS, RssSampler, Server, start_asl_engine, start_peer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -12,9 +12,9 @@ it. Two guarantees matter to users and are part of the contract:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
-from ..execution import EventSink, ExecutionOutcome, HistoryEvent, Json
+from ..execution import EventSink, ExecutionOutcome, HistoryEvent
 
 
 @dataclass
@@ -105,8 +105,8 @@ class Store(Protocol):
         """Ordered by name; `after` is the last name of the previous page."""
         ...
 
-    async def create_execution(self, record: ExecutionRecord) -> None:
-        """Commit the execution row before returning."""
+    async def create_execution(self, record: ExecutionRecord, events: Sequence[HistoryEvent] = ()) -> None:
+        """Commit the execution row, and its first events, before returning."""
         ...
 
     def sink(self, execution_arn: str) -> EventSink:

@@ -174,15 +174,17 @@ class SqliteStore:
 
     # -- executions --------------------------------------------------------------------------
 
-    async def create_execution(self, record: ExecutionRecord) -> None:
+    async def create_execution(self, record: ExecutionRecord, events: Sequence[HistoryEvent] = ()) -> None:
         row = (
             record.arn, record.state_machine_arn, record.name, record.revision_id, record.status,
             record.input, record.start_date, record.output, record.error, record.cause,
             record.stop_date, record.redrive_count, record.test_case,
         )
-        await self._write(
-            [(f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(13)})", row, False)]
-        )
+        await self._write([
+            (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(13)})", row, False),
+            ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
+             [(record.arn, event["id"], _dumps(event)) for event in events], True),
+        ])
 
     def sink(self, execution_arn: str) -> _Sink:
         return _Sink(self, execution_arn)
@@ -198,15 +200,15 @@ class SqliteStore:
             ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False),
         ])
 
+    # Execution rows are written only by awaited writes (create, finish), so reading them needs
+    # no flush of the queued history: that keeps DescribeExecution polling cheap.
     async def get_execution(self, arn: str) -> ExecutionRecord | None:
-        await self.flush()
         rows = await self._read(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE arn = ?", (arn,))
         return ExecutionRecord(*rows[0]) if rows else None
 
     async def list_executions(
         self, state_machine_arn: str, status: str | None, after: int | None, limit: int
     ) -> tuple[list[ExecutionRecord], int | None]:
-        await self.flush()
         sql = f"SELECT seq, {_EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?"
         params: list[Any] = [state_machine_arn]
         if status:
