@@ -12,11 +12,13 @@ import logging
 import time
 import uuid
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator
 
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from asl_engine.config import Config
 from asl_engine.service import Service
@@ -56,9 +58,11 @@ def create_app(config: Config) -> FastAPI:
         "the other routes are a REST API for uploading and running state machines.",
         lifespan=lifespan,
     )
-    app.middleware("http")(_error_net)
     app.include_router(rest.router)
-    app.add_api_route("/", _aws_protocol, methods=["POST"], summary="AWS JSON 1.0 protocol (X-Amz-Target)")
+    # A plain Starlette route: the AWS protocol needs none of FastAPI's parameter machinery,
+    # and every request of every SDK call goes through here.
+    app.router.routes.append(Route("/", _aws_protocol, methods=["POST"]))
+    app.add_middleware(ErrorNet)
     return app
 
 
@@ -67,25 +71,46 @@ async def _aws_protocol(request: Request) -> Response:
     return JSONResponse(result, media_type=protocol.CONTENT_TYPE)
 
 
-async def _error_net(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    request_id = str(uuid.uuid4())
-    started = time.perf_counter()
-    aws = request.url.path == "/" and request.method == "POST"
-    try:
-        response = await call_next(request)
-    except (ServiceError, ApiError) as exc:
-        error = exc if isinstance(exc, ApiError) else ApiError.from_service(exc)
-        response = _error_response(error, aws)
-    except Exception:
-        log.exception("request %s failed with an unexpected error", request_id)
-        response = _error_response(internal_failure(), aws)
-    response.headers["x-amzn-RequestId"] = request_id
-    log.info(
-        "%s %s %s -> %d in %.1f ms [%s]", request.method, request.url.path,
-        request.headers.get("x-amz-target", ""), response.status_code,
-        (time.perf_counter() - started) * 1000, request_id,
-    )
-    return response
+class ErrorNet:
+    """The one error net, as plain ASGI middleware (no per-request task group, unlike
+    `BaseHTTPMiddleware`): adds `x-amzn-RequestId`, turns errors into AWS's shape, logs a line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-amzn-requestid", request_id.encode())]
+            await send(message)
+
+        aws = scope["path"] == "/" and scope["method"] == "POST"
+        try:
+            await self.app(scope, receive, send_with_id)
+        except (ServiceError, ApiError) as exc:
+            error = exc if isinstance(exc, ApiError) else ApiError.from_service(exc)
+            if not response_started:
+                await _error_response(error, aws)(scope, receive, send_with_id)
+        except Exception:
+            log.exception("request %s failed with an unexpected error", request_id)
+            if not response_started:
+                await _error_response(internal_failure(), aws)(scope, receive, send_with_id)
+        if log.isEnabledFor(logging.INFO):
+            target = next((value.decode() for key, value in scope["headers"] if key == b"x-amz-target"), "")
+            log.info("%s %s %s -> %d in %.1f ms [%s]", scope["method"], scope["path"], target, status,
+                     (time.perf_counter() - started) * 1000, request_id)
 
 
 def _error_response(error: ApiError, aws: bool) -> JSONResponse:
