@@ -21,7 +21,7 @@ class ServerThread:
         self.ready = threading.Event()
         self.db: Any = None  # the SQLite file, for tests that look at what is on disk
         server_config = uvicorn.Config(
-            app, log_level="warning", ws="none", lifespan="on", access_log=False
+            app, log_level="warning", ws="none", lifespan="on", access_log=False, loop="asyncio"
         )
         self.server = _ReadyServer(server_config, self.ready)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
