@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import RUNTIME, DefinitionError, StatesError
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic
-from .paths import Path, PathNotFound, PathSyntaxError, Scope, VariableNotFound, compile_path
+from .paths import Path, PathNotFound, PathSyntaxError, Scope, compile_path
 
 Json = Any
 
@@ -30,14 +30,7 @@ class _Dynamic:
             if isinstance(self.source, Path):
                 return self.source.select(scope)
             return self.source.evaluate(scope)
-        except VariableNotFound as exc:
-            raise StatesError(
-                RUNTIME,
-                f"The JSONPath '{exc.path}' specified for the field '{self.key}' could not be found "
-                f"in the input '{to_json(scope.input)}'",
-                in_state=True,
-            ) from None
-        except PathNotFound as exc:
+        except PathNotFound as exc:  # VariableNotFound too: AWS words both the same way
             raise StatesError(
                 RUNTIME,
                 f"The JSONPath '{exc.path}' specified for the field '{self.key}' could not be found "

@@ -16,7 +16,8 @@ from botocore.config import Config as BotoConfig
 
 from api.app import create_app
 from asl_engine.config import Config
-from serving import ServerThread
+from moto.server import ThreadedMotoServer
+from serving import ServerThread, free_port
 
 _regions = itertools.count(1)
 
@@ -78,3 +79,13 @@ def sfn(make_client: Callable[..., Any]) -> Any:
 def fresh(make_client: Callable[..., Any]) -> Any:
     """A client in a region of its own: listings in it see only what this test created."""
     return make_client(f"test-region-{next(_regions)}")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server on loopback: the AWS services a workflow calls (SQS, DynamoDB, ...)."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()

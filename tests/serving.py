@@ -9,6 +9,13 @@ from typing import Any
 import uvicorn
 
 
+def free_port() -> int:
+    """A port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class ServerThread:
     """uvicorn in a background thread, bound to a port chosen by the OS."""
 

@@ -4,32 +4,15 @@ states reach it, with an SFN Local mock file and a short GetActivityTask poll.""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any, Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from api.app import create_app
 from serving import ServerThread
 from tasks_support import MOCK_CONFIG, sfn_client, tasks_config
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +24,9 @@ def mock_config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tasks_server(tmp_path_factory: pytest.TempPathFactory, mock_config_path: Path,
-                 moto_url: str) -> Iterator[ServerThread]:
+                 moto_endpoint: str) -> Iterator[ServerThread]:
     db = tmp_path_factory.mktemp("asl-engine-tasks") / "tasks.db"
-    thread = ServerThread(create_app(tasks_config(db, mock_config_path, moto_url)))
+    thread = ServerThread(create_app(tasks_config(db, mock_config_path, moto_endpoint)))
     thread.start()
     yield thread
     thread.stop()
@@ -56,6 +39,6 @@ def tasks_sfn(tasks_server: ServerThread) -> Any:
 
 
 @pytest.fixture(scope="session")
-def sqs(moto_url: str) -> Any:
-    return boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1",
+def sqs(moto_endpoint: str) -> Any:
+    return boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1",
                         aws_access_key_id="testing", aws_secret_access_key="testing")

@@ -64,10 +64,10 @@ def test_start_sync_execution_honours_the_suffix(tasks_sfn: Any) -> None:
 
 
 def test_a_resumed_execution_keeps_its_test_case(tmp_path: Path, mock_config_path: Path,
-                                                 moto_url: str) -> None:
+                                                 moto_endpoint: str) -> None:
     """Parked on an activity when the server stops; the next server resumes it, the worker answers
     (the activity and the token survive), and the mocked Charge answers from the same test case."""
-    config = tasks_config(tmp_path / "restart.db", mock_config_path, moto_url)
+    config = tasks_config(tmp_path / "restart.db", mock_config_path, moto_endpoint)
     first = _serve(config)
     client = sfn_client(first.url)
     activity = client.create_activity(name="approvals")["activityArn"]

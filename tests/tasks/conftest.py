@@ -1,23 +1,9 @@
-"""Fixtures for Task tests: moto's server on loopback as the AWS services a workflow calls, and a
-runner that executes a definition in process with the real TaskDispatcher on a virtual clock."""
+"""Fixtures for Task tests: dummy AWS credentials, so boto3 calls reach moto's server (the
+session fixture `moto_endpoint` in tests/conftest.py) and could never be signed for real AWS."""
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
-from moto.server import ThreadedMotoServer
-
-from task_support import free_port
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

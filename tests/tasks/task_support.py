@@ -4,19 +4,14 @@ TaskDispatcher on a virtual clock."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
+
+from serving import free_port  # noqa: F401  (re-exported for the task tests)
 
 from asl_engine.clock import VirtualClock
 from asl_engine.tasks.config import TaskConfig
 from asl_engine.tasks.dispatcher import TaskDispatcher
 from asl_engine.testing import ExecutionResult, run_definition_async
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_with(config: TaskConfig, definition: dict[str, Any], execution_input: Any = None,
