@@ -26,6 +26,7 @@ _regions = itertools.count(1)
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     db = tmp_path_factory.mktemp("asl-engine") / "test.db"
     thread = ServerThread(create_app(Config(db_path=str(db), clock="virtual")))
+    thread.db = db
     thread.start()
     yield thread
     thread.stop()
