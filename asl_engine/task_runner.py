@@ -84,13 +84,14 @@ class TaskRunner:
         parameters = states.effective_parameters(state, raw, context, frame)
         timeout = self._limit(state, state.timeout_seconds, "TimeoutSeconds", raw, context, frame)
         heartbeat = self._limit(state, state.heartbeat_seconds, "HeartbeatSeconds", raw, context, frame)
+        submitted = in_flight.get("submitted") if in_flight else None
         request = TaskRequest(state.resource, parameters, state.name, context, timeout, heartbeat,
-                              state.credentials, token)
+                              state.credentials, token, submitted)
         deadline = None if timeout is None else self.run.clock.time() + timeout
         if in_flight is not None:
             deadline = in_flight.get("deadline")  # the original deadline survives a restart
         frame.phase = {"kind": TASK, "token": token, "deadline": deadline,
-                       "submitted": bool(in_flight and in_flight.get("submitted"))}
+                       "submitted": submitted}
         if is_activity(state.resource):
             result = await self._activity(request, frame, in_flight is not None)
         else:
@@ -134,13 +135,14 @@ class TaskRunner:
             raise StatesError(
                 RUNTIME, f"No task handler is configured for the resource '{request.resource}'.", in_state=True
             )
-        if callback and events.frame.phase.get("submitted"):  # the token went out before a restart
+        if callback and request.submitted is not None:  # the token went out before a restart
             return await self.callbacks.wait(request.token or "")
         response = await handler(request)
         if isinstance(response, Final):
             return response.output
         if isinstance(response, Submitted):
-            self._submitted(events, response.output)
+            if request.submitted is None:  # else re-attached after a restart: recorded already
+                self._submitted(events, response.output)
             return await response.completion
         if callback:
             self._submitted(events, response)
@@ -149,7 +151,7 @@ class TaskRunner:
 
     def _submitted(self, events: _Events, output: Json) -> None:
         events.output("Submitted", output)
-        events.frame.phase["submitted"] = True
+        events.frame.phase["submitted"] = output
         self.run.touch(events.frame)
         self.run.flush()
 

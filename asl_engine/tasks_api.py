@@ -35,6 +35,9 @@ class TaskRequest:
     heartbeat_seconds: float | None
     credentials: Json = None
     token: str | None = None  # the task token of a `.waitForTaskToken` task
+    # The TaskSubmitted output recorded before a restart: a `.sync` handler re-attaches to the
+    # job it started (a child execution) instead of starting it again.
+    submitted: Json = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,8 @@ class StatesTasks:
         if action != "startExecution":
             raise StatesError("States.Runtime", f"The resource '{request.resource}' is not supported by "
                               "asl-engine.", in_state=True)
+        if request.submitted is not None and pattern.startswith("sync"):  # re-attach after a restart
+            return Submitted(request.submitted, self._end(request.submitted["ExecutionArn"], pattern == "sync:2"))
         params = request.input if isinstance(request.input, dict) else {}
         try:
             record = await self.children.start_child(

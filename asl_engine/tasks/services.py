@@ -55,6 +55,9 @@ class ServiceTasks:
         resource_type, resource = resource_parts(request.resource)
         service, text_fields = SERVICES[resource_type]
         action, _, pattern = resource.partition(".")
+        if service == "stepfunctions" and pattern.startswith("sync") and request.submitted is not None:
+            submitted = request.submitted  # re-attach to the child started before a restart
+            return Submitted(submitted, self._execution_end(submitted["ExecutionArn"], pattern == "sync:2"))
         params = _as_text(request.input, text_fields)
         result, response = await call_api(self.clients, self.clock, service, action, params,
                                           on_error=lambda exc, client: v1_error(exc, client, service))

@@ -52,12 +52,19 @@ PARALLEL = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "B
 CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
     "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
     "Parameters": {"FunctionName": "token", "Payload": {"token.$": "$$.Task.Token"}}}}}
+CHILD = {"StartAt": "Slow", "States": {
+    "Slow": {"Type": "Wait", "Seconds": 1200, "Next": "Work"},
+    "Work": {"Type": "Task", "Resource": LAMBDA + "item", "Parameters": {"item.$": "$.item"}, "End": True}}}
+SYNC = {"StartAt": "Child", "States": {"Child": {
+    "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": True,
+    "Parameters": {"StateMachineArn": "CHILD_ARN", "Input": {"item": 2000}}, "OutputPath": "$.Output"}}}
 WORKLOADS = {
     "saga-1": (SAGA, {"order": 1, "amount": 10}),
     "saga-2": (SAGA, {"order": 2, "amount": 20}),
     "map": (MAP, list(range(200))),
     "parallel": (PARALLEL, {}),
     "callback": (CALLBACK, {}),
+    "sync-child": (SYNC, {}),
 }
 
 
@@ -128,6 +135,7 @@ def test_executions_survive_30_kills(servers: tuple[Server, Server]) -> None:
     arns = _start_all(victim)
     actual = _finish(victim, arns, kills=30)
     _assert_no_rerun_after_recorded_success(victim)
+    _assert_one_child_execution(victim)
     victim.kill(signal.SIGTERM)
 
     for name in WORKLOADS:
@@ -138,9 +146,11 @@ def test_executions_survive_30_kills(servers: tuple[Server, Server]) -> None:
 
 def _start_all(server: Server) -> dict[str, str]:
     client = server.client()
+    child = client.create_state_machine(name="kill-child", definition=json.dumps(CHILD), roleArn=ROLE)
     arns = {}
     for name, (definition, value) in WORKLOADS.items():
-        machine = client.create_state_machine(name=f"kill-{name}", definition=json.dumps(definition), roleArn=ROLE)
+        text = json.dumps(definition).replace("CHILD_ARN", child["stateMachineArn"])
+        machine = client.create_state_machine(name=f"kill-{name}", definition=text, roleArn=ROLE)
         arns[name] = client.start_execution(stateMachineArn=machine["stateMachineArn"], name=name,
                                             input=json.dumps(value))["executionArn"]
     return arns
@@ -196,6 +206,8 @@ def _assert_no_rerun_after_recorded_success(server: Server) -> None:
     succeeded: dict[str, float] = {}
     for summary in client.list_state_machines()["stateMachines"]:
         for execution in client.list_executions(stateMachineArn=summary["stateMachineArn"])["executions"]:
+            if execution["status"] == "RUNNING":
+                continue
             for event in _history(client, execution["executionArn"]):
                 details = event.get("lambdaFunctionSucceededEventDetails")
                 if details:
@@ -210,6 +222,13 @@ def _assert_no_rerun_after_recorded_success(server: Server) -> None:
         key = json.dumps(results[call["handler"]](call["event"]), sort_keys=True)
         assert key in succeeded, f"no recorded success for {key}"
         assert call["at"] <= succeeded[key] + 0.001, f"{call['handler']} ran again after its success was recorded"
+
+
+def _assert_one_child_execution(server: Server) -> None:
+    """The `.sync:2` parent re-attached to its child after each restart instead of starting another."""
+    client = server.client()
+    child = next(m for m in client.list_state_machines()["stateMachines"] if m["name"] == "kill-child")
+    assert len(client.list_executions(stateMachineArn=child["stateMachineArn"])["executions"]) == 1
 
 
 def _free_port() -> int:
