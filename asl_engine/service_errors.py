@@ -7,6 +7,8 @@ as recorded in LocalStack's AWS-validated snapshots. No HTTP here: `api/errors.p
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class ServiceError(Exception):
     """A request the service refuses; `message` is what the user reads."""
@@ -19,35 +21,32 @@ class ServiceError(Exception):
     def type_name(self) -> str:
         return type(self).__name__
 
+    # AWS's wording for "this ARN" errors, e.g. "State Machine Does Not Exist: '{arn}'".
+    ARN_MESSAGE = "{arn}"
+
+    @classmethod
+    def for_arn(cls, arn: str) -> Self:
+        return cls(cls.ARN_MESSAGE.format(arn=arn))
+
 
 class StateMachineDoesNotExist(ServiceError):
-    @classmethod
-    def for_arn(cls, arn: str) -> StateMachineDoesNotExist:
-        return cls(f"State Machine Does Not Exist: '{arn}'")
+    ARN_MESSAGE = "State Machine Does Not Exist: '{arn}'"
 
 
 class StateMachineAlreadyExists(ServiceError):
-    @classmethod
-    def for_arn(cls, arn: str) -> StateMachineAlreadyExists:
-        return cls(f"State Machine Already Exists: '{arn}'")
+    ARN_MESSAGE = "State Machine Already Exists: '{arn}'"
 
 
 class ExecutionDoesNotExist(ServiceError):
-    @classmethod
-    def for_arn(cls, arn: str) -> ExecutionDoesNotExist:
-        return cls(f"Execution Does Not Exist: '{arn}'")
+    ARN_MESSAGE = "Execution Does Not Exist: '{arn}'"
 
 
 class ExecutionAlreadyExists(ServiceError):
-    @classmethod
-    def for_arn(cls, arn: str) -> ExecutionAlreadyExists:
-        return cls(f"Execution Already Exists: '{arn}'")
+    ARN_MESSAGE = "Execution Already Exists: '{arn}'"
 
 
 class InvalidArn(ServiceError):
-    @classmethod
-    def for_arn(cls, arn: str) -> InvalidArn:
-        return cls(f"Invalid Arn: '{arn}'")
+    ARN_MESSAGE = "Invalid Arn: '{arn}'"
 
     @classmethod
     def wrong_type(cls, resource_type: str) -> InvalidArn:
@@ -87,9 +86,7 @@ class MissingRequiredParameter(ServiceError):
 
 
 class ResourceNotFound(ServiceError):
-    @classmethod
-    def for_arn(cls, arn: str) -> ResourceNotFound:
-        return cls(f"Resource not found: '{arn}'")
+    ARN_MESSAGE = "Resource not found: '{arn}'"
 
 
 class StateMachineTypeNotSupported(ServiceError):
@@ -102,9 +99,7 @@ class TooManyTags(ServiceError):
 
 
 class ActivityDoesNotExist(ServiceError):
-    @classmethod
-    def for_arn(cls, arn: str) -> ActivityDoesNotExist:
-        return cls(f"Activity Does Not Exist: '{arn}'")
+    ARN_MESSAGE = "Activity Does Not Exist: '{arn}'"
 
 
 class TaskDoesNotExist(ServiceError):
