@@ -15,6 +15,7 @@ from typing import Any, Callable
 from . import model as m
 from .choice import compile_choice_rule
 from .errors import DefinitionError
+from .interpreter import parse_timestamp
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic
 from .paths import Path, PathSyntaxError, compile_path
 from .payload import Template, compile_template
@@ -63,7 +64,7 @@ def _program(node: dict[str, Any], location: str, language: str) -> m.Program:
 
 def _state(name: str, body: dict[str, Any], location: str, outer_language: str) -> m.State:
     kind = body.get("Type")
-    builder = _BUILDERS.get(kind)
+    builder = _BUILDERS.get(str(kind))
     if builder is None:
         raise DefinitionError(SCHEMA, f"Unknown state type: {kind}", f"{location}/Type")
     language = body.get("QueryLanguage", outer_language)
@@ -186,7 +187,7 @@ def _number_or_path(body: dict[str, Any], key: str, location: str, language: str
 
 
 def _choice(body: dict[str, Any], location: str, language: str, common: dict[str, Any]) -> m.State:
-    rules = []
+    rules: list[Any] = []
     for index, rule in enumerate(body.get("Choices", ())):
         where = f"{location}/Choices/{index}"
         if language == m.JSONATA:
@@ -206,6 +207,11 @@ def _wait(body: dict[str, Any], location: str, language: str, common: dict[str, 
             seconds = compile_jsonata_value(seconds, f"{location}/Seconds", "Seconds")
         if isinstance(timestamp, str):
             timestamp = compile_jsonata_value(timestamp, f"{location}/Timestamp", "Timestamp")
+    elif timestamp is not None:
+        moment = parse_timestamp(timestamp)
+        if moment is None:
+            raise DefinitionError(SCHEMA, "String does not match RFC3339 timestamp", f"{location}/Timestamp")
+        timestamp = moment.timestamp()  # a JSONPath Timestamp is a literal: parsed once, here
     return m.WaitState(
         **common,
         seconds=seconds,
@@ -266,6 +272,7 @@ def _map(body: dict[str, Any], location: str, language: str, common: dict[str, A
     processor_key = "ItemProcessor" if "ItemProcessor" in body else "Iterator"
     processor = body[processor_key]
     config = processor.get("ProcessorConfig") or {}
+    selector: Any
     if language == m.JSONATA:
         selector = (
             compile_jsonata_value(body["ItemSelector"], f"{location}/ItemSelector", "ItemSelector")

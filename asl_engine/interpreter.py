@@ -77,7 +77,7 @@ def wait_deadline(state: m.WaitState, effective_input: Json, scope: Scope, now: 
     if state.seconds is not None:
         return now + max(0, state.seconds)
     if state.timestamp is not None:
-        return parse_timestamp(state.timestamp).timestamp()
+        return float(state.timestamp)  # parsed at compile time
     if state.seconds_path is not None:
         value = _select(state.seconds_path, effective_input, scope, "SecondsPath")
         if isinstance(value, bool) or not isinstance(value, int):

@@ -92,7 +92,8 @@ def _json_key(value: Any) -> Any:
 
 def split_template(chars: Iterable[tuple[str, bool]]) -> tuple[str, ...] | None:
     """Texts between `{}` placeholders; None when a brace stands alone, which AWS refuses."""
-    texts, current = [], []
+    texts: list[str] = []
+    current: list[str] = []
     pending_open = False
     for char, escaped in chars:
         if pending_open:

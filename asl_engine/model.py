@@ -83,7 +83,7 @@ class ChoiceState(State):
 class WaitState(State):
     seconds: Any  # int | JSONata expression | None
     seconds_path: Path | None
-    timestamp: Any  # str | JSONata expression | None
+    timestamp: Any  # epoch seconds (JSONPath literal) | JSONata expression | None
     timestamp_path: Path | None
 
 

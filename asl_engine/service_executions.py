@@ -240,7 +240,7 @@ class Executions:
     async def _close_recorded(self, record: ExecutionRecord, last: HistoryEvent) -> None:
         status = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
                   "ExecutionAborted": "ABORTED", "ExecutionTimedOut": "TIMED_OUT"}[last["type"]]
-        details = next((value for key, value in last.items() if key.endswith("EventDetails")), {})
+        details: dict[str, Any] = next((v for k, v in last.items() if k.endswith("EventDetails")), {})
         output = details.get("output") if status == "SUCCEEDED" else None
         outcome = ExecutionOutcome(status, None, details.get("error"), details.get("cause"), last["timestamp"])
         await self.store.finish_execution(record.arn, outcome, output)

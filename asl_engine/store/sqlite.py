@@ -351,7 +351,8 @@ def _marks(count: int) -> str:
 
 
 def _activity(row: Sequence[Any]) -> ActivityRecord:
-    return ActivityRecord(*row[:5], tags=json.loads(row[5]))
+    arn, account, region, name, creation_date, tags = row
+    return ActivityRecord(arn, account, region, name, creation_date, json.loads(tags))
 
 
 def _machine(row: Sequence[Any]) -> StateMachineRecord:
