@@ -42,8 +42,10 @@ class ExecutionRun:
         sink: EventSink,
         tasks: TaskHandler | None = None,
         resume: Resume | None = None,
+        variables: dict[str, Json] | None = None,
     ) -> None:
         self.machine = machine
+        self.variables = variables  # the root frame's variables at the start (TestState's `variables`)
         self.resume = resume
         self._dirty: set[Frame] = set()
         self._unyielded = 0
@@ -79,7 +81,7 @@ class ExecutionRun:
         else:
             self.history.add("ExecutionStarted", 0, self._started_details())
             started = 1
-        frame = Frame("", started, self.history, {})
+        frame = Frame("", started, self.history, dict(self.variables or {}))
         self.touch(frame)
         self.flush()
         self._main = asyncio.ensure_future(self.run_program(self.machine.program, self.info.input, frame))

@@ -21,6 +21,7 @@ from .config import Config
 from .compile import compile_definition
 from .errors import DefinitionError
 from .service_tasks import Activities
+from .service_test_state import TestStateRequest, TestStateResult, test_state
 from .service_executions import Executions, Page, SyncResult
 from .service_errors import (
     InvalidArn,
@@ -269,6 +270,12 @@ class Service:
             await self.store.put_activity(record)
         else:
             await self.store.put_state_machine(record, new_revision=False)
+
+    # -- TestState -----------------------------------------------------------------------------
+
+    async def test_state(self, scope: Scope, request: TestStateRequest) -> TestStateResult:
+        """TestState: run one state on its own (see service_test_state)."""
+        return await test_state(self, scope, request)
 
     # -- validation ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ greppable and keeps an unknown name an `UnknownOperationException`, never an Att
 from __future__ import annotations
 
 from ..protocol import Handler
-from . import activities, callbacks, executions, state_machines, tags
+from . import activities, callbacks, executions, state_machines, tags, test_state
 
 ACTIONS: dict[str, Handler] = {
     "CreateStateMachine": state_machines.create_state_machine,
@@ -34,4 +34,5 @@ ACTIONS: dict[str, Handler] = {
     "SendTaskSuccess": callbacks.send_task_success,
     "SendTaskFailure": callbacks.send_task_failure,
     "SendTaskHeartbeat": callbacks.send_task_heartbeat,
+    "TestState": test_state.test_state,
 }

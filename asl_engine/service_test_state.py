@@ -1,0 +1,363 @@
+"""TestState: run one state on its own and report what it did (test-state-isolation).
+
+The state is wrapped in a machine of its own: every state it can go to (Next, a Choice rule's
+Next, Default, a catcher's Next) becomes a placeholder `Succeed` under a synthetic name, so the
+wrapper validates and compiles like any definition. It then runs in process, on the service's
+task dispatcher (or a `mock`), and stops as soon as it reaches a placeholder: that one names
+`nextState`, and the value it was handed is the state's output.
+
+Retry is stripped from the running copy, so a failure comes back at once; if a retrier of the
+original state matches it (and `stateConfiguration.retrierRetryCount` has not used it up), the
+answer is RETRIABLE, as on AWS. A failure a catcher took is CAUGHT_ERROR with the catcher's
+output and Next. `inspectionData` (DEBUG/TRACE) is recomputed from the compiled state with the
+same data-flow functions the runner uses (JSONPath states: InputPath, Parameters, the result,
+ResultSelector, ResultPath).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import arns
+from . import model as m
+from .clock import Clock, VirtualClock
+from .compile import compile_definition
+from .dataflow import apply_input_path, apply_result_path
+from .errors import TIMEOUT, StatesError
+from .execution import ExecutionInfo, ExecutionOutcome, ListSink
+from .interpreter import error_matches, find_catcher
+from .paths import Scope as PathScope
+from .payload import to_json
+from .runner import ExecutionRun
+from .service_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
+from .tasks_api import Final, Submitted, TaskRequest, integration_pattern, is_activity
+
+if TYPE_CHECKING:
+    from .arns import Scope
+    from .position import Frame
+    from .service import Service
+
+Json = Any
+DEFAULT_NAME = "TestState"
+PLACEHOLDER = "TestState.Next."  # + an index: the synthetic targets of the wrapped state
+LIMIT_SECONDS = 300.0  # "The TestState API can run for up to five minutes" (API_TestState)
+LEVELS = ("INFO", "DEBUG", "TRACE")
+
+
+@dataclass
+class TestStateRequest:
+    definition: str
+    role_arn: str | None = None
+    input: str | None = None
+    inspection_level: str | None = None
+    variables: str | None = None
+    state_name: str | None = None
+    mock: dict[str, Json] | None = None
+    context: str | None = None
+    state_configuration: dict[str, Json] | None = None
+
+
+@dataclass
+class TestStateResult:
+    status: str
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    next_state: str | None = None
+    inspection_data: dict[str, Json] | None = None
+
+
+@dataclass
+class _Wrapped:
+    name: str
+    state: dict[str, Json]  # the state as given (with Retry)
+    definition: str  # the one-state machine, with Retry: validated
+    running: str  # the same without Retry: what runs
+    targets: dict[str, str] = field(default_factory=dict)  # placeholder -> original state name
+
+
+async def test_state(service: Service, scope: Scope, request: TestStateRequest) -> TestStateResult:
+    level = request.inspection_level or "INFO"
+    if level not in LEVELS:
+        raise ValidationException.constraint(
+            level, "inspectionLevel", "Member must satisfy enum value set: [INFO, DEBUG, TRACE]")
+    if request.role_arn is not None:
+        arns.check_role_arn(request.role_arn)
+    wrapped = _wrap(request.definition, request.state_name)
+    service.check_definition(wrapped.definition, "STANDARD")
+    checked = compile_definition(wrapped.definition).program.states[wrapped.name]
+    machine = compile_definition(wrapped.running)
+    state = machine.program.states[wrapped.name]
+    value = _json_argument(request.input, "input", InvalidExecutionInput, default={})
+    variables = _json_argument(request.variables, "variables", ValidationException, default={})
+    context = _json_argument(request.context, "context", ValidationException, default={})
+    for name, argument in (("variables", variables), ("context", context)):
+        if not isinstance(argument, dict):
+            raise ValidationException(f"Invalid {name}: it must be a JSON object")
+    tasks = _Tasks(service, state, request.mock)
+    # A Wait is not waited for: it runs on a clock of its own that jumps to its end at once.
+    # Everything else runs on the service's clock, stopped after TestState's five minutes.
+    waits = state.type == "Wait"
+    clock: Clock = VirtualClock(service.clock.time()) if waits else service.clock
+    prefix = f"arn:aws:states:{scope.region}:{scope.account}"
+    info = ExecutionInfo(
+        execution_arn=f"{prefix}:execution:{DEFAULT_NAME}:{DEFAULT_NAME}", name=DEFAULT_NAME,
+        state_machine_arn=f"{prefix}:stateMachine:{DEFAULT_NAME}", state_machine_name=DEFAULT_NAME,
+        role_arn=request.role_arn or f"arn:aws:iam::{scope.account}:role/asl-engine",
+        start_time=clock.time(), input=value,
+    )
+    run = _TestRun(machine, info, clock=clock, sink=ListSink(), tasks=tasks, variables=variables,
+                   tested=wrapped.name, targets=wrapped.targets, extra_context=context)
+    outcome = await (run.run() if waits else _run_limited(run, clock))
+    result = _result(run, outcome, checked, request.state_configuration or {})
+    result.inspection_data = None if level == "INFO" else _inspection(run, state, value, variables, tasks, result)
+    return result
+
+
+# -- the wrapper ---------------------------------------------------------------------------------
+
+
+def _wrap(definition: str, state_name: str | None) -> _Wrapped:
+    try:
+        parsed = json.loads(definition)
+    except ValueError as exc:
+        raise InvalidDefinition(f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {exc}'") from None
+    if not isinstance(parsed, dict):
+        raise InvalidDefinition("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
+                                "the definition must be a JSON object'")
+    machine: dict[str, Json] = {}
+    if state_name is not None:  # a whole machine, and the state in it to test
+        states = parsed.get("States")
+        if not isinstance(states, dict) or not isinstance(states.get(state_name), dict):
+            raise InvalidDefinition(
+                f"Invalid State Machine Definition: 'The state machine definition has no state named "
+                f"'{state_name}''")
+        state = copy.deepcopy(states[state_name])
+        if "QueryLanguage" in parsed:
+            machine["QueryLanguage"] = parsed["QueryLanguage"]
+        name = state_name
+    else:
+        if "States" in parsed and "Type" not in parsed:
+            raise ValidationException("stateName is required when the definition is a whole state machine")
+        state, name = copy.deepcopy(parsed), DEFAULT_NAME
+    targets: dict[str, str] = {}
+
+    def target(original: Json) -> Json:
+        if not isinstance(original, str):
+            return original  # the validator reports it
+        synthetic = f"{PLACEHOLDER}{len(targets)}"
+        targets[synthetic] = original
+        return synthetic
+
+    if "Next" in state:
+        state["Next"] = target(state["Next"])
+    if state.get("Type") == "Choice":
+        for rule in state.get("Choices") or []:
+            if isinstance(rule, dict) and "Next" in rule:
+                rule["Next"] = target(rule["Next"])
+        if "Default" in state:
+            state["Default"] = target(state["Default"])
+    for catcher in state.get("Catch") or [] if isinstance(state.get("Catch"), list) else []:
+        if isinstance(catcher, dict) and "Next" in catcher:
+            catcher["Next"] = target(catcher["Next"])
+    placeholders = {synthetic: {"Type": "Succeed"} for synthetic in targets}
+    whole = {**machine, "StartAt": name, "States": {name: state, **placeholders}}
+    running_state = {key: value for key, value in state.items() if key != "Retry"}
+    running = {**machine, "StartAt": name, "States": {name: running_state, **placeholders}}
+    return _Wrapped(name, state, json.dumps(whole), json.dumps(running), targets)
+
+
+def _json_argument(text: str | None, member: str, error: type[Exception], default: Json) -> Json:
+    if text is None:
+        return default
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise error(f"Invalid {member}: '{exc}'") from None
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+class _Tasks:
+    """The service's dispatcher, or the request's `mock`; remembers the tested Task's result."""
+
+    def __init__(self, service: Service, state: m.State, mock: dict[str, Json] | None) -> None:
+        self.inner = service.tasks.for_execution(None, DEFAULT_NAME)
+        self.callbacks = getattr(self.inner, "callbacks", None)
+        self.activities = getattr(self.inner, "activities", None)
+        self.mock = mock
+        self.state_name = state.name
+        self.result: Json = None
+        self.has_result = False
+        if mock is not None:
+            if state.type != "Task":
+                raise ValidationException("asl-engine supports a mock for Task states only")
+            if mock.get("result") is None and not mock.get("errorOutput"):
+                raise ValidationException("A mock must have a result or an errorOutput")
+            if mock.get("result") is not None:
+                self.mock_result = _json_argument(mock["result"], "mock result", ValidationException, None)
+        elif isinstance(state, m.TaskState) and (integration_pattern(state.resource) or is_activity(state.resource)):
+            raise ValidationException(
+                "TestState supports activities and the .sync and .waitForTaskToken integration "
+                "patterns only with a mock")
+
+    async def __call__(self, request: TaskRequest) -> Json:
+        if self.mock is not None:
+            error_output = self.mock.get("errorOutput")
+            if error_output:
+                raise StatesError(error_output.get("error"), error_output.get("cause"))
+            response: Json = Final(self.mock_result)
+        else:
+            response = await self.inner(request)
+        if request.state_name == self.state_name and not isinstance(response, Submitted):
+            self.result = response.output if isinstance(response, Final) else response
+            self.has_result = True
+        return response
+
+
+class _TestRun(ExecutionRun):
+    """An execution that stops at the first placeholder and remembers the tested state's failure."""
+
+    def __init__(self, *args: Any, tested: str, targets: dict[str, str], extra_context: dict[str, Json],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tested = tested
+        self.targets = targets
+        self.extra_context = extra_context
+        self.next_state: str | None = None
+        self.failure: StatesError | None = None
+        self.seen_context: Json = None
+        self.root: Frame | None = None
+        failed = self.states.failed
+
+        def remember(state: m.State, failure: StatesError, frame: Frame) -> None:
+            if frame.id == "" and state.name == tested:
+                self.failure = failure
+            failed(state, failure, frame)
+
+        self.states.failed = remember  # type: ignore[method-assign]
+
+    async def run_state(self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None,
+                        resumed: bool = False) -> tuple[Json, str | None, str]:
+        if frame.id == "":
+            if state.name in self.targets:
+                self.next_state = self.targets[state.name]
+                return raw_input, None, input_text or to_json(raw_input)
+            self.root = frame
+        return await super().run_state(state, raw_input, frame, input_text, resumed)
+
+    def context(self, state: m.State, entered_at: float, retry_count: int, frame: Frame) -> dict[str, Json]:
+        context = _merged(super().context(state, entered_at, retry_count, frame), self.extra_context)
+        if frame.id == "" and state.name == self.tested:
+            self.seen_context = context
+        return context
+
+
+def _merged(base: dict[str, Json], extra: dict[str, Json]) -> dict[str, Json]:
+    """The request's `context` over the run's own `$$` object, object by object."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+async def _run_limited(run: _TestRun, clock: Clock) -> ExecutionOutcome:
+    expired = False
+
+    async def expire() -> None:
+        nonlocal expired
+        await clock.sleep_until(run.info.start_time + LIMIT_SECONDS)
+        expired = True
+        run.stop(TIMEOUT, None)
+
+    watchdog = asyncio.ensure_future(expire())
+    try:
+        outcome = await run.run()
+    finally:
+        watchdog.cancel()
+    if expired:
+        return ExecutionOutcome("FAILED", None, TIMEOUT, "The TestState call ran for more than five minutes.")
+    return outcome
+
+
+# -- the answer ------------------------------------------------------------------------------
+
+
+def _result(run: _TestRun, outcome: ExecutionOutcome, checked: m.State, configuration: dict[str, Json]) -> TestStateResult:
+    failure = run.failure
+    if failure is not None:
+        retriers: tuple[m.Retrier, ...] = getattr(checked, "retry", ())
+        done = int(configuration.get("retrierRetryCount") or 0)
+        for index, retrier in enumerate(retriers):
+            if not error_matches(retrier.error_equals, failure):
+                continue
+            if done < retrier.max_attempts:
+                result = TestStateResult("RETRIABLE", error=failure.error, cause=failure.cause)
+                delay = retrier.interval_seconds * retrier.backoff_rate ** done
+                if retrier.max_delay_seconds is not None:
+                    delay = min(delay, retrier.max_delay_seconds)
+                result.inspection_data = {"errorDetails": {"retryIndex": index,
+                                                           "retryBackoffIntervalSeconds": int(delay)}}
+                return result
+            break  # the first matching retrier decides; it is used up
+    if outcome.status == "SUCCEEDED":
+        if failure is None:
+            return TestStateResult("SUCCEEDED", output=to_json(outcome.output), next_state=run.next_state)
+        catchers: tuple[m.Catcher, ...] = getattr(checked, "catch", ())
+        catcher = find_catcher(catchers, failure)
+        result = TestStateResult("CAUGHT_ERROR", output=to_json(outcome.output), error=failure.error,
+                                 cause=failure.cause, next_state=run.next_state)
+        if catcher is not None:
+            result.inspection_data = {"errorDetails": {"catchIndex": catchers.index(catcher)}}
+        return result
+    return TestStateResult("FAILED", error=outcome.error, cause=outcome.cause)
+
+
+def _inspection(run: _TestRun, state: m.State, value: Json, variables: dict[str, Json], tasks: _Tasks,
+                result: TestStateResult) -> dict[str, Json]:
+    data: dict[str, Json] = {"input": to_json(value)}
+    data.update(result.inspection_data or {})
+    context = run.seen_context
+    if state.query_language == m.JSONPATH and context is not None:
+        try:
+            _jsonpath_steps(state, value, context, variables, tasks, data)
+        except StatesError:
+            pass  # the step that failed is where the run failed too: show what came before it
+    elif tasks.has_result:
+        data["result"] = to_json(tasks.result)
+    after = run.root.variables if run.root is not None else variables
+    if after:
+        data["variables"] = to_json(after)
+    return data
+
+
+def _jsonpath_steps(state: m.State, value: Json, context: Json, variables: dict[str, Json], tasks: _Tasks,
+                    data: dict[str, Json]) -> None:
+    """InputPath, Parameters, the result, ResultSelector, ResultPath: the runner's order."""
+    after_input = apply_input_path(state.input_path, PathScope(value, context, variables))
+    data["afterInputPath"] = to_json(after_input)
+    if not isinstance(state, (m.PassState, m.TaskState, m.ParallelState)):
+        return
+    parameters = state.parameters
+    after_parameters = after_input if parameters is None else parameters.evaluate(
+        PathScope(after_input, context, variables))
+    data["afterParameters"] = to_json(after_parameters)
+    if isinstance(state, m.PassState):
+        outcome = state.result if state.has_result else after_parameters
+    elif isinstance(state, m.TaskState) and tasks.has_result:
+        outcome = tasks.result
+    else:
+        return
+    data["result"] = to_json(outcome)
+    selector = getattr(state, "result_selector", None)
+    selected = outcome if selector is None else selector.evaluate(PathScope(outcome, context, variables))
+    data["afterResultSelector"] = to_json(selected)
+    data["afterResultPath"] = to_json(apply_result_path(state.result_path, value, selected))
