@@ -82,7 +82,6 @@ class ExecutionRun:
             self.history.add("ExecutionStarted", 0, self._started_details())
             started = 1
         frame = Frame("", started, self.history, dict(self.variables or {}))
-        self.touch(frame)
         self.flush()
         self._main = asyncio.ensure_future(self.run_program(self.machine.program, self.info.input, frame))
         if self._stop_request is not None:
@@ -156,6 +155,7 @@ class ExecutionRun:
             frame.previous,
             {"output": to_json(output), "outputDetails": {"truncated": False}},
         )
+        self._dirty.clear()  # an ended execution has no position to save
         self.flush()
         return ExecutionOutcome("SUCCEEDED", output, stop_time=self.clock.time())
 
@@ -168,6 +168,7 @@ class ExecutionRun:
         if cause is not None:
             details["cause"] = cause
         self.history.add(event, frame.previous, details)
+        self._dirty.clear()  # an ended execution has no position to save
         self.flush()
         return ExecutionOutcome(status, None, error, cause, stop_time=self.clock.time())
 
