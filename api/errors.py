@@ -19,18 +19,20 @@ _REST_STATUS = {
 
 
 class ApiError(Exception):
-    def __init__(self, type_name: str, message: str, status: int = 400) -> None:
+    def __init__(self, type_name: str, message: str, status: int = 400,
+                 fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.type_name = type_name
         self.message = message
         self.status = status
+        self.fields = fields or {}
 
     @classmethod
     def from_service(cls, error: ServiceError) -> ApiError:
-        return cls(error.type_name, error.message)
+        return cls(error.type_name, error.message, fields=error.fields)
 
     def body(self) -> dict[str, str]:
-        return {"__type": self.type_name, "message": self.message}
+        return {**self.fields, "__type": self.type_name, "message": self.message}
 
     def rest_status(self) -> int:
         return _REST_STATUS.get(self.type_name, self.status)

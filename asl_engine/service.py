@@ -23,6 +23,7 @@ from .errors import DefinitionError
 from .service_tasks import Activities
 from .service_test_state import TestStateRequest, TestStateResult, test_state
 from .service_executions import Executions, Page, SyncResult
+from .service_versions import Versions, split_qualified
 from .service_errors import (
     InvalidArn,
     InvalidDefinition,
@@ -61,6 +62,7 @@ class Service:
         self.tasks = TaskDispatcher(config.tasks, clock, children=self)
         self.executions = Executions(store, clock, self.tasks)
         self.activities = Activities(store, clock, self.tasks, config.activity_poll_seconds)
+        self.versions = Versions(self)
 
     def default_scope(self) -> Scope:
         return Scope(self.config.account_id, self.config.region)
@@ -108,6 +110,11 @@ class Service:
         return record
 
     async def describe_state_machine(self, scope: Scope, arn: str) -> StateMachineRecord:
+        """DescribeStateMachine; on a version ARN, the version (with its description)."""
+        _check_machine_arn(arn)
+        qualifier = split_qualified(arn)[1]
+        if qualifier is not None and qualifier.isdigit():
+            return (await self.versions.version(scope, arn))[0]
         return await self._machine(scope, arn)
 
     async def update_state_machine(
@@ -197,28 +204,35 @@ class Service:
         self, scope: Scope, machine_arn: str, name: str | None, input_text: str | None
     ) -> ExecutionRecord:
         """StartExecution; `<arn>#<TestCase>` runs a test case of the mock file (SFN Local)."""
-        machine, test_case = await self._machine_and_test_case(scope, machine_arn)
-        return await self.executions.start(scope, machine, name, input_text, test_case)
+        machine, test_case, version_arn, alias_arn = await self._machine_and_test_case(scope, machine_arn)
+        return await self.executions.start(scope, machine, name, input_text, test_case,
+                                           version_arn=version_arn, alias_arn=alias_arn)
 
     async def start_sync_execution(
         self, scope: Scope, machine_arn: str, name: str | None, input_text: str | None
     ) -> SyncResult:
-        machine, test_case = await self._machine_and_test_case(scope, machine_arn)
-        return await self.executions.start_sync(scope, machine, name, input_text, test_case)
+        machine, test_case, version_arn, alias_arn = await self._machine_and_test_case(scope, machine_arn)
+        return await self.executions.start_sync(scope, machine, name, input_text, test_case,
+                                                version_arn=version_arn, alias_arn=alias_arn)
 
-    async def _machine_and_test_case(self, scope: Scope, arn: str) -> tuple[StateMachineRecord, str | None]:
-        """Split off SFN Local's `#TestCase` suffix; an unknown test case is InvalidName, as in
-        LocalStack (AWS itself has no mock file and answers StateMachineDoesNotExist)."""
+    async def _machine_and_test_case(
+        self, scope: Scope, arn: str
+    ) -> tuple[StateMachineRecord, str | None, str | None, str | None]:
+        """(machine, test case, version ARN, alias ARN) to start: the ARN may name a version or
+        an alias (service_versions). Split off SFN Local's `#TestCase` suffix; an unknown test
+        case is InvalidName, as in LocalStack (AWS itself has no mock file and answers
+        StateMachineDoesNotExist)."""
         machine_arn, marker, test_case = arn.partition("#")
-        machine = await self._machine(scope, machine_arn)
+        _check_machine_arn(machine_arn)
+        machine, version_arn, alias_arn = await self.versions.resolve(scope, machine_arn)
         if not marker:
-            return machine, None
+            return machine, None, version_arn, alias_arn
         if not self.tasks.has_test_case(machine.name, test_case):
             where = ("the mock config file" if self.tasks.mock_file
                      else "a mock config file (set SFN_MOCK_CONFIG)")
             raise InvalidName(f"Invalid Name: '{test_case}' is not a test case of the state machine "
                               f"'{machine.name}' in {where}")
-        return machine, test_case
+        return machine, test_case, version_arn, alias_arn
 
     # -- ChildExecutions: `states:startExecution` tasks run their child here -----------------
 

@@ -16,6 +16,7 @@ class ServiceError(Exception):
     def __init__(self, message: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.fields: dict[str, str] = {}  # members of the error shape besides `message`
 
     @property
     def type_name(self) -> str:
@@ -79,6 +80,17 @@ class ValidationException(ServiceError):
             f"1 validation error detected: Value '{value}' at '{field}' "
             f"failed to satisfy constraint: {constraint}"
         )
+
+
+def invalid_routing(message: str) -> ValidationException:
+    """ValidationException with AWS's `reason` for a bad alias routing configuration."""
+    error = ValidationException(message)
+    error.fields["reason"] = "INVALID_ROUTING_CONFIGURATION"
+    return error
+
+
+class ConflictException(ServiceError):
+    pass
 
 
 class MissingRequiredParameter(ServiceError):

@@ -83,7 +83,7 @@ class Executions:
 
     async def start(
         self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None,
-        test_case: str | None = None,
+        test_case: str | None = None, version_arn: str | None = None, alias_arn: str | None = None,
     ) -> ExecutionRecord:
         """StartExecution. Idempotent for Standard: the same name and input while RUNNING
         returns the original execution; otherwise a reused name is ExecutionAlreadyExists.
@@ -95,7 +95,7 @@ class Executions:
             task = asyncio.create_task(self._run_express(machine, info, tasks))
             self._express.add(task)
             task.add_done_callback(self._express.discard)
-            return _record(machine, info, input_text)
+            return _record(machine, info, input_text, version_arn, alias_arn)
         arn = arns.execution_arn(scope, machine.name, name)
         lock = self._start_locks.setdefault(arn, asyncio.Lock())
         try:
@@ -107,7 +107,7 @@ class Executions:
                     raise ExecutionAlreadyExists.for_arn(arn)
                 info = self._info(machine, arn, name, value)
                 run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
-                record = _record(machine, info, input_text)
+                record = _record(machine, info, input_text, version_arn, alias_arn)
                 record.test_case = test_case
                 # The row and ExecutionStarted in one commit: once StartExecution answers, both are
                 # on disk, and the run itself goes on without holding up the answer.
@@ -122,7 +122,7 @@ class Executions:
 
     async def start_sync(
         self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None,
-        test_case: str | None = None,
+        test_case: str | None = None, version_arn: str | None = None, alias_arn: str | None = None,
     ) -> SyncResult:
         """StartSyncExecution: Express only; runs to the end inside the request."""
         if machine.type != "EXPRESS":
@@ -131,7 +131,7 @@ class Executions:
         info = self._info(machine, arns.express_execution_arn(scope, machine.name, name), name, value)
         tasks = self.dispatcher.for_execution(test_case, machine.name)
         outcome = await self._run_express(machine, info, tasks)
-        record = _record(machine, info, input_text)
+        record = _record(machine, info, input_text, version_arn, alias_arn)
         _close(record, outcome)
         billed = max(100, int((outcome.stop_time - info.start_time) * 1000))
         return SyncResult(record, billed)
@@ -335,10 +335,12 @@ def _arguments(name: str | None, input_text: str | None) -> tuple[str, Json, str
     return name, value, input_text
 
 
-def _record(machine: StateMachineRecord, info: ExecutionInfo, input_text: str) -> ExecutionRecord:
+def _record(machine: StateMachineRecord, info: ExecutionInfo, input_text: str,
+            version_arn: str | None = None, alias_arn: str | None = None) -> ExecutionRecord:
     return ExecutionRecord(
         arn=info.execution_arn, state_machine_arn=machine.arn, name=info.name,
         revision_id=machine.revision_id, status="RUNNING", input=input_text, start_date=info.start_time,
+        state_machine_version_arn=version_arn, state_machine_alias_arn=alias_arn,
     )
 
 

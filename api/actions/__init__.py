@@ -7,7 +7,7 @@ greppable and keeps an unknown name an `UnknownOperationException`, never an Att
 from __future__ import annotations
 
 from ..protocol import Handler
-from . import activities, callbacks, executions, state_machines, tags, test_state
+from . import activities, callbacks, executions, state_machines, tags, test_state, versions
 
 ACTIONS: dict[str, Handler] = {
     "CreateStateMachine": state_machines.create_state_machine,
@@ -35,4 +35,12 @@ ACTIONS: dict[str, Handler] = {
     "SendTaskFailure": callbacks.send_task_failure,
     "SendTaskHeartbeat": callbacks.send_task_heartbeat,
     "TestState": test_state.test_state,
+    "PublishStateMachineVersion": versions.publish_state_machine_version,
+    "ListStateMachineVersions": versions.list_state_machine_versions,
+    "DeleteStateMachineVersion": versions.delete_state_machine_version,
+    "CreateStateMachineAlias": versions.create_state_machine_alias,
+    "DescribeStateMachineAlias": versions.describe_state_machine_alias,
+    "UpdateStateMachineAlias": versions.update_state_machine_alias,
+    "DeleteStateMachineAlias": versions.delete_state_machine_alias,
+    "ListStateMachineAliases": versions.list_state_machine_aliases,
 }

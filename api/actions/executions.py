@@ -30,6 +30,10 @@ def execution_shape(record: ExecutionRecord) -> Body:
         shape["error"] = record.error
     if record.cause is not None:
         shape["cause"] = record.cause
+    if record.state_machine_version_arn is not None:
+        shape["stateMachineVersionArn"] = record.state_machine_version_arn
+    if record.state_machine_alias_arn is not None:
+        shape["stateMachineAliasArn"] = record.state_machine_alias_arn
     return shape
 
 
@@ -45,7 +49,8 @@ async def start_sync_execution(service: Service, scope: Scope, body: Body) -> Bo
         scope, required(body, "stateMachineArn"), optional(body, "name"), optional(body, "input")
     )
     shape = execution_shape(result.record)
-    del shape["redriveCount"]
+    for key in ("redriveCount", "stateMachineVersionArn", "stateMachineAliasArn"):
+        shape.pop(key, None)
     billing = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": result.billed_ms}
     return {**shape, "billingDetails": billing}
 

@@ -25,12 +25,13 @@ def machine_shape(record: StateMachineRecord) -> Body:
     }
     if record.revision_id is not None:
         shape["revisionId"] = record.revision_id
+    if record.description is not None:
+        shape["description"] = record.description
     return shape
 
 
 async def create_state_machine(service: Service, scope: Scope, body: Body) -> Body:
-    if optional(body, "publish", bool):
-        raise_unsupported_versions()
+    publish = _publish_request(body)
     record = await service.create_state_machine(
         scope,
         name=required(body, "name"),
@@ -41,7 +42,11 @@ async def create_state_machine(service: Service, scope: Scope, body: Body) -> Bo
         tracing_configuration=optional(body, "tracingConfiguration", dict),
         tags=optional(body, "tags", list),
     )
-    return {"stateMachineArn": record.arn, "creationDate": record.creation_date}
+    response = {"stateMachineArn": record.arn, "creationDate": record.creation_date}
+    if publish:
+        version = await service.versions.publish(scope, record.arn, optional(body, "versionDescription"))
+        response["stateMachineVersionArn"] = version.arn
+    return response
 
 
 async def describe_state_machine(service: Service, scope: Scope, body: Body) -> Body:
@@ -49,8 +54,7 @@ async def describe_state_machine(service: Service, scope: Scope, body: Body) -> 
 
 
 async def update_state_machine(service: Service, scope: Scope, body: Body) -> Body:
-    if optional(body, "publish", bool):
-        raise_unsupported_versions()
+    publish = _publish_request(body)
     record = await service.update_state_machine(
         scope,
         required(body, "stateMachineArn"),
@@ -59,7 +63,11 @@ async def update_state_machine(service: Service, scope: Scope, body: Body) -> Bo
         logging_configuration=optional(body, "loggingConfiguration", dict),
         tracing_configuration=optional(body, "tracingConfiguration", dict),
     )
-    return {"updateDate": record.update_date, "revisionId": record.revision_id}
+    response = {"updateDate": record.update_date, "revisionId": record.revision_id}
+    if publish:
+        version = await service.versions.publish(scope, record.arn, optional(body, "versionDescription"))
+        response["stateMachineVersionArn"] = version.arn
+    return response
 
 
 async def delete_state_machine(service: Service, scope: Scope, body: Body) -> Body:
@@ -101,6 +109,9 @@ async def validate_state_machine_definition(service: Service, scope: Scope, body
     return {"result": validation.result, "diagnostics": diagnostics, "truncated": validation.truncated}
 
 
-def raise_unsupported_versions() -> None:
-    """Versions are not implemented; saying so beats silently returning no version ARN."""
-    raise ValidationException("asl-engine does not support state machine versions (publish=true)")
+def _publish_request(body: Body) -> bool:
+    """`publish` (and `versionDescription`, which only goes with it) of create and update."""
+    publish = bool(optional(body, "publish", bool))
+    if optional(body, "versionDescription") is not None and not publish:
+        raise ValidationException("Version description can only be set when publish is true")
+    return publish

@@ -34,6 +34,7 @@ class StateMachineRecord:
     logging_configuration: dict[str, Any] = field(default_factory=dict)
     tracing_configuration: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    description: str | None = None  # a version's description (not stored with the machine)
 
 
 @dataclass
@@ -53,6 +54,8 @@ class ExecutionRecord:
     stop_date: float | None = None
     redrive_count: int = 0
     test_case: str | None = None  # the SFN Local mock test case it runs (`<arn>#<TestCase>`)
+    state_machine_version_arn: str | None = None  # started through this version (or an alias's)
+    state_machine_alias_arn: str | None = None  # started through this alias
 
 
 @dataclass
@@ -65,6 +68,36 @@ class ActivityRecord:
     name: str
     creation_date: float
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class VersionRecord:
+    """A published version: an immutable revision of its state machine, numbered from 1."""
+
+    state_machine_arn: str
+    version: int
+    revision_id: str | None  # the revision it snapshots (None: the machine's first revision)
+    description: str | None
+    creation_date: float
+    logging_configuration: dict[str, Any] = field(default_factory=dict)
+    tracing_configuration: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        return f"{self.state_machine_arn}:{self.version}"
+
+
+@dataclass
+class AliasRecord:
+    """An alias: a name routing executions to one or two versions by weight."""
+
+    arn: str
+    state_machine_arn: str
+    name: str
+    description: str | None
+    routing_configuration: list[dict[str, Any]]  # [{"stateMachineVersionArn", "weight"}]
+    creation_date: float
+    update_date: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +130,41 @@ class Store(Protocol):
 
     async def get_revision(self, arn: str, revision_id: str | None) -> Revision | None: ...
 
-    async def delete_state_machine(self, arn: str) -> None: ...
+    async def delete_state_machine(self, arn: str) -> None:
+        """Also deletes the machine's versions and aliases."""
+        ...
+
+    async def put_version(self, record: VersionRecord) -> None:
+        """Insert a version; its number must be above every number the machine ever had."""
+        ...
+
+    async def last_version_number(self, state_machine_arn: str) -> int:
+        """The highest number ever published for the machine, deleted versions included; 0 if none."""
+        ...
+
+    async def get_version(self, state_machine_arn: str, version: int) -> VersionRecord | None:
+        """A version that is not deleted."""
+        ...
+
+    async def list_versions(
+        self, state_machine_arn: str, before: int | None, limit: int
+    ) -> list[VersionRecord]:
+        """Versions that are not deleted, newest first, numbered below `before`."""
+        ...
+
+    async def delete_version(self, state_machine_arn: str, version: int) -> None: ...
+
+    async def put_alias(self, record: AliasRecord) -> None:
+        """Insert or replace."""
+        ...
+
+    async def get_alias(self, arn: str) -> AliasRecord | None: ...
+
+    async def delete_alias(self, arn: str) -> None: ...
+
+    async def list_aliases(self, state_machine_arn: str) -> list[AliasRecord]:
+        """The machine's aliases, newest first."""
+        ...
 
     async def list_state_machines(
         self, account: str, region: str, after: str | None, limit: int

@@ -88,6 +88,34 @@ SCRIPTS: tuple[str, ...] = (
     CREATE INDEX activities_by_scope ON activities (account, region, name);
     ALTER TABLE executions ADD COLUMN test_case TEXT;
     """,
+    # 3 -> 4: state machine versions (each an immutable revision, numbered from 1 and never
+    # reused: a deleted version keeps its row, marked deleted) and aliases routing to them; an
+    # execution remembers the version or alias ARN it was started through.
+    """
+    CREATE TABLE state_machine_versions (
+        state_machine_arn TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        revision_id TEXT NOT NULL,
+        description TEXT,
+        creation_date REAL NOT NULL,
+        logging_configuration TEXT NOT NULL,
+        tracing_configuration TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (state_machine_arn, version)
+    ) WITHOUT ROWID;
+    CREATE TABLE state_machine_aliases (
+        arn TEXT PRIMARY KEY,
+        state_machine_arn TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        routing_configuration TEXT NOT NULL,
+        creation_date REAL NOT NULL,
+        update_date REAL
+    );
+    CREATE INDEX state_machine_aliases_by_machine ON state_machine_aliases (state_machine_arn);
+    ALTER TABLE executions ADD COLUMN state_machine_version_arn TEXT;
+    ALTER TABLE executions ADD COLUMN state_machine_alias_arn TEXT;
+    """,
 )
 
 LATEST = len(SCRIPTS)

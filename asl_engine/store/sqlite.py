@@ -21,6 +21,7 @@ import aiosqlite
 from ..execution import ExecutionOutcome, HistoryEvent, Json
 from . import ActivityRecord, ExecutionRecord, Position, Revision, StateMachineRecord
 from .migrations import migrate
+from .sqlite_versions import VersionsMixin
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ _MACHINE_COLUMNS = (
 )
 _EXECUTION_COLUMNS = (
     "arn, state_machine_arn, name, revision_id, status, input, start_date, output, error, cause, "
-    "stop_date, redrive_count, test_case"
+    "stop_date, redrive_count, test_case, state_machine_version_arn, state_machine_alias_arn"
 )
 _ACTIVITY_COLUMNS = "arn, account, region, name, creation_date, tags"
 
@@ -45,7 +46,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class SqliteStore:
+class SqliteStore(VersionsMixin):
     """`Store` on one aiosqlite connection (autocommit mode; transactions are explicit)."""
 
     def __init__(self, path: str) -> None:
@@ -178,7 +179,8 @@ class SqliteStore:
         return Revision(*rows[0]) if rows else None
 
     async def delete_state_machine(self, arn: str) -> None:
-        await self._write([("DELETE FROM state_machines WHERE arn = ?", (arn,), False)])
+        await self._write([("DELETE FROM state_machines WHERE arn = ?", (arn,), False),
+                           *self._delete_versions_and_aliases(arn)])
 
     async def list_state_machines(
         self, account: str, region: str, after: str | None, limit: int
@@ -196,10 +198,11 @@ class SqliteStore:
         row = (
             record.arn, record.state_machine_arn, record.name, record.revision_id, record.status,
             record.input, record.start_date, record.output, record.error, record.cause,
-            record.stop_date, record.redrive_count, record.test_case,
+            record.stop_date, record.redrive_count, record.test_case, record.state_machine_version_arn,
+            record.state_machine_alias_arn,
         )
         await self._write([
-            (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(13)})", row, False),
+            (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(15)})", row, False),
             ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
              [(record.arn, event["id"], _dumps(event)) for event in events], True),
         ])

@@ -177,9 +177,3 @@ def test_a_token_cannot_be_used_with_other_arguments(fresh):
         fresh.list_executions(stateMachineArn=page["stateMachines"][0]["stateMachineArn"],
                               nextToken=page["nextToken"])
     assert error_of(excinfo)[0] == "InvalidToken"
-
-
-def test_publish_is_refused_plainly(sfn):
-    with pytest.raises(ClientError) as excinfo:
-        create(sfn, publish=True)
-    assert error_of(excinfo)[0] == "ValidationException"

@@ -1,0 +1,288 @@
+"""State machine versions and aliases: publish, list, delete, route, and resolve for a start.
+
+A version is an immutable revision of its machine: it names the revision (whose definition and
+role `state_machine_revisions` keeps), so an execution of a version compiles that definition, and
+DescribeStateMachineForExecution and recovery find it like any other revision. An alias routes
+each StartExecution to one of its one or two versions at random, by weight.
+See https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-version.html and
+https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-alias.html.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from . import arns
+from .arns import Scope
+from .service_errors import (
+    ConflictException,
+    InvalidArn,
+    ResourceNotFound,
+    StateMachineDoesNotExist,
+    ValidationException,
+    invalid_routing,
+)
+from .store import AliasRecord, StateMachineRecord, VersionRecord
+
+if TYPE_CHECKING:
+    from .service import Service
+
+ALIAS_NAME = re.compile(r"^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$")
+MAX_DESCRIPTION = 256
+
+
+def not_found(arn: str) -> ResourceNotFound:
+    error = ResourceNotFound.for_arn(arn)
+    error.fields["resourceName"] = arn
+    return error
+
+
+def split_qualified(arn: str) -> tuple[str, str | None]:
+    """(unqualified machine ARN, qualifier or None) of a state machine ARN."""
+    parsed = arns.parse_arn(arn)
+    if parsed.resource_type != "stateMachine" or len(parsed.parts) > 2:
+        raise InvalidArn.for_arn(arn)
+    base = arns.state_machine_arn(parsed.scope, parsed.parts[0])
+    return base, parsed.parts[1] if len(parsed.parts) == 2 else None
+
+
+class Versions:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.store = service.store
+        self.clock = service.clock
+        self._publishing = asyncio.Lock()  # one number per publish, never two the same
+
+    # -- versions ------------------------------------------------------------------------------
+
+    async def publish(self, scope: Scope, machine_arn: str, description: str | None = None,
+                      revision_id: str | None = None) -> VersionRecord:
+        """PublishStateMachineVersion (and `publish=true` on create and update)."""
+        _check_description(description, "description")
+        machine = await self.service._machine(scope, machine_arn)
+        current = machine.revision_id or "INITIAL"
+        if revision_id is not None and revision_id != current:
+            raise ConflictException(
+                f"Failed to publish the State Machine version for revision {revision_id}. "
+                f"The current State Machine revision is {current}."
+            )
+        async with self._publishing:
+            latest = await self.store.list_versions(machine.arn, None, 1)
+            if latest and await self._same(machine, latest[0]):
+                return latest[0]  # idempotent: this revision is already published
+            number = await self.store.last_version_number(machine.arn) + 1
+            record = VersionRecord(
+                machine.arn, number, machine.revision_id, description, self.clock.time(),
+                dict(machine.logging_configuration), dict(machine.tracing_configuration),
+            )
+            await self.store.put_version(record)
+        return record
+
+    async def _same(self, machine: StateMachineRecord, version: VersionRecord) -> bool:
+        """Whether `version` already snapshots the machine as it is now: the same revision, or
+        one with the same definition, role and settings."""
+        if version.revision_id == machine.revision_id:
+            return True
+        revision = await self.store.get_revision(machine.arn, version.revision_id)
+        return revision is not None and (revision.definition, revision.role_arn) == (
+            machine.definition, machine.role_arn
+        ) and (version.logging_configuration, version.tracing_configuration) == (
+            machine.logging_configuration, machine.tracing_configuration
+        )
+
+    async def list_versions(self, scope: Scope, machine_arn: str, before: int | None,
+                            limit: int) -> tuple[list[VersionRecord], int | None]:
+        """ListStateMachineVersions, newest first; the cursor is the last number listed."""
+        base, qualifier = split_qualified(machine_arn)
+        if qualifier is not None:
+            raise InvalidArn.for_arn(machine_arn)
+        if arns.parse_arn(base).scope != scope:
+            return [], None
+        rows = await self.store.list_versions(base, before, limit + 1)
+        page = rows[:limit]
+        return page, (page[-1].version if len(rows) > limit else None)
+
+    async def delete_version(self, scope: Scope, version_arn: str) -> None:
+        """DeleteStateMachineVersion; deleting an absent version succeeds."""
+        base, number = _version_arn(version_arn)
+        if arns.parse_arn(base).scope != scope or await self.store.get_version(base, number) is None:
+            return
+        users = [alias.arn for alias in await self.store.list_aliases(base)
+                 if any(route["stateMachineVersionArn"] == version_arn for route in alias.routing_configuration)]
+        if users:
+            raise ConflictException(
+                "Version to be deleted must not be referenced by an alias. "
+                f"Current list of aliases referencing this version: [{', '.join(users)}]"
+            )
+        await self.store.delete_version(base, number)
+
+    async def version(self, scope: Scope, version_arn: str) -> tuple[StateMachineRecord, VersionRecord]:
+        """The machine as the version snapshots it (DescribeStateMachine on a version ARN)."""
+        base, number = _version_arn(version_arn)
+        version = await self.store.get_version(base, number) if arns.parse_arn(base).scope == scope else None
+        machine = await self.store.get_state_machine(base) if version is not None else None
+        revision = await self.store.get_revision(base, version.revision_id) if version and machine else None
+        if version is None or machine is None or revision is None:
+            raise StateMachineDoesNotExist.for_arn(version_arn)
+        record = replace(
+            machine, arn=version_arn, definition=revision.definition, role_arn=revision.role_arn,
+            revision_id=version.revision_id, creation_date=version.creation_date,
+            logging_configuration=version.logging_configuration,
+            tracing_configuration=version.tracing_configuration, description=version.description,
+        )
+        return record, version
+
+    async def resolve(self, scope: Scope, arn: str) -> tuple[StateMachineRecord, str | None, str | None]:
+        """What StartExecution runs for a machine, version or alias ARN: the machine record
+        (under its unqualified ARN, with the version's definition and revision), the version
+        ARN and the alias ARN."""
+        base, qualifier = split_qualified(arn)
+        if qualifier is None:
+            return await self.service._machine(scope, arn), None, None
+        alias_arn = None
+        version_arn = arn
+        if not qualifier.isdigit():
+            alias = await self.store.get_alias(arn) if arns.parse_arn(base).scope == scope else None
+            if alias is None:
+                raise StateMachineDoesNotExist.for_arn(arn)
+            routes = alias.routing_configuration
+            chosen = random.choices(routes, weights=[route["weight"] for route in routes])[0]
+            alias_arn, version_arn = arn, chosen["stateMachineVersionArn"]
+        record, _ = await self.version(scope, version_arn)
+        return replace(record, arn=base), version_arn, alias_arn
+
+    # -- aliases -------------------------------------------------------------------------------
+
+    async def create_alias(self, scope: Scope, name: str, routing: list[Any],
+                           description: str | None) -> AliasRecord:
+        """CreateStateMachineAlias; idempotent over name, description and routing."""
+        if not 1 <= len(name) <= 80 or not ALIAS_NAME.match(name):
+            raise ValidationException.constraint(
+                name, "name", f"Member must satisfy regular expression pattern: {ALIAS_NAME.pattern}"
+            )
+        _check_description(description, "description")
+        base = await self._check_routing(scope, routing)
+        arn = f"{base}:{name}"
+        existing = await self.store.get_alias(arn)
+        if existing is not None:
+            if (existing.description, existing.routing_configuration) == (description, routing):
+                return existing
+            raise ConflictException(
+                "Failed to create alias because an alias with the same name and a different "
+                "routing configuration already exists."
+            )
+        record = AliasRecord(arn, base, name, description, routing, self.clock.time())
+        await self.store.put_alias(record)
+        return record
+
+    async def describe_alias(self, scope: Scope, alias_arn: str) -> AliasRecord:
+        base, qualifier = split_qualified(alias_arn)
+        if qualifier is None or qualifier.isdigit():
+            raise InvalidArn.for_arn(alias_arn)
+        alias = await self.store.get_alias(alias_arn) if arns.parse_arn(base).scope == scope else None
+        if alias is None:
+            raise not_found(alias_arn)
+        return alias
+
+    async def update_alias(self, scope: Scope, alias_arn: str, routing: list[Any] | None,
+                           description: str | None) -> AliasRecord:
+        """UpdateStateMachineAlias: a new description, routing, or both."""
+        if routing is None and description is None:
+            error = ValidationException(
+                "Either the description or the RoutingConfiguration must be specified"
+            )
+            error.fields["reason"] = "MISSING_REQUIRED_PARAMETER"
+            raise error
+        alias = await self.describe_alias(scope, alias_arn)
+        _check_description(description, "description")
+        if routing is not None and await self._check_routing(scope, routing) != alias.state_machine_arn:
+            raise invalid_routing("The routing configuration must only contain versions of the alias's state machine")
+        updated = replace(
+            alias,
+            routing_configuration=routing if routing is not None else alias.routing_configuration,
+            description=description if description is not None else alias.description,
+            update_date=self.clock.time(),
+        )
+        await self.store.put_alias(updated)
+        return updated
+
+    async def delete_alias(self, scope: Scope, alias_arn: str) -> None:
+        await self.describe_alias(scope, alias_arn)
+        await self.store.delete_alias(alias_arn)
+
+    async def list_aliases(self, scope: Scope, machine_arn: str) -> list[AliasRecord]:
+        """ListStateMachineAliases of a machine, or only those routing to a version ARN."""
+        base, qualifier = split_qualified(machine_arn)
+        if qualifier is not None and not qualifier.isdigit():
+            raise InvalidArn.for_arn(machine_arn)
+        await self.service._machine(scope, base)
+        if qualifier is not None and await self.store.get_version(base, int(qualifier)) is None:
+            raise not_found(machine_arn)
+        aliases = await self.store.list_aliases(base)
+        if qualifier is None:
+            return aliases
+        return [alias for alias in aliases
+                if any(route["stateMachineVersionArn"] == machine_arn for route in alias.routing_configuration)]
+
+    async def _check_routing(self, scope: Scope, routing: list[Any]) -> str:
+        """Check a routing configuration; returns the machine ARN its versions belong to."""
+        if not 1 <= len(routing) <= 2:
+            raise ValidationException.constraint(
+                routing, "routingConfiguration",
+                "Member must have length less than or equal to 2" if routing
+                else "Member must have length greater than or equal to 1",
+            )
+        bases: set[str] = set()
+        seen: set[str] = set()
+        for route in routing:
+            if not isinstance(route, dict) or not isinstance(route.get("stateMachineVersionArn"), str) \
+                    or isinstance(route.get("weight"), bool) or not isinstance(route.get("weight"), int):
+                raise invalid_routing("Each routing configuration needs a stateMachineVersionArn and an integer weight")
+            arn, weight = route["stateMachineVersionArn"], route["weight"]
+            if not 0 <= weight <= 100:
+                raise ValidationException.constraint(
+                    weight, "routingConfiguration.member.weight",
+                    "Member must have value between 0 and 100" if weight > 100 else
+                    "Member must have value greater than or equal to 0",
+                )
+            base, qualifier = split_qualified(arn)
+            if qualifier is None or not qualifier.isdigit():
+                raise invalid_routing(f"Routing configuration must contain state machine version ARNs. "
+                                      f"Received: [{arn}]")
+            if arn in seen:
+                raise invalid_routing("Routing configuration must contain distinct state machine version ARNs. "
+                                      f"Received: [{', '.join(r['stateMachineVersionArn'] for r in routing)}]")
+            seen.add(arn)
+            bases.add(base)
+        if len(bases) > 1:
+            raise invalid_routing("Routing configuration must contain state machine version ARNs "
+                                  "of the same state machine")
+        if sum(route["weight"] for route in routing) != 100:
+            raise invalid_routing("Sum of routing configuration weights must be equal to 100. "
+                                  f"Received: {[route['weight'] for route in routing]}")
+        base = bases.pop()
+        if arns.parse_arn(base).scope != scope:
+            raise not_found(routing[0]["stateMachineVersionArn"])
+        for route in routing:
+            _, number = _version_arn(route["stateMachineVersionArn"])
+            if await self.store.get_version(base, number) is None:
+                raise not_found(route["stateMachineVersionArn"])
+        return base
+
+
+def _version_arn(arn: str) -> tuple[str, int]:
+    base, qualifier = split_qualified(arn)
+    if qualifier is None or not qualifier.isdigit():
+        raise InvalidArn.for_arn(arn)
+    return base, int(qualifier)
+
+
+def _check_description(description: str | None, field: str) -> None:
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise ValidationException.constraint(
+            description, field, f"Member must have length less than or equal to {MAX_DESCRIPTION}"
+        )

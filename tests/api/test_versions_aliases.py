@@ -1,0 +1,238 @@
+"""State machine versions and aliases through real boto3 against the server.
+
+Docs: guide:concepts-state-machine-version
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-version.html) and
+guide:concepts-state-machine-alias
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-alias.html), plus
+the API reference pages named in each test.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from sfn_support import ROLE, create, error_of, unique, wait_done
+
+
+def pass_result(value: str) -> str:
+    return json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": value, "End": True}}})
+
+
+def run(sfn, arn: str) -> dict:
+    started = sfn.start_execution(stateMachineArn=arn, input="{}")
+    return wait_done(sfn, started["executionArn"])
+
+
+def test_publish_on_create_and_update(sfn):
+    """API_CreateStateMachine / API_UpdateStateMachine: publish=true returns the version ARN,
+    numbered from 1; DescribeStateMachine on it returns the version with its description."""
+    name = unique("ver")
+    created = sfn.create_state_machine(name=name, definition=pass_result("v1"), roleArn=ROLE,
+                                       publish=True, versionDescription="first")
+    arn = created["stateMachineArn"]
+    assert created["stateMachineVersionArn"] == f"{arn}:1"
+    updated = sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("v2"), publish=True,
+                                       versionDescription="second")
+    assert updated["stateMachineVersionArn"] == f"{arn}:2"
+    first = sfn.describe_state_machine(stateMachineArn=f"{arn}:1")
+    assert first["stateMachineArn"] == f"{arn}:1"
+    assert json.loads(first["definition"])["States"]["P"]["Result"] == "v1"
+    assert first["description"] == "first"
+    second = sfn.describe_state_machine(stateMachineArn=f"{arn}:2")
+    assert second["revisionId"] == updated["revisionId"] and second["description"] == "second"
+    assert "description" not in sfn.describe_state_machine(stateMachineArn=arn)
+
+
+def test_version_description_needs_publish(sfn):
+    """API_CreateStateMachine: versionDescription goes with publish=true."""
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, versionDescription="orphan")
+    assert error_of(excinfo)[0] == "ValidationException"
+
+
+def test_publish_is_idempotent_and_numbers_are_not_reused(sfn):
+    """API_PublishStateMachineVersion: publishing the current revision again returns its version;
+    concepts-state-machine-version: numbers are never reused after a delete."""
+    arn = create(sfn, pass_result("a"))
+    first = sfn.publish_state_machine_version(stateMachineArn=arn, description="one")
+    again = sfn.publish_state_machine_version(stateMachineArn=arn)
+    assert first["stateMachineVersionArn"] == again["stateMachineVersionArn"] == f"{arn}:1"
+    assert first["creationDate"] == again["creationDate"]
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("b"))
+    assert sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"] == f"{arn}:2"
+    sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:2")
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("c"))
+    assert sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"] == f"{arn}:3"
+
+
+def test_publish_with_a_stale_revision_id_conflicts(sfn):
+    """API_PublishStateMachineVersion: a revisionId that is not the current one is a conflict;
+    INITIAL names a machine's first revision."""
+    arn = create(sfn)
+    assert sfn.publish_state_machine_version(stateMachineArn=arn, revisionId="INITIAL")
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("x"))
+    with pytest.raises(ClientError) as excinfo:
+        sfn.publish_state_machine_version(stateMachineArn=arn, revisionId="INITIAL")
+    assert error_of(excinfo)[0] == "ConflictException"
+
+
+def test_list_and_delete_versions(sfn):
+    """API_ListStateMachineVersions (newest first, paged) and API_DeleteStateMachineVersion."""
+    arn = create(sfn, pass_result("0"))
+    for i in range(3):
+        sfn.update_state_machine(stateMachineArn=arn, definition=pass_result(str(i + 1)), publish=True)
+    listed = sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]
+    assert [v["stateMachineVersionArn"] for v in listed] == [f"{arn}:3", f"{arn}:2", f"{arn}:1"]
+    page = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=2)
+    assert len(page["stateMachineVersions"]) == 2
+    rest = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=2, nextToken=page["nextToken"])
+    assert [v["stateMachineVersionArn"] for v in rest["stateMachineVersions"]] == [f"{arn}:1"]
+    sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:2")
+    sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:2")  # absent: still succeeds
+    listed = sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]
+    assert [v["stateMachineVersionArn"] for v in listed] == [f"{arn}:3", f"{arn}:1"]
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_state_machine(stateMachineArn=f"{arn}:2")
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+
+
+def test_start_through_a_version_runs_that_version(sfn):
+    """API_StartExecution: a version ARN runs that version's definition, not the latest; the
+    execution ARN stays unqualified and API_DescribeExecution reports stateMachineVersionArn."""
+    name = unique("run-ver")
+    arn = sfn.create_state_machine(name=name, definition=pass_result("old"), roleArn=ROLE,
+                                   publish=True)["stateMachineArn"]
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("new"))
+    started = sfn.start_execution(stateMachineArn=f"{arn}:1", name="through-version")
+    assert started["executionArn"] == arn.replace(":stateMachine:", ":execution:") + ":through-version"
+    described = wait_done(sfn, started["executionArn"])
+    assert json.loads(described["output"]) == "old"
+    assert described["stateMachineArn"] == arn
+    assert described["stateMachineVersionArn"] == f"{arn}:1"
+    assert "stateMachineAliasArn" not in described
+    assert json.loads(run(sfn, arn)["output"]) == "new"
+    for_execution = sfn.describe_state_machine_for_execution(executionArn=started["executionArn"])
+    assert json.loads(for_execution["definition"])["States"]["P"]["Result"] == "old"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.start_execution(stateMachineArn=f"{arn}:9")
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+
+
+def test_alias_lifecycle(sfn):
+    """API_CreateStateMachineAlias, API_DescribeStateMachineAlias, API_UpdateStateMachineAlias,
+    API_ListStateMachineAliases (newest first; by version ARN), API_DeleteStateMachineAlias."""
+    arn = create(sfn, pass_result("1"), publish=True)
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("2"), publish=True)
+    v1, v2 = f"{arn}:1", f"{arn}:2"
+    prod = sfn.create_state_machine_alias(
+        name="PROD", description="production",
+        routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}])
+    assert prod["stateMachineAliasArn"] == f"{arn}:PROD"
+    again = sfn.create_state_machine_alias(
+        name="PROD", description="production",
+        routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}])
+    assert again["creationDate"] == prod["creationDate"]  # idempotent
+    sfn.create_state_machine_alias(name="beta", routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 100}])
+    described = sfn.describe_state_machine_alias(stateMachineAliasArn=f"{arn}:PROD")
+    assert described["name"] == "PROD" and described["description"] == "production"
+    assert described["routingConfiguration"] == [{"stateMachineVersionArn": v1, "weight": 100}]
+    assert "updateDate" not in described
+    listed = sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]
+    assert [a["stateMachineAliasArn"] for a in listed] == [f"{arn}:beta", f"{arn}:PROD"]
+    by_version = sfn.list_state_machine_aliases(stateMachineArn=v1)["stateMachineAliases"]
+    assert [a["stateMachineAliasArn"] for a in by_version] == [f"{arn}:PROD"]
+    routing = [{"stateMachineVersionArn": v1, "weight": 30}, {"stateMachineVersionArn": v2, "weight": 70}]
+    updated = sfn.update_state_machine_alias(stateMachineAliasArn=f"{arn}:PROD", routingConfiguration=routing)
+    described = sfn.describe_state_machine_alias(stateMachineAliasArn=f"{arn}:PROD")
+    assert described["routingConfiguration"] == routing and described["updateDate"] == updated["updateDate"]
+    assert described["description"] == "production"
+    sfn.delete_state_machine_alias(stateMachineAliasArn=f"{arn}:beta")
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_state_machine_alias(stateMachineAliasArn=f"{arn}:beta")
+    assert error_of(excinfo)[0] == "ResourceNotFound"
+
+
+def test_start_through_an_alias_picks_by_weight(sfn):
+    """concepts-state-machine-alias (Alias routing configuration): an execution through an alias
+    runs one of its versions, chosen by weight; DescribeExecution reports both ARNs."""
+    arn = create(sfn, pass_result("one"), publish=True)
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("two"), publish=True)
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("latest"))
+    alias = sfn.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": f"{arn}:1", "weight": 100},
+                                           {"stateMachineVersionArn": f"{arn}:2", "weight": 0}],
+    )["stateMachineAliasArn"]
+    described = run(sfn, alias)
+    assert json.loads(described["output"]) == "one"
+    assert described["stateMachineAliasArn"] == alias
+    assert described["stateMachineVersionArn"] == f"{arn}:1"
+    assert described["executionArn"].startswith(arn.replace(":stateMachine:", ":execution:") + ":")
+    sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=[
+        {"stateMachineVersionArn": f"{arn}:1", "weight": 50}, {"stateMachineVersionArn": f"{arn}:2", "weight": 50}])
+    outputs = {json.loads(run(sfn, alias)["output"]) for _ in range(40)}
+    assert outputs == {"one", "two"}
+
+
+def test_invalid_routing_and_unknown_versions(sfn):
+    """API_CreateStateMachineAlias: weights must sum to 100 (ValidationException with reason
+    INVALID_ROUTING_CONFIGURATION); a version that does not exist is ResourceNotFound; the alias
+    name follows its pattern."""
+    arn = create(sfn, publish=True)
+    with pytest.raises(ClientError) as excinfo:
+        sfn.create_state_machine_alias(name="bad", routingConfiguration=[
+            {"stateMachineVersionArn": f"{arn}:1", "weight": 60}])
+    assert error_of(excinfo)[0] == "ValidationException"
+    assert excinfo.value.response["reason"] == "INVALID_ROUTING_CONFIGURATION"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.create_state_machine_alias(name="missing", routingConfiguration=[
+            {"stateMachineVersionArn": f"{arn}:7", "weight": 100}])
+    assert error_of(excinfo)[0] == "ResourceNotFound"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.create_state_machine_alias(name="123", routingConfiguration=[
+            {"stateMachineVersionArn": f"{arn}:1", "weight": 100}])
+    assert error_of(excinfo)[0] == "ValidationException"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.start_execution(stateMachineArn=f"{arn}:nosuchalias")
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+
+
+def test_a_version_an_alias_uses_cannot_be_deleted(sfn):
+    """API_DeleteStateMachineVersion: a version an alias references is a ConflictException."""
+    arn = create(sfn, publish=True)
+    alias = sfn.create_state_machine_alias(
+        name="pinned", routingConfiguration=[{"stateMachineVersionArn": f"{arn}:1", "weight": 100}]
+    )["stateMachineAliasArn"]
+    with pytest.raises(ClientError) as excinfo:
+        sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:1")
+    assert error_of(excinfo)[0] == "ConflictException"
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:1")
+
+
+def test_deleting_the_machine_deletes_versions_and_aliases(sfn):
+    """API_DeleteStateMachine: deletes the machine's versions and aliases."""
+    name = unique("gone")
+    arn = create(sfn, name=name, publish=True)
+    alias = sfn.create_state_machine_alias(
+        name="a", routingConfiguration=[{"stateMachineVersionArn": f"{arn}:1", "weight": 100}]
+    )["stateMachineAliasArn"]
+    sfn.delete_state_machine(stateMachineArn=arn)
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+    assert error_of(excinfo)[0] == "ResourceNotFound"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.start_execution(stateMachineArn=f"{arn}:1")
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+    recreated = sfn.create_state_machine(name=name, definition=pass_result("again"), roleArn=ROLE, publish=True)
+    assert recreated["stateMachineVersionArn"] == f"{arn}:1"
+
+
+def test_start_sync_through_a_version(sfn):
+    """API_StartSyncExecution: an Express machine's version ARN runs that version."""
+    arn = create(sfn, pass_result("express-v1"), type="EXPRESS", publish=True)
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("express-v2"))
+    result = sfn.start_sync_execution(stateMachineArn=f"{arn}:1")
+    assert result["status"] == "SUCCEEDED" and json.loads(result["output"]) == "express-v1"
+    assert result["stateMachineArn"] == arn
