@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 from . import model as m
 from .dataflow import apply_input_path
@@ -26,6 +26,21 @@ if TYPE_CHECKING:
     from .runner import ExecutionRun
 
 Json = Any
+
+
+class MapRunObserver(Protocol):
+    """Told about a Distributed Map's Map Run (DescribeMapRun): set as `run.map_runs` by the
+    service. Synchronous and non-blocking, like an event sink. `started` is called again, with
+    the same ARN, when a restarted server resumes the map."""
+
+    def map_run_started(self, execution_arn: str, map_run_arn: str, total: int, max_concurrency: int,
+                        tolerated_failure_percentage: float, tolerated_failure_count: int) -> None: ...
+
+    def map_run_item(self, map_run_arn: str, outcome: str) -> None:
+        """An item is now `running`, or ended `succeeded`, `failed` or `aborted`."""
+
+    def map_run_ended(self, map_run_arn: str, status: str) -> None:
+        """SUCCEEDED, FAILED or ABORTED."""
 
 
 class _Discard(ListSink):
@@ -49,22 +64,41 @@ class MapRunner:
         resumed = frame.take_resumed(BRANCHES)
         if resumed is None:
             frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
-        tolerance = _tolerance(len(items), tolerated[0](), tolerated[1]())
-        if resumed is None and state.distributed:
-            map_run_arn = self._map_run_arn(state)
-            frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
-        frame.phase = {"kind": BRANCHES}
+        tolerated_count, tolerated_percentage = tolerated[0](), tolerated[1]()
+        tolerance = _tolerance(len(items), tolerated_count, tolerated_percentage)
+        map_run: tuple[MapRunObserver, str] | None = None
+        if state.distributed:
+            # The ARN rides in the saved phase, so a resumed map reports to the same Map Run.
+            map_run_arn = resumed.get("mapRunArn") if resumed is not None else None
+            if resumed is None:
+                map_run_arn = self._map_run_arn(state)
+                frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
+            observer = self.run.map_runs
+            if observer is not None and map_run_arn is not None:
+                map_run = (observer, map_run_arn)
+                observer.map_run_started(self.run.info.execution_arn, map_run_arn, len(items), concurrency or 0,
+                                         float(tolerated_percentage or 0), tolerated_count or 0)
+        frame.phase = {"kind": BRANCHES, **({"mapRunArn": map_run[1]} if map_run is not None else {})}
         self.run.touch(frame)
-        iterations = [self._iteration(state, index, item, value, context, frame) for index, item in enumerate(items)]
+        iterations = [self._iteration(state, index, item, value, context, frame, map_run)
+                      for index, item in enumerate(items)]
         try:
             results = await _run_all(iterations, 1 if state.processor.synchronous else concurrency or 0, tolerance)
         except StatesError as failure:
             if state.distributed:
                 frame.previous = history.add("MapRunFailed", frame.previous, _error_details(failure))
+                if map_run is not None:
+                    map_run[0].map_run_ended(map_run[1], "FAILED")
             failure.from_branches = True
+            raise
+        except asyncio.CancelledError:
+            if map_run is not None:
+                map_run[0].map_run_ended(map_run[1], "ABORTED")
             raise
         if state.distributed:
             frame.previous = history.add("MapRunSucceeded", frame.previous)
+            if map_run is not None:
+                map_run[0].map_run_ended(map_run[1], "SUCCEEDED")
         frame.previous = history.add("MapStateSucceeded", frame.previous)
         return self.run.states.complete(state, raw, results, context, frame)
 
@@ -125,7 +159,8 @@ class MapRunner:
         return f"{prefix}/{label}:{uuid.uuid4()}"
 
     def _iteration(
-        self, state: m.MapState, index: int, item: Json, value: Json, context: Json, frame: "Frame"
+        self, state: m.MapState, index: int, item: Json, value: Json, context: Json, frame: "Frame",
+        map_run: tuple[MapRunObserver, str] | None = None,
     ) -> Callable[[], Awaitable[Json]]:
         async def iterate() -> Json:
             item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
@@ -138,7 +173,20 @@ class MapRunner:
                 item_input = selector.evaluate(Scope(value, item_context, frame.variables))
             history = _Unrecorded(self.run.clock) if state.distributed else frame.history
             events = None if state.distributed else ("MapIteration", {"name": state.name, "index": index})
-            return await self._child(frame, index, state.processor, item_input, history, events)
+            if map_run is None:
+                return await self._child(frame, index, state.processor, item_input, history, events)
+            observer, arn = map_run
+            observer.map_run_item(arn, "running")
+            try:
+                output = await self._child(frame, index, state.processor, item_input, history, events)
+            except StatesError:
+                observer.map_run_item(arn, "failed")
+                raise
+            except asyncio.CancelledError:
+                observer.map_run_item(arn, "aborted")
+                raise
+            observer.map_run_item(arn, "succeeded")
+            return output
 
         return iterate
 

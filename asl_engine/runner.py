@@ -17,6 +17,7 @@ from .dataflow import apply_result_path, check_size
 from .errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
 from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
 from .history import History
+from .mapping import MapRunObserver
 from .interpreter import find_catcher, iso_time, retry_delay
 from .jsonata_states import bindings
 from .paths import Scope
@@ -50,6 +51,8 @@ class ExecutionRun:
         self._dirty: set[Frame] = set()
         self._unyielded = 0
         self._announced = False
+        # Told about Distributed Maps' runs (DescribeMapRun); the service sets it, tests need not.
+        self.map_runs: MapRunObserver | None = None
         self.info = info
         self.clock = clock
         self.history = History(clock, sink)

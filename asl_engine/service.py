@@ -63,6 +63,7 @@ class Service:
         self.executions = Executions(store, clock, self.tasks)
         self.activities = Activities(store, clock, self.tasks, config.activity_poll_seconds)
         self.versions = Versions(self)
+        self.map_runs = self.executions.map_runs  # DescribeMapRun, ListMapRuns, UpdateMapRun
 
     def default_scope(self) -> Scope:
         return Scope(self.config.account_id, self.config.region)

@@ -21,6 +21,7 @@ from .clock import Clock
 from .compile import compile_definition
 from .errors import RUNTIME, TIMEOUT
 from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json
+from .service_map_runs import MapRuns
 from .service_errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -80,6 +81,7 @@ class Executions:
         self._express: set[asyncio.Task[ExecutionOutcome]] = set()  # strong refs until done
         self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
         self._start_locks: dict[str, asyncio.Lock] = {}
+        self.map_runs = MapRuns(store, clock)  # told about Distributed Maps' runs (mapping.py)
 
     async def start(
         self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None,
@@ -107,6 +109,7 @@ class Executions:
                     raise ExecutionAlreadyExists.for_arn(arn)
                 info = self._info(machine, arn, name, value)
                 run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
+                run.map_runs = self.map_runs
                 record = _record(machine, info, input_text, version_arn, alias_arn)
                 record.test_case = test_case
                 # The row and ExecutionStarted in one commit: once StartExecution answers, both are
@@ -232,6 +235,7 @@ class Executions:
             tasks = self.dispatcher.for_execution(record.test_case, machine_name)
             run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
                                tasks=tasks, resume=resume)
+            run.map_runs = self.map_runs
             task = asyncio.create_task(self._drive(run, record.arn), name=f"execution {record.arn}")
             self._live[record.arn] = _Live(run, task)
             log.info("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
@@ -248,6 +252,7 @@ class Executions:
     async def shutdown(self) -> None:
         """Cancel running tasks without recording an outcome: they stay RUNNING in the store,
         where recovery can find them on the next start."""
+        self.map_runs.closing = True
         tasks = [live.task for live in self._live.values()] + list(self._express)
         for task in tasks:
             task.cancel()

@@ -7,7 +7,7 @@ greppable and keeps an unknown name an `UnknownOperationException`, never an Att
 from __future__ import annotations
 
 from ..protocol import Handler
-from . import activities, callbacks, executions, state_machines, tags, test_state, versions
+from . import activities, callbacks, executions, map_runs, state_machines, tags, test_state, versions
 
 ACTIONS: dict[str, Handler] = {
     "CreateStateMachine": state_machines.create_state_machine,
@@ -43,4 +43,7 @@ ACTIONS: dict[str, Handler] = {
     "UpdateStateMachineAlias": versions.update_state_machine_alias,
     "DeleteStateMachineAlias": versions.delete_state_machine_alias,
     "ListStateMachineAliases": versions.list_state_machine_aliases,
+    "DescribeMapRun": map_runs.describe_map_run,
+    "ListMapRuns": map_runs.list_map_runs,
+    "UpdateMapRun": map_runs.update_map_run,
 }

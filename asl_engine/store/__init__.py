@@ -100,6 +100,24 @@ class AliasRecord:
     update_date: float | None = None
 
 
+@dataclass
+class MapRunRecord:
+    """The Map Run of one Distributed Map state (DescribeMapRun); `item_counts` in AWS's
+    MapRunItemCounts shape. `state_machine_arn` is the map run's own, `stateMachine:<name>/<label>`."""
+
+    arn: str
+    execution_arn: str
+    state_machine_arn: str
+    status: str  # RUNNING | SUCCEEDED | FAILED | ABORTED
+    start_date: float
+    stop_date: float | None
+    max_concurrency: int
+    tolerated_failure_percentage: float
+    tolerated_failure_count: int
+    item_counts: dict[str, int]
+    redrive_count: int = 0
+
+
 @dataclass(frozen=True)
 class Position:
     """Where a RUNNING execution was when last saved (see asl_engine/position.py)."""
@@ -224,4 +242,24 @@ class Store(Protocol):
 
     async def activity_arns(self) -> list[str]:
         """Every activity of every scope: what Task states may queue on after a restart."""
+        ...
+
+    def save_map_run(self, record: MapRunRecord) -> None:
+        """Queue (never wait for) an insert, or an update of status, stop date and counts only:
+        the settings of an existing row are UpdateMapRun's (`update_map_run`)."""
+        ...
+
+    async def update_map_run(self, arn: str, max_concurrency: int | None,
+                             tolerated_failure_percentage: float | None,
+                             tolerated_failure_count: int | None) -> None:
+        """Replace the settings given (None keeps one), committed on return."""
+        ...
+
+    async def get_map_run(self, arn: str) -> MapRunRecord | None:
+        """Sees every map run saved before it."""
+        ...
+
+    async def list_map_runs(self, execution_arn: str, before: int | None, limit: int
+                            ) -> tuple[list[MapRunRecord], int | None]:
+        """An execution's map runs, newest first, and the cursor of the next page (or None)."""
         ...

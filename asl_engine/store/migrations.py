@@ -116,6 +116,23 @@ SCRIPTS: tuple[str, ...] = (
     ALTER TABLE executions ADD COLUMN state_machine_version_arn TEXT;
     ALTER TABLE executions ADD COLUMN state_machine_alias_arn TEXT;
     """,
+    # 4 -> 5: the Map Runs of Distributed Map states (DescribeMapRun, ListMapRuns, UpdateMapRun).
+    """
+    CREATE TABLE map_runs (
+        arn TEXT PRIMARY KEY,
+        execution_arn TEXT NOT NULL,
+        state_machine_arn TEXT NOT NULL,
+        status TEXT NOT NULL,
+        start_date REAL NOT NULL,
+        stop_date REAL,
+        max_concurrency INTEGER NOT NULL,
+        tolerated_failure_percentage REAL NOT NULL,
+        tolerated_failure_count INTEGER NOT NULL,
+        item_counts TEXT NOT NULL,
+        redrive_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX map_runs_by_execution ON map_runs (execution_arn);
+    """,
 )
 
 LATEST = len(SCRIPTS)

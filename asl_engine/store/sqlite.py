@@ -21,6 +21,7 @@ import aiosqlite
 from ..execution import ExecutionOutcome, HistoryEvent, Json
 from . import ActivityRecord, ExecutionRecord, Position, Revision, StateMachineRecord
 from .migrations import migrate
+from .sqlite_map_runs import MapRunsMixin
 from .sqlite_versions import VersionsMixin
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class SqliteStore(VersionsMixin):
+class SqliteStore(VersionsMixin, MapRunsMixin):
     """`Store` on one aiosqlite connection (autocommit mode; transactions are explicit)."""
 
     def __init__(self, path: str) -> None:

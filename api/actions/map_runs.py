@@ -1,0 +1,58 @@
+"""Map Run actions (a Distributed Map's run): request fields in, AWS's response shapes out."""
+
+from __future__ import annotations
+
+from asl_engine.arns import Scope
+from asl_engine.service import Service
+from asl_engine.store import MapRunRecord
+
+from ..errors import serialization
+from ..protocol import Body, next_token, optional, page_request, required
+
+
+def _counts(record: MapRunRecord) -> Body:
+    return dict(record.item_counts)
+
+
+async def describe_map_run(service: Service, scope: Scope, body: Body) -> Body:
+    record = await service.map_runs.describe(scope, required(body, "mapRunArn"))
+    shape: Body = {
+        "mapRunArn": record.arn,
+        "executionArn": record.execution_arn,
+        "status": record.status,
+        "startDate": record.start_date,
+        "maxConcurrency": record.max_concurrency,
+        "toleratedFailurePercentage": record.tolerated_failure_percentage,
+        "toleratedFailureCount": record.tolerated_failure_count,
+        "itemCounts": _counts(record),
+        "executionCounts": _counts(record),  # one child execution per item
+        "redriveCount": record.redrive_count,
+    }
+    if record.stop_date is not None:
+        shape["stopDate"] = record.stop_date
+    return shape
+
+
+async def list_map_runs(service: Service, scope: Scope, body: Body) -> Body:
+    cursor, limit = page_request("ListMapRuns", body)
+    execution = await service.executions.describe(scope, required(body, "executionArn"))
+    records, after = await service.map_runs.list(execution.arn, cursor, limit)
+    items = []
+    for record in records:
+        item: Body = {"executionArn": record.execution_arn, "mapRunArn": record.arn,
+                      "stateMachineArn": record.state_machine_arn, "startDate": record.start_date}
+        if record.stop_date is not None:
+            item["stopDate"] = record.stop_date
+        items.append(item)
+    return {"mapRuns": items, **next_token("ListMapRuns", body, after)}
+
+
+async def update_map_run(service: Service, scope: Scope, body: Body) -> Body:
+    percentage = optional(body, "toleratedFailurePercentage", object)  # a JSON number: int or float
+    if percentage is not None and (isinstance(percentage, bool) or not isinstance(percentage, (int, float))):
+        raise serialization("Unexpected value type for 'toleratedFailurePercentage'")
+    await service.map_runs.update(
+        scope, required(body, "mapRunArn"), optional(body, "maxConcurrency", int), percentage,
+        optional(body, "toleratedFailureCount", int),
+    )
+    return {}

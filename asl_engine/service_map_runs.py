@@ -1,0 +1,118 @@
+"""Map Runs: the resource behind a Distributed Map state (DescribeMapRun, ListMapRuns, UpdateMapRun).
+
+The runner reports each map run to `MapRuns` (the `MapRunObserver` of asl_engine/mapping.py):
+its start, each item's progress, its end. A map run's row is saved when it starts and when it
+ends (queued, never awaited: the runner does not wait); while it runs, its item counts live in
+memory here, and DescribeMapRun shows them. As in AWS, each item counts as one child execution,
+so `executionCounts` equals `itemCounts`. UpdateMapRun stores the new settings and DescribeMapRun
+returns them; a map already running keeps the concurrency and tolerance it started with.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from . import arns
+from .arns import Scope
+from .clock import Clock
+from .service_errors import InvalidArn, ResourceNotFound, ValidationException
+from .store import MapRunRecord, Store
+
+log = logging.getLogger("asl_engine.map_runs")
+COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten")
+_MOVES = {"running": "pending", "succeeded": "running", "failed": "running", "aborted": "running"}
+
+
+class MapRuns:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self.closing = False  # server shutdown: running maps stay RUNNING, to resume on restart
+        self._live: dict[str, MapRunRecord] = {}
+
+    # -- MapRunObserver: called by the runner, synchronously --------------------------------------
+
+    def map_run_started(self, execution_arn: str, map_run_arn: str, total: int, max_concurrency: int,
+                        tolerated_failure_percentage: float, tolerated_failure_count: int) -> None:
+        counts = {key: 0 for key in COUNTS}
+        counts.update(pending=total, total=total)
+        record = MapRunRecord(
+            arn=map_run_arn, execution_arn=execution_arn, state_machine_arn=_map_run_machine(map_run_arn),
+            status="RUNNING", start_date=self.clock.time(), stop_date=None, max_concurrency=max_concurrency,
+            tolerated_failure_percentage=tolerated_failure_percentage,
+            tolerated_failure_count=tolerated_failure_count, item_counts=counts,
+        )
+        self._live[map_run_arn] = record
+        self.store.save_map_run(record)  # on a resumed map, the row keeps its start and settings
+
+    def map_run_item(self, map_run_arn: str, outcome: str) -> None:
+        record = self._live.get(map_run_arn)
+        if record is None or self.closing:
+            return
+        counts = record.item_counts
+        source = _MOVES[outcome]
+        counts[source] = max(counts[source] - 1, 0)
+        counts[outcome] += 1
+
+    def map_run_ended(self, map_run_arn: str, status: str) -> None:
+        if self.closing:
+            return
+        record = self._live.pop(map_run_arn, None)
+        if record is None:
+            return
+        if status != "SUCCEEDED":  # items never started, or cut short, end aborted
+            counts = record.item_counts
+            counts["aborted"] += counts["pending"] + counts["running"]
+            counts["pending"] = counts["running"] = 0
+        self.store.save_map_run(replace(record, status=status, stop_date=self.clock.time()))
+        log.info("map run %s %s", status, map_run_arn)
+
+    # -- the API -------------------------------------------------------------------------------
+
+    async def describe(self, scope: Scope, arn: str) -> MapRunRecord:
+        """DescribeMapRun: the stored row, with the live item counts while it runs."""
+        record = await self._find(scope, arn)
+        live = self._live.get(arn)
+        if live is not None:
+            record = replace(record, item_counts=dict(live.item_counts))
+        return record
+
+    async def list(self, execution_arn: str, before: int | None, limit: int
+                   ) -> tuple[list[MapRunRecord], int | None]:
+        """ListMapRuns of an execution the caller has checked (ExecutionDoesNotExist), newest
+        first, with the cursor of the next page."""
+        return await self.store.list_map_runs(execution_arn, before, limit)
+
+    async def update(self, scope: Scope, arn: str, max_concurrency: int | None,
+                     tolerated_failure_percentage: float | None, tolerated_failure_count: int | None) -> None:
+        """UpdateMapRun: store the settings given (see the module docstring for running maps)."""
+        if max_concurrency is not None and max_concurrency < 0:
+            raise ValidationException.constraint(max_concurrency, "maxConcurrency",
+                                                 "Member must have value greater than or equal to 0")
+        if tolerated_failure_count is not None and tolerated_failure_count < 0:
+            raise ValidationException.constraint(tolerated_failure_count, "toleratedFailureCount",
+                                                 "Member must have value greater than or equal to 0")
+        if tolerated_failure_percentage is not None and not 0 <= tolerated_failure_percentage <= 100:
+            bound = "less than or equal to 100" if tolerated_failure_percentage > 100 else \
+                "greater than or equal to 0"
+            raise ValidationException.constraint(tolerated_failure_percentage, "toleratedFailurePercentage",
+                                                 f"Member must have value {bound}")
+        await self._find(scope, arn)
+        percentage = None if tolerated_failure_percentage is None else float(tolerated_failure_percentage)
+        await self.store.update_map_run(arn, max_concurrency, percentage, tolerated_failure_count)
+
+    async def _find(self, scope: Scope, arn: str) -> MapRunRecord:
+        parsed = arns.parse_arn(arn)
+        if parsed.resource_type != "mapRun":
+            raise InvalidArn.for_arn(arn)
+        record = await self.store.get_map_run(arn) if parsed.scope == scope else None
+        if record is None:
+            raise ResourceNotFound.for_arn(arn)
+        return record
+
+
+def _map_run_machine(map_run_arn: str) -> str:
+    """`...:mapRun:<machine>/<label>:<uuid>` -> `...:stateMachine:<machine>/<label>` (AWS's
+    ListMapRuns names the map run's own state machine so)."""
+    return map_run_arn.rsplit(":", 1)[0].replace(":mapRun:", ":stateMachine:", 1)

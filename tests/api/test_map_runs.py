@@ -1,0 +1,145 @@
+"""Map Runs of Distributed Map states through real boto3 against the server.
+
+Docs: guide:concepts-examine-map-run
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html), plus the
+API reference pages named in each test.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from sfn_support import create, error_of, unique, wait_done
+
+ITEMS = [1, 2, 3, 4]
+
+
+def distributed(label: str = "doubler", fail_on: int | None = None) -> str:
+    processor: dict = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Double",
+        "States": {"Double": {"Type": "Pass", "End": True}},
+    }
+    if fail_on is not None:
+        processor["StartAt"] = "Check"
+        processor["States"] = {
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": fail_on, "Next": "Boom"}],
+                      "Default": "Double"},
+            "Boom": {"Type": "Fail", "Error": "Boom", "Cause": "item failed"},
+            "Double": {"Type": "Pass", "End": True},
+        }
+    return json.dumps({"StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "Label": label, "MaxConcurrency": 2, "ToleratedFailureCount": 1,
+        "ItemProcessor": processor, "End": True,
+    }}})
+
+
+def run_map(sfn, definition: str) -> tuple[str, str, dict]:
+    """(machine ARN, execution ARN, ended execution) of one run over ITEMS."""
+    machine = create(sfn, distributed() if definition is None else definition)
+    started = sfn.start_execution(stateMachineArn=machine, name=unique("mr"), input=json.dumps(ITEMS))
+    return machine, started["executionArn"], wait_done(sfn, started["executionArn"])
+
+
+def test_list_and_describe_map_run(sfn):
+    """API_ListMapRuns / API_DescribeMapRun: the execution's one map run, SUCCEEDED, with the
+    map's settings and an item count per item; its ARN is the one MapRunStarted carries."""
+    machine, execution, ended = run_map(sfn, distributed())
+    assert ended["status"] == "SUCCEEDED"
+    runs = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+    assert len(runs) == 1
+    run = runs[0]
+    name = machine.rsplit(":", 1)[-1]
+    assert run["executionArn"] == execution
+    assert run["mapRunArn"].startswith(machine.replace(":stateMachine:", ":mapRun:") + "/doubler:")
+    assert run["stateMachineArn"] == f"{machine}/doubler" and name in run["stateMachineArn"]
+    assert "startDate" in run and "stopDate" in run
+    history = sfn.get_execution_history(executionArn=execution)["events"]
+    started = [e for e in history if e["type"] == "MapRunStarted"]
+    assert started[0]["mapRunStartedEventDetails"]["mapRunArn"] == run["mapRunArn"]
+
+    described = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert described["status"] == "SUCCEEDED"
+    assert described["executionArn"] == execution
+    assert described["maxConcurrency"] == 2
+    assert described["toleratedFailureCount"] == 1
+    assert described["toleratedFailurePercentage"] == 0
+    counts = described["itemCounts"]
+    assert counts["total"] == counts["succeeded"] == len(ITEMS)
+    assert counts["failed"] == counts["pending"] == counts["running"] == counts["aborted"] == 0
+    assert described["executionCounts"]["succeeded"] == len(ITEMS)
+    assert described["stopDate"] >= described["startDate"]
+
+
+def test_failed_map_run_counts(sfn):
+    """API_DescribeMapRun: items beyond the tolerated failures fail the map run (FAILED)."""
+    definition = json.loads(distributed(fail_on=2))
+    definition["States"]["Map"]["ToleratedFailureCount"] = 0
+    definition["States"]["Map"]["MaxConcurrency"] = 1
+    machine = create(sfn, json.dumps(definition))
+    started = sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))
+    assert wait_done(sfn, started["executionArn"])["status"] == "FAILED"
+    run = sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"][0]
+    described = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert described["status"] == "FAILED"
+    counts = described["itemCounts"]
+    assert (counts["succeeded"], counts["failed"], counts["aborted"], counts["total"]) == (1, 1, 2, 4)
+
+
+def test_update_map_run(sfn):
+    """API_UpdateMapRun: the new maxConcurrency and tolerated failures are what DescribeMapRun
+    returns afterwards."""
+    _, execution, _ = run_map(sfn, distributed())
+    arn = sfn.list_map_runs(executionArn=execution)["mapRuns"][0]["mapRunArn"]
+    sfn.update_map_run(mapRunArn=arn, maxConcurrency=7, toleratedFailurePercentage=12.5,
+                       toleratedFailureCount=3)
+    described = sfn.describe_map_run(mapRunArn=arn)
+    assert (described["maxConcurrency"], described["toleratedFailurePercentage"],
+            described["toleratedFailureCount"]) == (7, 12.5, 3)
+    sfn.update_map_run(mapRunArn=arn, maxConcurrency=4)  # the others are kept
+    described = sfn.describe_map_run(mapRunArn=arn)
+    assert (described["maxConcurrency"], described["toleratedFailureCount"]) == (4, 3)
+
+
+def test_unknown_map_run(sfn):
+    """API_DescribeMapRun / API_UpdateMapRun: an unknown map run is ResourceNotFound; an ARN of
+    another kind is InvalidArn. API_ListMapRuns: an unknown execution is ExecutionDoesNotExist."""
+    machine = create(sfn)
+    unknown = machine.replace(":stateMachine:", ":mapRun:") + "/nothing:0b6e1f6c-1a5e-4a8e-9f1e-0d4f8c1b2a3d"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_map_run(mapRunArn=unknown)
+    assert error_of(excinfo)[0] == "ResourceNotFound"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.update_map_run(mapRunArn=unknown, maxConcurrency=1)
+    assert error_of(excinfo)[0] == "ResourceNotFound"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_map_run(mapRunArn=machine)
+    assert error_of(excinfo)[0] == "InvalidArn"
+    execution = machine.replace(":stateMachine:", ":execution:") + ":missing"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.list_map_runs(executionArn=execution)
+    assert error_of(excinfo)[0] == "ExecutionDoesNotExist"
+
+
+def test_list_map_runs_pages(sfn):
+    """API_ListMapRuns: maxResults pages with nextToken, newest first; an execution without a
+    Distributed Map has none."""
+    definition = json.dumps({"StartAt": "A", "States": {
+        "A": {"Type": "Map", "Label": "first", "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "Next": "B"},
+        "B": {"Type": "Map", "Label": "second", "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Q", "States": {"Q": {"Type": "Pass", "End": True}}}, "End": True},
+    }})
+    _, execution, ended = run_map(sfn, definition)
+    assert ended["status"] == "SUCCEEDED"
+    first = sfn.list_map_runs(executionArn=execution, maxResults=1)
+    assert len(first["mapRuns"]) == 1 and "/second:" in first["mapRuns"][0]["mapRunArn"]
+    second = sfn.list_map_runs(executionArn=execution, maxResults=1, nextToken=first["nextToken"])
+    assert len(second["mapRuns"]) == 1 and "/first:" in second["mapRuns"][0]["mapRunArn"]
+    assert "nextToken" not in second
+    _, plain, _ = run_map(sfn, json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    assert sfn.list_map_runs(executionArn=plain)["mapRuns"] == []
