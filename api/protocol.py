@@ -79,6 +79,11 @@ async def dispatch(service: Service, actions: dict[str, Handler], request: Reque
 # -- arguments -------------------------------------------------------------------------------
 
 
+def present(**fields: Any) -> Body:
+    """The fields that have a value: AWS leaves absent members out of a response, not null."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def required(body: Body, key: str, kind: type = str) -> Any:
     value = body.get(key)
     if value is None:

@@ -6,7 +6,7 @@ from asl_engine.arns import Scope
 from asl_engine.service import Service
 from asl_engine.store import ExecutionRecord
 
-from ..protocol import Body, next_token, optional, page_request, required
+from ..protocol import Body, next_token, optional, page_request, present, required
 
 
 def execution_shape(record: ExecutionRecord) -> Body:
@@ -21,19 +21,13 @@ def execution_shape(record: ExecutionRecord) -> Body:
         "inputDetails": {"included": True},
         "redriveCount": record.redrive_count,
     }
-    if record.stop_date is not None:
-        shape["stopDate"] = record.stop_date
     if record.output is not None:
         shape["output"] = record.output
         shape["outputDetails"] = {"included": True}
-    if record.error is not None:
-        shape["error"] = record.error
-    if record.cause is not None:
-        shape["cause"] = record.cause
-    if record.state_machine_version_arn is not None:
-        shape["stateMachineVersionArn"] = record.state_machine_version_arn
-    if record.state_machine_alias_arn is not None:
-        shape["stateMachineAliasArn"] = record.state_machine_alias_arn
+    shape.update(present(
+        stopDate=record.stop_date, error=record.error, cause=record.cause,
+        stateMachineVersionArn=record.state_machine_version_arn, stateMachineAliasArn=record.state_machine_alias_arn,
+    ))
     return shape
 
 

@@ -7,7 +7,7 @@ from asl_engine.service import Service
 from asl_engine.service_errors import ValidationException
 from asl_engine.store import StateMachineRecord
 
-from ..protocol import Body, next_token, optional, page_request, required
+from ..protocol import Body, next_token, optional, page_request, present, required
 
 
 def machine_shape(record: StateMachineRecord) -> Body:
@@ -23,10 +23,7 @@ def machine_shape(record: StateMachineRecord) -> Body:
         "loggingConfiguration": record.logging_configuration,
         "tracingConfiguration": record.tracing_configuration,
     }
-    if record.revision_id is not None:
-        shape["revisionId"] = record.revision_id
-    if record.description is not None:
-        shape["description"] = record.description
+    shape.update(present(revisionId=record.revision_id, description=record.description))
     return shape
 
 

@@ -6,7 +6,7 @@ from asl_engine.arns import Scope
 from asl_engine.service import Service
 from asl_engine.store import AliasRecord
 
-from ..protocol import Body, next_token, optional, page_request, required
+from ..protocol import Body, next_token, optional, page_request, present, required
 
 
 async def publish_state_machine_version(service: Service, scope: Scope, body: Body) -> Body:
@@ -29,17 +29,13 @@ async def delete_state_machine_version(service: Service, scope: Scope, body: Bod
 
 
 def alias_shape(alias: AliasRecord) -> Body:
-    shape: Body = {
+    return {
         "stateMachineAliasArn": alias.arn,
         "name": alias.name,
         "routingConfiguration": alias.routing_configuration,
         "creationDate": alias.creation_date,
+        **present(description=alias.description, updateDate=alias.update_date),
     }
-    if alias.description is not None:
-        shape["description"] = alias.description
-    if alias.update_date is not None:
-        shape["updateDate"] = alias.update_date
-    return shape
 
 
 async def create_state_machine_alias(service: Service, scope: Scope, body: Body) -> Body:
