@@ -22,26 +22,25 @@ from serving import ServerThread, free_port
 _regions = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    db = tmp_path_factory.mktemp("asl-engine") / "test.db"
-    thread = ServerThread(create_app(Config(db_path=str(db), clock="virtual")))
+def _serve(tmp_path_factory: pytest.TempPathFactory, clock: str) -> Iterator[ServerThread]:
+    db = tmp_path_factory.mktemp(f"asl-engine-{clock}") / "test.db"
+    thread = ServerThread(create_app(Config(db_path=str(db), clock=clock)))
     thread.db = db
     thread.start()
     yield thread
     thread.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    yield from _serve(tmp_path_factory, "virtual")
 
 
 @pytest.fixture(scope="session")
 def real_time_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     """A server on the wall clock, where a long Wait really keeps an execution RUNNING (the
     virtual clock jumps over any wait as soon as the server is idle)."""
-    db = tmp_path_factory.mktemp("asl-engine-real") / "test.db"
-    thread = ServerThread(create_app(Config(db_path=str(db), clock="real")))
-    thread.db = db
-    thread.start()
-    yield thread
-    thread.stop()
+    yield from _serve(tmp_path_factory, "real")
 
 
 def boto_client(url: str, region: str = "us-east-1", access_key: str = "testing") -> Any:

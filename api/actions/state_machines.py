@@ -40,10 +40,7 @@ async def create_state_machine(service: Service, scope: Scope, body: Body) -> Bo
         tags=optional(body, "tags", list),
     )
     response = {"stateMachineArn": record.arn, "creationDate": record.creation_date}
-    if publish:
-        version = await service.versions.publish(scope, record.arn, optional(body, "versionDescription"))
-        response["stateMachineVersionArn"] = version.arn
-    return response
+    return await _with_version(service, scope, body, publish, record.arn, response)
 
 
 async def describe_state_machine(service: Service, scope: Scope, body: Body) -> Body:
@@ -61,8 +58,13 @@ async def update_state_machine(service: Service, scope: Scope, body: Body) -> Bo
         tracing_configuration=optional(body, "tracingConfiguration", dict),
     )
     response = {"updateDate": record.update_date, "revisionId": record.revision_id}
+    return await _with_version(service, scope, body, publish, record.arn, response)
+
+
+async def _with_version(service: Service, scope: Scope, body: Body, publish: bool, arn: str, response: Body) -> Body:
+    """`publish=true` on Create/UpdateStateMachine: publish a version and name it in the answer."""
     if publish:
-        version = await service.versions.publish(scope, record.arn, optional(body, "versionDescription"))
+        version = await service.versions.publish(scope, arn, optional(body, "versionDescription"))
         response["stateMachineVersionArn"] = version.arn
     return response
 
