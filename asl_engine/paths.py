@@ -118,7 +118,7 @@ def compile_path(text: str) -> Path:
     else:
         root, variable = "input", None
     # Jayway's script index `[(@.length-1)]` is the last element; jsonpath-ng has no scripts.
-    rest = _LENGTH_INDEX.sub(r"[-\1]", text[root_match.end():])
+    rest = _LENGTH_INDEX.sub(r"[-\1]", _jayway_dots(text[root_match.end():]))
     steps = _definite_steps(rest)
     if steps is not None:
         return Path(text, root, variable, steps)
@@ -130,6 +130,42 @@ def compile_path(text: str) -> Path:
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exceptions too
         raise PathSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from None
     return Path(text, root, variable, None, expr)
+
+
+def _jayway_dots(rest: str) -> str:
+    """Drop each single `.` that Jayway's tokenizer skips: one directly before a `[` (`$.[0]`).
+
+    Jayway's PathCompiler reads a `.` as "the next token follows" and then reads whatever token
+    comes next, a bracket included, so `$.[0]` is `$[0]` and `$.a.[?(@.x)]` is `$.a[?(@.x)]`. A
+    `..` (deep scan) keeps its dots. Text inside brackets and quotes (filters, quoted names) is
+    copied as it is, so a `.[` within `['a.[b']` stays part of the name.
+    """
+    if ".[" not in rest:
+        return rest
+    out: list[str] = []
+    depth, quote, index = 0, "", 0
+    while index < len(rest):
+        char = rest[index]
+        if quote:
+            if char == "\\" and index + 1 < len(rest):
+                out.append(rest[index:index + 2])
+                index += 2
+                continue
+            if char == quote:
+                quote = ""
+        elif char in "'\"" and depth:
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth = max(depth - 1, 0)
+        elif (char == "." and not depth and rest.startswith("[", index + 1)
+              and not (index and rest[index - 1] == ".")):
+            index += 1
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _definite_steps(rest: str) -> tuple[str | int, ...] | None:

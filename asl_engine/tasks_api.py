@@ -73,10 +73,11 @@ def resource_parts(resource: str) -> tuple[str, str]:
 
     `arn:aws:states:::lambda:invoke` -> ("lambda", "invoke");
     `arn:aws:states:::aws-sdk:s3:listBuckets` -> ("aws-sdk:s3", "listBuckets");
+    `arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject` -> ("aws-sdk:s3", "getObject");
     `arn:aws:lambda:us-east-1:1:function:f` -> ("lambda", the ARN).
     """
     parts = resource.split(":")
-    if len(parts) >= 7 and parts[2] == "states" and parts[3] == "" and parts[4] == "":
+    if len(parts) >= 7 and parts[2] == "states" and parts[5] != "activity":  # region/account optional
         service = parts[5]
         if service == "aws-sdk" and len(parts) >= 8:
             return f"aws-sdk:{parts[6]}", ":".join(parts[7:])

@@ -136,7 +136,10 @@ def distributed_only(node: StateNode, machine: Machine) -> Iterator[Diagnostic]:
 _PARTITION = r"arn:aws(?:-cn|-us-gov|-iso|-iso-[a-z])?"
 _LAMBDA = re.compile(_PARTITION + r":lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]{1,128})?")
 _ACTIVITY = re.compile(_PARTITION + r":states:[a-z0-9-]+:\d{12}:activity:[A-Za-z0-9_.-]{1,80}")
-_INTEGRATION = re.compile(_PARTITION + r":states:::(?:aws-sdk:)?(?P<service>[a-z0-9-]+):(?P<action>[A-Za-z0-9:-]+?)"
+# `arn:partition:states:region:account:service:api[.pattern]`; region and account may be empty
+# (`arn:aws:states:::lambda:invoke`) or given together, as console exports and SAM `!Sub` write them.
+_INTEGRATION = re.compile(_PARTITION + r":states:(?:::|[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:(?!activity:|execution:|express:))"
+                          r"(?:aws-sdk:)?(?P<service>[a-z0-9-]+):(?P<action>[A-Za-z0-9:-]+?)"
                           r"(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?")
 # Optimized integrations whose action list is small and fixed; other services accept any action.
 _OPTIMIZED_ACTIONS = {
