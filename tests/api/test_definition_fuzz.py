@@ -2,7 +2,7 @@
 and whatever is accepted runs without crashing the engine (issue "Validator", Done when).
 
 Mutations start from the definitions the validator corpus labels valid
-(../shared/conformance/validator/cases) and delete or replace one field, which is how a
+(tests/validation/cases) and delete or replace one field, which is how a
 hand-edited or generated definition usually goes wrong.
 """
 
@@ -11,16 +11,15 @@ from __future__ import annotations
 import copy
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "validator" / "cases"
-VALID = [case["definition"] for case in map(json.loads, map(Path.read_text, sorted(CASES.glob("*.json"))))
-         if case["valid"] and "definition" in case]
+from corpora import validator_cases
+
+VALID = [case["definition"] for case in validator_cases() if case["valid"] and "definition" in case]
 ROLE = "arn:aws:iam::123456789012:role/fuzz"
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

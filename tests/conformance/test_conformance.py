@@ -1,9 +1,9 @@
 """Every runnable execution recorded against real AWS, run in-process on the virtual clock.
 
-The cases live in `../shared/conformance/aws/cases/` (recorded by LocalStack's snapshot tests
-against AWS Step Functions, see that folder's README). They are compared exactly as
-`../shared/conformance/run.py` compares a server: status, output, error, cause and event types,
-with the same placeholder rules; its comparison code is imported rather than rewritten.
+The cases are vendored in `cases/` beside this file (recorded by LocalStack's snapshot tests
+against AWS Step Functions; origin and licence in cases/README.md; refreshed from ../shared by
+refresh_cases.py). compare.py compares status, output, error, cause and event types with the
+recordings' placeholder rules.
 
 Cases that need task results (`needs_mocks`) run against `RecordedWorld`, which answers each
 Task call with what AWS recorded for it (see recorded_world.py). Every case runs; the ones we
@@ -14,11 +14,7 @@ one fails the suite until the table is updated.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,22 +23,9 @@ from asl_engine.payload import to_json
 from asl_engine.tasks_api import is_activity
 from asl_engine.testing import ExecutionResult, run_definition_async
 
-from recorded_world import RecordedWorld  # the folder is on sys.path (pytest rootdir-relative import)
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-CASES = SHARED / "aws" / "cases"
-
-
-def _load_runner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("conformance_run", SHARED / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
-
-
-RUNNER = _load_runner()
+from compare import ROLE_ARN, Matcher, check, needs_mocks  # this folder is on sys.path (pytest's rootdir import)
+from corpora import execution_cases
+from recorded_world import RecordedWorld
 
 # id -> why we differ from the recording. Keep each reason to one line.
 KNOWN_FAILURES: dict[str, str] = {
@@ -56,8 +39,7 @@ KNOWN_FAILURES: dict[str, str] = {
 
 def _cases() -> list[Any]:
     params = []
-    for path in sorted(CASES.glob("*.json")):
-        case = json.loads(path.read_text())
+    for case in execution_cases():
         marks = []
         if case["id"] in KNOWN_FAILURES:
             marks.append(pytest.mark.xfail(reason=KNOWN_FAILURES[case["id"]], strict=True))
@@ -68,18 +50,16 @@ def _cases() -> list[Any]:
 @pytest.mark.parametrize("case", _cases())
 def test_recorded_execution(case: dict[str, Any]) -> None:
     result = asyncio.run(_run(case))
-    description = {"status": result.status}
-    if result.output is not None:
-        description["output"] = to_json(result.output)
-    reason = RUNNER.check(case, description, result.events)
+    output = None if result.output is None else json.loads(to_json(result.output))  # as the API returns it
+    reason = check(case, result.status, output, result.events)
     assert reason is None, reason
 
 
 async def _run(case: dict[str, Any]) -> ExecutionResult:
     world = None
     worker = None
-    if RUNNER.needs_mocks(case):
-        world = RecordedWorld(case, RUNNER.Matcher((case.get("normalize") or {}).get("tokens", [])))
+    if needs_mocks(case):
+        world = RecordedWorld(case, Matcher((case.get("normalize") or {}).get("tokens", [])))
         activities = sorted({arn for arn in _resources(case["definition"]) if is_activity(arn)})
         if activities:
             worker = asyncio.ensure_future(world.work_activities(activities))
@@ -88,7 +68,7 @@ async def _run(case: dict[str, Any]) -> ExecutionResult:
             case["definition"],
             case["input"],
             tasks=world,
-            role_arn=RUNNER.ROLE_ARN,
+            role_arn=ROLE_ARN,
             state_machine_name="conformance-machine",
             execution_name="conformance-execution",
         )

@@ -2,7 +2,7 @@
 
 DOC = https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
 SPEC = https://states-language.net/spec.html#choice-state
-CASE x = ../shared/conformance/aws/cases/v2_choice_operators_x* (recorded against real AWS)
+CASE x = tests/conformance/cases/v2_choice_operators_x* (recorded against real AWS)
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from asl_engine import choice
 from asl_engine.choice import ChoiceRule, compile_choice_rule, compile_condition
 from asl_engine.errors import RUNTIME, DefinitionError, StatesError
 from asl_engine.paths import Scope
+from corpora import EXECUTION_CASES, case_files
 
-# ../shared beside the repository, as in CI
-CASES_DIR = FsPath(__file__).resolve().parents[2].parent / "shared" / "conformance" / "aws" / "cases"
 INVALID_PATH = "Invalid path '{}': The choice state's condition path references an invalid value."
 
 
@@ -253,7 +252,7 @@ def test_evaluation_never_parses_definition_text(monkeypatch: pytest.MonkeyPatch
 
 
 def _corpus() -> list[FsPath]:
-    files = sorted(CASES_DIR.glob("v2_choice_operators_*.json"))
+    files = case_files(EXECUTION_CASES, "v2_choice_operators_*.json")
     return [f for f in files if json.loads(f.read_text())["definition"].get("QueryLanguage") != "JSONata"]
 
 
@@ -261,7 +260,7 @@ CORPUS = _corpus()
 
 
 def test_corpus_is_present() -> None:
-    assert len(CORPUS) >= 390, f"expected ~398 JSONPath choice-operator cases in {CASES_DIR}"
+    assert len(CORPUS) >= 390, f"expected ~398 JSONPath choice-operator cases in {EXECUTION_CASES}"
 
 
 @pytest.mark.parametrize("case_file", CORPUS, ids=[f.stem for f in CORPUS])

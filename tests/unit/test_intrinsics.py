@@ -1,7 +1,7 @@
 """Intrinsic functions against what AWS returns.
 
 Sources, named in each row's id:
-* `case:<file>` rows come from ../shared/conformance/aws/cases (recorded on AWS); the
+* `case:<file>` rows come from tests/conformance/cases (recorded on AWS); the
   `test_recorded_cases` test also replays every such Pass state directly from the case files.
 * `aws-obs` rows come from AWS-executed characterisations (error `States.Runtime`, cause
   "Invalid arguments in States.X"; ArrayRange/ArrayPartition/MathRandom truncation; JsonMerge
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from pathlib import Path as FilePath
 from typing import Any
 
 import pytest
@@ -22,9 +21,8 @@ import pytest
 from asl_engine.errors import RUNTIME, StatesError
 from asl_engine.intrinsics import IntrinsicSyntaxError, compile_intrinsic
 from asl_engine.paths import PathNotFound, Scope
+from corpora import EXECUTION_CASES, case_files
 
-# ../shared beside the repository, as in CI
-CASES = FilePath(__file__).resolve().parents[2].parent / "shared" / "conformance" / "aws" / "cases"
 # Values AWS generates (or the recorder masked, like execution names) cannot be compared literally.
 UNPREDICTABLE = re.compile(r"States\.UUID|States\.MathRandom|\$\$\.(?!Execution\.Input)")
 
@@ -255,7 +253,7 @@ def _recorded_cases() -> list[tuple[str, str, object, object, object]]:
     """Every Pass-state Parameters field that is a single intrinsic, from AWS-recorded cases whose
     Pass state is the whole machine, so the state input is the execution input."""
     rows = []
-    for file in sorted(CASES.glob("*.json")):
+    for file in case_files(EXECUTION_CASES):
         case = json.loads(file.read_text())
         states = case["definition"].get("States", {})
         if case.get("needs_mocks") or "jsonata" in case.get("features", []) or len(states) != 1:

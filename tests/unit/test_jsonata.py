@@ -1,7 +1,7 @@
 """JSONata evaluation against what AWS records and documents.
 
 Sources, named in each row's id:
-* `case:<file>` rows come from ../shared/conformance/aws/cases (recorded on AWS);
+* `case:<file>` rows come from tests/conformance/cases (recorded on AWS);
   `test_recorded_pass_outputs` also replays every single-Pass-state JSONata case from the files.
 * `guide:transforming-data` rows encode the AWS developer guide page "Transforming data with
   JSONata in Step Functions" (functions provided by Step Functions, `{% %}` syntax).
@@ -15,7 +15,6 @@ import hashlib
 import json
 import time
 import uuid
-from pathlib import Path as FilePath
 from typing import Any
 
 import pytest
@@ -29,9 +28,8 @@ from asl_engine.jsonata import (
     compile_template,
     is_jsonata_template,
 )
+from corpora import EXECUTION_CASES, case_files
 
-# ../shared beside the repository, as in CI
-CASES = FilePath(__file__).resolve().parents[2].parent / "shared" / "conformance" / "aws" / "cases"
 # AWS's cause is "An error occurred while executing the state 'X' (entered at the event id #N). "
 # followed by the part this module produces.
 STATE_PREFIX = ". "
@@ -239,7 +237,7 @@ def test_moderate_recursion_is_allowed() -> None:
 def _recorded_pass_cases() -> list[Any]:
     """Every AWS-recorded single-state JSONata Pass machine whose Output needs only $states.input."""
     params = []
-    for file in sorted(CASES.glob("*.json")):
+    for file in case_files(EXECUTION_CASES):
         case = json.loads(file.read_text())
         states = case["definition"]["States"]
         if "jsonata" not in case["features"] or len(states) != 1:

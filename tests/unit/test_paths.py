@@ -3,7 +3,7 @@
 Sources: AWS developer guide "Input and Output Processing" pages
 (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-input-output-filtering.html,
 .../input-output-inputpath-params.html, .../input-output-resultpath.html,
-.../input-output-example.html) and recorded cases in ../shared/conformance/aws/cases.
+.../input-output-example.html) and recorded cases in tests/conformance/cases.
 """
 
 from __future__ import annotations

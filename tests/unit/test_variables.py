@@ -2,7 +2,7 @@
 
 Source: AWS developer guide, "Passing data between states with variables"
 (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html), and the recorded
-cases named per row (../shared/conformance/aws/cases).
+cases named per row (tests/conformance/cases).
 """
 
 from __future__ import annotations

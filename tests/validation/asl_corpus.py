@@ -1,18 +1,17 @@
-"""Loading the shared conformance corpus (../shared/conformance/validator/cases)."""
+"""The validator corpus (vendored in tests/validation/cases, see tests/corpora.py) as the tests use it."""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"  # ../shared beside the repository, as in CI
-CORPUS_DIR = Path(os.environ.get("ASL_CONFORMANCE_DIR", SHARED / "conformance" / "validator")) / "cases"
+from corpora import VALIDATOR_CASES as CORPUS_DIR, validator_cases
+
+__all__ = ["CORPUS_DIR", "definition_text", "load_cases"]
 
 
 def load_cases() -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(CORPUS_DIR.glob("*.json"))]
+    return validator_cases()
 
 
 def definition_text(case: dict[str, Any]) -> str:

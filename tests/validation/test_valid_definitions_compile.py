@@ -1,6 +1,6 @@
 """What the validator accepts, the engine must compile: CreateStateMachine runs both.
 
-The corpus is ../shared/conformance/validator/cases; `valid: true` means AWS accepts the
+The corpus is tests/validation/cases; `valid: true` means AWS accepts the
 definition (recorded or documented), so refusing it at compile time would be a false rejection.
 """
 
