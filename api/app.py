@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,7 +27,7 @@ from asl_engine.store.sqlite import SqliteStore
 
 from . import protocol, rest
 from .actions import ACTIONS
-from .errors import ApiError, internal_failure
+from .errors import ApiError, encode_json, internal_failure
 
 log = logging.getLogger("asl_engine.api")
 
@@ -68,7 +68,7 @@ def create_app(config: Config) -> FastAPI:
 
 async def _aws_protocol(request: Request) -> Response:
     result = await protocol.dispatch(request.app.state.service, ACTIONS, request)
-    return JSONResponse(result, media_type=protocol.CONTENT_TYPE)
+    return Response(encode_json(result), media_type=protocol.CONTENT_TYPE)
 
 
 class ErrorNet:
@@ -113,7 +113,7 @@ class ErrorNet:
                      (time.perf_counter() - started) * 1000, request_id)
 
 
-def _error_response(error: ApiError, aws: bool) -> JSONResponse:
+def _error_response(error: ApiError, aws: bool) -> Response:
     status = error.status if aws else error.rest_status()
     media_type = protocol.CONTENT_TYPE if aws else "application/json"
-    return JSONResponse(error.body(), status_code=status, media_type=media_type)
+    return Response(encode_json(error.body()), status_code=status, media_type=media_type)

@@ -7,6 +7,9 @@ with 400, as AWS does; the REST API uses 404/409 where HTTP has a better word.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from asl_engine.service_errors import ServiceError
 
 _REST_STATUS = {
@@ -48,3 +51,13 @@ def serialization(message: str) -> ApiError:
 
 def internal_failure() -> ApiError:
     return ApiError("InternalFailure", "The request processing has failed because of an unknown error.", 500)
+
+
+def encode_json(content: Any) -> bytes:
+    """A response body that always encodes: UTF-8 JSON as AWS sends it, or, when a string holds an
+    unpaired surrogate (which has no UTF-8 form; an error message may quote one), the same JSON
+    with `\\u` escapes, which every JSON parser reads back to the same string."""
+    try:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")

@@ -21,6 +21,7 @@ from typing import Any, Awaitable, Callable
 from starlette.requests import Request
 
 from asl_engine.arns import Scope
+from asl_engine.payload import LoneSurrogate, parse_json
 from asl_engine.service import Service
 from asl_engine.service_errors import InvalidToken, ValidationException
 
@@ -54,11 +55,18 @@ def action_name(request: Request) -> str:
 
 
 async def json_body(request: Request) -> Body:
+    """The request's JSON object. Bytes that are not UTF-8, text that is not JSON as AWS reads it
+    (NaN, Infinity, 1e400, nesting deeper than MAX_JSON_DEPTH) are a SerializationException; a
+    string holding an unpaired surrogate (valid JSON escapes, but not Unicode) a ValidationException."""
     raw = await request.body()
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = parse_json(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise serialization(f"Malformed JSON request body: the body is not UTF-8 ({exc.reason})") from None
+    except LoneSurrogate as exc:
+        raise ValidationException(f"1 validation error detected: {exc}") from None
     except ValueError as exc:
         raise serialization(f"Malformed JSON request body: {exc}") from None
     if not isinstance(body, dict):

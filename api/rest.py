@@ -17,6 +17,7 @@ from asl_engine.service import Service
 
 from .actions.executions import execution_shape
 from .actions.state_machines import machine_shape
+from .errors import ApiError, serialization
 
 router = APIRouter(tags=["REST"])
 MAX_HISTORY = 25_000
@@ -40,7 +41,7 @@ async def put_state_machine(
 ) -> dict[str, Any]:
     """The body is the ASL definition. 201 when created, 200 when updated or unchanged."""
     service = _service(request)
-    definition = (await request.body()).decode("utf-8")
+    definition = await _json_text(request)
     record, created = await service.put_state_machine(service.default_scope(), name, definition, roleArn, type)
     response.status_code = 201 if created else 200
     return machine_shape(record)
@@ -69,7 +70,7 @@ async def start_execution(
 ) -> dict[str, Any]:
     """The body is the execution input (JSON); empty means `{}`."""
     service = _service(request)
-    text = (await request.body()).decode("utf-8").strip() or None
+    text = (await _json_text(request)).strip() or None
     record = await service.start_execution(service.default_scope(), _machine_arn(service, name), execution_name, text)
     return {"executionArn": record.arn, "startDate": record.start_date}
 
@@ -92,6 +93,26 @@ async def get_history(
         service.default_scope(), arn, None, MAX_HISTORY, reverseOrder, includeExecutionData
     )
     return {"events": page.items}
+
+
+async def _json_text(request: Request) -> str:
+    """The body of a write, as text. Only a JSON Content-Type is accepted (415 otherwise): the
+    types a web page may send cross-site without a CORS preflight (text/plain, forms) are not
+    JSON, so no page a browser visits can start an execution here. Bytes that are not UTF-8 are a
+    SerializationException; what the text holds is checked by the service, as for the AWS protocol."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    json_type = media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+    if not json_type:
+        raise ApiError(
+            "UnsupportedMediaTypeException",
+            f"Content-Type must be application/json, not '{media_type or '(none)'}'", 415,
+        )
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise serialization(f"Malformed JSON request body: the body is not UTF-8 ({exc.reason})") from None
 
 
 def _machine_arn(service: Service, name: str) -> str:

@@ -166,11 +166,11 @@ class _Compare:
 @dataclass(frozen=True, slots=True)
 class _Matches:
     variable: Path
-    pattern: re.Pattern[str]
+    pattern: _Wildcard
 
     def __call__(self, scope: Scope) -> bool:
         value = _select(self.variable, scope)
-        return isinstance(value, str) and self.pattern.fullmatch(value) is not None
+        return isinstance(value, str) and self.pattern.fullmatch(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,19 +298,52 @@ def _compile_path(text: Any, location: str) -> Path:
         raise DefinitionError(SCHEMA, f"Invalid JSONPath: {exc}", location) from None
 
 
-def _wildcard_pattern(text: str) -> re.Pattern[str]:
+def _wildcard_pattern(text: str) -> _Wildcard:
     """`*` matches any run of characters; `\\*` is a literal star and `\\\\` a literal backslash.
 
     AWS documents only those two escapes, so a backslash before anything else stays a backslash.
     """
-    parts: list[str] = []
+    segments: list[str] = []
+    current: list[str] = []
     index = 0
     while index < len(text):
         char = text[index]
         if char == "\\" and index + 1 < len(text) and text[index + 1] in "*\\":
-            parts.append(re.escape(text[index + 1]))
+            current.append(text[index + 1])
             index += 2
             continue
-        parts.append(".*" if char == "*" else re.escape(char))
+        if char == "*":
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(char)
         index += 1
-    return re.compile("".join(parts), re.DOTALL)
+    segments.append("".join(current))
+    return _Wildcard(tuple(segments))
+
+
+@dataclass(frozen=True, slots=True)
+class _Wildcard:
+    """A `StringMatches` pattern as the literal runs between its stars, matched without backtracking.
+
+    With only `*` as a wildcard, the leftmost place a middle run fits is always as good as any later
+    one, so each run is looked for once (`str.find`), left to right: time linear in the value for
+    any pattern. A regex built from the pattern backtracks exponentially on `*a*a*a*a*a*a*b`.
+    """
+
+    segments: tuple[str, ...]  # one more than the number of stars
+
+    def fullmatch(self, value: str) -> bool:
+        first, *middle = self.segments
+        if not middle:
+            return value == first
+        *middle, last = middle
+        if len(value) < len(first) + len(last) or not value.startswith(first) or not value.endswith(last):
+            return False
+        position, end = len(first), len(value) - len(last)
+        for segment in middle:
+            found = value.find(segment, position, end)
+            if found < 0:
+                return False
+            position = found + len(segment)
+        return True

@@ -8,7 +8,9 @@ no execution mutates a value), dynamic parts become `Path` or `Intrinsic` object
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from .errors import RUNTIME, DefinitionError, StatesError
@@ -124,3 +126,66 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 def to_json(value: Json) -> str:
     """JSON text as AWS writes it in history and causes: compact, non-ASCII kept."""
     return _ENCODER.encode(value)
+
+
+MAX_JSON_DEPTH = 512
+"""Deepest JSON nesting accepted from a client. AWS documents no bound; ours keeps every recursive
+walk of a value (paths, JSONata, encoding) far inside Python's recursion limit."""
+
+_SURROGATE_HINT = re.compile(r"[\ud800-\udfff]|\\u[dD][89abcdefABCDEF]")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+class JsonRejected(ValueError):
+    """Text that is not JSON as AWS accepts it; str() says why, in the words of a JSON parser."""
+
+
+class LoneSurrogate(JsonRejected):
+    """A string holds half of a UTF-16 surrogate pair: not Unicode text, so it has no UTF-8 form."""
+
+
+def parse_json(text: str) -> Json:
+    """Parse JSON from a client, refusing what AWS's parser refuses and Python's accepts: `NaN`,
+    `Infinity`, numbers beyond a double (`1e400`), unpaired surrogates (`"\\ud800"`) and nesting
+    deeper than MAX_JSON_DEPTH. Raises JsonRejected (a ValueError, as json.loads does)."""
+    check_depth(text)
+    try:
+        value = json.loads(text, parse_constant=_non_numeric, parse_float=_finite)
+    except RecursionError:
+        raise JsonRejected(f"JSON nesting depth exceeds the maximum of {MAX_JSON_DEPTH}") from None
+    if _SURROGATE_HINT.search(text):
+        check_unicode(value)
+    return value
+
+
+def check_depth(text: str) -> None:
+    """Refuse JSON text nested deeper than MAX_JSON_DEPTH, before any recursive parser sees it.
+    Costs two counts for ordinary text; the exact scan runs only when there are many brackets."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if max(accumulate(_DEPTH_STEP[char] for char in brackets), default=0) > MAX_JSON_DEPTH:
+        raise JsonRejected(f"JSON nesting depth exceeds the maximum of {MAX_JSON_DEPTH}")
+
+
+def check_unicode(value: Json) -> None:
+    """Raise LoneSurrogate when any string (key or value) in `value` has no UTF-8 form."""
+    try:
+        to_json(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LoneSurrogate(
+            f"Invalid UTF-8: unpaired surrogate U+{ord(exc.object[exc.start]):04X} in a string"
+        ) from None
+
+
+def _non_numeric(token: str) -> Any:
+    raise JsonRejected(f"Non-standard token '{token}': NaN and Infinity are not JSON numbers")
+
+
+def _finite(token: str) -> float:
+    number = float(token)
+    if number in (float("inf"), float("-inf")):
+        raise JsonRejected(f"Numeric value ({token}) out of range of a double")
+    return number

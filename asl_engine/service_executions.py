@@ -31,6 +31,7 @@ from .service_errors import (
     ValidationException,
 )
 from .model import StateMachine
+from .payload import parse_json
 from .position import Resume
 from .runner import ExecutionRun
 from .store import ExecutionRecord, StateMachineRecord, Store
@@ -334,7 +335,7 @@ def _arguments(name: str | None, input_text: str | None) -> tuple[str, Json, str
             f"Invalid State Machine Execution Input: 'The input exceeds the maximum size of {MAX_PAYLOAD} bytes'"
         )
     try:
-        value = json.loads(input_text)
+        value = parse_json(input_text)
     except ValueError as exc:
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
     return name, value, input_text

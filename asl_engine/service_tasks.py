@@ -9,7 +9,6 @@ event loop: a poll is a parked coroutine, so it holds up neither executions nor 
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 from . import arns
@@ -24,6 +23,7 @@ from .service_errors import (
     TaskTimedOut,
     ValidationException,
 )
+from .payload import parse_json
 from .service_executions import MAX_PAYLOAD, Page
 from .store import ActivityRecord, Store
 from .tasks import callbacks
@@ -103,7 +103,7 @@ class Activities:
             raise ValidationException.constraint(
                 "output", "output", f"Member must have length less than or equal to {MAX_PAYLOAD}")
         try:
-            json.loads(output)
+            parse_json(output)
         except ValueError as exc:
             raise InvalidOutput(f"Invalid Output: '{exc}'") from None
         _answer(lambda: self.callbacks.succeed(token, output))

@@ -31,7 +31,7 @@ from .errors import TIMEOUT, StatesError
 from .execution import ExecutionInfo, ExecutionOutcome, ListSink
 from .interpreter import error_matches, find_catcher
 from .paths import Scope as PathScope
-from .payload import to_json
+from .payload import parse_json, to_json
 from .runner import ExecutionRun
 from .service_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
 from .tasks_api import Final, Submitted, TaskRequest, integration_pattern, is_activity
@@ -175,7 +175,7 @@ def _json_argument(text: str | None, member: str, error: type[Exception], defaul
     if text is None:
         return default
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError as exc:
         raise error(f"Invalid {member}: '{exc}'") from None
 

@@ -7,18 +7,20 @@ import json
 import httpx
 from sfn_support import ADD_FIELD, PASS, unique
 
+JSON = {"Content-Type": "application/json"}
+
 
 def test_upload_run_and_inspect(server):
     base = f"{server.url}/state-machines/{unique('rest')}"
-    created = httpx.put(base, content=PASS)
+    created = httpx.put(base, content=PASS, headers=JSON)
     assert created.status_code == 201
     assert created.json()["definition"] == PASS
-    assert httpx.put(base, content=PASS).status_code == 200  # unchanged
-    updated = httpx.put(base, content=ADD_FIELD)
+    assert httpx.put(base, content=PASS, headers=JSON).status_code == 200  # unchanged
+    updated = httpx.put(base, content=ADD_FIELD, headers=JSON)
     assert updated.status_code == 200 and updated.json()["revisionId"]
     assert httpx.get(base).json()["definition"] == ADD_FIELD
 
-    started = httpx.post(f"{base}/executions", params={"name": "r1"}, content='{"n": 1}')
+    started = httpx.post(f"{base}/executions", params={"name": "r1"}, content='{"n": 1}', headers=JSON)
     assert started.status_code == 201
     arn = started.json()["executionArn"]
     assert arn.endswith(":r1")
@@ -38,14 +40,15 @@ def test_upload_run_and_inspect(server):
 
 
 def test_rest_errors_have_the_aws_shape(server):
-    bad = httpx.put(f"{server.url}/state-machines/{unique('bad')}", content='{"States": {}}')
+    bad = httpx.put(f"{server.url}/state-machines/{unique('bad')}", content='{"States": {}}', headers=JSON)
     assert bad.status_code == 400
     assert bad.json()["__type"] == "InvalidDefinition"
     name = unique("dup")
-    httpx.put(f"{server.url}/state-machines/{name}", content=PASS)
-    started = httpx.post(f"{server.url}/state-machines/{name}/executions", params={"name": "x"})
+    httpx.put(f"{server.url}/state-machines/{name}", content=PASS, headers=JSON)
+    started = httpx.post(f"{server.url}/state-machines/{name}/executions", params={"name": "x"}, headers=JSON)
     assert started.status_code == 201
-    again = httpx.post(f"{server.url}/state-machines/{name}/executions", params={"name": "x"}, content='{"a":1}')
+    again = httpx.post(f"{server.url}/state-machines/{name}/executions", params={"name": "x"}, content='{"a":1}',
+                       headers=JSON)
     assert again.status_code == 409
     assert again.json()["__type"] == "ExecutionAlreadyExists"
     unknown = httpx.get(f"{server.url}/executions/arn:aws:states:us-east-1:123456789012:execution:a:b")

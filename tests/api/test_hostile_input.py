@@ -1,0 +1,122 @@
+"""Bad input is a 4xx in AWS's error shape at every entry point, never a 500 (issue 13, item 5).
+
+AWS's wire contract: a body that is not JSON is `SerializationException`; execution input that is
+not JSON is `InvalidExecutionInput` and task output `InvalidOutput`
+(https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html#API_StartExecution_Errors,
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html#API_SendTaskSuccess_Errors).
+Python's json module accepts NaN, Infinity, 1e400 (as inf) and unpaired surrogates, which are
+not JSON as AWS's parser reads it (RFC 8259 has no NaN; an unpaired surrogate is not Unicode).
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+from sfn_support import PASS, create, unique
+
+AWS_HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
+REST_JSON = {"Content-Type": "application/json"}
+NOT_JSON_INPUTS = ['{"a": NaN}', "[Infinity]", '{"a": -Infinity}', '{"a": 1e400}', '"\\ud800"', '{"\\udfff": 1}']
+
+
+def call(server, action: str, content: bytes) -> httpx.Response:
+    return httpx.post(server.url + "/", content=content,
+                      headers={**AWS_HEADERS, "X-Amz-Target": f"AWSStepFunctions.{action}"})
+
+
+def error_of(response: httpx.Response) -> str:
+    assert 400 <= response.status_code < 500, response.text
+    return str(response.json()["__type"])
+
+
+@pytest.mark.parametrize("text", NOT_JSON_INPUTS)
+def test_execution_input_that_is_not_json_is_invalid_execution_input(sfn, text):
+    arn = create(sfn)
+    with pytest.raises(ClientError) as caught:
+        sfn.start_execution(stateMachineArn=arn, input=text)
+    assert caught.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_surrogate_pair_is_ordinary_text(sfn):
+    arn = create(sfn)
+    started = sfn.start_execution(stateMachineArn=arn, input='{"smile": "\\ud83d\\ude00"}')
+    assert sfn.describe_execution(executionArn=started["executionArn"])["input"] == '{"smile": "\\ud83d\\ude00"}'
+
+
+@pytest.mark.parametrize("text", NOT_JSON_INPUTS)
+def test_task_output_that_is_not_json_is_invalid_output(sfn, text):
+    with pytest.raises(ClientError) as caught:
+        sfn.send_task_success(taskToken="any-token", output=text)
+    assert caught.value.response["Error"]["Code"] == "InvalidOutput"
+
+
+@pytest.mark.parametrize("text", NOT_JSON_INPUTS)
+def test_test_state_input_that_is_not_json_is_invalid_execution_input(sfn, text):
+    definition = json.dumps({"Type": "Pass", "End": True})
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(definition=definition, roleArn="arn:aws:iam::123456789012:role/r", input=text)
+    assert caught.value.response["Error"]["Code"] == "InvalidExecutionInput"
+
+
+def test_an_unpaired_surrogate_in_a_request_member_is_a_validation_error(sfn):
+    # botocore escapes it as \ud800 in the body: valid JSON, but not Unicode text.
+    with pytest.raises(ClientError) as caught:
+        sfn.start_execution(stateMachineArn=create(sfn), name="bad\ud800name")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as caught:
+        sfn.tag_resource(resourceArn=create(sfn), tags=[{"key": "k", "value": "\udc00"}])
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+@pytest.mark.parametrize("body", [
+    b"\xff\xfe{}",  # not UTF-8
+    b'{"maxResults": NaN}',
+    b'{"maxResults": 1e400}',
+    b"[" * 100_000 + b"]" * 100_000,  # was a RecursionError, answered 500
+    b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
+    b"[" * 100_000,
+])
+def test_undecodable_or_too_deep_bodies_are_serialization_errors(server, body):
+    assert error_of(call(server, "ListStateMachines", body)) == "SerializationException"
+
+
+def test_deep_execution_input_is_invalid_execution_input(sfn):
+    with pytest.raises(ClientError) as caught:
+        sfn.start_execution(stateMachineArn=create(sfn), input="[" * 5_000 + "]" * 5_000)
+    assert caught.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    nested = "[" * 500 + "]" * 500  # inside the bound: runs like any other input
+    started = sfn.start_execution(stateMachineArn=create(sfn), input=nested)
+    assert sfn.describe_execution(executionArn=started["executionArn"])["input"] == nested
+
+
+def test_rest_refuses_writes_that_are_not_json(server):
+    """A page in a browser may POST text/plain or a form cross-site without a CORS preflight:
+    the REST API takes only a JSON Content-Type, so no such page can start an execution."""
+    name = unique("rest-ct")
+    base = f"{server.url}/state-machines/{name}"
+    for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}, {}):
+        refused = httpx.put(base, content=PASS, headers=headers)
+        assert refused.status_code == 415 and refused.json()["__type"] == "UnsupportedMediaTypeException"
+    assert httpx.put(base, content=PASS, headers={"Content-Type": "application/json; charset=utf-8"}).status_code == 201
+    refused = httpx.post(f"{base}/executions", content="{}", headers={"Content-Type": "text/plain"})
+    assert refused.status_code == 415
+    assert "access-control-allow-origin" not in refused.headers
+    bad = httpx.post(f"{base}/executions", content=b"\xff", headers=REST_JSON)
+    assert bad.status_code == 400 and bad.json()["__type"] == "SerializationException"
+    nan = httpx.post(f"{base}/executions", content='{"a": NaN}', headers=REST_JSON)
+    assert nan.status_code == 400 and nan.json()["__type"] == "InvalidExecutionInput"
+
+
+def test_no_cors_allowance_is_sent(server):
+    """No Access-Control-Allow-* header: a browser keeps other origins' pages from reading answers."""
+    preflight = httpx.options(server.url + "/", headers={
+        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-amz-target,content-type",
+    })
+    assert not [key for key in preflight.headers if key.lower().startswith("access-control-")]
+    answer = call(server, "ListStateMachines", b"{}")
+    assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers
