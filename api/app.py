@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from asl_engine.clock import Clock
 from asl_engine.config import Config
 from asl_engine.service import Service
 from asl_engine.service_errors import ServiceError
@@ -32,15 +33,16 @@ from .errors import ApiError, encode_json, internal_failure
 log = logging.getLogger("asl_engine.api")
 
 
-def create_app(config: Config) -> FastAPI:
+def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
     """The app; its store and service are opened by the lifespan, inside the server's loop.
-    Task states go where `config.tasks` says (mock file, local Lambda handlers, endpoints)."""
+    Task states go where `config.tasks` says (mock file, local Lambda handlers, endpoints).
+    A `clock` given replaces the configured one (asl_engine.testing: time moves when a test says)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = SqliteStore(config.db_path)
         await store.open()
-        app.state.service = Service(store, config.make_clock(), config)
+        app.state.service = Service(store, clock or config.make_clock(), config)
         await app.state.service.activities.load()  # before any execution queues on an activity
         resumed = await app.state.service.executions.recover()
         log.info("asl-engine ready: db %s, account %s, region %s, %d running executions resumed",

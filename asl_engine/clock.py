@@ -106,6 +106,23 @@ class VirtualClock:
         """Move time forward and wake every sleeper whose deadline has come."""
         self._set(self._now + seconds)
 
+    def next_deadline(self) -> float | None:
+        """The earliest moment a sleeper waits for, or None when nobody waits on time."""
+        while self._timers and self._timers[0][2].done():
+            heapq.heappop(self._timers)
+        return self._timers[0][0] if self._timers else None
+
+    async def quiescent(self) -> None:
+        """Return once every coroutine has parked and no `busy()` work is under way: from here
+        on only time (or something outside the loop) can move an execution. Lets a test driver
+        (asl_engine.testing) decide when to jump, instead of `auto_advance`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._settle(loop)
+            if not self._busy:
+                return
+            await asyncio.sleep(0.001)  # a handler's thread is working: look again shortly
+
     def _set(self, moment: float) -> None:
         self._now = max(self._now, moment)
         while self._timers and self._timers[0][0] <= self._now:

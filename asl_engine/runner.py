@@ -9,6 +9,7 @@ their branches. A waiting execution is a parked coroutine, never a thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from . import model as m
@@ -25,6 +26,8 @@ from .position import RETRY, RUN, Frame, Resume
 from .payload import to_json
 from .states import StateRunner
 from .tasks_api import TaskHandler, TaskTimeout
+
+log = logging.getLogger(__name__)
 
 Json = Any
 MAX_HISTORY_EVENTS = 25_000
@@ -102,6 +105,10 @@ class ExecutionRun:
                 raise
         except StatesError as failure:
             outcome = self._closed(frame, "ExecutionFailed", "FAILED", failure.error, failure.cause)
+        except Exception as exc:  # an engine bug still closes the history: ExecutionFailed, never a stop
+            log.exception("execution %s crashed in the engine", self.info.execution_arn)
+            outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME,
+                                   f"Internal error in asl-engine: {exc!r}")
         finally:
             if watchdog is not None:
                 watchdog.cancel()

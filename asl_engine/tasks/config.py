@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 # Service (as botocore names it) -> the SFN Local variable for its endpoint.
 ENDPOINT_VARIABLES: dict[str, str] = {
@@ -30,7 +30,8 @@ class TaskConfig:
     """Mock file, local Lambda handlers, and service endpoints."""
 
     mock_config_path: str | None = None
-    lambda_handlers: dict[str, str] = field(default_factory=dict)  # function name -> "module:function"
+    # function name -> "module:function", or a Python callable (asl_engine.testing's lambda_handler)
+    lambda_handlers: dict[str, Any] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)  # botocore service name -> URL
     default_endpoint: str | None = None  # AWS_ENDPOINT_URL: every service not listed above
     region: str = "us-east-1"

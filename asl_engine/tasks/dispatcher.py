@@ -63,6 +63,9 @@ class TaskDispatcher:
         self.callbacks = CallbackRegistry()
         self.activities = ActivityQueue()
         self.mock_file = MockFile(config.mock_config_path) if config.mock_config_path else None
+        # asl_engine.testing answers Task states from test code (`asl.mock`): it wraps the
+        # handler of every execution, with or without a test case.
+        self.wrap_execution: Callable[[TaskHandler, str | None], TaskHandler] | None = None
         clients = Clients(config)
         services = ServiceTasks(clients, self.clock)
         self._routes: dict[str, Callable[[TaskRequest], Any]] = {
@@ -94,9 +97,10 @@ class TaskDispatcher:
     ) -> TaskHandler:
         """The handler for one execution: with a test case, its mocked states answer from the file."""
         config = self.mocks() if test_case else None
-        if config is None or test_case is None:
-            return self
-        return ExecutionTasks(self, config, test_case, state_machine_name)
+        handler: TaskHandler = self
+        if config is not None and test_case is not None:
+            handler = ExecutionTasks(self, config, test_case, state_machine_name)
+        return handler if self.wrap_execution is None else self.wrap_execution(handler, state_machine_name)
 
 
 class ExecutionTasks:

@@ -23,6 +23,8 @@ from ..tasks_api import TaskRequest, is_lambda_function
 from .aws import Clients, call_blocking, connection_error, http_metadata, v1_error
 
 Json = Any
+# A local handler: "module:function" (ASL_LAMBDA_HANDLERS), or the function itself (asl_engine.testing)
+Handler = str | Callable[[Json, Any], Json]
 _Outcome = tuple[dict[str, Json], Json, "str | None"]  # (response metadata, payload, function error type)
 
 
@@ -71,7 +73,7 @@ def _invocation(request: TaskRequest) -> _Invocation:
 class LambdaTasks:
     """Runs both Lambda resource forms."""
 
-    def __init__(self, handlers: dict[str, str], clients: Clients, clock: Clock) -> None:
+    def __init__(self, handlers: dict[str, Handler], clients: Clients, clock: Clock) -> None:
         self.handlers = handlers
         self.clients = clients
         self.clock = clock
@@ -100,7 +102,8 @@ class LambdaTasks:
         return json.dumps(payload, separators=(",", ":"))
 
     async def _local(self, call: _Invocation, request: TaskRequest) -> _Outcome:
-        function = _load(self.handlers[call.name])
+        target = self.handlers[call.name]
+        function = target if callable(target) else _load(target)
         request_id = str(uuid.uuid4())
         deadline = None if request.timeout_seconds is None else self.clock.time() + request.timeout_seconds
         context = LambdaContext(call.name, call.function, request_id, deadline, self.clock)

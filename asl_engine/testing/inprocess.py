@@ -6,7 +6,9 @@
     assert "WaitStateEntered" in result.event_types   # a 72-hour Wait took no time
 
 No server, no database: the same compiler and runner the server uses, a `VirtualClock` that
-jumps to the next deadline whenever the execution waits, and task handlers you pass in.
+jumps to the next deadline whenever the execution waits, and task handlers you pass in. An
+execution that could only wait forever (a token or activity nobody answers, with no timeout)
+raises `Stuck` instead of hanging.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import Clock, VirtualClock
-from .compile import compile_definition
-from .execution import ExecutionInfo, HistoryEvent, ListSink
-from .runner import ExecutionRun
-from .tasks_api import TaskHandler
+from ..clock import Clock, VirtualClock
+from ..compile import compile_definition
+from ..execution import ExecutionInfo, ExecutionOutcome, HistoryEvent, ListSink
+from ..runner import ExecutionRun
+from ..tasks_api import TaskHandler
+from .history import waiting
+from .stuck import Stuck
+
+STUCK_CHECK_SECONDS = 0.02  # how often a parked run is checked for having nothing left to wait for
 
 Json = Any
 ACCOUNT = "123456789012"
@@ -63,8 +69,29 @@ async def run_definition_async(
         start_time=clock.time(),
         input={} if execution_input is None else execution_input,
     )
-    outcome = await ExecutionRun(machine, info, clock=clock, sink=sink, tasks=tasks).run()
+    run = asyncio.ensure_future(ExecutionRun(machine, info, clock=clock, sink=sink, tasks=tasks).run())
+    outcome = await _unless_stuck(run, clock, sink, info.execution_arn)
     return ExecutionResult(outcome.status, outcome.output, outcome.error, outcome.cause, sink.events)
+
+
+async def _unless_stuck(run: asyncio.Future[ExecutionOutcome], clock: Clock, sink: ListSink,
+                        execution_arn: str) -> ExecutionOutcome:
+    """The run's outcome, or `Stuck` once nothing can move it any more: every coroutine parked,
+    no sleeper on the virtual clock, and nothing else scheduled on the loop (a test coroutine
+    that will answer a token later sleeps on the loop, so it is not stuck)."""
+    loop = asyncio.get_running_loop()
+    if not isinstance(clock, VirtualClock) or not hasattr(loop, "_scheduled"):  # asyncio's own loop only
+        return await run
+    while True:
+        done, _ = await asyncio.wait({run}, timeout=STUCK_CHECK_SECONDS)
+        if done:
+            return run.result()
+        await clock.quiescent()
+        scheduled = [handle for handle in getattr(loop, "_scheduled") if not handle.cancelled()]
+        if not run.done() and clock.next_deadline() is None and not scheduled:
+            run.cancel()
+            await asyncio.gather(run, return_exceptions=True)
+            raise Stuck(execution_arn, list(waiting(sink.events)))
 
 
 def run_definition(definition: str | dict[str, Any], execution_input: Json = None, **options: Any) -> ExecutionResult:
