@@ -92,8 +92,8 @@ class JsonataStates:
             seconds = state.seconds.evaluate(names) if hasattr(state.seconds, "evaluate") else state.seconds
             if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
                 raise query_error(
-                    f"The JSONata expression '{_text_of(state.seconds)}' specified for the field 'Seconds' "
-                    f"returned an unexpected result type. Expected 'integer', but was '{_json_type(seconds)}' "
+                    f"The JSONata expression '{_text_of(state.seconds, seconds)}' specified for the field "
+                    f"'Seconds' returned an unexpected result type. Expected 'integer', but was '{_json_type(seconds)}' "
                     f"for value: {to_json(seconds)}"
                 )
             return now + seconds
@@ -123,8 +123,8 @@ class JsonataStates:
         items = state.items.evaluate(bindings(frame, raw, context))
         if not isinstance(items, list):
             raise query_error(
-                f"The JSONata expression '{_text_of(state.items)}' specified for the field 'Items' returned an "
-                f"unexpected result type. Expected 'array', but was '{_json_type(items)}' for value: {to_json(items)}"
+                f"The JSONata expression '{_text_of(state.items, items)}' specified for the field 'Items' "
+                f"returned an unexpected result type. Expected 'array', but was '{_json_type(items)}' for value: {to_json(items)}"
             )
         return items
 
@@ -134,8 +134,8 @@ class JsonataStates:
         value = source.evaluate(bindings(frame, raw, context))
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise query_error(
-                f"The JSONata expression '{_text_of(source)}' specified for the field '{field}' returned an "
-                f"unexpected result type. Expected 'number', but was '{_json_type(value)}' for value: {to_json(value)}"
+                f"The JSONata expression '{_text_of(source, value)}' specified for the field '{field}' "
+                f"returned an unexpected result type. Expected 'number', but was '{_json_type(value)}' for value: {to_json(value)}"
             )
         return value
 
@@ -151,8 +151,9 @@ def _text(value: Json) -> str | None:
     return to_json(value)
 
 
-def _text_of(value: Any) -> str:
-    expression = getattr(getattr(value, "template", None), "expression", None)
+def _text_of(source: Any, value: Json) -> str:
+    """The field's expression text; for a literal (`"Items": "abc"`), the literal as JSON."""
+    expression = getattr(getattr(source, "template", None), "expression", None)
     return expression.text if expression is not None else to_json(value)
 
 
