@@ -35,6 +35,9 @@ class TaskConfig:
     endpoints: dict[str, str] = field(default_factory=dict)  # botocore service name -> URL
     default_endpoint: str | None = None  # AWS_ENDPOINT_URL: every service not listed above
     region: str = "us-east-1"
+    # ASL_ENGINE_HTTP_ALLOW: host names, addresses or networks http:invoke may call although they
+    # are loopback, private, link-local or this machine's own (refused otherwise: tasks/http.py)
+    http_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TaskConfig:
@@ -49,6 +52,7 @@ class TaskConfig:
             endpoints=endpoints,
             default_endpoint=env.get("AWS_ENDPOINT_URL") or None,
             region=env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            http_allow=tuple(filter(None, (part.strip() for part in env.get("ASL_ENGINE_HTTP_ALLOW", "").split(",")))),
         )
 
     def endpoint(self, service: str) -> str | None:

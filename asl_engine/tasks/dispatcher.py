@@ -73,7 +73,7 @@ class TaskDispatcher:
             "states": StatesTasks(children) if children is not None else services,
             "service": services,
             "sdk": SdkTasks(clients, self.clock),
-            "http": HttpTasks(self.clock),
+            "http": HttpTasks(self.clock, allow=config.http_allow),
         }
 
     async def __call__(self, request: TaskRequest) -> Json:

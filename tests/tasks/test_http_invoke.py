@@ -14,6 +14,8 @@ import pytest
 from asl_engine.tasks.config import TaskConfig
 from task_support import free_port, run_with
 
+LOOPBACK_ALLOWED = TaskConfig(http_allow=("127.0.0.1",))  # loopback is refused unless allowed
+
 
 class _Echo(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
@@ -50,17 +52,17 @@ def _definition(endpoint: str) -> dict:
 
 
 def test_http_invoke_returns_status_and_parsed_body(http_server: str) -> None:
-    result = run_with(TaskConfig(), _definition(http_server + "/orders"), {"order": 9})
+    result = run_with(LOOPBACK_ALLOWED, _definition(http_server + "/orders"), {"order": 9})
     assert result.status == "SUCCEEDED", result.cause
     assert (result.output["StatusCode"], result.output["StatusText"]) == (200, "OK")
     assert result.output["ResponseBody"] == {"path": "/orders?q=1", "body": {"order": 9}, "token": "t1"}
 
 
 def test_http_error_status_fails_the_task(http_server: str) -> None:
-    result = run_with(TaskConfig(), _definition(http_server + "/missing"), {"order": 1})
+    result = run_with(LOOPBACK_ALLOWED, _definition(http_server + "/missing"), {"order": 1})
     assert (result.status, result.error) == ("FAILED", "States.Http.StatusCode.404")
 
 
 def test_nothing_listening_is_a_socket_error() -> None:
-    result = run_with(TaskConfig(), _definition(f"http://127.0.0.1:{free_port()}/"), {"order": 1})
+    result = run_with(LOOPBACK_ALLOWED, _definition(f"http://127.0.0.1:{free_port()}/"), {"order": 1})
     assert (result.status, result.error) == ("FAILED", "States.Http.Socket")

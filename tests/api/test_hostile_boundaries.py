@@ -1,0 +1,43 @@
+"""Boundaries (issue 13, item 6): what a definition or a caller cannot reach.
+
+`http:invoke` calls public HTTPS APIs in AWS
+(https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html); here it refuses
+loopback, private, link-local and this machine's addresses unless ASL_ENGINE_HTTP_ALLOW names them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sfn_support import create, wait_done
+
+
+def _invoke(endpoint: str) -> str:
+    return json.dumps({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint": endpoint, "Method": "POST"}, "End": True}}})
+
+
+@pytest.mark.parametrize("endpoint", [
+    "{server}/",  # the emulator's own API
+    "http://localhost:{port}/",  # a name that resolves to loopback
+    "http://[::1]:{port}/",
+    "http://[::ffff:127.0.0.1]:{port}/",
+    "http://169.254.169.254/latest/meta-data/",  # a cloud metadata service
+    "http://10.1.2.3/",
+    "http://192.168.0.1/",
+    "http://0.0.0.0:{port}/",
+])
+def test_http_invoke_refuses_addresses_that_are_not_public(sfn, server, endpoint):
+    url = endpoint.format(server=server.url, port=server.port)
+    started = sfn.start_execution(stateMachineArn=create(sfn, _invoke(url)), input="{}")
+    described = wait_done(sfn, started["executionArn"])
+    assert (described["status"], described["error"]) == ("FAILED", "States.Http.Socket")
+    assert "ASL_ENGINE_HTTP_ALLOW" in described["cause"]
+
+
+def test_http_invoke_refuses_other_schemes(sfn):
+    started = sfn.start_execution(stateMachineArn=create(sfn, _invoke("file:///etc/passwd")), input="{}")
+    described = wait_done(sfn, started["executionArn"])
+    assert (described["status"], described["error"]) == ("FAILED", "States.Http.Socket")
