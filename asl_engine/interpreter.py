@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import model as m
-from .errors import ALL, NOT_MATCHED_BY_ALL, RUNTIME, TASK_FAILED, TIMEOUT, StatesError
+from .errors import ALL, NO_CHOICE_MATCHED, NOT_MATCHED_BY_ALL, RUNTIME, TASK_FAILED, TIMEOUT, StatesError
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
 
@@ -70,6 +70,14 @@ def find_catcher(catchers: tuple[m.Catcher, ...], failure: StatesError) -> m.Cat
         if error_matches(catcher.error_equals, failure):
             return catcher
     return None
+
+
+def no_choice_matched() -> StatesError:
+    """A Choice state with no matching rule and no Default, in either query language: AWS names
+    the error States.NoChoiceMatched ("A Choice state failed to find a match for the condition
+    field extracted from its input", developer guide concepts-error-handling, "Error names")."""
+    return StatesError(NO_CHOICE_MATCHED, "No Matches! No Choice Rule matched the input and no Default was specified.",
+                       in_state=True)
 
 
 def wait_deadline(state: m.WaitState, effective_input: Json, scope: Scope, now: float) -> float:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import model as m
 from .errors import QUERY_EVALUATION_ERROR, StatesError
-from .interpreter import parse_timestamp
+from .interpreter import no_choice_matched, parse_timestamp
 from .payload import to_json
 
 if TYPE_CHECKING:
@@ -81,9 +81,7 @@ class JsonataStates:
                     output = rule.output.evaluate(names)
                 return output, rule.next
         if state.default is None:
-            raise StatesError(
-                "States.NoChoiceMatched", "No Matches! No Choice Rule matched the input and no Default was specified."
-            )
+            raise no_choice_matched()
         return self.finish(state, frame, names, raw), state.default
 
     def wait_deadline(self, state: m.WaitState, raw: Json, context: Json, frame: "Frame", now: float) -> float:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import model as m
 from .dataflow import apply_input_path, apply_output_path, apply_result_path
-from .errors import RUNTIME, StatesError
-from .interpreter import fail_fields, wait_deadline
+from .errors import StatesError
+from .interpreter import fail_fields, no_choice_matched, wait_deadline
 from .jsonata_states import JsonataStates
 from .mapping import MapRunner
 from .task_runner import TaskRunner
@@ -92,10 +92,7 @@ class StateRunner:
                 break
         else:
             if next_name is None:
-                raise StatesError(
-                    RUNTIME, "No Matches! No Choice Rule matched the input and no Default was specified.",
-                    in_state=True,
-                )
+                raise no_choice_matched()
         return apply_output_path(state.output_path, value, scope), next_name
 
     def _succeed(self, state: m.SucceedState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, None]:
