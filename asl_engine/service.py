@@ -237,9 +237,11 @@ class Service:
 
     # -- ChildExecutions: `states:startExecution` tasks run their child here -----------------
 
-    async def start_child(self, state_machine_arn: str, name: str | None, input_text: str) -> ExecutionRecord:
-        """A child in the scope its ARN names (the parent's, unless it crosses accounts)."""
-        scope = arns.parse_arn(state_machine_arn).scope
+    async def start_child(self, state_machine_arn: str, name: str | None, input_text: str,
+                          parent_arn: str) -> ExecutionRecord:
+        """A child in the parent's account and region: a machine of another account or region does
+        not exist from where the parent runs (there is no IAM here to grant cross-account access)."""
+        scope = arns.parse_arn(parent_arn).scope
         return await self.start_execution(scope, state_machine_arn, name, input_text)
 
     async def child_outcome(self, execution_arn: str) -> ExecutionRecord:

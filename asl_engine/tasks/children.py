@@ -33,8 +33,10 @@ Json = Any
 class ChildExecutions(Protocol):
     """What the engine needs from a server to run child executions."""
 
-    async def start_child(self, state_machine_arn: str, name: str | None, input_text: str) -> ExecutionRecord:
-        """StartExecution; raises `ServiceError` as the API would answer it."""
+    async def start_child(self, state_machine_arn: str, name: str | None, input_text: str,
+                          parent_arn: str) -> ExecutionRecord:
+        """StartExecution in the parent execution's account and region; raises `ServiceError` as
+        the API would answer it."""
         ...
 
     async def child_outcome(self, execution_arn: str) -> ExecutionRecord:
@@ -59,7 +61,8 @@ class StatesTasks:
         params = request.input if isinstance(request.input, dict) else {}
         try:
             record = await self.children.start_child(
-                str(params.get("StateMachineArn", "")), params.get("Name"), _input_text(params.get("Input"))
+                str(params.get("StateMachineArn", "")), params.get("Name"), _input_text(params.get("Input")),
+                str((request.context.get("Execution") or {}).get("Id", "")),
             )
         except ServiceError as error:
             raise _sdk_error(error) from None

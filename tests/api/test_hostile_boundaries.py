@@ -41,3 +41,19 @@ def test_http_invoke_refuses_other_schemes(sfn):
     started = sfn.start_execution(stateMachineArn=create(sfn, _invoke("file:///etc/passwd")), input="{}")
     described = wait_done(sfn, started["executionArn"])
     assert (described["status"], described["error"]) == ("FAILED", "States.Http.Socket")
+
+
+def test_a_child_execution_stays_in_its_parents_account(make_client):
+    """Account B cannot run account A's machine through startExecution.sync:2 and read its output:
+    from B, A's machine does not exist (a 12-digit access key selects the account)."""
+    account_a, account_b = make_client(access_key="111111111111"), make_client(access_key="222222222222")
+    child = create(account_a, json.dumps({"StartAt": "S", "States": {"S": {
+        "Type": "Pass", "Result": {"secret": "of A"}, "End": True}}}))
+    parent = create(account_b, json.dumps({"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child}, "End": True}}}))
+    described = wait_done(account_b, account_b.start_execution(stateMachineArn=parent)["executionArn"])
+    assert (described["status"], described["error"]) == (
+        "FAILED", "StepFunctions.StateMachineDoesNotExistException")
+    assert "of A" not in described["cause"]
+    assert account_a.list_executions(stateMachineArn=child)["executions"] == []
