@@ -10,11 +10,11 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from .service_errors import InvalidArn, InvalidName
+from .service_errors import InvalidArn, InvalidName, ValidationException
 
 _FORBIDDEN = frozenset(' <>{}[]?*"#%\\^|~`$&,;:/')
 _ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
     r":(?P<type>stateMachine|execution|express|activity|mapRun):(?P<rest>.+)$"
 )
 
@@ -26,8 +26,23 @@ class Scope:
     account: str
     region: str
 
+    @property
+    def partition(self) -> str:
+        return partition(self.region)
+
     def arn(self, resource: str) -> str:
-        return f"arn:aws:states:{self.region}:{self.account}:{resource}"
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:{resource}"
+
+
+# Region prefix -> partition, longest prefix first (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+# reference-arns.html, "partition": aws, aws-cn, aws-us-gov, and the isolated aws-iso, aws-iso-b).
+_PARTITIONS = (("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"), ("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"))
+
+
+def partition(region: str) -> str:
+    """The partition a region's ARNs use: `aws-cn` in China, the GovCloud and ISO partitions in
+    theirs, `aws` everywhere else."""
+    return next((name for prefix, name in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 @dataclass(frozen=True)
@@ -37,11 +52,26 @@ class ParsedArn:
     parts: tuple[str, ...]  # the ':'-separated fields after the resource type
 
 
+MAX_NAME = 80
+
+
 def check_name(name: str) -> None:
     """AWS's name rule: 1-80 characters, none of them whitespace, punctuation it reserves,
-    control characters, U+FFFE/U+FFFF or surrogates."""
-    if not 1 <= len(name) <= 80 or any(_bad_char(char) for char in name):
+    control characters, U+FFFE/U+FFFF or surrogates. The length is the API model's constraint,
+    checked before the service looks at the characters: ValidationException, not InvalidName
+    (API_CreateStateMachine.html, API_StartExecution.html: "Length Constraints: Minimum length
+    of 1. Maximum length of 80.")."""
+    check_length(name, "name", MAX_NAME)
+    if any(_bad_char(char) for char in name):
         raise InvalidName.for_name(name)
+
+
+def check_length(value: str, member: str, maximum: int) -> None:
+    """The model's length constraint on a string member, in AWS's wording."""
+    if len(value) > maximum:
+        raise ValidationException.constraint(value, member, f"Member must have length less than or equal to {maximum}")
+    if not value:
+        raise ValidationException.constraint(value, member, "Member must have length greater than or equal to 1")
 
 
 def _bad_char(char: str) -> bool:

@@ -157,7 +157,7 @@ class Service:
     ) -> tuple[StateMachineRecord, bool]:
         """The REST upload: create the machine, or update its definition; True if created."""
         arns.check_name(name)
-        role_arn = role_arn or f"arn:aws:iam::{scope.account}:role/asl-engine"
+        role_arn = role_arn or f"arn:{scope.partition}:iam::{scope.account}:role/asl-engine"
         arn = arns.state_machine_arn(scope, name)
         existing = await self.store.get_state_machine(arn)
         if existing is None:

@@ -103,11 +103,10 @@ async def test_state(service: Service, scope: Scope, request: TestStateRequest) 
     # Everything else runs on the service's clock, stopped after TestState's five minutes.
     waits = state.type == "Wait"
     clock: Clock = VirtualClock(service.clock.time()) if waits else service.clock
-    prefix = f"arn:aws:states:{scope.region}:{scope.account}"
     info = ExecutionInfo(
-        execution_arn=f"{prefix}:execution:{DEFAULT_NAME}:{DEFAULT_NAME}", name=DEFAULT_NAME,
-        state_machine_arn=f"{prefix}:stateMachine:{DEFAULT_NAME}", state_machine_name=DEFAULT_NAME,
-        role_arn=request.role_arn or f"arn:aws:iam::{scope.account}:role/asl-engine",
+        execution_arn=scope.arn(f"execution:{DEFAULT_NAME}:{DEFAULT_NAME}"), name=DEFAULT_NAME,
+        state_machine_arn=scope.arn(f"stateMachine:{DEFAULT_NAME}"), state_machine_name=DEFAULT_NAME,
+        role_arn=request.role_arn or f"arn:{scope.partition}:iam::{scope.account}:role/asl-engine",
         start_time=clock.time(), input=value,
     )
     run = _TestRun(machine, info, clock=clock, sink=ListSink(), tasks=tasks, variables=variables,

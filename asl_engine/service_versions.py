@@ -72,8 +72,9 @@ class Versions:
             )
         async with self._publishing:
             latest = await self.store.list_versions(machine.arn, None, 1)
-            if latest and await self._same(machine, latest[0]):
-                return latest[0]  # idempotent: this revision is already published
+            if latest and await self._same(machine, latest[0]) and description in (None, latest[0].description):
+                return latest[0]  # idempotent: this revision is already published (a new description
+                # publishes a new version: moto's aws_verified test_create_state_machine_with_version_description)
             number = await self.store.last_version_number(machine.arn) + 1
             record = VersionRecord(
                 machine.arn, number, machine.revision_id, description, self.clock.time(),
@@ -160,7 +161,8 @@ class Versions:
     async def create_alias(self, scope: Scope, name: str, routing: list[Any],
                            description: str | None) -> AliasRecord:
         """CreateStateMachineAlias; idempotent over name, description and routing."""
-        if not 1 <= len(name) <= 80 or not ALIAS_NAME.match(name):
+        arns.check_length(name, "name", arns.MAX_NAME)  # the length message comes before the pattern's
+        if not ALIAS_NAME.match(name):
             raise ValidationException.constraint(
                 name, "name", f"Member must satisfy regular expression pattern: {ALIAS_NAME.pattern}"
             )
@@ -262,7 +264,7 @@ class Versions:
             raise invalid_routing("Routing configuration must contain state machine version ARNs "
                                   "of the same state machine")
         if sum(route["weight"] for route in routing) != 100:
-            raise invalid_routing("Sum of routing configuration weights must be equal to 100. "
+            raise invalid_routing("Sum of routing configuration weights must equal 100. "
                                   f"Received: {[route['weight'] for route in routing]}")
         base = bases.pop()
         if arns.parse_arn(base).scope != scope:

@@ -64,7 +64,7 @@ def test_definition_that_is_not_json_is_invalid(sfn):
     assert error_of(excinfo)[0] == "InvalidDefinition"
 
 
-@pytest.mark.parametrize("name", ["has space", "a/b", "x" * 81, "semi;colon", "tab\tname"])
+@pytest.mark.parametrize("name", ["has space", "a/b", "semi;colon", "tab\tname"])  # over 80: tests/fidelity
 def test_invalid_names(sfn, name):
     with pytest.raises(ClientError) as excinfo:
         create(sfn, name=name)
