@@ -29,6 +29,7 @@ from asl_engine.store.sqlite import SqliteStore
 from . import protocol, rest
 from .actions import ACTIONS
 from .errors import ApiError, encode_json, internal_failure
+from .guard import Guard
 
 log = logging.getLogger("asl_engine.api")
 
@@ -64,6 +65,7 @@ def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
     # A plain Starlette route: the AWS protocol needs none of FastAPI's parameter machinery,
     # and every request of every SDK call goes through here.
     app.router.routes.append(Route("/", _aws_protocol, methods=["POST"]))
+    app.add_middleware(Guard, config=config)  # Host check, and SigV4 when credentials are configured
     app.add_middleware(ErrorNet)
     return app
 

@@ -14,11 +14,22 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from .clock import Clock, RealClock, ScaledClock, VirtualClock
-from .tasks.config import TaskConfig
+from .tasks.config import TaskConfig, names_list
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_DB = "./asl-engine.db"
+
+
+def parse_credentials(text: str) -> dict[str, str]:
+    """`AKID:SECRET,AKID2:SECRET2` -> {"AKID": "SECRET", ...}."""
+    credentials = {}
+    for item in names_list(text):
+        key, sep, secret = item.partition(":")
+        if not sep or not key or not secret:
+            raise ValueError("ASL_ENGINE_SIGV4_CREDENTIALS entries are ACCESS_KEY_ID:SECRET_ACCESS_KEY")
+        credentials[key] = secret
+    return credentials
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,12 @@ class Config:
     clock: str = "real"  # real | virtual
     tasks: TaskConfig = field(default_factory=TaskConfig)  # none configured: nothing is called
     activity_poll_seconds: float = 60.0  # GetActivityTask's long poll, AWS's 60 s (tests shorten it)
+    # Host names the API answers to besides IP literals, localhost and this machine's name
+    # (ASL_ENGINE_ALLOWED_HOSTS; "*": any): the defence against DNS rebinding (api/guard.py).
+    allowed_hosts: tuple[str, ...] = ()
+    # access key id -> secret (ASL_ENGINE_SIGV4_CREDENTIALS="AKID:SECRET,..."): when any is set, every
+    # request must carry a valid SigV4 signature made with one of them; when none, every caller is trusted.
+    credentials: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -44,6 +61,8 @@ class Config:
             clock=(env.get("ASL_ENGINE_CLOCK") or "real").lower(),
             tasks=TaskConfig.from_env(env),
         )
+        config = replace(config, allowed_hosts=names_list(env.get("ASL_ENGINE_ALLOWED_HOSTS", "")),
+                         credentials=parse_credentials(env.get("ASL_ENGINE_SIGV4_CREDENTIALS", "")))
         given = {key: value for key, value in overrides.items() if value is not None}
         return replace(config, **given)
 

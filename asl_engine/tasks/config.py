@@ -52,12 +52,17 @@ class TaskConfig:
             endpoints=endpoints,
             default_endpoint=env.get("AWS_ENDPOINT_URL") or None,
             region=env.get("AWS_DEFAULT_REGION") or "us-east-1",
-            http_allow=tuple(filter(None, (part.strip() for part in env.get("ASL_ENGINE_HTTP_ALLOW", "").split(",")))),
+            http_allow=names_list(env.get("ASL_ENGINE_HTTP_ALLOW", "")),
         )
 
     def endpoint(self, service: str) -> str | None:
         """The URL calls to a botocore service go to, or None: not configured."""
         return self.endpoints.get(service) or self.default_endpoint
+
+
+def names_list(text: str) -> tuple[str, ...]:
+    """`a, b,c` -> ("a", "b", "c"): the form of every list setting."""
+    return tuple(filter(None, (part.strip() for part in text.split(","))))
 
 
 def parse_handlers(text: str) -> dict[str, str]:

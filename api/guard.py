@@ -1,0 +1,162 @@
+"""Who may talk to the server: the Host check (always) and SigV4 verification (opt-in).
+
+The Host check is the defence against DNS rebinding: a web page whose name is made to resolve to
+127.0.0.1 reaches the API with its own name in `Host`. Allowed are IP literals (a page cannot be
+served from the server's own address without being the server), `localhost` and `*.localhost`,
+this machine's host name, and what `Config.allowed_hosts` names (`*` turns the check off); each
+also with botocore's `sync-` prefix (StartSyncExecution, TestState). It guards every route, the
+web console's included.
+
+SigV4: without configured credentials the API trusts every caller, as SFN Local does. With them,
+every request must be signed by one of those keys; botocore's own signer recomputes the signature
+(nothing is hand-rolled) and a signature older or newer than 15 minutes is refused, as AWS does.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import re
+import socket
+import time
+from datetime import datetime, timezone
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from asl_engine.config import Config
+
+from .errors import ApiError
+
+_AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request,\s*"
+    r"SignedHeaders=([a-z0-9;\-]+),\s*Signature=([0-9a-f]{64})$"
+)
+MAX_SKEW_SECONDS = 15 * 60
+SYNC_PREFIX = "sync-"
+
+
+class Guard:
+    """Plain ASGI middleware in front of every route (inside the error net, so its refusals are
+    logged and carry a request id like any other answer)."""
+
+    def __init__(self, app: ASGIApp, config: Config) -> None:
+        self.app = app
+        self.any_host = "*" in config.allowed_hosts
+        self.hosts = {name.lower().rstrip(".") for name in config.allowed_hosts}
+        self.hosts.update(("localhost", socket.gethostname().lower()))
+        self.credentials = dict(config.credentials)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        host = headers.get("host")
+        if host is not None and not self.any_host and not self.host_allowed(host):
+            raise ApiError(
+                "AccessDeniedException",
+                f"Host '{host}' is not one this server answers to (a defence against DNS rebinding); "
+                "name it in the ASL_ENGINE_ALLOWED_HOSTS setting",
+                403,
+            )
+        if self.credentials:
+            body = await _read_body(receive)
+            self.verify(scope, headers, body)
+            receive = _replay(body, receive)
+        await self.app(scope, receive, send)
+
+    def host_allowed(self, host: str) -> bool:
+        name = _hostname(host)
+        for candidate in (name, name[len(SYNC_PREFIX):] if name.startswith(SYNC_PREFIX) else None):
+            if candidate is None:
+                continue
+            if candidate in self.hosts or candidate.endswith(".localhost") or _is_ip(candidate):
+                return True
+        return False
+
+    def verify(self, scope: Scope, headers: dict[str, str], body: bytes) -> None:
+        """Raise the error AWS answers unless the request is signed by a configured key."""
+        authorization = headers.get("authorization")
+        if authorization is None:
+            raise ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+        match = _AUTHORIZATION.match(authorization.strip())
+        if match is None:
+            raise ApiError("IncompleteSignatureException",
+                           "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature'.")
+        access_key, _, region, service, signed, signature = match.groups()
+        secret = self.credentials.get(access_key)
+        if secret is None:
+            raise ApiError("UnrecognizedClientException", "The security token included in the request is invalid.")
+        stamp = headers.get("x-amz-date", "")
+        try:
+            signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            raise ApiError("IncompleteSignatureException", "Missing or malformed X-Amz-Date header.") from None
+        if abs(time.time() - signed_at) > MAX_SKEW_SECONDS:  # wall time: the client signed with it
+            raise ApiError("InvalidSignatureException", f"Signature expired: {stamp} is more than 15 minutes "
+                           "away from the server's time.")
+        names = signed.split(";")
+        if "host" not in names or any(name not in headers for name in names):
+            raise _mismatch()
+        query = scope.get("query_string", b"").decode("latin-1")
+        path = scope.get("raw_path") or scope["path"].encode()
+        url = f"http://{headers['host']}{path.decode('latin-1')}" + (f"?{query}" if query else "")
+        request = AWSRequest(method=scope["method"], url=url, data=body,
+                             headers={name: headers[name] for name in names})
+        request.context["timestamp"] = stamp
+        signer = SigV4Auth(Credentials(access_key, secret), service, region)
+        expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+        if not hmac.compare_digest(expected, signature):
+            raise _mismatch()
+
+
+def _mismatch() -> ApiError:
+    return ApiError(
+        "InvalidSignatureException",
+        "The request signature we calculated does not match the signature you provided. Check your AWS "
+        "Secret Access Key and signing method. Consult the service documentation for details.",
+    )
+
+
+def _hostname(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, then: Receive) -> Receive:
+    """The body already read, then the connection's own messages (a disconnect, say)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await then()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
