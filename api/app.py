@@ -26,7 +26,7 @@ from asl_engine.service import Service
 from asl_engine.service_errors import ServiceError
 from asl_engine.store.sqlite import SqliteStore
 
-from . import protocol, rest
+from . import protocol, rest, ui
 from .actions import ACTIONS
 from .errors import ApiError, encode_json, internal_failure
 from .guard import Guard
@@ -65,6 +65,8 @@ def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
     # A plain Starlette route: the AWS protocol needs none of FastAPI's parameter machinery,
     # and every request of every SDK call goes through here.
     app.router.routes.append(Route("/", _aws_protocol, methods=["POST"]))
+    # The web console (api/ui): its pages under /ui/, and GET / sends a browser there.
+    app.router.routes.extend([ui.console, Route("/", ui.root, methods=["GET"])])
     app.add_middleware(Guard, config=config)  # Host check, and SigV4 when credentials are configured
     app.add_middleware(ErrorNet)
     return app

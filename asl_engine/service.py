@@ -21,6 +21,7 @@ from .config import Config
 from .compile import compile_definition
 from .errors import DefinitionError
 from .service_tasks import Activities
+from .service_console import Console
 from .service_test_state import TestStateRequest, TestStateResult, test_state
 from .service_executions import Executions, Page, SyncResult
 from .service_versions import Versions, split_qualified
@@ -64,6 +65,7 @@ class Service:
         self.activities = Activities(store, clock, self.tasks, config.activity_poll_seconds)
         self.versions = Versions(self)
         self.map_runs = self.executions.map_runs  # DescribeMapRun, ListMapRuns, UpdateMapRun
+        self.console = Console(self)  # the web console's read-only overviews (api/ui)
 
     def default_scope(self) -> Scope:
         return Scope(self.config.account_id, self.config.region)

@@ -208,6 +208,18 @@ class Store(Protocol):
         """Newest first; returns the page and the cursor of its last row when more may follow."""
         ...
 
+    async def state_machine_arns_with_data(self) -> list[str]:
+        """Every state machine ARN that exists or has recorded executions (the web console)."""
+        ...
+
+    async def execution_counts(self, state_machine_arns: Sequence[str]) -> dict[str, dict[str, int]]:
+        """state machine ARN -> status -> number of its executions."""
+        ...
+
+    async def recent_executions(self, arn_prefix: str, status: str | None, limit: int) -> list[ExecutionRecord]:
+        """The newest executions whose ARN starts with `arn_prefix`, optionally of one status."""
+        ...
+
     async def get_history(
         self, execution_arn: str, after: int | None, limit: int, reverse: bool
     ) -> list[HistoryEvent]:

@@ -21,6 +21,7 @@ import aiosqlite
 from ..execution import ExecutionOutcome, HistoryEvent, Json
 from . import ActivityRecord, ExecutionRecord, Position, Revision, StateMachineRecord
 from .migrations import migrate
+from .sqlite_console import ConsoleMixin
 from .sqlite_map_runs import MapRunsMixin
 from .sqlite_versions import VersionsMixin
 
@@ -47,8 +48,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class SqliteStore(VersionsMixin, MapRunsMixin):
+class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
     """`Store` on one aiosqlite connection (autocommit mode; transactions are explicit)."""
+
+    _execution_columns = _EXECUTION_COLUMNS
 
     def __init__(self, path: str) -> None:
         self.path = path

@@ -1,0 +1,186 @@
+"""What happened to each state of one execution, read from its history alone.
+
+An event belongs to the state whose `…StateEntered` it chains back to through `previousEventId`
+(that is how AWS links a Task's `TaskScheduled` to its `TaskStateEntered`); the Map iteration
+events name their Map. One entry of a state is a *visit*: a Map's inner states have one visit per
+iteration. A visit ends succeeded (exited), retried (exited after more than one attempt),
+caught (a failure that the machine went on from: the state exited, or the next state was
+entered straight from the failure), failed, or is still running. A state's status is that of
+its most telling visit: running, then failed, caught, retried, succeeded; a state never entered
+is not-run.
+
+Pure: events in, plain data out, so it is tested without a server or a browser.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+Event = dict[str, Any]
+
+STATUSES = ("running", "failed", "caught", "retried", "succeeded")  # most telling first
+NOT_RUN = "not-run"
+MAX_STATE_EVENTS = 50  # events listed per state in its panel; the table has them all
+_ATTEMPTS = ("Scheduled",)  # TaskScheduled, LambdaFunctionScheduled, ActivityScheduled
+_RESTARTS = ("MapStateStarted", "ParallelStateStarted")  # a Map or Parallel (re)tried
+
+
+def details_of(event: Event) -> dict[str, Any]:
+    """An event's `…EventDetails` member (events carry at most one)."""
+    return next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+
+
+def _is_failure(kind: str) -> bool:
+    if kind.startswith(("Execution", "MapIteration")):
+        return False
+    return kind == "FailStateEntered" or kind.endswith(("Failed", "TimedOut", "Aborted"))
+
+
+@dataclass
+class Visit:
+    entered: Event
+    state: str
+    start: float
+    end: float | None = None
+    input: str | None = None
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    attempts: int = 0
+    final_failure: int | None = None  # id of a failure no retry followed
+    exited: bool = False
+    continued: bool = False  # a next state was entered straight from the final failure
+    parent: Visit | None = None  # the Map or Parallel visit whose iteration or branch it is in
+    event_ids: list[int] = field(default_factory=list)
+
+    def status(self, execution_running: bool) -> str:
+        if self.final_failure is not None:
+            return "caught" if self.exited or self.continued else "failed"
+        if self.exited:
+            return "retried" if self.attempts > 1 else "succeeded"
+        return "running" if execution_running else "failed"  # stopped or timed out in it
+
+
+@dataclass
+class StateRun:
+    """Everything the console shows about one state: its colour and its panel."""
+
+    name: str
+    status: str
+    visits: int
+    retries: int
+    input: str | None
+    output: str | None
+    error: str | None
+    cause: str | None
+    start: float | None
+    end: float | None
+    iterations: int  # a Map's iterations started (0 for other states)
+    event_ids: list[int]
+
+
+@dataclass
+class ExecutionView:
+    states: dict[str, StateRun]  # by name, only states that were entered
+    state_of_event: dict[int, str]  # event id -> state name (absent: the execution's own events)
+    visit_duration: dict[int, float]  # id of the event that ended a visit -> the visit's seconds
+    children: list[str]  # ARNs of child executions (states:startExecution), in order
+    start: float
+    end: float
+
+    def status_of(self, name: str) -> str:
+        run = self.states.get(name)
+        return run.status if run is not None else NOT_RUN
+
+
+def analyse(events: list[Event], execution_running: bool, now: float) -> ExecutionView:
+    """One pass over the history (25,000 events take a few tens of milliseconds)."""
+    visits: list[Visit] = []
+    visit_of: dict[int, Visit] = {}  # event id -> the visit it belongs to
+    opens_scope: set[int] = set()  # MapIterationStarted and ParallelStateStarted event ids
+    iterations: dict[str, int] = {}
+    children: list[str] = []
+    ended_by: dict[int, float] = {}
+    for event in events:
+        kind, event_id = event["type"], event["id"]
+        previous = visit_of.get(event.get("previousEventId", 0))
+        details = details_of(event)
+        visit: Visit | None = previous
+        if kind.endswith("StateEntered"):
+            visit = Visit(event, details.get("name", "?"), event["timestamp"], input=details.get("input"))
+            if previous is not None:
+                parent_id = event.get("previousEventId", 0)
+                visit.parent = previous if parent_id in opens_scope else previous.parent
+                if previous.final_failure == parent_id:  # entered straight from a failure: a Catch
+                    previous.continued = True
+            visits.append(visit)
+        elif kind in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted") \
+                and previous is not None:
+            visit = previous.parent  # chains to the iteration's last inner event
+        if visit is None or kind.startswith("Execution"):
+            continue
+        visit_of[event_id] = visit
+        visit.event_ids.append(event_id)
+        if kind in ("MapIterationStarted", "ParallelStateStarted"):
+            opens_scope.add(event_id)
+        if kind == "MapIterationStarted":
+            iterations[visit.state] = iterations.get(visit.state, 0) + 1
+        if kind.endswith(_ATTEMPTS) or kind in _RESTARTS:
+            visit.attempts += 1
+            visit.final_failure = None
+            visit.end = None
+        if _is_failure(kind):
+            visit.final_failure = event_id
+            visit.error = details.get("error", visit.error)
+            visit.cause = details.get("cause", visit.cause)
+            visit.end = event["timestamp"]
+            ended_by[event_id] = visit.end - visit.start
+        if kind.endswith("StateExited"):
+            visit.exited = True
+            visit.output = details.get("output")
+            visit.end = event["timestamp"]
+            ended_by[event_id] = visit.end - visit.start
+        children.extend(_child_executions(kind, details))
+    first = events[0]["timestamp"] if events else now
+    end = now if execution_running or not events else events[-1]["timestamp"]
+    return ExecutionView(_summarise(visits, iterations, execution_running, end),
+                         {event_id: visit.state for event_id, visit in visit_of.items()},
+                         ended_by, list(dict.fromkeys(children)), first, max(end, first))
+
+
+def _summarise(visits: list[Visit], iterations: dict[str, int], running: bool, now: float
+               ) -> dict[str, StateRun]:
+    by_state: dict[str, list[Visit]] = {}
+    for visit in visits:
+        by_state.setdefault(visit.state, []).append(visit)
+    states: dict[str, StateRun] = {}
+    for name, runs in by_state.items():
+        statuses = {visit.status(running) for visit in runs}
+        status = next(candidate for candidate in STATUSES if candidate in statuses)
+        last = runs[-1]
+        failed = next((visit for visit in reversed(runs) if visit.error is not None), None)
+        ends = [visit.end if visit.end is not None else now for visit in runs]
+        states[name] = StateRun(
+            name=name, status=status, visits=len(runs),
+            retries=sum(max(0, visit.attempts - 1) for visit in runs),
+            input=last.input, output=last.output,
+            error=failed.error if failed else None, cause=failed.cause if failed else None,
+            start=runs[0].start, end=max(ends), iterations=iterations.get(name, 0),
+            event_ids=[event_id for visit in runs for event_id in visit.event_ids][:MAX_STATE_EVENTS],
+        )
+    return states
+
+
+def _child_executions(kind: str, details: dict[str, Any]) -> list[str]:
+    """Child executions a `states:startExecution` task started: AWS puts the child's ARN in the
+    task's output (`ExecutionArn`) once it was submitted or has ended."""
+    if details.get("resourceType") != "states" or kind not in ("TaskSubmitted", "TaskSucceeded"):
+        return []
+    try:
+        output = json.loads(details.get("output") or "null")
+    except ValueError:
+        return []
+    arn = output.get("ExecutionArn") if isinstance(output, dict) else None
+    return [arn] if isinstance(arn, str) else []

@@ -1,0 +1,218 @@
+"""The console's pages: server-rendered HTML from the service's reads.
+
+Every page reads through `Service` (and its read-only `console` overviews), never the store, and
+acts in the scope the URL names: an ARN's own account and region, or `?account=&region=` on the
+overview. Pages only read; the two actions (start, stop) are in actions.py.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from asl_engine import arns
+from asl_engine.arns import Scope
+from asl_engine.service import Service
+from asl_engine.service_errors import ServiceError, StateMachineTypeNotSupported
+from asl_engine.service_executions import STATUSES
+
+from . import graph
+from .history_view import NOT_RUN, ExecutionView, analyse, details_of
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+RECENT = 50  # executions listed on the overview and a state machine's page
+EVENT_PAGE = 500  # event rows per page of the table (the rest load on demand)
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return ""
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} UTC"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def _pretty(text: str | None) -> str:
+    """JSON text indented for reading; text that is not JSON as it is."""
+    if text is None:
+        return ""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+templates.env.filters.update(when=_when, duration=_duration, pretty=_pretty)
+templates.env.globals.update(STATUSES=STATUSES)
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _error_page(request: Request, error: ServiceError) -> Response:
+    status = 404 if error.type_name.endswith(("DoesNotExist", "NotFound")) else 400
+    return _render(request, "error.html", {"error": error}, status)
+
+
+async def root(request: Request) -> Response:
+    """GET / from a browser (it asks for text/html) goes to the console; the AWS protocol is
+    POST only, so anything else keeps the answer it had: 405."""
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/ui/", status_code=307)
+    return PlainTextResponse("Method Not Allowed", status_code=405, headers={"Allow": "POST"})
+
+
+async def overview(request: Request) -> Response:
+    service = _service(request)
+    default = service.default_scope()
+    query = request.query_params
+    picked = (query.get("scope") or "").partition("/")  # the picker's "<account>/<region>" without script
+    scope = Scope(query.get("account") or picked[0] or default.account,
+                  query.get("region") or picked[2] or default.region)
+    status = request.query_params.get("status") or None
+    try:
+        machines = await service.console.machines(scope)
+        executions = await service.console.recent_executions(scope, status, RECENT)
+    except ServiceError as error:
+        return _error_page(request, error)
+    return _render(request, "overview.html", {
+        "scope": scope, "scopes": await service.console.scopes(), "machines": machines,
+        "executions": executions, "status": status,
+    })
+
+
+async def state_machine(request: Request) -> Response:
+    service = _service(request)
+    arn = request.path_params["arn"]
+    status = request.query_params.get("status") or None
+    try:
+        scope = arns.parse_arn(arn).scope
+        machine = await service.describe_state_machine(scope, arn)
+        try:
+            executions = (await service.list_executions(scope, machine.arn, status, None, RECENT)).items
+        except StateMachineTypeNotSupported:  # Express executions are not recorded
+            executions = []
+        versions, _ = await service.versions.list_versions(scope, machine.arn, None, 100)
+        aliases = await service.versions.list_aliases(scope, machine.arn)
+    except ServiceError as error:
+        return _error_page(request, error)
+    definition = json.loads(machine.definition)
+    return _render(request, "state_machine.html", {
+        "scope": scope, "machine": machine, "definition": json.dumps(definition, indent=2, ensure_ascii=False),
+        "graph": graph.build(definition).as_json(), "statuses": {}, "executions": executions,
+        "versions": versions, "aliases": aliases, "status": status,
+        "test_cases": service.console.test_cases(machine.name),
+    })
+
+
+async def execution(request: Request) -> Response:
+    """The execution page; `?after=<event id>` renders the event rows after that one (the
+    table's next page, and what a live update appends)."""
+    service = _service(request)
+    arn = request.path_params["arn"]
+    try:
+        after = int(request.query_params.get("after") or 0)
+    except ValueError:
+        after = 0
+    try:
+        scope = arns.parse_arn(arn).scope
+        record = await service.executions.describe(scope, arn)
+        events = await service.console.history(scope, arn)
+        try:
+            machine_definition: dict[str, Any] | None = json.loads(
+                (await service.machine_for_execution(scope, arn)).definition)
+        except ServiceError:  # its revision is gone: the history is all there is
+            machine_definition = None
+    except ServiceError as error:
+        return _error_page(request, error)
+    running = record.status == "RUNNING"
+    view = analyse(events, running, service.clock.time())
+    drawn = graph.build(machine_definition) if machine_definition is not None else graph.Graph()
+    statuses = {node.state: view.status_of(node.state) for node in drawn.nodes if node.state}
+    rows = [event for event in events if event["id"] > after][:EVENT_PAGE]
+    return _render(request, "execution.html", {
+        "scope": scope, "record": record, "view": view, "graph": drawn.as_json(), "statuses": statuses,
+        "labels": _labels(drawn, view), "panels": _panels(view, events), "rows": [_row(e, view) for e in rows],
+        "more": bool(rows) and rows[-1]["id"] < events[-1]["id"], "running": running,
+        "total_events": len(events), "gantt": _gantt(view), "input": _pretty(record.input),
+        "output": _pretty(record.output), "NOT_RUN": NOT_RUN,
+    })
+
+
+def _labels(drawn: graph.Graph, view: ExecutionView) -> dict[str, str]:
+    """Second lines of the nodes: a Map's iterations, a Parallel's branches, a state's retries."""
+    branches: dict[str, int] = {}
+    for group in drawn.groups:
+        if group.kind == "branch" and group.group is not None:
+            branches[group.group] = branches.get(group.group, 0) + 1
+    parts: dict[str, list[str]] = {}
+    for group in drawn.groups:
+        if group.state is not None:
+            run = view.states.get(group.state)
+            parts[group.state] = [f"{run.iterations if run else 0} iterations" if group.kind == "Map"
+                                  else f"{branches.get(group.id, 0)} branches"]
+    for name, run in view.states.items():
+        if run.retries:
+            parts.setdefault(name, []).append(f"{run.retries} {'retry' if run.retries == 1 else 'retries'}")
+    return {name: " · ".join(texts) for name, texts in parts.items()}
+
+
+def _panels(view: ExecutionView, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a click on a state shows (a state's first events only: the table has them all)."""
+    by_id = {event["id"]: event for event in events} if view.states else {}
+    panels: dict[str, Any] = {}
+    for name, run in view.states.items():
+        panels[name] = {
+            "status": run.status, "visits": run.visits, "retries": run.retries,
+            "iterations": run.iterations, "input": _pretty(run.input), "output": _pretty(run.output),
+            "error": run.error, "cause": run.cause,
+            "duration": _duration((run.end or view.end) - run.start if run.start is not None else None),
+            "events": [{"id": i, "type": by_id[i]["type"], "when": _when(by_id[i]["timestamp"])}
+                       for i in run.event_ids],
+        }
+    return panels
+
+
+def _row(event: dict[str, Any], view: ExecutionView) -> dict[str, Any]:
+    details = details_of(event)
+    return {
+        "id": event["id"], "type": event["type"], "state": view.state_of_event.get(event["id"], ""),
+        "elapsed": _duration(event["timestamp"] - view.start), "when": _when(event["timestamp"]),
+        "duration": _duration(view.visit_duration.get(event["id"])),
+        "details": json.dumps(details, indent=2, ensure_ascii=False) if details else "",
+    }
+
+
+def _gantt(view: ExecutionView) -> list[dict[str, Any]]:
+    total = max(view.end - view.start, 1e-9)
+    rows = []
+    for run in sorted(view.states.values(), key=lambda r: (r.start or 0)):
+        start = (run.start or view.start) - view.start
+        length = (run.end if run.end is not None else view.end) - (run.start or view.start)
+        rows.append({"name": run.name, "status": run.status, "duration": _duration(length),
+                     "left": round(100 * start / total, 3),
+                     "width": round(max(100 * length / total, 0.4), 3)})
+    return rows

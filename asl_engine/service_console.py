@@ -1,0 +1,73 @@
+"""Reads for the web console (api/ui) that no single AWS action answers.
+
+The console's pages read through here and through the same `Service` methods the API uses;
+they never reach the store themselves. Everything here is read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import arns
+from .arns import Scope
+from .execution import HistoryEvent
+from .service_errors import ValidationException
+from .service_executions import STATUSES
+from .store import ExecutionRecord, StateMachineRecord
+
+if TYPE_CHECKING:
+    from .service import Service
+
+_PAGE = 1000
+HISTORY_LIMIT = 1_000_000  # far above what an execution records (AWS's own limit is 25,000 events)
+
+
+@dataclass(frozen=True)
+class MachineSummary:
+    record: StateMachineRecord
+    executions: dict[str, int]  # status -> count
+
+
+class Console:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.store = service.store
+
+    async def scopes(self) -> list[Scope]:
+        """The (account, region) pairs that hold a state machine or an execution, and the
+        server's default one, sorted."""
+        found = {arns.parse_arn(arn).scope for arn in await self.store.state_machine_arns_with_data()}
+        found.add(self.service.default_scope())
+        return sorted(found, key=lambda scope: (scope.account, scope.region))
+
+    async def machines(self, scope: Scope) -> list[MachineSummary]:
+        """Every state machine of the scope, by name, with its executions counted by status."""
+        machines: list[StateMachineRecord] = []
+        after: str | None = None
+        while True:
+            page = await self.service.list_state_machines(scope, after, _PAGE)
+            machines.extend(page.items)
+            if page.cursor is None:
+                break
+            after = page.cursor
+        counts = await self.store.execution_counts([machine.arn for machine in machines])
+        return [MachineSummary(machine, counts.get(machine.arn, {})) for machine in machines]
+
+    async def recent_executions(self, scope: Scope, status: str | None, limit: int) -> list[ExecutionRecord]:
+        """The scope's newest executions, of every state machine, optionally of one status."""
+        if status is not None and status not in STATUSES:
+            raise ValidationException.constraint(
+                status, "statusFilter", f"Member must satisfy enum value set: [{', '.join(STATUSES)}]"
+            )
+        return await self.store.recent_executions(scope.arn("execution:"), status, limit)
+
+    async def history(self, scope: Scope, execution_arn: str) -> list[HistoryEvent]:
+        """The whole history, with data, through GetExecutionHistory's own service call."""
+        page = await self.service.executions.history(scope, execution_arn, None, HISTORY_LIMIT, False, True)
+        return page.items
+
+    def test_cases(self, state_machine_name: str) -> list[str]:
+        """The mock file's test cases for the machine (`<arn>#<TestCase>`), none without a file."""
+        config = self.service.tasks.mocks()
+        return sorted(config.test_cases.get(state_machine_name, {})) if config is not None else []
