@@ -87,6 +87,11 @@ class History:
         self._pending.append(event)
         return self.count
 
+    def take(self) -> list[HistoryEvent]:
+        """The events recorded since the last flush, for a caller that stores them itself."""
+        pending, self._pending = self._pending, []
+        return pending
+
     def flush(self, checkpoint: Json | None = None) -> None:
         """Hand the events recorded since the last flush to the sink, with the position."""
         if self._pending or checkpoint is not None:

@@ -73,7 +73,13 @@ class ExecutionRun:
         self._main: asyncio.Future[Json] | None = None
         self._stop_request: tuple[str | None, str | None] | None = None
         self._timed_out = False
+        self._abandoned: str | None = None  # why the execution must end FAILED (`abandon`)
         self.outcome: ExecutionOutcome | None = None
+        # With `keep_closing`, the last events (the closing one and those of its transition) are
+        # left in `closing_events` instead of the sink: a store writes them with the status, in
+        # one transaction (service_executions).
+        self.keep_closing = False
+        self.closing_events: list[HistoryEvent] = []
 
     async def run(self) -> ExecutionOutcome:
         """Run to the end and return how it ended; the closing event is the last one emitted.
@@ -90,14 +96,16 @@ class ExecutionRun:
         frame = Frame("", started, self.history, dict(self.variables or {}))
         self.flush()
         self._main = asyncio.ensure_future(self.run_program(self.machine.program, self.info.input, frame))
-        if self._stop_request is not None:
+        if self._stop_request is not None or self._abandoned is not None:
             self._main.cancel()
         watchdog = self._start_watchdog()
         try:
             output = await self._main
             outcome = self._succeeded(frame, output)
         except asyncio.CancelledError:
-            if self._timed_out:
+            if self._abandoned is not None:
+                outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME, self._abandoned)
+            elif self._timed_out:
                 outcome = self._closed(frame, "ExecutionTimedOut", "TIMED_OUT", TIMEOUT, None)
             elif self._stop_request is not None:
                 outcome = self._closed(frame, "ExecutionAborted", "ABORTED", *self._stop_request)
@@ -144,6 +152,14 @@ class ExecutionRun:
         if self._main is not None:
             self._main.cancel()
 
+    def abandon(self, cause: str) -> None:
+        """End the run FAILED with States.Runtime and `cause` (its history could not be recorded)."""
+        if self.outcome is not None or self._abandoned is not None:
+            return
+        self._abandoned = cause
+        if self._main is not None:
+            self._main.cancel()
+
     def _start_watchdog(self) -> asyncio.Task[None] | None:
         timeout = self.machine.timeout_seconds
         if timeout is None:
@@ -165,8 +181,7 @@ class ExecutionRun:
             frame.previous,
             {"output": to_json(output), "outputDetails": {"truncated": False}},
         )
-        self._dirty.clear()  # an ended execution has no position to save
-        self.flush()
+        self._close_history()
         return ExecutionOutcome("SUCCEEDED", output, stop_time=self.clock.time())
 
     def _closed(
@@ -178,9 +193,16 @@ class ExecutionRun:
         if cause is not None:
             details["cause"] = cause
         self.history.add(event, frame.previous, details)
-        self._dirty.clear()  # an ended execution has no position to save
-        self.flush()
+        self._close_history()
         return ExecutionOutcome(status, None, error, cause, stop_time=self.clock.time())
+
+    def _close_history(self) -> None:
+        """Hand over the closing events; an ended execution has no position to save."""
+        self._dirty.clear()
+        if self.keep_closing:
+            self.closing_events = self.history.take()
+        else:
+            self.flush()
 
     async def run_program(self, program: m.Program, value: Json, frame: Frame) -> Json:
         """Run a scope (the machine, a branch or an iteration) from StartAt to its end."""

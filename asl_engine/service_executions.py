@@ -35,6 +35,7 @@ from .payload import parse_json
 from .position import Resume
 from .runner import ExecutionRun
 from .store import ExecutionRecord, StateMachineRecord, Store
+from .tasks.callbacks import RecordedToken
 from .tasks.dispatcher import TaskDispatcher
 from .tasks_api import TaskHandler
 
@@ -83,6 +84,7 @@ class Executions:
         self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
         self._start_locks: dict[str, asyncio.Lock] = {}
         self.map_runs = MapRuns(store, clock)  # told about Distributed Maps' runs (mapping.py)
+        store.on_write_failed = self._write_failed
 
     async def start(
         self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None,
@@ -111,6 +113,7 @@ class Executions:
                 info = self._info(machine, arn, name, value)
                 run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
                 run.map_runs = self.map_runs
+                run.keep_closing = True
                 record = _record(machine, info, input_text, version_arn, alias_arn)
                 record.test_case = test_case
                 # The row and ExecutionStarted in one commit: once StartExecution answers, both are
@@ -174,9 +177,9 @@ class Executions:
             await asyncio.wait({live.task})
             record = await self.describe(scope, arn)
         elif record.status == "RUNNING":  # recorded RUNNING but not running here: close it
-            outcome = ExecutionOutcome("ABORTED", None, error, cause, self.clock.time())
-            await self.store.finish_execution(arn, outcome, None)
-            return outcome.stop_time
+            stopped = self.clock.time()
+            await self.store.close_execution(arn, "ExecutionAborted", "ABORTED", error, cause, stopped)
+            return stopped
         return record.stop_date if record.stop_date is not None else self.clock.time()
 
     async def history(
@@ -211,36 +214,62 @@ class Executions:
         """Resume every execution recorded RUNNING from its saved position; returns how many.
 
         Called on start-up, before the server accepts requests. An execution whose closing event
-        was committed but whose status was not (the process died in between) is only closed."""
+        was committed but whose status was not (the process died in between) is only closed. One
+        that cannot be resumed (its records do not decode, its definition no longer compiles) is
+        ended FAILED with a cause that says why, and the others carry on: one execution never
+        keeps the server from starting."""
+        self.dispatcher.callbacks.recorded = {
+            token.token: RecordedToken(token.answer, token.heartbeat) for token in await self.store.task_tokens()}
         running = await self.store.list_running()
         for record in running:
-            position = await self.store.get_position(record.arn)
-            last = position.last_event or {}
-            if last.get("type", "").startswith("Execution") and last.get("type") != "ExecutionStarted":
-                await self._close_recorded(record, last)
-                continue
-            revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
-            if revision is None:  # its state machine is gone: nothing to run it with
-                outcome = ExecutionOutcome("FAILED", None, RUNTIME, "The state machine no longer exists.",
-                                           self.clock.time())
-                await self.store.finish_execution(record.arn, outcome, None)
-                continue
-            machine_name = arns.parse_arn(record.state_machine_arn).parts[0]
-            info = ExecutionInfo(
-                execution_arn=record.arn, name=record.name, state_machine_arn=record.state_machine_arn,
-                state_machine_name=machine_name, role_arn=revision.role_arn, start_time=record.start_date,
-                input=json.loads(record.input), redrive_count=record.redrive_count,
-            )
-            machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
-            resume = Resume(dict(position.frames), int(last.get("id", 0)))
-            tasks = self.dispatcher.for_execution(record.test_case, machine_name)
-            run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
-                               tasks=tasks, resume=resume)
-            run.map_runs = self.map_runs
-            task = asyncio.create_task(self._drive(run, record.arn), name=f"execution {record.arn}")
-            self._live[record.arn] = _Live(run, task)
-            log.info("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
+            try:
+                await self._resume(record)
+            except Exception as exc:
+                log.exception("execution %s cannot be resumed", record.arn)
+                try:
+                    await self._end_failed(record.arn, f"The execution could not be resumed after a restart: {exc!r}")
+                except Exception:  # not even its end can be written: it stays for the next start
+                    log.exception("execution %s cannot be ended", record.arn)
         return len(running)
+
+    async def _resume(self, record: ExecutionRecord) -> None:
+        position = await self.store.get_position(record.arn)
+        last = position.last_event or {}
+        if last.get("type", "").startswith("Execution") and last.get("type") != "ExecutionStarted":
+            await self._close_recorded(record, last)
+            return
+        revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
+        if revision is None:  # its state machine is gone: nothing to run it with
+            await self._end_failed(record.arn, "The state machine no longer exists.")
+            return
+        machine_name = arns.parse_arn(record.state_machine_arn).parts[0]
+        info = ExecutionInfo(
+            execution_arn=record.arn, name=record.name, state_machine_arn=record.state_machine_arn,
+            state_machine_name=machine_name, role_arn=revision.role_arn, start_time=record.start_date,
+            input=json.loads(record.input), redrive_count=record.redrive_count,
+        )
+        machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
+        resume = Resume(dict(position.frames), int(last.get("id", 0)))
+        tasks = self.dispatcher.for_execution(record.test_case, machine_name)
+        run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
+                           tasks=tasks, resume=resume)
+        run.map_runs = self.map_runs
+        run.keep_closing = True
+        task = asyncio.create_task(self._drive(run, record.arn), name=f"execution {record.arn}")
+        self._live[record.arn] = _Live(run, task)
+        log.info("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
+
+    async def _end_failed(self, arn: str, cause: str) -> None:
+        """End an execution the runner cannot end: ExecutionFailed (States.Runtime, `cause`) after
+        its last recorded event, and the status FAILED, in one transaction."""
+        await self.store.close_execution(arn, "ExecutionFailed", "FAILED", RUNTIME, cause, self.clock.time())
+        log.error("execution FAILED %s: %s", arn, cause)
+
+    def _write_failed(self, arn: str, why: str) -> None:
+        """The store could not record a write of this execution: end it FAILED, saying why."""
+        live = self._live.get(arn)
+        if live is not None:
+            live.run.abandon(_unrecorded(why))
 
     async def _close_recorded(self, record: ExecutionRecord, last: HistoryEvent) -> None:
         status = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
@@ -283,10 +312,22 @@ class Executions:
         return compiled[1]
 
     async def _drive(self, run: ExecutionRun, arn: str) -> ExecutionOutcome:
+        """Run the execution and record its end: closing events and status in one commit. When
+        one of its writes failed for good, its end is ExecutionFailed after the last event that
+        was recorded (States.Runtime, saying why), never a RUNNING row left behind."""
         try:
             outcome = await _outcome_of(run, self.clock)
             output = _json_text(outcome.output) if outcome.status == "SUCCEEDED" else None
-            await self.store.finish_execution(arn, outcome, output)
+            if self.store.failure(arn) is None:
+                try:
+                    await self.store.finish_execution(arn, outcome, output, run.closing_events)
+                except Exception:
+                    if self.store.failure(arn) is None:
+                        raise
+            why = self.store.failure(arn)
+            if why is not None:
+                outcome = ExecutionOutcome("FAILED", None, RUNTIME, _unrecorded(why), self.clock.time())
+                await self._end_failed(arn, _unrecorded(why))
             log.info("execution %s %s", outcome.status, arn)
             return outcome
         finally:
@@ -323,6 +364,10 @@ async def _outcome_of(run: ExecutionRun, clock: Clock) -> ExecutionOutcome:
     except Exception as exc:
         log.exception("execution %s crashed in the engine", run.info.execution_arn)
         return ExecutionOutcome("FAILED", None, RUNTIME, f"Internal error in asl-engine: {exc!r}", clock.time())
+
+
+def _unrecorded(why: str) -> str:
+    return f"asl-engine could not record this execution's history: {why}"
 
 
 def _arguments(name: str | None, input_text: str | None) -> tuple[str, Json, str]:

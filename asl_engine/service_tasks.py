@@ -27,6 +27,7 @@ from .payload import parse_json
 from .service_executions import MAX_PAYLOAD, Page
 from .store import ActivityRecord, Store
 from .tasks import callbacks
+from .tasks.callbacks import PendingTask
 from .tasks.activities import POLL_SECONDS, ActivityTask
 from .tasks.dispatcher import TaskDispatcher
 
@@ -88,7 +89,10 @@ class Activities:
         if worker_name is not None and not 1 <= len(worker_name) <= 80:
             raise ValidationException.constraint(worker_name, "workerName",
                                                  "Member must have length between 1 and 80")
-        return await self.queue.get(arn, worker_name, self.poll_seconds)
+        task = await self.queue.get(arn, worker_name, self.poll_seconds)
+        if task is not None:
+            await self.store.flush()  # ActivityStarted and the token's owner are on disk first
+        return task
 
     def _registered(self) -> set[str]:
         if self.queue.registered is None:
@@ -97,34 +101,50 @@ class Activities:
 
     # -- task tokens -----------------------------------------------------------------------------
 
-    def send_success(self, token: str, output: str) -> None:
-        """SendTaskSuccess: `output` must be JSON text."""
+    async def send_success(self, token: str, output: str) -> None:
+        """SendTaskSuccess: `output` must be JSON text; the token is checked first (InvalidToken
+        before InvalidOutput, as AWS answers)."""
         if len(output.encode("utf-8")) > MAX_PAYLOAD:
             raise ValidationException.constraint(
                 "output", "output", f"Member must have length less than or equal to {MAX_PAYLOAD}")
+        _answer(lambda: self.callbacks.get(token))
         try:
             parse_json(output)
         except ValueError as exc:
             raise InvalidOutput(f"Invalid Output: '{exc}'") from None
-        _answer(lambda: self.callbacks.succeed(token, output))
+        await self._commit_answer(token, callbacks.answer_text(output))
 
-    def send_failure(self, token: str, error: str | None, cause: str | None) -> None:
+    async def send_failure(self, token: str, error: str | None, cause: str | None) -> None:
         if error is not None and len(error) > MAX_ERROR:
             raise ValidationException.constraint(
                 "error", "error", f"Member must have length less than or equal to {MAX_ERROR}")
         if cause is not None and len(cause) > MAX_CAUSE:
             raise ValidationException.constraint(
                 "cause", "cause", f"Member must have length less than or equal to {MAX_CAUSE}")
-        _answer(lambda: self.callbacks.fail(token, error, cause))
+        await self._commit_answer(token, callbacks.answer_text(error=error, cause=cause, failed=True))
 
-    def send_heartbeat(self, token: str) -> None:
-        _answer(lambda: self.callbacks.heartbeat(token))
+    async def send_heartbeat(self, token: str) -> None:
+        """SendTaskHeartbeat: the heartbeat is committed before the answer; after a restart the
+        task's deadline counts from it."""
+        task = _answer(lambda: self.callbacks.heartbeat(token))
+        await self.store.record_heartbeat(token, task.execution_arn, self.clock.time())
+
+    async def _commit_answer(self, token: str, answer: str) -> None:
+        """Commit the answer, then hand it to the execution: once SendTask* answers 200, the
+        answer survives a crash and the execution consumes it (now, or after a restart)."""
+        task = _answer(lambda: self.callbacks.claim(token))
+        try:
+            await self.store.record_task_answer(token, task.execution_arn, answer)
+        except BaseException:
+            self.callbacks.unclaim(token)
+            raise
+        self.callbacks.deliver(token, answer)
 
 
-def _answer(send: Callable[[], None]) -> None:
+def _answer(send: Callable[[], PendingTask]) -> PendingTask:
     """Run a registry call, turning its refusals into the API errors of the same names."""
     try:
-        send()
+        return send()
     except callbacks.InvalidToken as exc:
         raise InvalidToken(str(exc)) from None
     except callbacks.TaskDoesNotExist as exc:

@@ -90,8 +90,13 @@ class TaskRunner:
         deadline = None if timeout is None else self.run.clock.time() + timeout
         if in_flight is not None:
             deadline = in_flight.get("deadline")  # the original deadline survives a restart
+        # `opened`: when the task began waiting; a heartbeat deadline counts from it (or from the
+        # last recorded heartbeat), across restarts too.
+        opened = in_flight.get("opened") if in_flight else None
         frame.phase = {"kind": TASK, "token": token, "deadline": deadline,
-                       "submitted": submitted}
+                       "submitted": submitted, "opened": opened or self.run.clock.time()}
+        if in_flight is not None and in_flight.get("started") is not None:
+            frame.phase["started"] = in_flight["started"]
         if is_activity(state.resource):
             result = await self._activity(request, frame, in_flight is not None)
         else:
@@ -118,7 +123,7 @@ class TaskRunner:
         self.run.flush()
         callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
-            self.callbacks.register(self._pending(request), self.run.clock)
+            self.callbacks.register(self._pending(request), self.run.clock, frame.phase["opened"])
         timed_out = False
         try:
             return await self._outcome(events, self._perform(request, events, callback), request)
@@ -158,8 +163,9 @@ class TaskRunner:
     async def _activity(self, request: TaskRequest, frame: "Frame", resumed: bool = False) -> Json:
         """Queue the task for a worker; ActivityStarted once one pulls it, then wait for its answer.
 
-        After a restart the task is queued again under the same token (a worker that had it
-        before the restart can still answer with that token)."""
+        ActivityStarted is recorded with the position that says so (`started`) before
+        GetActivityTask answers. After a restart, a task no worker had is queued again under the
+        same token; one a worker had is not handed out again: that worker answers its token."""
         self.activities.check(request.resource)  # before any event: AWS records none (test_activity_task_on_deleted)
         token = frame.phase["token"] or new_token(self.run.info.task_token_prefix)
         frame.phase["token"] = token
@@ -173,13 +179,19 @@ class TaskRunner:
             events.add("Scheduled", scheduled)
         self.run.touch(frame)
         self.run.flush()
-        self.callbacks.register(self._pending(request), self.run.clock)
-        started = self.activities.put(ActivityTask(token, request.resource, to_json(request.input)))
+        self.callbacks.register(self._pending(request), self.run.clock, frame.phase["opened"])
+        handout = None
+        if frame.phase.get("started") is None:
+            handout = self.activities.put(ActivityTask(token, request.resource, to_json(request.input)))
 
         async def work() -> Json:
-            worker = await started
-            events.add("Started", {"workerName": worker})
-            self.run.flush()
+            if handout is not None:
+                worker = await handout.started
+                events.add("Started", {"workerName": worker})
+                frame.phase["started"] = worker
+                self.run.touch(frame)
+                self.run.flush()
+                handout.recorded.set_result(None)
             return await self.callbacks.wait(token)
 
         timed_out = False
@@ -190,12 +202,14 @@ class TaskRunner:
             raise
         finally:
             self.activities.withdraw(token)
+            if handout is not None and not handout.recorded.done():
+                handout.recorded.cancel()
             self.callbacks.close(token, timed_out)
 
     async def _outcome(self, events: _Events, work: Awaitable[Json], request: TaskRequest) -> Json:
         """Await the work until the TimeoutSeconds deadline and record how it ended."""
         try:
-            result = await self._within(work, events.frame.phase["deadline"])
+            result = await self._within(work, events.frame.phase["deadline"], events.frame.phase.get("token"))
             _check_result_size(_size_subject(request.resource), result)
         except TaskTimeout as failure:
             events.failure("TimedOut", failure)
@@ -207,7 +221,9 @@ class TaskRunner:
         events.output("Succeeded", result)
         return result
 
-    async def _within(self, work: Awaitable[Json], deadline: float | None) -> Json:
+    async def _within(self, work: Awaitable[Json], deadline: float | None, token: str | None = None) -> Json:
+        """The work's result, or TaskTimeout at `deadline`; an answer to `token` that is being
+        committed when the deadline comes wins (it was acknowledged)."""
         if deadline is None:
             return await work
         clock = self.run.clock
@@ -215,6 +231,8 @@ class TaskRunner:
         timer = asyncio.ensure_future(clock.sleep_until(deadline))
         try:
             done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+            if task not in done and self.callbacks.answering(token):
+                done, _ = await asyncio.wait({task})
         finally:
             timer.cancel()
             if not task.done():

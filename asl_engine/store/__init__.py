@@ -12,7 +12,7 @@ it. Two guarantees matter to users and are part of the contract:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from ..execution import EventSink, ExecutionOutcome, HistoryEvent
 
@@ -119,6 +119,17 @@ class MapRunRecord:
 
 
 @dataclass(frozen=True)
+class TaskTokenRecord:
+    """What was committed for a task token before SendTask* answered: the answer (JSON text,
+    `{"output": ...}` or `{"error": ..., "cause": ...}`) and the last heartbeat (epoch seconds)."""
+
+    token: str
+    execution_arn: str
+    answer: str | None
+    heartbeat: float | None
+
+
+@dataclass(frozen=True)
 class Position:
     """Where a RUNNING execution was when last saved (see asl_engine/position.py)."""
 
@@ -136,6 +147,9 @@ class Revision:
 
 
 class Store(Protocol):
+    # Told when an execution's write failed for good (execution ARN, why): the service ends it.
+    on_write_failed: Callable[[str, str], None] | None
+
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -198,7 +212,27 @@ class Store(Protocol):
         """An `EventSink` whose `emit` queues events (and checkpoint) for group commit."""
         ...
 
-    async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None) -> None: ...
+    async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None,
+                               events: Sequence[HistoryEvent] = ()) -> None:
+        """The closing `events` and the status in one commit."""
+        ...
+
+    async def close_execution(self, arn: str, event_type: str, status: str, error: str | None,
+                              cause: str | None, stop_time: float) -> None:
+        """Append a closing event after the last recorded one and set the status, in one commit."""
+        ...
+
+    def failure(self, execution_arn: str) -> str | None:
+        """Why a write of this execution failed for good (it must be ended), or None."""
+        ...
+
+    async def record_task_answer(self, token: str, execution_arn: str, answer: str) -> None: ...
+
+    async def record_heartbeat(self, token: str, execution_arn: str, at: float) -> None: ...
+
+    async def task_tokens(self) -> list[TaskTokenRecord]:
+        """Recorded answers and heartbeats of the tokens of RUNNING executions."""
+        ...
 
     async def get_execution(self, arn: str) -> ExecutionRecord | None: ...
 

@@ -133,6 +133,17 @@ SCRIPTS: tuple[str, ...] = (
     );
     CREATE INDEX map_runs_by_execution ON map_runs (execution_arn);
     """,
+    # 5 -> 6: what SendTaskSuccess/Failure/Heartbeat committed before answering: a task token's
+    # answer (consumed by its execution, now or after a restart) and its last heartbeat.
+    """
+    CREATE TABLE task_tokens (
+        token TEXT PRIMARY KEY,
+        execution_arn TEXT NOT NULL,
+        answer TEXT,
+        heartbeat REAL
+    ) WITHOUT ROWID;
+    CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn);
+    """,
 )
 
 LATEST = len(SCRIPTS)

@@ -6,6 +6,11 @@ whatever has accumulated - events of many transitions of many executions - and c
 transaction. Each transition's events stay together because one `emit` is one queue item.
 Writes that the caller must see committed (a new execution, a new state machine) wait for their
 batch; reads of executions and history first wait for everything queued before them.
+
+Why each write has its own SAVEPOINT: one write that cannot be stored (a lone surrogate, a full
+disk) must fail its own request or its own execution, never the batch it shares with others. An
+execution whose write fails for good is reported (`on_write_failed`) so the service ends it FAILED
+with its closing event; one whose write meets a full disk keeps it queued and retries it.
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ import asyncio
 import json
 import logging
 import sqlite3
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import aiosqlite
 
 from ..execution import ExecutionOutcome, HistoryEvent, Json
-from . import ActivityRecord, ExecutionRecord, Position, Revision, StateMachineRecord
+from ..history import details_key
+from . import ActivityRecord, ExecutionRecord, Position, Revision, StateMachineRecord, TaskTokenRecord
+from .check import check_database
+from .errors import DatabaseUnusable, describe, for_request, is_transient
 from .migrations import migrate
 from .sqlite_console import ConsoleMixin
 from .sqlite_map_runs import MapRunsMixin
@@ -31,6 +40,7 @@ log = logging.getLogger(__name__)
 Statement = tuple[str, Sequence[Any], bool]
 _MAX_BATCH = 1024
 CHECKPOINT_SECONDS = 1.0
+RETRY_SECONDS = 0.5  # how often an execution's write that met a full disk is tried again
 _CHECKPOINT = "checkpoint"  # queued by a timer: the writer checkpoints the WAL when it reaches it
 
 _MACHINE_COLUMNS = (
@@ -48,28 +58,50 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+@dataclass(slots=True, eq=False)
+class _Write:
+    """One queue item: statements applied together or not at all."""
+
+    statements: list[Statement]
+    owner: str | None = None  # the execution whose history or position this is
+    done: asyncio.Future[None] | None = None  # set when the caller awaits the commit
+    closing: bool = False  # ends an execution whose earlier write failed: always tried
+
+
 class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
     """`Store` on one aiosqlite connection (autocommit mode; transactions are explicit)."""
 
     _execution_columns = _EXECUTION_COLUMNS
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, check: bool = True) -> None:
         self.path = path
+        self.check = check  # run `PRAGMA quick_check` on open (skip it for huge files)
         self._conn: aiosqlite.Connection | None = None
-        self._queue: asyncio.Queue[list[Statement] | asyncio.Future[None] | str] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Write | asyncio.Future[None] | str] = asyncio.Queue()
         self._pending = 0
         self._writer: asyncio.Task[None] | None = None
         self._checkpoint_due = False
+        self._failed: dict[str, str] = {}  # execution ARN -> why its write failed for good
+        # Told (on the event loop) when an execution's write failed for good: the service ends it.
+        self.on_write_failed: Callable[[str, str], None] | None = None
 
     async def open(self) -> None:
+        """Open, check and upgrade the file; `DatabaseUnusable` says in one line why not."""
+        check_database(self.path, quick_check=self.check)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA busy_timeout=5000")
-        # WAL with synchronous=NORMAL: a commit survives the process being killed (the WAL is in
-        # the OS page cache), only an OS crash or power loss can lose the last ones. That is the
-        # durability this local server promises (README, Durability), at a fraction of the fsyncs.
-        await self._conn.execute("PRAGMA synchronous=NORMAL")
-        await migrate(self._conn)
+        try:
+            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute("PRAGMA busy_timeout=5000")
+            # WAL with synchronous=NORMAL: a commit survives the process being killed (the WAL is
+            # in the OS page cache), only an OS crash or power loss can lose the last ones. That is
+            # the durability this local server promises (README, Durability), at a fraction of the
+            # fsyncs.
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+            await migrate(self._conn)
+        except (sqlite3.Error, RuntimeError) as exc:
+            await self._conn.close()  # its thread would keep a failed start-up alive
+            self._conn = None
+            raise DatabaseUnusable(f"cannot use the database file {self.path}: {describe(exc)}") from None
         self._writer = asyncio.create_task(self._write_loop(), name="asl-engine-store-writer")
 
     async def close(self) -> None:
@@ -84,14 +116,22 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _enqueue(self, statements: list[Statement]) -> None:
+    def _enqueue(self, statements: list[Statement], owner: str | None = None) -> None:
+        """Queue a write without waiting; `owner` is the execution whose history it carries."""
+        if owner is not None and owner in self._failed:
+            return  # the execution is being ended for a write that failed: nothing after it counts
         self._pending += 1
-        self._queue.put_nowait(statements)
+        self._queue.put_nowait(_Write(statements, owner))
 
-    async def _write(self, statements: list[Statement]) -> None:
-        """Queue a write and return once it is committed."""
-        self._enqueue(statements)
-        await self.flush()
+    async def _write(self, statements: list[Statement], owner: str | None = None,
+                     closing: bool = False) -> None:
+        """Queue a write and return once it is committed, or raise the error it failed with
+        (`errors.for_request`). An execution's write (`owner`) that meets a full disk is kept and
+        retried until it commits instead: an execution's record is never dropped."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending += 1
+        self._queue.put_nowait(_Write(statements, owner, done, closing))
+        await done
 
     async def flush(self) -> None:
         if self._pending == 0:
@@ -100,34 +140,65 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         self._queue.put_nowait(done)
         await done
 
+    def failure(self, execution_arn: str) -> str | None:
+        """Why a write of this execution failed for good (it is being ended FAILED), or None."""
+        return self._failed.get(execution_arn)
+
     async def _write_loop(self) -> None:
+        held: list[_Write] = []  # executions' writes that met a passing failure, oldest first
         while True:
-            batch = [await self._queue.get()]
+            if held:
+                await asyncio.sleep(RETRY_SECONDS)
+                batch: list[_Write | asyncio.Future[None] | str] = [*held]
+                held = []
+            else:
+                batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < _MAX_BATCH:
                 batch.append(self._queue.get_nowait())
-            writes = [item for item in batch if isinstance(item, list)]
-            waiters = [item for item in batch if isinstance(item, asyncio.Future)]
-            error: BaseException | None = None
-            try:
-                if writes:
-                    await self._commit(writes)
-            except Exception as exc:  # a failed commit must not kill the writer
-                log.exception("store commit of %d writes failed", len(writes))
-                error = exc
-            finally:
-                self._pending -= len(writes)
-            for waiter in waiters:
-                if waiter.done():
-                    continue
-                if error is None:
-                    waiter.set_result(None)
+            writes = [item for item in batch if isinstance(item, _Write)]
+            live = [w for w in writes if w.closing or w.owner is None or w.owner not in self._failed]
+            for write in writes:
+                if write not in live:
+                    self._settle(write, RuntimeError(f"execution write dropped: {self._failed.get(write.owner or '')}"))
+            errors: list[BaseException | None] = []
+            if live:
+                try:
+                    errors = await self._commit(live)
+                except Exception as exc:  # the connection itself failed: every write shares it
+                    errors = [exc] * len(live)
+            for write, error in zip(live, errors):
+                if error is not None and write.owner is not None and is_transient(error):
+                    held.append(write)  # kept in order, retried before anything newer
                 else:
-                    waiter.set_exception(error)
+                    self._settle(write, error)
+            if held:
+                log.warning("%d writes wait for the database to accept them again (%s)",
+                            len(held), describe(next(e for e in errors if e is not None)))
+            for waiter in batch:
+                if isinstance(waiter, asyncio.Future) and not waiter.done():
+                    waiter.set_result(None)
             if _CHECKPOINT in batch:
                 await self._checkpoint()
             elif writes and not self._checkpoint_due:
                 self._checkpoint_due = True
                 asyncio.get_running_loop().call_later(CHECKPOINT_SECONDS, self._queue.put_nowait, _CHECKPOINT)
+
+    def _settle(self, write: _Write, error: BaseException | None) -> None:
+        """A write is done: committed, or failed for good (its request or execution hears why)."""
+        self._pending -= 1
+        if error is not None:
+            if write.owner is not None and not write.closing and write.owner not in self._failed:
+                self._failed[write.owner] = describe(error)
+                log.error("a write of execution %s failed: %s", write.owner, describe(error))
+                if self.on_write_failed is not None:
+                    self.on_write_failed(write.owner, self._failed[write.owner])
+            elif write.done is None:
+                log.error("a write failed: %s", describe(error))
+        if write.done is not None and not write.done.done():
+            if error is None:
+                write.done.set_result(None)
+            else:
+                write.done.set_exception(for_request(error))
 
     async def _checkpoint(self) -> None:
         """Copy the WAL into the database file, a second after writes: a plain copy of the
@@ -140,14 +211,16 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         except Exception:  # a busy reader only postpones it to the next round of writes
             log.debug("WAL checkpoint postponed", exc_info=True)
 
-    async def _commit(self, writes: list[list[Statement]]) -> None:
-        """One transaction for the whole batch, run in one hop to aiosqlite's thread.
+    async def _commit(self, writes: list[_Write]) -> list[BaseException | None]:
+        """One transaction for the whole batch, run in one hop to aiosqlite's thread; returns
+        each write's error (None: committed).
 
         Sending each statement separately cost a thread hand-off and an event-loop wake-up per
         statement, which dominated the store's time (benchmarks/profile.py). aiosqlite has no
         public call for "run this function in your thread", so this uses its `_execute`."""
         assert self._conn is not None
-        await self._conn._execute(_apply, self._conn._conn, writes)
+        errors: list[BaseException | None] = await self._conn._execute(_apply, self._conn._conn, writes)
+        return errors
 
     # -- state machines ----------------------------------------------------------------------
 
@@ -214,8 +287,13 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
     def sink(self, execution_arn: str) -> _Sink:
         return _Sink(self, execution_arn)
 
-    async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None) -> None:
+    async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None,
+                               events: Sequence[HistoryEvent] = ()) -> None:
+        """The end of an execution in one transaction: its closing `events`, its status, and
+        no position or task tokens left. Retried until it commits (a full disk passes)."""
         await self._write([
+            ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
+             [(arn, event["id"], _dumps(event)) for event in events], True),
             (
                 "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ? "
                 "WHERE arn = ?",
@@ -223,7 +301,48 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
                 False,
             ),
             ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False),
-        ])
+            ("DELETE FROM task_tokens WHERE execution_arn = ?", (arn,), False),
+        ], owner=arn)
+
+    async def close_execution(self, arn: str, event_type: str, status: str, error: str | None,
+                              cause: str | None, stop_time: float) -> None:
+        """End an execution the runner cannot end (its write failed, it cannot be resumed, or it
+        is not running here): its closing event goes after the last one recorded, with its
+        status, in one transaction."""
+        await self.flush()
+        rows = await self._read("SELECT MAX(event_id) FROM history_events WHERE execution_arn = ?", (arn,))
+        last = int(rows[0][0] or 0)
+        details = {key: value for key, value in (("error", error), ("cause", cause)) if value is not None}
+        event = {"timestamp": stop_time, "type": event_type, "id": last + 1, "previousEventId": last,
+                 details_key(event_type) or "details": details}
+        await self._write([
+            ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)", (arn, last + 1, _dumps(event)), False),
+            ("UPDATE executions SET status = ?, output = NULL, error = ?, cause = ?, stop_date = ? WHERE arn = ?",
+             (status, error, cause, stop_time, arn), False),
+            ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False),
+            ("DELETE FROM task_tokens WHERE execution_arn = ?", (arn,), False),
+        ], owner=arn, closing=True)
+
+    # -- task tokens: answers and heartbeats recorded before SendTask* answers -------------------
+
+    async def record_task_answer(self, token: str, execution_arn: str, answer: str) -> None:
+        """Commit the answer to a task token (JSON text); the execution consumes it from here."""
+        await self._write([(
+            "INSERT INTO task_tokens (token, execution_arn, answer) VALUES (?, ?, ?) "
+            "ON CONFLICT (token) DO UPDATE SET answer = excluded.answer", (token, execution_arn, answer), False)])
+
+    async def record_heartbeat(self, token: str, execution_arn: str, at: float) -> None:
+        """Commit the time of a task's last heartbeat: its deadline counts from here."""
+        await self._write([(
+            "INSERT INTO task_tokens (token, execution_arn, heartbeat) VALUES (?, ?, ?) "
+            "ON CONFLICT (token) DO UPDATE SET heartbeat = excluded.heartbeat", (token, execution_arn, at), False)])
+
+    async def task_tokens(self) -> list[TaskTokenRecord]:
+        """What was recorded for the tokens of executions still RUNNING (read on start-up)."""
+        rows = await self._read(
+            "SELECT token, execution_arn, answer, heartbeat FROM task_tokens WHERE execution_arn IN "
+            "(SELECT arn FROM executions WHERE status = 'RUNNING')", ())
+        return [TaskTokenRecord(*row) for row in rows]
 
     # Execution rows are written only by awaited writes (create, finish), so reading them needs
     # no flush of the queued history: that keeps DescribeExecution polling cheap.
@@ -333,24 +452,45 @@ class _Sink:
                 [(self._arn, frame_id, body) for frame_id, body in checkpoint["frames"].items()],
                 True,
             ))
-        self._store._enqueue(statements)
+        self._store._enqueue(statements, self._arn)
 
 
-def _apply(conn: sqlite3.Connection, writes: list[list[Statement]]) -> None:
-    """Runs in aiosqlite's thread: every statement of the batch, then one COMMIT."""
-    conn.execute("BEGIN")
+def _apply(conn: sqlite3.Connection, writes: list[_Write]) -> list[BaseException | None]:
+    """Runs in aiosqlite's thread: each write under its own SAVEPOINT, then one COMMIT.
+
+    A write that fails is rolled back to its savepoint and reported alone; the others commit.
+    Once a write of an execution fails, that execution's later writes in the batch are not
+    tried (they would leave a hole in its history). When SQLite drops the whole transaction
+    (it may on a full disk), or the COMMIT fails, every write gets that error."""
+    errors: list[BaseException | None] = [None] * len(writes)
+    failed: dict[str, BaseException] = {}
     try:
-        for statements in writes:
-            for sql, params, many in statements:
-                if many:
-                    conn.executemany(sql, params)
-                else:
-                    conn.execute(sql, params)
+        conn.execute("BEGIN")
+        for index, write in enumerate(writes):
+            if write.owner is not None and write.owner in failed:
+                errors[index] = failed[write.owner]
+                continue
+            conn.execute("SAVEPOINT w")
+            try:
+                for sql, params, many in write.statements:
+                    if many:
+                        conn.executemany(sql, params)
+                    else:
+                        conn.execute(sql, params)
+            except Exception as exc:
+                if not conn.in_transaction:
+                    raise  # SQLite rolled back everything: nothing of this batch is kept
+                conn.execute("ROLLBACK TO w")
+                errors[index] = exc
+                if write.owner is not None:
+                    failed[write.owner] = exc
+            conn.execute("RELEASE w")
         conn.execute("COMMIT")
-    except BaseException:
+    except Exception as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        raise
+        return [error or exc for error in errors]
+    return errors
 
 
 def _marks(count: int) -> str:

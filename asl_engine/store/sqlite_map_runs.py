@@ -19,7 +19,7 @@ _COLUMNS = (
 
 
 class MapRunsMixin:
-    _enqueue: Callable[[list[tuple[str, Sequence[Any], bool]]], None]
+    _enqueue: Callable[[list[tuple[str, Sequence[Any], bool]], str | None], None]
     _write: Callable[[list[tuple[str, Sequence[Any], bool]]], Awaitable[None]]
     _read: Callable[[str, Sequence[Any]], Awaitable[list[Any]]]
     flush: Callable[[], Awaitable[None]]
@@ -36,7 +36,7 @@ class MapRunsMixin:
             "ON CONFLICT (arn) DO UPDATE SET status = excluded.status, stop_date = excluded.stop_date, "
             "item_counts = excluded.item_counts"
         )
-        self._enqueue([(sql, row, False)])
+        self._enqueue([(sql, row, False)], record.execution_arn)
 
     async def update_map_run(self, arn: str, max_concurrency: int | None,
                              tolerated_failure_percentage: float | None,

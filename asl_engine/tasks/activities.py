@@ -1,9 +1,11 @@
 """Activity tasks: an execution queues work under an activity ARN; a worker pulls it.
 
-The engine side `put`s a task and learns, through the returned future, which worker picked it up
-(ActivityStarted records the worker's name). `GetActivityTask` (server side) calls `get`, which
-long-polls like AWS's 60-second poll. Results come back through the `CallbackRegistry` under
-the task's token, exactly as for `.waitForTaskToken`.
+The engine side `put`s a task and learns, through the returned hand-out, which worker picked it
+up (ActivityStarted records the worker's name). `GetActivityTask` (server side) calls `get`, which
+long-polls like AWS's 60-second poll, and answers only once the execution has recorded
+ActivityStarted (`Handout.recorded`): a server then commits it before the worker hears of it.
+Results come back through the `CallbackRegistry` under the task's token, exactly as for
+`.waitForTaskToken`.
 """
 
 from __future__ import annotations
@@ -27,9 +29,13 @@ class ActivityTask:
 
 
 @dataclass(slots=True)
-class _Queued:
+class Handout:
+    """One queued task: `started` resolves to the worker's name once one pulls it; the engine
+    resolves `recorded` once it has recorded ActivityStarted (cancels it if the task ended)."""
+
     task: ActivityTask
-    started: asyncio.Future[str]  # the worker name, once pulled
+    started: asyncio.Future[str]
+    recorded: asyncio.Future[None]
 
 
 @dataclass
@@ -41,8 +47,8 @@ class ActivityQueue:
     None (in-process runs without a server), every activity ARN is accepted."""
 
     registered: set[str] | None = None
-    _tasks: dict[str, deque[_Queued]] = field(default_factory=dict)
-    _workers: dict[str, deque[asyncio.Future[_Queued]]] = field(default_factory=dict)
+    _tasks: dict[str, deque[Handout]] = field(default_factory=dict)
+    _workers: dict[str, deque[asyncio.Future[Handout]]] = field(default_factory=dict)
 
     def check(self, activity_arn: str) -> None:
         """Fail the state when the activity does not exist (recorded:
@@ -50,18 +56,19 @@ class ActivityQueue:
         if self.registered is not None and activity_arn not in self.registered:
             raise StatesError(RUNTIME, f"The activity {activity_arn} does not exist.", in_state=True)
 
-    def put(self, task: ActivityTask) -> asyncio.Future[str]:
-        """Queue a task; the future resolves to the name of the worker that pulls it."""
+    def put(self, task: ActivityTask) -> Handout:
+        """Queue a task for the next worker that polls its activity."""
         self.check(task.activity_arn)
-        queued = _Queued(task, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        queued = Handout(task, loop.create_future(), loop.create_future())
         workers = self._workers.get(task.activity_arn, deque())
         while workers:
             worker = workers.popleft()
             if not worker.done():
                 worker.set_result(queued)
-                return queued.started
+                return queued
         self._tasks.setdefault(task.activity_arn, deque()).append(queued)
-        return queued.started
+        return queued
 
     def withdraw(self, token: str) -> None:
         """The task ended before a worker took it (timeout, stop): no worker may get it now."""
@@ -77,7 +84,7 @@ class ActivityQueue:
         tasks = self._tasks.get(activity_arn)
         queued = tasks.popleft() if tasks else None
         if queued is None:
-            waiter: asyncio.Future[_Queued] = asyncio.get_running_loop().create_future()
+            waiter: asyncio.Future[Handout] = asyncio.get_running_loop().create_future()
             self._workers.setdefault(activity_arn, deque()).append(waiter)
             try:
                 queued = await asyncio.wait_for(asyncio.shield(waiter), timeout)
@@ -88,6 +95,9 @@ class ActivityQueue:
                 queued = waiter.result()
         if not queued.started.done():
             queued.started.set_result(worker_name or "")
+        await asyncio.wait({queued.recorded})
+        if queued.recorded.cancelled():  # the task ended (its execution stopped) meanwhile
+            return None
         return queued.task
 
     def waiting(self, activity_arn: str) -> list[ActivityTask]:

@@ -4,6 +4,12 @@
 `fail` and `heartbeat`. What the registry knows about a waiting task is plain data
 (`PendingTask`), so a store can persist it and a restarted server can re-register it; only the
 futures are process-local.
+
+A server commits an answer before it acknowledges it: `claim` reserves the token (no timeout
+and no second answer can take it meanwhile), the caller commits the answer, then `deliver` hands
+it to the execution. After a restart, `recorded` holds what was committed; a task registering
+its token again finds its answer there (and its last heartbeat, which its deadline counts from),
+as Temporal records an activity's completion before the workflow sees it.
 """
 
 from __future__ import annotations
@@ -46,6 +52,23 @@ class PendingTask:
     heartbeat_seconds: float | None = None
     heartbeat_deadline: float | None = None
     activity_arn: str | None = None
+    answering: bool = False  # an answer is being committed: it wins over any timeout
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedToken:
+    """What a store committed for a token before a restart."""
+
+    answer: str | None  # JSON text: {"output": <JSON text>} or {"error": ..., "cause": ...}
+    heartbeat: float | None  # epoch seconds of the last recorded heartbeat
+
+
+def answer_text(output_json: str | None = None, error: str | None = None, cause: str | None = None,
+                failed: bool = False) -> str:
+    """The recorded form of an answer (see `RecordedToken.answer`)."""
+    if failed:
+        return json.dumps({"error": error, "cause": cause})
+    return json.dumps({"output": output_json})
 
 
 def new_token(prefix: str = "") -> str:
@@ -61,14 +84,22 @@ class CallbackRegistry:
         self._futures: dict[str, asyncio.Future[Json]] = {}
         self._clocks: dict[str, Clock] = {}
         self._timed_out: set[str] = set()
+        self.recorded: dict[str, RecordedToken] = {}  # committed before a restart (a server fills it)
 
-    def register(self, task: PendingTask, clock: Clock) -> None:
-        """Start waiting for `task.token`; the heartbeat window opens now."""
+    def register(self, task: PendingTask, clock: Clock, opened: float | None = None) -> None:
+        """Start waiting for `task.token`. The heartbeat window opens at the last recorded
+        heartbeat, else at `opened` (when the task first began waiting), else now; an answer
+        recorded before a restart is delivered at once."""
+        recorded = self.recorded.pop(task.token, None)
         if task.heartbeat_seconds is not None:
-            task.heartbeat_deadline = clock.time() + task.heartbeat_seconds
+            marks = [mark for mark in (opened, recorded and recorded.heartbeat) if mark is not None]
+            task.heartbeat_deadline = (max(marks) if marks else clock.time()) + task.heartbeat_seconds
         self._pending[task.token] = task
         self._futures[task.token] = asyncio.get_running_loop().create_future()
         self._clocks[task.token] = clock
+        if recorded is not None and recorded.answer is not None:
+            task.answering = True
+            self.deliver(task.token, recorded.answer)
 
     def pending(self) -> list[PendingTask]:
         """Every waiting task, as plain data (for a store or a console)."""
@@ -85,21 +116,55 @@ class CallbackRegistry:
             raise TaskDoesNotExist("Task Does Not Exist")
         return task
 
+    def claim(self, token: str) -> PendingTask:
+        """Reserve a waiting task for the answer about to be committed; refuses a token that is
+        already being answered (TaskDoesNotExist, as for one already answered)."""
+        task = self.get(token)
+        if task.answering:
+            raise TaskDoesNotExist("Task Does Not Exist")
+        task.answering = True
+        return task
+
+    def unclaim(self, token: str) -> None:
+        """The answer could not be committed: the task waits (and may time out) as before."""
+        task = self._pending.get(token)
+        if task is not None:
+            task.answering = False
+
+    def deliver(self, token: str, answer: str) -> bool:
+        """Hand a committed answer (`answer_text`) to the waiting execution; False when the task
+        ended meanwhile (its execution stopped)."""
+        future = self._futures.get(token)
+        if future is None or future.done():
+            return False
+        recorded = json.loads(answer)
+        if "output" in recorded:
+            future.set_result(json.loads(recorded["output"]))
+        else:
+            future.set_exception(StatesError(recorded.get("error"), recorded.get("cause")))
+        return True
+
+    def answering(self, token: str | None) -> bool:
+        """Is an answer to this token being committed (so its timeout must wait for it)?"""
+        task = self._pending.get(token or "")
+        return task is not None and task.answering
+
     def succeed(self, token: str, output_json: str) -> None:
-        """SendTaskSuccess: `output_json` is the JSON text the caller sent."""
-        self.get(token)
-        self._resolve(token, json.loads(output_json), None)
+        """SendTaskSuccess without a store (in-process runs): `output_json` is the caller's JSON text."""
+        self.claim(token)
+        self.deliver(token, answer_text(output_json))
 
     def fail(self, token: str, error: str | None = None, cause: str | None = None) -> None:
         """SendTaskFailure: the task fails with this error and cause (both optional, as in AWS)."""
-        self.get(token)
-        self._resolve(token, None, StatesError(error, cause))
+        self.claim(token)
+        self.deliver(token, answer_text(error=error, cause=cause, failed=True))
 
-    def heartbeat(self, token: str) -> None:
+    def heartbeat(self, token: str) -> PendingTask:
         """SendTaskHeartbeat: push the heartbeat deadline back by HeartbeatSeconds."""
         task = self.get(token)
         if task.heartbeat_seconds is not None:
             task.heartbeat_deadline = self._clocks[token].time() + task.heartbeat_seconds
+        return task
 
     def close(self, token: str, timed_out: bool = False) -> None:
         """The task ended (answered, timed out, or its execution stopped): forget the token."""
@@ -121,7 +186,7 @@ class CallbackRegistry:
                 await asyncio.wait({future, timer}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 timer.cancel()
-            if future.done():
+            if future.done() or task.answering:
                 break
             if task.heartbeat_deadline <= clock.time():
                 # AWS records a missed heartbeat as TaskTimedOut with States.Timeout (recorded:
@@ -132,12 +197,3 @@ class CallbackRegistry:
             return await future
         finally:
             self.close(token)
-
-    def _resolve(self, token: str, output: Json, failure: StatesError | None) -> None:
-        future = self._futures.get(token)
-        if future is None or future.done():
-            raise TaskDoesNotExist("Task Does Not Exist")
-        if failure is not None:
-            future.set_exception(failure)
-        else:
-            future.set_result(output)
