@@ -13,6 +13,7 @@ from typing import Any
 
 from . import model as m
 from .errors import ALL, NO_CHOICE_MATCHED, NOT_MATCHED_BY_ALL, RUNTIME, TASK_FAILED, TIMEOUT, StatesError
+from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
 
@@ -88,17 +89,19 @@ def wait_deadline(state: m.WaitState, effective_input: Json, scope: Scope, now: 
         return float(state.timestamp)  # parsed at compile time
     if state.seconds_path is not None:
         value = _select(state.seconds_path, effective_input, scope, "SecondsPath")
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise StatesError(
-                    RUNTIME,
-                    f"The SecondsPath parameter cannot be parsed as a long value: "
-                    f"{state.seconds_path} == {_render(value)}",
-                    in_state=True,
-                )
-        return now + max(0, value)
+        rule = rule_for("SecondsPath")
+        seconds = as_kind(rule, value)
+        if seconds is None:
+            raise StatesError(
+                RUNTIME,
+                f"The SecondsPath parameter cannot be parsed as a long value: "
+                f"{state.seconds_path} == {_render(value)}",
+                in_state=True,
+            )
+        if not rule.admits(seconds):
+            raise StatesError(RUNTIME, f"The SecondsPath parameter does not reference a {rule.noun}: "
+                                       f"{state.seconds_path} == {_render(value)}", in_state=True)
+        return now + seconds
     assert state.timestamp_path is not None
     value = _select(state.timestamp_path, effective_input, scope, "TimestampPath")
     moment = parse_timestamp(value) if isinstance(value, str) else None

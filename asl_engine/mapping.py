@@ -18,9 +18,11 @@ from .dataflow import apply_input_path
 from .errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
 from .execution import ListSink
 from .history import History
+from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
 from .position import BRANCHES, DONE, FAILED, Frame
+from .offload import settle
 
 if TYPE_CHECKING:
     from .runner import ExecutionRun
@@ -56,7 +58,7 @@ class MapRunner:
 
     async def execute(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
         if state.query_language == m.JSONATA:
-            fields = self._jsonata_fields(state, raw, context, frame)
+            fields = await settle(lambda: self._jsonata_fields(state, raw, context, frame), self.run.clock)
         else:
             fields = self._jsonpath_fields(state, raw, context, frame)
         value, items, concurrency, tolerated = fields
@@ -64,7 +66,7 @@ class MapRunner:
         resumed = frame.take_resumed(BRANCHES)
         if resumed is None:
             frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
-        tolerated_count, tolerated_percentage = tolerated[0](), tolerated[1]()
+        tolerated_count, tolerated_percentage = await settle(lambda: (tolerated[0](), tolerated[1]()), self.run.clock)
         tolerance = _tolerance(len(items), tolerated_count, tolerated_percentage)
         map_run: tuple[MapRunObserver, str] | None = None
         if state.distributed:
@@ -100,7 +102,7 @@ class MapRunner:
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "SUCCEEDED")
         frame.previous = history.add("MapStateSucceeded", frame.previous)
-        return self.run.states.complete(state, raw, results, context, frame)
+        return await self.run.states.complete(state, raw, results, context, frame)
 
     def _jsonpath_fields(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> Any:
         """(selector input, items, concurrency, deferred tolerated failures) in JSONPath.
@@ -112,9 +114,9 @@ class MapRunner:
         value = apply_input_path(state.input_path, Scope(raw, context, variables))
         items = self._items(state, value, context, variables)
         value_scope = Scope(value, context, variables)
-        concurrency = _whole_number(state.max_concurrency, "MaxConcurrencyPath", value_scope, "integer")
+        concurrency = _whole_number(state.max_concurrency, "MaxConcurrencyPath", value_scope)
         tolerated = (
-            lambda: _whole_number(state.tolerated_failure_count, "ToleratedFailureCountPath", value_scope, "integer"),
+            lambda: _whole_number(state.tolerated_failure_count, "ToleratedFailureCountPath", value_scope),
             lambda: _percentage(state.tolerated_failure_percentage, value_scope),
         )
         return value, items, concurrency, tolerated
@@ -166,7 +168,8 @@ class MapRunner:
             item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
             selector = state.item_selector
             if state.query_language == m.JSONATA:
-                item_input = self.run.states.jsonata.select_item(state, value, item_context, frame, item)
+                item_input = await settle(
+                    lambda: self.run.states.jsonata.select_item(state, value, item_context, frame, item), self.run.clock)
             elif selector is None:
                 item_input = item
             else:
@@ -336,34 +339,42 @@ def _tolerance(total: int, count: int | None, percentage: float | None) -> int:
     return tolerated
 
 
-def _whole_number(source: Any, field: str, scope: Scope, kind: str) -> int | None:
-    """A number field or its `...Path` twin; the path must name an integer."""
+def _whole_number(source: Any, field: str, scope: Scope) -> int | None:
+    """A number field or its `...Path` twin; the path must name an integer the literal could be."""
     if not isinstance(source, Path):
         return source  # type: ignore[no-any-return]
-    value = _numeric_text(_resolve(source, field, scope), int)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise StatesError(
-            RUNTIME,
-            f"The {field} field refers to value \"{_render(value)}\" which is not a valid {kind}: {source}",
-            in_state=True,
-        )
-    return value
+    return _from_path(source, field, scope)  # type: ignore[return-value]
 
 
 def _percentage(source: Any, scope: Scope) -> float | None:
     value = source
     if isinstance(source, Path):
-        value = _numeric_text(_resolve(source, "ToleratedFailurePercentagePath", scope), float)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise StatesError(
-                RUNTIME,
-                f"The ToleratedFailurePercentagePath field refers to value \"{_render(value)}\" which is "
-                f"not a valid float: {source}",
-                in_state=True,
-            )
-    if value is not None and not 0 <= value <= 100:
+        value = _from_path(source, "ToleratedFailurePercentagePath", scope)
+    if value is not None and not rule_for("ToleratedFailurePercentage").admits(value):
         raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.", in_state=True)
     return value  # type: ignore[no-any-return]
+
+
+def _from_path(source: Path, field: str, scope: Scope) -> int | float:
+    """The value a Map's `...Path` field names, checked by the literal field's rule (path_values).
+
+    Recorded wording for a value of the wrong kind: test_max_concurrency_path,
+    test_map_state_tolerated_failure_*_path; out of range, the percentage's recorded sentence
+    ("ToleratedFailurePercentage must be between 0 and 100.") with the literal's own bounds."""
+    rule = rule_for(field)
+    value = _numeric_text(_resolve(source, field, scope), int if rule.integer else float)
+    number = as_kind(rule, value)
+    if number is None or (rule.integer and isinstance(value, float)):
+        kind = "integer" if rule.integer else "float"
+        raise StatesError(
+            RUNTIME,
+            f"The {field} field refers to value \"{_render(value)}\" which is not a valid {kind}: {source}",
+            in_state=True,
+        )
+    literal = field.removesuffix("Path")
+    if not rule.admits(number):
+        raise StatesError(RUNTIME, f"{literal} must be between {rule.minimum} and {rule.maximum}.", in_state=True)
+    return number
 
 
 def _numeric_text(value: Json, kind: type) -> Json:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Awaitable
 from . import model as m
 from .dataflow import MAX_PAYLOAD_BYTES
 from .errors import DATA_LIMIT_EXCEEDED, RUNTIME, TIMEOUT, StatesError
+from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
 from .position import RESULT, TASK
@@ -278,10 +279,12 @@ class TaskRunner:
         except PathNotFound:
             raise StatesError(RUNTIME, f"Invalid path '{source}' : No results for path: {_bracketed(source)}",
                               in_state=True) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise StatesError(RUNTIME, f"The {name}Path parameter does not reference a positive integer: "
+        rule = rule_for(f"{name}Path")
+        seconds = as_kind(rule, value)
+        if seconds is None or not rule.admits(seconds):
+            raise StatesError(RUNTIME, f"The {name}Path parameter does not reference a {rule.noun}: "
                                        f"{source} == {to_json(value)}", in_state=True)
-        return value
+        return seconds
 
 
 def _add_limits(details: dict[str, Json], request: TaskRequest) -> None:
