@@ -268,7 +268,26 @@ def _parallel(body: dict[str, Any], location: str, language: str, common: dict[s
     )
 
 
+UNSUPPORTED = "UNSUPPORTED_FEATURE"
+# Fields AWS accepts that asl-engine cannot honour yet, with the feature each one asks for. A
+# definition using one is refused (CreateStateMachine, UpdateStateMachine, TestState, a run), never
+# run as if the field were absent; ValidateStateMachineDefinition still answers as AWS does.
+NOT_YET_SUPPORTED = MappingProxyType({
+    "ItemReader": "a Distributed Map reading its items from S3",
+    "ItemBatcher": "a Distributed Map passing its items in batches",
+    "ResultWriter": "a Distributed Map writing its results to S3",
+})
+
+
+def _refuse_unsupported(body: dict[str, Any], location: str) -> None:
+    for field_name, feature in NOT_YET_SUPPORTED.items():
+        if field_name in body:
+            raise DefinitionError(UNSUPPORTED, f"asl-engine does not support the field '{field_name}' "
+                                               f"({feature}) yet", f"{location}/{field_name}")
+
+
 def _map(body: dict[str, Any], location: str, language: str, common: dict[str, Any]) -> m.State:
+    _refuse_unsupported(body, location)
     processor_key = "ItemProcessor" if "ItemProcessor" in body else "Iterator"
     processor = body[processor_key]
     config = processor.get("ProcessorConfig") or {}
@@ -298,9 +317,6 @@ def _map(body: dict[str, Any], location: str, language: str, common: dict[str, A
         retry=_retriers(body),
         catch=_catchers(body, location, language),
         label=body.get("Label"),
-        item_reader=body.get("ItemReader"),
-        item_batcher=body.get("ItemBatcher"),
-        result_writer=body.get("ResultWriter"),
     )
 
 

@@ -139,9 +139,6 @@ class MapState(State):
     retry: tuple[Retrier, ...]
     catch: tuple[Catcher, ...]
     label: str | None
-    item_reader: Json = None
-    item_batcher: Json = None
-    result_writer: Json = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,250 @@
+"""Item 8 of issue 15: nothing the definition schema accepts is ignored.
+
+One table: every field schemas/asl.schema.json accepts, and where asl-engine honours it, or that
+it is refused with a diagnostic naming the field and the feature. A field added to the schema
+without an entry here fails `test_every_schema_field_has_an_entry`. An honoured field must name the
+module that implements it and be exercised by a test or a recorded case; a refused one is refused
+by CreateStateMachine, UpdateStateMachine and TestState, while ValidateStateMachineDefinition
+answers as AWS does (AWS accepts these fields: https://docs.aws.amazon.com/step-functions/latest/dg/
+input-output-itemreader.html, input-output-itembatcher.html, input-output-resultwriter.html).
+
+Why InvalidDefinition for a refusal: it is the error CreateStateMachine and UpdateStateMachine give
+for a definition they will not store (API_CreateStateMachine.html, "Errors"), so SDKs, the AWS CLI,
+CDK and Terraform show its message as they show AWS's own; the message keeps AWS's
+`'<CODE>: <message> at <location>'` form, with a code of our own (UNSUPPORTED_FEATURE) that no AWS
+diagnostic uses, so nobody mistakes it for AWS's verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from sfn_support import ROLE, create, error_of, unique, wait_done
+
+from asl_engine.compile import NOT_YET_SUPPORTED
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "schemas" / "asl.schema.json").read_text())
+
+HONOURED, REFUSED, NO_EFFECT = "honoured", "refused", "no effect on AWS either"
+
+
+@dataclass(frozen=True)
+class Where:
+    status: str
+    place: str  # the implementing module, or the refused field that carries this one
+    note: str = ""
+
+
+def honoured(module: str, note: str = "") -> Where:
+    return Where(HONOURED, f"asl_engine/{module}", note)
+
+
+def refused(container: str) -> Where:
+    return Where(REFUSED, container)
+
+
+CHOICE = honoured("choice.py", "Choice rules, compiled once (compile_choice_rule)")
+COMPARISONS = [kind + ordering + path for kind in ("String", "Numeric", "Timestamp")
+               for ordering in ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")
+               for path in ("", "Path")]
+
+FIELDS: dict[str, Where] = {
+    # -- the machine and every state -----------------------------------------------------------
+    "StartAt": honoured("runner.py"),
+    "States": honoured("compile.py"),
+    "Comment": Where(NO_EFFECT, "", "a comment; AWS keeps it in the definition only"),
+    "Version": Where(NO_EFFECT, "", "the ASL version, \"1.0\"; validated, nothing to do"),
+    "TimeoutSeconds": honoured("runner.py", "the machine's ExecutionTimedOut; on Task, task_runner.py"),
+    "QueryLanguage": honoured("jsonata_states.py", "JSONata or JSONPath per machine and per state"),
+    "Type": honoured("states.py"),
+    "Next": honoured("runner.py"),
+    "End": honoured("runner.py"),
+    "InputPath": honoured("dataflow.py"),
+    "OutputPath": honoured("dataflow.py"),
+    "ResultPath": honoured("dataflow.py"),
+    "Parameters": honoured("payload.py", "Pass/Task/Parallel; Map's legacy ItemSelector (mapping.py)"),
+    "ResultSelector": honoured("dataflow.py"),
+    "Result": honoured("states.py"),
+    "Assign": honoured("query.py", "variables, both query languages"),
+    "Arguments": honoured("jsonata_states.py"),
+    "Output": honoured("query.py"),
+    "Retry": honoured("interpreter.py"),
+    "Catch": honoured("interpreter.py"),
+    "ErrorEquals": honoured("interpreter.py"),
+    "IntervalSeconds": honoured("interpreter.py"),
+    "MaxAttempts": honoured("interpreter.py"),
+    "BackoffRate": honoured("interpreter.py"),
+    "MaxDelaySeconds": honoured("interpreter.py"),
+    "JitterStrategy": honoured("interpreter.py"),
+    # -- Task ------------------------------------------------------------------------------------
+    "Resource": honoured("tasks/dispatcher.py"),
+    "TimeoutSecondsPath": honoured("task_runner.py"),
+    "HeartbeatSeconds": honoured("task_runner.py"),
+    "HeartbeatSecondsPath": honoured("task_runner.py"),
+    "Credentials": honoured("task_runner.py", "recorded as TaskScheduled taskCredentials.roleArn; "
+                                              "calls go to the configured endpoints with local credentials"),
+    # -- Wait, Fail ------------------------------------------------------------------------------
+    "Seconds": honoured("interpreter.py"),
+    "SecondsPath": honoured("interpreter.py"),
+    "Timestamp": honoured("interpreter.py"),
+    "TimestampPath": honoured("interpreter.py"),
+    "Error": honoured("interpreter.py"),
+    "ErrorPath": honoured("interpreter.py"),
+    "Cause": honoured("interpreter.py"),
+    "CausePath": honoured("interpreter.py"),
+    # -- Choice ----------------------------------------------------------------------------------
+    "Choices": CHOICE, "Default": CHOICE, "Variable": CHOICE, "And": CHOICE, "Or": CHOICE, "Not": CHOICE,
+    "BooleanEquals": CHOICE, "BooleanEqualsPath": CHOICE, "IsNull": CHOICE, "IsPresent": CHOICE,
+    "IsNumeric": CHOICE, "IsString": CHOICE, "IsBoolean": CHOICE, "IsTimestamp": CHOICE,
+    "StringMatches": CHOICE,
+    **{name: CHOICE for name in COMPARISONS},
+    "Condition": honoured("query.py", "JSONata Choice rules"),
+    # -- Parallel, Map -----------------------------------------------------------------------------
+    "Branches": honoured("runner.py"),
+    "ItemProcessor": honoured("mapping.py"),
+    "Iterator": honoured("mapping.py", "the legacy name of ItemProcessor"),
+    "ProcessorConfig": honoured("mapping.py"),
+    "Mode": honoured("mapping.py", "DISTRIBUTED records MapRun events and a Map Run; items run inline"),
+    "ExecutionType": honoured("mapping.py", "validated (EXPRESS/STANDARD); a Distributed Map's items run "
+                                            "inline, so both types behave as inline iterations"),
+    "ItemsPath": honoured("mapping.py"),
+    "Items": honoured("jsonata_states.py"),
+    "ItemSelector": honoured("mapping.py"),
+    "MaxConcurrency": honoured("mapping.py"),
+    "MaxConcurrencyPath": honoured("mapping.py"),
+    "ToleratedFailureCount": honoured("mapping.py"),
+    "ToleratedFailureCountPath": honoured("mapping.py"),
+    "ToleratedFailurePercentage": honoured("mapping.py"),
+    "ToleratedFailurePercentagePath": honoured("mapping.py"),
+    "Label": honoured("mapping.py", "names the Map Run"),
+    # -- Distributed Map fields asl-engine refuses until it implements them ------------------------
+    "ItemReader": refused("ItemReader"),
+    "ReaderConfig": refused("ItemReader"),
+    "InputType": refused("ItemReader"),
+    "CSVHeaderLocation": refused("ItemReader"),
+    "CSVHeaders": refused("ItemReader"),
+    "CSVDelimiter": refused("ItemReader"),
+    "ManifestType": refused("ItemReader"),
+    "MaxItems": refused("ItemReader"),
+    "MaxItemsPath": refused("ItemReader"),
+    "Transformation": refused("ItemReader"),
+    "ItemBatcher": refused("ItemBatcher"),
+    "BatchInput": refused("ItemBatcher"),
+    "MaxItemsPerBatch": refused("ItemBatcher"),
+    "MaxItemsPerBatchPath": refused("ItemBatcher"),
+    "MaxInputBytesPerBatch": refused("ItemBatcher"),
+    "MaxInputBytesPerBatchPath": refused("ItemBatcher"),
+    "ResultWriter": refused("ResultWriter"),
+    "WriterConfig": refused("ResultWriter"),
+    "OutputType": refused("ResultWriter"),
+}
+
+
+def _schema_fields(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict):
+            found.update(node["properties"])
+        for value in node.values():
+            found |= _schema_fields(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _schema_fields(value)
+    return found
+
+
+def test_every_schema_field_has_an_entry() -> None:
+    fields = _schema_fields(SCHEMA)
+    assert sorted(fields - FIELDS.keys()) == [], "a schema field with no entry in FIELDS"
+    assert sorted(FIELDS.keys() - fields) == [], "an entry for a field the schema no longer has"
+
+
+@pytest.mark.parametrize("field", sorted(name for name, where in FIELDS.items() if where.status == HONOURED))
+def test_an_honoured_field_names_its_module_and_is_exercised(field: str, exercised: set[str]) -> None:
+    assert (ROOT / FIELDS[field].place).is_file()
+    assert field in exercised, f"no test or recorded case uses {field!r}"
+
+
+@pytest.fixture(scope="module")
+def exercised() -> set[str]:
+    """Every key used in a recorded case's definition or quoted in a test file (this one aside)."""
+    keys: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            keys.update(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in sorted((ROOT / "tests" / "conformance" / "cases").glob("*.json")):
+        walk(json.loads(path.read_text(encoding="utf-8")).get("definition"))
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        if path.resolve() != Path(__file__).resolve():
+            text = path.read_text(encoding="utf-8")
+            keys.update(name for name in FIELDS if f'"{name}"' in text)
+    return keys
+
+
+def test_refused_fields_are_those_the_compiler_refuses() -> None:
+    containers = {where.place for where in FIELDS.values() if where.status == REFUSED}
+    assert containers == set(NOT_YET_SUPPORTED)
+
+
+DISTRIBUTED = {"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                 "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}
+REFUSED_USES = {
+    "ItemReader": {"ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                                  "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                                  "Parameters": {"Bucket": "b", "Key": "k.csv"}}},
+    "ItemBatcher": {"ItemBatcher": {"MaxItemsPerBatch": 10}},
+    "ResultWriter": {"ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                      "Parameters": {"Bucket": "b", "Prefix": "out"}}},
+}
+
+
+def _with(field: str) -> str:
+    inner = {"StartAt": "M", "States": {"M": {"Type": "Map", **DISTRIBUTED, **REFUSED_USES[field], "End": True}}}
+    # nested in a Parallel branch: the refusal finds the field wherever it is
+    return json.dumps({"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "Branches": [inner], "End": True}}})
+
+
+def _message(field: str) -> str:
+    return (f"Invalid State Machine Definition: 'UNSUPPORTED_FEATURE: asl-engine does not support the field "
+            f"'{field}' ({NOT_YET_SUPPORTED[field]}) yet at /States/Par/Branches/0/States/M/{field}'")
+
+
+@pytest.mark.parametrize("field", sorted(REFUSED_USES))
+def test_a_refused_field_is_refused_where_it_would_be_ignored(sfn: Any, field: str) -> None:
+    definition = _with(field)
+    validation = sfn.validate_state_machine_definition(definition=definition)
+    assert (validation["result"], validation["diagnostics"]) == ("OK", [])  # AWS accepts it
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, definition=definition)
+    assert error_of(excinfo) == ("InvalidDefinition", _message(field))
+    machine = create(sfn)
+    with pytest.raises(ClientError) as excinfo:
+        sfn.update_state_machine(stateMachineArn=machine, definition=definition)
+    assert error_of(excinfo) == ("InvalidDefinition", _message(field))
+    state = {"Type": "Map", **DISTRIBUTED, **REFUSED_USES[field], "End": True}
+    with pytest.raises(ClientError) as excinfo:
+        sfn.test_state(definition=json.dumps(state), roleArn=ROLE, input="[]")
+    assert error_of(excinfo)[0] == "InvalidDefinition"
+    assert f"does not support the field '{field}'" in error_of(excinfo)[1]
+
+
+def test_a_distributed_map_without_them_still_runs(sfn: Any) -> None:
+    definition = json.dumps({"StartAt": "M", "States": {"M": {"Type": "Map", **DISTRIBUTED, "End": True}}})
+    machine = sfn.create_state_machine(name=unique("dmap"), definition=definition, roleArn=ROLE)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input="[1, 2]")["executionArn"]
+    assert wait_done(sfn, execution)["status"] == "SUCCEEDED"
+    types = [event["type"] for event in sfn.get_execution_history(executionArn=execution)["events"]]
+    assert "MapRunStarted" in types
