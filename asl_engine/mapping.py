@@ -22,7 +22,7 @@ from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
 from .position import BRANCHES, DONE, FAILED, Frame
-from .offload import settle
+from .offload import settle, share_loop
 
 if TYPE_CHECKING:
     from .runner import ExecutionRun
@@ -85,7 +85,7 @@ class MapRunner:
         iterations = [self._iteration(state, index, item, value, context, frame, map_run)
                       for index, item in enumerate(items)]
         try:
-            results = await _run_all(iterations, 1 if state.processor.synchronous else concurrency or 0, tolerance)
+            results = await _run_all(iterations, _concurrency(state, concurrency), tolerance)
         except StatesError as failure:
             if state.distributed:
                 frame.previous = history.add("MapRunFailed", frame.previous, _error_details(failure))
@@ -165,6 +165,7 @@ class MapRunner:
         map_run: tuple[MapRunObserver, str] | None = None,
     ) -> Callable[[], Awaitable[Json]]:
         async def iterate() -> Json:
+            await share_loop()  # before any work: thousands of iterations may be ready at once
             item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
             selector = state.item_selector
             if state.query_language == m.JSONATA:
@@ -262,6 +263,17 @@ class _Unrecorded(History):
     def add(self, event_type: str, previous: int, details: dict[str, Json] | None = None) -> int:
         self.count += 1
         return self.count
+
+
+def _concurrency(state: m.MapState, asked: int | None) -> int:
+    """How many iterations run at once (0: all). An inline Map runs up to 40, as AWS's does
+    (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html): a large one then
+    keeps 40 iterations ready to run, not thousands, and shares the loop like any execution."""
+    if state.processor.synchronous:
+        return 1
+    if state.distributed:
+        return asked or 0
+    return min(asked or INLINE_CONCURRENCY, INLINE_CONCURRENCY)
 
 
 async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, tolerance: int) -> list[Json]:

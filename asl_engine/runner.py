@@ -21,6 +21,7 @@ from .history import History
 from .mapping import MapRunObserver
 from .interpreter import find_catcher, iso_time, retry_delay
 from .jsonata_states import bindings
+from .offload import share_loop
 from .paths import Scope
 from .position import RETRY, RUN, Frame, Resume
 from .payload import to_json
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 
 Json = Any
 MAX_HISTORY_EVENTS = 25_000
-YIELD_EVERY = 200  # transitions an execution may make before letting other coroutines run
 
 
 class ExecutionRun:
@@ -52,7 +52,6 @@ class ExecutionRun:
         self.variables = variables  # the root frame's variables at the start (TestState's `variables`)
         self.resume = resume
         self._dirty: set[Frame] = set()
-        self._unyielded = 0
         self._announced = False
         # Told about Distributed Maps' runs (DescribeMapRun); the service sets it, tests need not.
         self.map_runs: MapRunObserver | None = None
@@ -221,10 +220,7 @@ class ExecutionRun:
             if next_name is None:
                 return value
             state = states[next_name]
-            self._unyielded += 1
-            if self._unyielded >= YIELD_EVERY:  # a long run of Pass/Choice states shares the loop
-                self._unyielded = 0
-                await asyncio.sleep(0)
+            await share_loop()  # a long run of states (or a large inline Map) shares the loop
 
     async def run_state(
         self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None, resumed: bool = False

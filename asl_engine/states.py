@@ -14,6 +14,7 @@ from .errors import StatesError
 from .interpreter import fail_fields, no_choice_matched, wait_deadline
 from .jsonata_states import JsonataStates
 from .mapping import MapRunner
+from .offload import settle
 from .task_runner import TaskRunner
 from .paths import Scope
 from .position import WAIT
@@ -53,6 +54,8 @@ class StateRunner:
         self, state: m.State, raw_input: Json, context: Json, frame: "Frame"
     ) -> tuple[Json, str | None]:
         handler = self._sync.get((state.type, state.query_language))
+        if handler is not None and state.query_language == m.JSONATA:
+            return await settle(lambda: handler(state, raw_input, context, frame), self.run.clock)
         if handler is not None:
             return handler(state, raw_input, context, frame)  # type: ignore[no-any-return]
         return await self._async[state.type](state, raw_input, context, frame)  # type: ignore[no-any-return]
@@ -110,11 +113,11 @@ class StateRunner:
         merged = apply_result_path(state.result_path, raw, result)
         return apply_output_path(state.output_path, merged, scope), state.next
 
-    def complete(self, state: Any, raw: Json, result: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
+    async def complete(self, state: Any, raw: Json, result: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
         """After a Task, Map or Parallel produced its result: ResultSelector, Assign, ResultPath,
         OutputPath in JSONPath; Assign and Output in JSONata."""
         if state.query_language == m.JSONATA:
-            return self.jsonata.after_result(state, raw, context, frame, result)
+            return await settle(lambda: self.jsonata.after_result(state, raw, context, frame, result), self.run.clock)
         if state.result_selector is not None:
             result = state.result_selector.evaluate(Scope(result, context, frame.variables))
         self.assign(state, result, context, frame)
@@ -125,8 +128,11 @@ class StateRunner:
     async def _wait(self, state: m.WaitState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
         clock = self.run.clock
         if state.query_language == m.JSONATA:
-            deadline = self.jsonata.wait_deadline(state, raw, context, frame, clock.time())
-            output, _ = self.jsonata.pass_(state, raw, context, frame)  # type: ignore[arg-type]
+            now = clock.time()
+            deadline, (output, _) = await settle(lambda: (
+                self.jsonata.wait_deadline(state, raw, context, frame, now),
+                self.jsonata.pass_(state, raw, context, frame),  # type: ignore[arg-type]
+            ), clock)
         else:
             scope = Scope(raw, context, frame.variables)
             value = apply_input_path(state.input_path, scope)
@@ -145,17 +151,17 @@ class StateRunner:
     async def _task(self, state: m.TaskState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
         return await self.tasks.execute(state, raw, context, frame)
 
-    def effective_parameters(self, state: Any, raw: Json, context: Json, frame: "Frame") -> Json:
+    async def effective_parameters(self, state: Any, raw: Json, context: Json, frame: "Frame") -> Json:
         """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""
         if state.query_language == m.JSONATA:
-            return self.jsonata.arguments(state, raw, context, frame)
+            return await settle(lambda: self.jsonata.arguments(state, raw, context, frame), self.run.clock)
         value = apply_input_path(state.input_path, Scope(raw, context, frame.variables))
         if state.parameters is not None:
             value = state.parameters.evaluate(Scope(value, context, frame.variables))
         return value
 
     async def _parallel(self, state: m.ParallelState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        value = self.effective_parameters(state, raw, context, frame)
+        value = await self.effective_parameters(state, raw, context, frame)
         results = await self.maps.run_branches(state, value, frame)
-        return self.complete(state, raw, results, context, frame)
+        return await self.complete(state, raw, results, context, frame)
 

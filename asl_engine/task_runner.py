@@ -20,6 +20,7 @@ from .errors import DATA_LIMIT_EXCEEDED, RUNTIME, TIMEOUT, StatesError
 from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
+from .offload import settle
 from .position import RESULT, TASK
 from .tasks.activities import ActivityQueue, ActivityTask
 from .tasks.callbacks import CallbackRegistry, PendingTask, new_token
@@ -76,15 +77,15 @@ class TaskRunner:
         states = self.run.states
         recorded = frame.take_resumed(RESULT)
         if recorded is not None:
-            return states.complete(state, raw, recorded["output"], context, frame)
+            return await states.complete(state, raw, recorded["output"], context, frame)
         in_flight = frame.take_resumed(TASK)
         token = None
         if integration_pattern(state.resource):  # AWS offers $$.Task.Token to .sync tasks too
             token = in_flight["token"] if in_flight else new_token(self.run.info.task_token_prefix)
             context["Task"] = {"Token": token}
-        parameters = states.effective_parameters(state, raw, context, frame)
-        timeout = self._limit(state, state.timeout_seconds, "TimeoutSeconds", raw, context, frame)
-        heartbeat = self._limit(state, state.heartbeat_seconds, "HeartbeatSeconds", raw, context, frame)
+        parameters = await states.effective_parameters(state, raw, context, frame)
+        timeout = await self._limit(state, state.timeout_seconds, "TimeoutSeconds", raw, context, frame)
+        heartbeat = await self._limit(state, state.heartbeat_seconds, "HeartbeatSeconds", raw, context, frame)
         submitted = in_flight.get("submitted") if in_flight else None
         request = TaskRequest(state.resource, parameters, state.name, context, timeout, heartbeat,
                               state.credentials, token, submitted)
@@ -105,7 +106,7 @@ class TaskRunner:
         frame.phase = {"kind": RESULT, "output": result}
         self.run.touch(frame)
         self.run.flush()  # the result is recorded: this task is never called again
-        return states.complete(state, raw, result, context, frame)
+        return await states.complete(state, raw, result, context, frame)
 
     async def invoke(self, request: TaskRequest, frame: "Frame", resumed: bool = False) -> Json:
         """Hand the task to the handler, recording Scheduled/Started/[Submitted]/outcome events."""
@@ -266,14 +267,14 @@ class TaskRunner:
             details["taskCredentials"] = credentials
         return details
 
-    def _limit(self, state: m.TaskState, source: Any, name: str, raw: Json, context: Json,
-               frame: "Frame") -> float | None:
+    async def _limit(self, state: m.TaskState, source: Any, name: str, raw: Json, context: Json,
+                     frame: "Frame") -> float | None:
         """TimeoutSeconds / HeartbeatSeconds: a number, a reference path, or a JSONata expression."""
         if source is None or isinstance(source, (int, float)):
             return source
         if not isinstance(source, Path):
             jsonata = self.run.states.jsonata
-            return jsonata.number(source, name, raw, context, frame)  # type: ignore[no-any-return]
+            return await settle(lambda: jsonata.number(source, name, raw, context, frame), self.run.clock)  # type: ignore[no-any-return]
         try:
             value = source.select(Scope(raw, context, frame.variables))
         except PathNotFound:

@@ -300,7 +300,10 @@ class Execution:
         return entered_path(self._history(), self._paths)
 
     def task_token(self, state: str) -> str:
-        """The task token the state waits on (`.waitForTaskToken` or an activity)."""
+        """The task token the state waits on (`.waitForTaskToken`, or an activity task a worker took)."""
+        if any(wait.state == leaf(state) and wait.kind == "activity" for wait in waiting(self._history())):
+            raise LookupError(f"no worker has taken the activity task of the state '{state}' yet: take it "
+                              "with GetActivityTask (asl.client.get_activity_task), as a worker would")
         pending = [task for task in self.environment.service.tasks.callbacks.pending()
                    if task.execution_arn == self.arn and task.state_name == leaf(state)]
         if not pending:

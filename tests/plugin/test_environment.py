@@ -1,0 +1,193 @@
+"""The test environment's API, used through the `asl` fixture as a user's tests would.
+
+Mock answers follow SFN Local's mock responses (Return / Throw, one answer per invocation, the
+Lambda function-ARN form getting only the Payload: sfn-local-mock-cfg-file,
+https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-cfg-file.html); retries,
+timers and heartbeats are AWS's (concepts-error-handling, state-wait, state-task:
+https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from asl_engine.testing import Environment, Stuck, run_definition
+
+LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:price"
+INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+def task(resource: str = INVOKE, **fields: Any) -> dict[str, Any]:
+    return {"StartAt": "Price", "States": {"Price": {"Type": "Task", "Resource": resource, "End": True,
+                                                     **fields}}}
+
+
+def test_a_definition_may_be_yaml_text_or_a_file(asl: Environment, tmp_path: Path) -> None:
+    yaml_file = tmp_path / "machine.asl.yaml"
+    yaml_file.write_text("StartAt: Hello\nStates:\n  Hello: {Type: Pass, Result: 1, End: true}\n")
+    json_file = tmp_path / "machine.asl.json"
+    json_file.write_text(json.dumps({"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": True}}}))
+
+    arn = asl.create("FromYamlFile", yaml_file)
+    asl.create("FromYamlText", yaml_file.read_text())
+    asl.create("FromJsonPath", str(json_file))
+
+    assert asl.start(arn).wait().output == 1  # by ARN
+    assert asl.start("FromYamlText", {"x": 1}).wait().output == 1  # by name
+    assert asl.start("FromJsonPath", name="first").wait().output == {}  # no input: {}
+    described = asl.client.describe_state_machine(stateMachineArn=arn)
+    assert json.loads(described["definition"])["States"]["Hello"]["Result"] == 1
+
+
+def test_mocks_queue_up_each_for_its_times(asl: Environment) -> None:
+    asl.create("Pricing", task(Retry=[{"ErrorEquals": ["Busy"], "MaxAttempts": 5, "IntervalSeconds": 1}]))
+    asl.mock("Pricing", "Price", raises=("Busy", "later"), times=2)
+    asl.mock("Pricing", "Price", returns=[{"StatusCode": 200, "Payload": 1}, {"StatusCode": 200, "Payload": 2}])
+
+    first = asl.start("Pricing").wait()
+    second = asl.start("Pricing").wait()  # every execution counts its own invocations
+
+    assert first.output["Payload"] == 1 and second.output["Payload"] == 1
+    assert [e["type"] for e in first.events].count("TaskFailed") == 2
+    assert first.state_output("Price") == {"StatusCode": 200, "Payload": 1}
+
+
+def test_a_mocked_state_past_its_last_answer_fails_as_sfn_local_does(asl: Environment) -> None:
+    asl.create("Loop", {"StartAt": "Price", "States": {
+        "Price": {"Type": "Task", "Resource": INVOKE, "Next": "Again"},
+        "Again": {"Type": "Choice", "Choices": [{"Variable": "$.Payload", "NumericLessThan": 2, "Next": "Price"}],
+                  "Default": "Done"},
+        "Done": {"Type": "Succeed"}}})
+    asl.mock("Loop", "Price", returns={"StatusCode": 200, "Payload": 1}, times=1)
+
+    execution = asl.start("Loop").wait()
+
+    assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
+    assert "has no answer for invocation 1" in (execution.cause or "")
+    assert execution.path == ["Price", "Again", "Price"]
+
+
+def test_the_function_arn_form_gets_the_payload_and_lambda_handlers_run(asl: Environment) -> None:
+    asl.create("Direct", task(LAMBDA))
+    asl.mock("Direct", "Price", returns={"StatusCode": 200, "Payload": {"cents": 250}})
+    assert asl.start("Direct").wait().output == {"cents": 250}
+
+    asl.create("Handled", task(INVOKE, Parameters={"FunctionName": "price", "Payload.$": "$"}))
+    asl.lambda_handler("price", lambda event, context: {"cents": event["n"] * 100})
+    assert asl.start("Handled", {"n": 3}).wait().output["Payload"] == {"cents": 300}
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"returns": 1, "raises": ("E", "C")}, "not both"),
+    ({"raises": "Error"}, "raises= takes"),
+    ({"returns": [1, 2], "times": 2}, "one answer per call"),
+    ({"returns": 1, "times": 0}, "positive number"),
+])
+def test_a_mock_that_makes_no_sense_is_refused(asl: Environment, arguments: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        asl.mock("Any", "State", **arguments)
+
+
+def test_a_mock_behind_one_that_answers_forever_is_refused(asl: Environment) -> None:
+    asl.mock("Any", "State", returns=1)
+    with pytest.raises(ValueError, match="answers every call"):
+        asl.mock("Any", "State", returns=2)
+
+
+def test_time_moves_only_when_the_test_says(asl: Environment) -> None:
+    asl.create("Timers", {"StartAt": "Short", "States": {
+        "Short": {"Type": "Wait", "Seconds": 60, "Next": "Long"},
+        "Long": {"Type": "Wait", "Seconds": 86400, "Next": "Done"},
+        "Done": {"Type": "Pass", "End": True}}})
+    start = asl.now()
+    execution = asl.start("Timers")
+
+    assert execution.wait(state="Short").path == ["Short"]
+    assert asl.now() == start  # reaching the Wait took no virtual time
+    asl.advance(minutes=30)  # fires Short at its own moment, then waits in Long
+    assert execution.path == ["Short", "Long"]
+    assert execution.events[-1]["timestamp"] - execution.events[0]["timestamp"] == timedelta(seconds=60)
+    assert execution.status == "RUNNING"
+    execution.wait()
+    assert execution.status == "SUCCEEDED"
+    assert asl.now() - start == timedelta(seconds=60 + 86400)
+    assert execution.state_input("Done") == {}
+
+
+def test_waiting_for_a_state_the_execution_never_reaches_fails(asl: Environment) -> None:
+    asl.create("Quick", {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+    with pytest.raises(AssertionError, match="ended SUCCEEDED without waiting in the state 'B'"):
+        asl.start("Quick").wait(state="B")
+
+
+def test_nested_states_show_in_the_path_once_per_iteration(asl: Environment) -> None:
+    asl.create("Nested", {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemProcessor": {"StartAt": "Double", "States": {
+            "Double": {"Type": "Pass", "End": True}}}, "End": True}}})
+    execution = asl.start("Nested", [1, 2, 3]).wait()
+    assert execution.path == ["Each", "Each/Double", "Each/Double", "Each/Double"]
+    assert execution.state_output("Each/Double") == 3
+
+
+def test_a_heartbeat_nobody_sends_times_the_task_out(asl: Environment) -> None:
+    asl.lambda_handler("notify", lambda event, context: {})
+    asl.create("Beat", task(INVOKE + ".waitForTaskToken", HeartbeatSeconds=600,
+                            Parameters={"FunctionName": "notify", "Payload": {"t.$": "$$.Task.Token"}}))
+    execution = asl.start("Beat").wait()
+    assert (execution.status, execution.error) == ("FAILED", "States.Timeout")
+
+
+def test_an_activity_worker_in_another_thread_is_waited_for(asl: Environment) -> None:
+    activity = asl.client.create_activity(name="review")["activityArn"]
+    asl.create("Reviewed", task(activity, TimeoutSeconds=3600))
+
+    def worker() -> None:
+        job = asl.client.get_activity_task(activityArn=activity, workerName="bob")
+        asl.client.send_task_success(taskToken=job["taskToken"], output=json.dumps({"by": "bob"}))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    execution = asl.start("Reviewed").wait()
+    thread.join()
+    assert (execution.status, execution.output) == ("SUCCEEDED", {"by": "bob"})
+
+
+def test_stuck_names_the_state_and_what_it_waits_for(asl: Environment) -> None:
+    activity = asl.client.create_activity(name="nobody")["activityArn"]
+    asl.create("Orphan", task(activity))
+    execution = asl.start("Orphan")
+    with pytest.raises(Stuck) as stuck:
+        execution.wait()
+    assert (stuck.value.state, stuck.value.waiting_for) == ("Price", "activity")
+    assert execution.status == "RUNNING"
+    with pytest.raises(LookupError, match="no worker has taken the activity task"):
+        execution.task_token("Price")
+    # the test takes the task as a worker would, answers, and the execution moves on
+    job = asl.client.get_activity_task(activityArn=activity, workerName="test")
+    assert execution.task_token("Price") == job["taskToken"]
+    asl.client.send_task_success(taskToken=job["taskToken"], output="[]")
+    assert execution.wait().output == []
+
+
+def test_an_environment_without_pytest() -> None:
+    with Environment() as asl:
+        asl.create("Plain", {"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+        assert asl.start("Plain").wait().status == "SUCCEEDED"
+    with pytest.raises(RuntimeError, match="not open"):
+        asl.endpoint_url
+
+
+def test_run_definition_raises_stuck_instead_of_hanging() -> None:
+    with pytest.raises(Stuck) as stuck:
+        run_definition(task(INVOKE + ".waitForTaskToken"), tasks=_sends)
+    assert (stuck.value.state, stuck.value.waiting_for) == ("Price", "token")
+
+
+async def _sends(request: Any) -> Any:
+    return {"sent": True}

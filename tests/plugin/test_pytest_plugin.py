@@ -1,0 +1,175 @@
+"""The pytest plugin as a user gets it from `pip install asl-engine`: the `asl` fixture and
+`--asl-coverage`, run through pytest's own `pytester` on test files a user would write.
+
+The behaviours checked are AWS's where AWS defines them: a `.waitForTaskToken` task without
+TimeoutSeconds waits for its token (for AWS, up to the implicit 99,999,999 s of the Task state
+docs, https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html), which a test
+environment reports as `Stuck` instead of waiting; SendTaskSuccess answers a waiting token
+(https://docs.aws.amazon.com/step-functions/latest/APIReference/API_SendTaskSuccess.html).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+# Here, not in a conftest: pytest refuses `pytest_plugins` in a conftest below the top level.
+pytest_plugins = ["pytester"]
+
+APPROVAL_YAML = '''
+StartAt: Approve
+States:
+  Approve:
+    Type: Task
+    Resource: arn:aws:states:::lambda:invoke.waitForTaskToken
+    Parameters:
+      FunctionName: notify
+      Payload:
+        token.$: $$.Task.Token
+    TimeoutSeconds: 259200
+    Catch:
+      - ErrorEquals: [States.Timeout]
+        Next: Expired
+    Next: Done
+  Done: {Type: Succeed}
+  Expired: {Type: Fail, Error: Expired}
+'''
+
+USER_TESTS = f'''
+import json
+from datetime import timedelta
+
+APPROVAL = """{APPROVAL_YAML}"""
+
+
+def test_approved_after_two_days(asl):
+    asl.lambda_handler("notify", lambda event, context: {{"sent": True}})
+    asl.create("Approval", APPROVAL)
+    execution = asl.start("Approval", {{"id": 1}}).wait(state="Approve")
+    asl.advance(days=2)
+    asl.client.send_task_success(taskToken=execution.task_token("Approve"), output=json.dumps({{"ok": 1}}))
+    assert execution.wait().status == "SUCCEEDED"
+    assert execution.path == ["Approve", "Done"]
+
+
+def test_nobody_answers(asl):
+    asl.lambda_handler("notify", lambda event, context: {{}})
+    asl.create("Approval", APPROVAL)
+    before = asl.now()
+    execution = asl.start("Approval").wait()
+    assert (execution.status, execution.error) == ("FAILED", "Expired")
+    assert asl.now() - before == timedelta(hours=72)
+'''
+
+
+def test_the_installed_plugin_gives_a_user_test_file_the_asl_fixture(pytester: pytest.Pytester) -> None:
+    """In a fresh interpreter, as `pip install asl-engine` leaves it: found by its entry point."""
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_an_execution_that_could_only_wait_forever_is_stuck(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_stuck='''
+        def test_forgotten_token(asl):
+            asl.lambda_handler("notify", lambda event, context: {})
+            asl.create("Forever", {"StartAt": "Approve", "States": {"Approve": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}},
+                "End": True}}})
+            asl.start("Forever").wait()
+
+        def test_activity_nobody_polls(asl):
+            activity = asl.client.create_activity(name="review")["activityArn"]
+            asl.create("Queue", {"StartAt": "Review", "States": {"Review": {
+                "Type": "Task", "Resource": activity, "End": True}}})
+            asl.start("Queue").wait()
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([
+        "*Stuck: the execution arn:aws:states:us-east-1:123456789012:execution:Forever:* can only wait "
+        "forever: the state 'Approve' waits for a task token that nobody has answered*",
+        "*Stuck: *execution:Queue:* the state 'Review' waits for a worker to poll the activity "
+        "arn:aws:states:us-east-1:123456789012:activity:review, and nobody polls it*",
+    ])
+
+
+COVERED_TESTS = '''
+import pytest
+
+MACHINE = {"StartAt": "Route", "States": {
+    "Route": {"Type": "Choice", "Choices": [
+        {"Variable": "$.kind", "StringEquals": "book", "Next": "Ship"},
+        {"Variable": "$.kind", "StringEquals": "ebook", "Next": "Mail"}],
+        "Default": "Reject"},
+    "Ship": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+             "Parameters": {"FunctionName": "ship"},
+             "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 5},
+                       {"ErrorEquals": ["States.Timeout"]}],
+             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Reject"}],
+             "End": True},
+    "Mail": {"Type": "Pass", "End": True},
+    "Reject": {"Type": "Fail", "Error": "Rejected"}}}
+
+
+@pytest.fixture
+def shop(asl):
+    asl.create("Shop", MACHINE)
+    return asl
+
+
+def test_a_book_is_shipped_on_the_second_try(shop):
+    shop.mock("Shop", "Ship", raises=("Busy", "try later"), times=1)
+    shop.mock("Shop", "Ship", returns={"StatusCode": 200, "Payload": {"parcel": 1}})
+    assert shop.start("Shop", {"kind": "book"}).wait().status == "SUCCEEDED"
+
+
+def test_anything_else_is_rejected(shop):
+    assert shop.start("Shop", {"kind": "vinyl"}).wait().error == "Rejected"
+'''
+
+
+def test_coverage_lists_what_the_tests_never_exercised(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_shop=COVERED_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--asl-coverage", "--asl-coverage-json=coverage.json")
+
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0
+    # Mail never entered; the ebook rule never taken; no timeout retried; nothing caught.
+    result.stdout.fnmatch_lines([
+        "*asl-engine state machine coverage*",
+        "state machine coverage: 60% (6/10 states, Choice rules, Retry and Catch clauses exercised)",
+        "  Shop   60%  states 3/4  choices 2/3  retries 1/2  catches 0/1",
+        "      never: state Mail",
+        "      never: Choice rule Route #2 -> Mail",
+        "      never: Retry Ship #2 [States.Timeout]",
+        "      never: Catch Ship #1 [States.ALL] -> Reject",
+    ])
+    report = json.loads((pytester.path / "coverage.json").read_text())
+    assert report["percent"] == 60.0
+    assert report["machines"]["Shop"]["choices"] == {"covered": ["Route #1 -> Ship", "Route Default -> Reject"],
+                                                     "missed": ["Route #2 -> Mail"]}
+    assert report["machines"]["Shop"]["retries"]["covered"] == ["Ship #1 [Busy]"]
+
+
+@pytest.mark.parametrize(("threshold", "status"), [("60", pytest.ExitCode.OK), ("61", pytest.ExitCode.TESTS_FAILED)])
+def test_coverage_below_the_threshold_fails_the_session(pytester: pytest.Pytester, threshold: str,
+                                                        status: pytest.ExitCode) -> None:
+    pytester.makepyfile(test_shop=COVERED_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--asl-coverage-fail-under={threshold}")
+
+    result.assert_outcomes(passed=2)  # every test passed: only the coverage decides
+    assert result.ret == status
+    failure = f"FAIL Required state machine coverage of {threshold}% not reached. Total coverage: 60.00%"
+    assert (failure in result.stdout.lines) == (status != pytest.ExitCode.OK)
+
+
+def test_the_plugin_is_inert_unless_used(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_nothing():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "state machine coverage" not in result.stdout.str()
+    help_text = pytester.runpytest("--help").stdout.str()
+    assert "--asl-coverage-fail-under=PERCENT" in help_text
