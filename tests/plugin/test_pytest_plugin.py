@@ -11,6 +11,8 @@ environment reports as `Stuck` instead of waiting; SendTaskSuccess answers a wai
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +175,16 @@ def test_the_plugin_is_inert_unless_used(pytester: pytest.Pytester) -> None:
     assert "state machine coverage" not in result.stdout.str()
     help_text = pytester.runpytest("--help").stdout.str()
     assert "--asl-coverage-fail-under=PERCENT" in help_text
+
+
+def test_the_readme_test_passes_as_written(pytester: pytest.Pytester) -> None:
+    """README "Testing your workflows" opens with a complete test: it runs as it stands."""
+    root = Path(__file__).resolve().parents[2]
+    section = (root / "README.md").read_text().split("## Testing your workflows", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.splitlines()) == 10
+    example = pytester.path / "examples" / "human-approval"
+    example.mkdir(parents=True)
+    shutil.copy(root / "examples" / "human-approval" / "definition.asl.json", example)
+    pytester.makepyfile(test_readme=code)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
