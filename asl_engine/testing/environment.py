@@ -263,6 +263,10 @@ class Execution:
     def wait(self, state: str | None = None) -> Execution:
         """Run in virtual time until the execution ends or, with `state`, until it waits in that
         state (on a task token, an activity or a timer). Raises `Stuck` if it could only wait forever."""
+        if arns.parse_arn(self.arn).resource_type == "express":
+            raise ValueError(f"{self.arn} is an Express execution: AWS records no history for it and "
+                             "DescribeExecution refuses its ARN, so wait() cannot follow it (test the "
+                             "workflow as a STANDARD state machine)")
         self.environment._call(self.environment._wait(self.arn, state))
         return self
 

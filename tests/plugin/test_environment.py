@@ -175,6 +175,13 @@ def test_stuck_names_the_state_and_what_it_waits_for(asl: Environment) -> None:
     assert execution.wait().output == []
 
 
+def test_an_express_execution_cannot_be_waited_for(asl: Environment) -> None:
+    """AWS keeps no history of Express executions (DescribeExecution refuses their ARNs)."""
+    asl.create("Quick", {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, type="EXPRESS")
+    with pytest.raises(ValueError, match="is an Express execution"):
+        asl.start("Quick").wait()
+
+
 def test_an_environment_without_pytest() -> None:
     with Environment() as asl:
         asl.create("Plain", {"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 3600, "End": True}}})
