@@ -19,6 +19,7 @@ from .arns import Scope
 from .clock import Clock
 from .config import Config
 from .compile import compile_definition
+from .encryption import check_encryption
 from .errors import DefinitionError
 from .service_tasks import Activities
 from .service_console import Console
@@ -85,20 +86,23 @@ class Service:
         logging_configuration: dict[str, Any] | None = None,
         tracing_configuration: dict[str, Any] | None = None,
         tags: list[dict[str, str]] | None = None,
+        encryption_configuration: dict[str, Any] | None = None,
     ) -> StateMachineRecord:
-        """CreateStateMachine. Idempotent: the same name, definition, type, logging and tracing
-        return the existing machine (a different roleArn or tags are ignored, as on AWS)."""
+        """CreateStateMachine. Idempotent: the same name, definition, type, logging, tracing and
+        encryption return the existing machine (a different roleArn or tags are ignored, as on AWS)."""
         arns.check_name(name)
         arns.check_role_arn(role_arn)
         machine_type = _check_type(machine_type)
+        encryption_configuration = check_encryption(encryption_configuration)
         logging_configuration = {**DEFAULT_LOGGING, **(logging_configuration or {})}
         tracing_configuration = {**DEFAULT_TRACING, **(tracing_configuration or {})}
         arn = arns.state_machine_arn(scope, name)
         existing = await self.store.get_state_machine(arn)
         if existing is not None:
             same = (existing.definition, existing.type, existing.logging_configuration,
-                    existing.tracing_configuration)
-            if same == (definition, machine_type, logging_configuration, tracing_configuration):
+                    existing.tracing_configuration, existing.encryption_configuration)
+            if same == (definition, machine_type, logging_configuration, tracing_configuration,
+                        encryption_configuration):
                 return existing
             raise StateMachineAlreadyExists.for_arn(arn)
         self.check_definition(definition, machine_type)
@@ -106,7 +110,7 @@ class Service:
             arn=arn, account=scope.account, region=scope.region, name=name, type=machine_type,
             definition=definition, role_arn=role_arn, creation_date=self.clock.time(),
             logging_configuration=logging_configuration, tracing_configuration=tracing_configuration,
-            tags=tag_dict(tags or []),
+            tags=tag_dict(tags or []), encryption_configuration=encryption_configuration,
         )
         await self.store.put_state_machine(record, new_revision=True)
         log.info("state machine created %s", arn)
@@ -128,11 +132,13 @@ class Service:
         role_arn: str | None = None,
         logging_configuration: dict[str, Any] | None = None,
         tracing_configuration: dict[str, Any] | None = None,
+        encryption_configuration: dict[str, Any] | None = None,
     ) -> StateMachineRecord:
         """UpdateStateMachine: a new revision; running executions keep the one they started with."""
         record = await self._machine(scope, arn)
+        encryption_configuration = check_encryption(encryption_configuration)
         if definition is None and role_arn is None and logging_configuration is None \
-                and tracing_configuration is None:
+                and tracing_configuration is None and encryption_configuration is None:
             raise MissingRequiredParameter(
                 "Either the definition, the role ARN, the LoggingConfiguration, "
                 "or the TracingConfiguration must be specified"
@@ -147,6 +153,7 @@ class Service:
             role_arn=role_arn or record.role_arn,
             logging_configuration={**DEFAULT_LOGGING, **(logging_configuration or record.logging_configuration)},
             tracing_configuration={**DEFAULT_TRACING, **(tracing_configuration or record.tracing_configuration)},
+            encryption_configuration=encryption_configuration or record.encryption_configuration,
             revision_id=str(uuid.uuid4()),
             update_date=self.clock.time(),
         )

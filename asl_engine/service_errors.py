@@ -68,6 +68,10 @@ class InvalidExecutionInput(ServiceError):
     pass
 
 
+class InvalidEncryptionConfiguration(ServiceError):
+    pass
+
+
 class InvalidToken(ServiceError):
     pass
 

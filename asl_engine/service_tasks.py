@@ -9,11 +9,12 @@ event loop: a poll is a parked coroutine, so it holds up neither executions nor 
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from . import arns
 from .arns import Scope
 from .clock import Clock
+from .encryption import check_encryption
 from .service_errors import (
     ActivityDoesNotExist,
     InvalidArn,
@@ -50,15 +51,17 @@ class Activities:
 
     # -- activities ----------------------------------------------------------------------------
 
-    async def create(self, scope: Scope, name: str, tags: dict[str, str]) -> ActivityRecord:
+    async def create(self, scope: Scope, name: str, tags: dict[str, str],
+                     encryption: dict[str, Any] | None = None) -> ActivityRecord:
         """CreateActivity. Idempotent by name: an existing activity is returned unchanged, even
         when the tags differ (as AWS documents)."""
         arns.check_name(name)
+        encryption = check_encryption(encryption)
         arn = scope.arn(f"activity:{name}")
         existing = await self.store.get_activity(arn)
         if existing is not None:
             return existing
-        record = ActivityRecord(arn, scope.account, scope.region, name, self.clock.time(), tags)
+        record = ActivityRecord(arn, scope.account, scope.region, name, self.clock.time(), tags, encryption)
         await self.store.put_activity(record)
         self._registered().add(arn)
         return record

@@ -4,6 +4,7 @@ workers' long poll, GetActivityTask."""
 from __future__ import annotations
 
 from asl_engine.arns import Scope
+from asl_engine.encryption import described
 from asl_engine.service import Service, tag_dict
 
 from ..protocol import Body, next_token, optional, page_request, required
@@ -11,13 +12,15 @@ from ..protocol import Body, next_token, optional, page_request, required
 
 async def create_activity(service: Service, scope: Scope, body: Body) -> Body:
     tags = tag_dict(optional(body, "tags", list) or [])
-    record = await service.activities.create(scope, required(body, "name"), tags)
+    record = await service.activities.create(scope, required(body, "name"), tags,
+                                             optional(body, "encryptionConfiguration", dict))
     return {"activityArn": record.arn, "creationDate": record.creation_date}
 
 
 async def describe_activity(service: Service, scope: Scope, body: Body) -> Body:
     record = await service.activities.describe(scope, required(body, "activityArn"))
-    return {"activityArn": record.arn, "name": record.name, "creationDate": record.creation_date}
+    return {"activityArn": record.arn, "name": record.name, "creationDate": record.creation_date,
+            "encryptionConfiguration": described(record.encryption_configuration)}
 
 
 async def delete_activity(service: Service, scope: Scope, body: Body) -> Body:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from asl_engine.arns import Scope
+from asl_engine.encryption import described
 from asl_engine.service import Service
 from asl_engine.service_errors import ValidationException
 from asl_engine.store import StateMachineRecord
@@ -22,6 +23,7 @@ def machine_shape(record: StateMachineRecord) -> Body:
         "creationDate": record.creation_date,
         "loggingConfiguration": record.logging_configuration,
         "tracingConfiguration": record.tracing_configuration,
+        "encryptionConfiguration": described(record.encryption_configuration),
     }
     shape.update(present(revisionId=record.revision_id, description=record.description))
     return shape
@@ -38,6 +40,7 @@ async def create_state_machine(service: Service, scope: Scope, body: Body) -> Bo
         logging_configuration=optional(body, "loggingConfiguration", dict),
         tracing_configuration=optional(body, "tracingConfiguration", dict),
         tags=optional(body, "tags", list),
+        encryption_configuration=optional(body, "encryptionConfiguration", dict),
     )
     response = {"stateMachineArn": record.arn, "creationDate": record.creation_date}
     return await _with_version(service, scope, body, publish, record.arn, response)
@@ -56,6 +59,7 @@ async def update_state_machine(service: Service, scope: Scope, body: Body) -> Bo
         role_arn=optional(body, "roleArn"),
         logging_configuration=optional(body, "loggingConfiguration", dict),
         tracing_configuration=optional(body, "tracingConfiguration", dict),
+        encryption_configuration=optional(body, "encryptionConfiguration", dict),
     )
     response = {"updateDate": record.update_date, "revisionId": record.revision_id}
     return await _with_version(service, scope, body, publish, record.arn, response)

@@ -35,6 +35,7 @@ class StateMachineRecord:
     tracing_configuration: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     description: str | None = None  # a version's description (not stored with the machine)
+    encryption_configuration: dict[str, Any] | None = None  # None: AWS's default, AWS_OWNED_KEY
 
 
 @dataclass
@@ -68,6 +69,7 @@ class ActivityRecord:
     name: str
     creation_date: float
     tags: dict[str, str] = field(default_factory=dict)
+    encryption_configuration: dict[str, Any] | None = None  # None: AWS's default, AWS_OWNED_KEY
 
 
 @dataclass

@@ -144,6 +144,12 @@ SCRIPTS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn);
     """,
+    # 6 -> 7: encryptionConfiguration of state machines and activities (JSON; NULL is AWS's
+    # default, {"type": "AWS_OWNED_KEY"}).
+    """
+    ALTER TABLE state_machines ADD COLUMN encryption_configuration TEXT;
+    ALTER TABLE activities ADD COLUMN encryption_configuration TEXT;
+    """,
 )
 
 LATEST = len(SCRIPTS)

@@ -45,13 +45,13 @@ _CHECKPOINT = "checkpoint"  # queued by a timer: the writer checkpoints the WAL 
 
 _MACHINE_COLUMNS = (
     "arn, account, region, name, type, definition, role_arn, creation_date, revision_id, "
-    "update_date, logging_configuration, tracing_configuration, tags"
+    "update_date, logging_configuration, tracing_configuration, tags, encryption_configuration"
 )
 _EXECUTION_COLUMNS = (
     "arn, state_machine_arn, name, revision_id, status, input, start_date, output, error, cause, "
     "stop_date, redrive_count, test_case, state_machine_version_arn, state_machine_alias_arn"
 )
-_ACTIVITY_COLUMNS = "arn, account, region, name, creation_date, tags"
+_ACTIVITY_COLUMNS = "arn, account, region, name, creation_date, tags, encryption_configuration"
 
 
 def _dumps(value: Any) -> str:
@@ -229,10 +229,10 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             record.arn, record.account, record.region, record.name, record.type, record.definition,
             record.role_arn, record.creation_date, record.revision_id, record.update_date,
             _dumps(record.logging_configuration), _dumps(record.tracing_configuration),
-            _dumps(record.tags),
+            _dumps(record.tags), _optional_dumps(record.encryption_configuration),
         )
         statements: list[Statement] = [
-            (f"INSERT OR REPLACE INTO state_machines ({_MACHINE_COLUMNS}) VALUES ({_marks(13)})", row, False)
+            (f"INSERT OR REPLACE INTO state_machines ({_MACHINE_COLUMNS}) VALUES ({_marks(14)})", row, False)
         ]
         if new_revision:
             statements.append((
@@ -403,9 +403,9 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
 
     async def put_activity(self, record: ActivityRecord) -> None:
         row = (record.arn, record.account, record.region, record.name, record.creation_date,
-               _dumps(record.tags))
+               _dumps(record.tags), _optional_dumps(record.encryption_configuration))
         await self._write([
-            (f"INSERT OR REPLACE INTO activities ({_ACTIVITY_COLUMNS}) VALUES ({_marks(6)})", row, False)
+            (f"INSERT OR REPLACE INTO activities ({_ACTIVITY_COLUMNS}) VALUES ({_marks(7)})", row, False)
         ])
 
     async def get_activity(self, arn: str) -> ActivityRecord | None:
@@ -498,11 +498,20 @@ def _marks(count: int) -> str:
 
 
 def _activity(row: Sequence[Any]) -> ActivityRecord:
-    arn, account, region, name, creation_date, tags = row
-    return ActivityRecord(arn, account, region, name, creation_date, json.loads(tags))
+    arn, account, region, name, creation_date, tags, encryption = row
+    return ActivityRecord(arn, account, region, name, creation_date, json.loads(tags),
+                          encryption_configuration=_optional_loads(encryption))
 
 
 def _machine(row: Sequence[Any]) -> StateMachineRecord:
-    values = list(row)
+    values = list(row[:13])
     values[10:13] = [json.loads(value) for value in values[10:13]]
-    return StateMachineRecord(*values)
+    return StateMachineRecord(*values, encryption_configuration=_optional_loads(row[13]))
+
+
+def _optional_dumps(value: Any) -> str | None:
+    return None if value is None else _dumps(value)
+
+
+def _optional_loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
