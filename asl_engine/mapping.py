@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .runner import ExecutionRun
 
 Json = Any
+INLINE_CONCURRENCY = 40  # AWS's bound on an inline Map's concurrent iterations
 
 
 class MapRunObserver(Protocol):

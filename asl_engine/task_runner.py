@@ -97,8 +97,10 @@ class TaskRunner:
         opened = in_flight.get("opened") if in_flight else None
         frame.phase = {"kind": TASK, "token": token, "deadline": deadline,
                        "submitted": submitted, "opened": opened or self.run.clock.time()}
-        if in_flight is not None and in_flight.get("started") is not None:
-            frame.phase["started"] = in_flight["started"]
+        if in_flight is not None:  # an activity's token and hand-out outlive a restart
+            frame.phase["token"] = token or in_flight.get("token")
+            if in_flight.get("started") is not None:
+                frame.phase["started"] = in_flight["started"]
         if is_activity(state.resource):
             result = await self._activity(request, frame, in_flight is not None)
         else:

@@ -13,24 +13,16 @@ the same task would be a re-run.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
-import boto3
 import pytest
-from botocore.config import Config
-
-ROOT = Path(__file__).resolve().parents[2]
-ROLE = "arn:aws:iam::123456789012:role/kill-test"
+from processes import ROLE, Server, history
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:"
 
 SAGA = {"StartAt": "Charge", "States": {
@@ -68,57 +60,13 @@ WORKLOADS = {
 }
 
 
-class Server:
-    """`asl-engine serve` as a subprocess on a loopback port, with a scaled clock."""
-
-    def __init__(self, tmp: Path, name: str) -> None:
-        self.db = tmp / f"{name}.db"
-        self.log = tmp / f"{name}-calls.log"
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).parent)]),
-            "WAIT_TIME_SCALE": "0.0005",  # the hour of waiting takes 1.8 s
-            "ASL_LAMBDA_HANDLERS": "charge=kill_handlers:charge,ship=kill_handlers:ship,"
-                                   "item=kill_handlers:item,token=kill_handlers:token",
-            "KILL_TEST_LOG": str(self.log),
-        }
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "asl_engine", "serve", "--port", str(self.port), "--db", str(self.db)],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the server did not start")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-        self.process.wait(timeout=30)
-
-    def client(self) -> Any:
-        return boto3.client("stepfunctions", endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing",
-                            config=Config(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=2))
-
-    def calls(self) -> list[dict[str, Any]]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+def _server(tmp: Path, name: str) -> Server:
+    return Server(tmp, name, {"WAIT_TIME_SCALE": "0.0005"})  # the hour of waiting takes 1.8 s
 
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    reference, victim = Server(tmp_path, "reference"), Server(tmp_path, "victim")
+    reference, victim = _server(tmp_path, "reference"), _server(tmp_path, "victim")
     yield reference, victim
     for server in (reference, victim):
         if server.process is not None and server.process.poll() is None:
@@ -172,7 +120,7 @@ def _finish(server: Server, arns: dict[str, str], kills: int) -> dict[str, tuple
         while (description := client.describe_execution(executionArn=arn))["status"] == "RUNNING":
             assert time.monotonic() < deadline, f"{name} still RUNNING"
             time.sleep(0.1)
-        events = _history(client, arn)
+        events = history(client, arn)
         assert [event["id"] for event in events] == list(range(1, len(events) + 1)), name
         output = json.loads(description["output"]) if "output" in description else None
         results[name] = (description["status"], output, Counter(event["type"] for event in events))
@@ -189,17 +137,6 @@ def _wait_for_token(server: Server) -> str:
     raise AssertionError("the callback task never sent its token")
 
 
-def _history(client: Any, arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-    while True:
-        page = client.get_execution_history(**kwargs)
-        events += page["events"]
-        if not page.get("nextToken"):
-            return events
-        kwargs["nextToken"] = page["nextToken"]
-
-
 def _assert_no_rerun_after_recorded_success(server: Server) -> None:
     """A call that started after the success recorded for the same task is a re-run."""
     client = server.client()
@@ -208,7 +145,7 @@ def _assert_no_rerun_after_recorded_success(server: Server) -> None:
         for execution in client.list_executions(stateMachineArn=summary["stateMachineArn"])["executions"]:
             if execution["status"] == "RUNNING":
                 continue
-            for event in _history(client, execution["executionArn"]):
+            for event in history(client, execution["executionArn"]):
                 details = event.get("lambdaFunctionSucceededEventDetails")
                 if details:
                     key = json.dumps(json.loads(details["output"]), sort_keys=True)
@@ -231,16 +168,10 @@ def _assert_one_child_execution(server: Server) -> None:
     assert len(client.list_executions(stateMachineArn=child["stateMachineArn"])["executions"]) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_sigterm_shuts_down_gracefully_and_the_next_start_resumes(tmp_path: Path) -> None:
     """Issue "Durable executions": SIGTERM stops the server within a few seconds without marking
     anything failed; the execution is RUNNING on disk and the next start finishes it."""
-    server = Server(tmp_path, "graceful")
+    server = _server(tmp_path, "graceful")
     server.start()
     try:
         client = server.client()

@@ -1,0 +1,110 @@
+"""`asl-engine serve` as a real subprocess on a loopback port: what the durability tests kill.
+
+A test that kills the server with SIGKILL must run it in another process; this one starts it on
+a SQLite file of the test's own, waits until it listens, and gives boto3 clients pointed at it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLE = "arn:aws:iam::123456789012:role/durability"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """The server on `db`; local Lambda handlers from kill_handlers.py log their calls to `log`."""
+
+    def __init__(self, tmp: Path, name: str, env: dict[str, str] | None = None,
+                 db: Path | None = None) -> None:
+        self.db = db or tmp / f"{name}.db"
+        self.log = tmp / f"{name}-calls.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).parent)]),
+            "ASL_LAMBDA_HANDLERS": "charge=kill_handlers:charge,ship=kill_handlers:ship,"
+                                   "item=kill_handlers:item,token=kill_handlers:token",
+            "KILL_TEST_LOG": str(self.log),
+            **(env or {}),
+        }
+
+    def command(self, *extra: str) -> list[str]:
+        return [sys.executable, "-m", "asl_engine", "serve", "--port", str(self.port), "--db", str(self.db), *extra]
+
+    def start(self, *extra: str) -> None:
+        self.process = subprocess.Popen(self.command(*extra), cwd=ROOT, env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with status {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the server did not start")
+
+    def run_to_exit(self, *extra: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        """Start the server expecting it to refuse: its exit status and what it printed."""
+        return subprocess.run(self.command(*extra), cwd=ROOT, env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
+    def client(self, attempts: int = 8, read_timeout: float = 70) -> Any:
+        return boto3.client("stepfunctions", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            config=Config(retries={"max_attempts": attempts, "mode": "standard"},
+                                          connect_timeout=2, read_timeout=read_timeout))
+
+    def calls(self) -> list[dict[str, Any]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+
+def history(client: Any, arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = client.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def wait_until_ended(client: Any, arn: str, seconds: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while (described := client.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{arn} still RUNNING"
+        time.sleep(0.05)
+    return dict(described)
