@@ -116,6 +116,14 @@ def _parameters(body: dict[str, Any], location: str, language: str) -> Any:
     return _template(body, "Parameters", location)
 
 
+def _credentials(body: dict[str, Any], location: str, language: str) -> Any:
+    """Credentials (`RoleArn`, `RoleArn.$`, or a JSONata `RoleArn`), compiled like Parameters:
+    the role is evaluated per run and recorded in TaskScheduled's taskCredentials."""
+    if language == m.JSONATA and "Credentials" in body:
+        return compile_jsonata_value(body["Credentials"], f"{location}/Credentials", "Credentials")
+    return _template(body, "Credentials", location)
+
+
 def _retriers(body: dict[str, Any]) -> tuple[m.Retrier, ...]:
     return tuple(
         m.Retrier(
@@ -169,7 +177,7 @@ def _task(body: dict[str, Any], location: str, language: str, common: dict[str, 
         catch=_catchers(body, location, language),
         timeout_seconds=_number_or_path(body, "TimeoutSeconds", location, language),
         heartbeat_seconds=_number_or_path(body, "HeartbeatSeconds", location, language),
-        credentials=body.get("Credentials"),
+        credentials=_credentials(body, location, language),
     )
 
 

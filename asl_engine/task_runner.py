@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable
 
 from . import model as m
-from .dataflow import MAX_PAYLOAD_BYTES
+from .dataflow import MAX_PAYLOAD_BYTES, apply_input_path
 from .errors import DATA_LIMIT_EXCEEDED, RUNTIME, TIMEOUT, StatesError
+from .jsonata_states import bindings
 from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
@@ -87,8 +88,9 @@ class TaskRunner:
         timeout = await self._limit(state, state.timeout_seconds, "TimeoutSeconds", raw, context, frame)
         heartbeat = await self._limit(state, state.heartbeat_seconds, "HeartbeatSeconds", raw, context, frame)
         submitted = in_flight.get("submitted") if in_flight else None
+        credentials = _task_credentials(state, raw, context, frame)
         request = TaskRequest(state.resource, parameters, state.name, context, timeout, heartbeat,
-                              state.credentials, token, submitted)
+                              credentials, token, submitted)
         deadline = None if timeout is None else self.run.clock.time() + timeout
         if in_flight is not None:
             deadline = in_flight.get("deadline")  # the original deadline survives a restart
@@ -295,6 +297,18 @@ def _add_limits(details: dict[str, Json], request: TaskRequest) -> None:
         details["timeoutInSeconds"] = request.timeout_seconds
     if request.heartbeat_seconds is not None:
         details["heartbeatInSeconds"] = request.heartbeat_seconds
+
+
+def _task_credentials(state: m.TaskState, raw: Json, context: Json, frame: "Frame") -> Json:
+    """The state's Credentials with their paths or expressions evaluated, as AWS records them
+    (`taskCredentials.roleArn`): against the effective input in JSONPath, like Parameters."""
+    source = state.credentials
+    if source is None:
+        return None
+    if state.query_language == m.JSONATA:
+        return source.evaluate(bindings(frame, raw, context))
+    value = apply_input_path(state.input_path, Scope(raw, context, frame.variables))
+    return source.evaluate(Scope(value, context, frame.variables))
 
 
 def _credentials(request: TaskRequest) -> dict[str, Json] | None:

@@ -87,8 +87,9 @@ FIELDS: dict[str, Where] = {
     "TimeoutSecondsPath": honoured("task_runner.py"),
     "HeartbeatSeconds": honoured("task_runner.py"),
     "HeartbeatSecondsPath": honoured("task_runner.py"),
-    "Credentials": honoured("task_runner.py", "recorded as TaskScheduled taskCredentials.roleArn; "
-                                              "calls go to the configured endpoints with local credentials"),
+    "Credentials": honoured("task_runner.py", "RoleArn evaluated per run and recorded as TaskScheduled "
+                                              "taskCredentials.roleArn (test_credentials.py); calls go to "
+                                              "the configured local endpoints, where no role is assumed"),
     # -- Wait, Fail ------------------------------------------------------------------------------
     "Seconds": honoured("interpreter.py"),
     "SecondsPath": honoured("interpreter.py"),
