@@ -43,6 +43,7 @@ GRACE_SECONDS = 0.05  # before `Stuck`: time for another thread's request (a wor
 WORKER_SECONDS = 10.0  # how long a worker that took an activity task may take to answer, in real time
 HISTORY_LIMIT = 1_000_000
 ONE_YEAR = 365 * 24 * 3600  # AWS's longest Standard execution: a driver never jumps beyond it
+MAX_JUMPS = 10_000  # timers one wait() fires before it calls the execution endless
 
 
 class Environment:
@@ -190,7 +191,7 @@ class Environment:
     async def _wait(self, arn: str, state: str | None) -> None:
         """Run in virtual time until the execution ends or, with `state`, is parked in it."""
         started = (await self.service.executions.describe(self.scope, arn)).start_date
-        while True:
+        for _ in range(MAX_JUMPS):
             await self._idle()
             record = await self.service.executions.describe(self.scope, arn)
             if record.status != "RUNNING":
@@ -205,11 +206,17 @@ class Environment:
             deadline = self.clock.next_deadline()
             if any(wait.kind == "worker" for wait in waits) and await self._changes(arn, len(events), WORKER_SECONDS):
                 continue  # a worker is on it in real time: do not jump over its answer
-            if deadline is None or deadline > started + ONE_YEAR:
-                if await self._changes(arn, len(events), GRACE_SECONDS):
+            if any(wait.kind == "activity" for wait in waits) and await self._changes(arn, len(events), GRACE_SECONDS):
+                continue  # a worker thread's poll was on its way: let it take the task first
+            if deadline is not None and deadline > started + ONE_YEAR:
+                raise Stuck(arn, waits, "a year of virtual time, the longest AWS lets a Standard execution run")
+            if deadline is None:
+                if not any(wait.kind == "activity" for wait in waits) \
+                        and await self._changes(arn, len(events), GRACE_SECONDS):
                     continue
                 raise Stuck(arn, await self._forever(arn, waits))
             self.clock.advance(deadline - self.clock.time())
+        raise Stuck(arn, list(waiting(await self._history(arn))), f"{MAX_JUMPS:,} timers")
 
     async def _changes(self, arn: str, seen: int, seconds: float) -> bool:
         """Whether the execution's history grows within `seconds` of real time."""

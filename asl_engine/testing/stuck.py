@@ -15,12 +15,16 @@ class Stuck(Exception):
 
     `state` and `waiting_for` name the (first) state and what it waits for."""
 
-    def __init__(self, execution: str, waits: list[Waiting]) -> None:
+    def __init__(self, execution: str, waits: list[Waiting], endless: str | None = None) -> None:
         self.execution = execution
         self.waits = waits
         self.state = waits[0].state if waits else None
         self.waiting_for = waits[0].kind if waits else None
         reasons = "; ".join(wait.describe() for wait in waits) or "nothing in it is due to happen"
+        if endless is not None:  # timers keep firing, but the execution never gets anywhere
+            super().__init__(f"the execution {execution} is still running after {endless}: {reasons}. "
+                             "It may loop forever; move time by a fixed amount with advance() instead.")
+            return
         super().__init__(
             f"the execution {execution} can only wait forever: {reasons}. Nothing is due on the clock "
             f"(no TimeoutSeconds or HeartbeatSeconds; AWS's implicit {IMPLICIT_TIMEOUT_SECONDS:,} s "

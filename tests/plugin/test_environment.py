@@ -198,3 +198,14 @@ def test_run_definition_raises_stuck_instead_of_hanging() -> None:
 
 async def _sends(request: Any) -> Any:
     return {"sent": True}
+
+
+def test_an_execution_that_polls_forever_is_stuck_after_a_year(asl: Environment) -> None:
+    """A Standard execution runs one year at most (AWS quotas), so waiting beyond it is pointless."""
+    asl.create("Poll", {"StartAt": "Sleep", "States": {
+        "Sleep": {"Type": "Wait", "Seconds": 30 * 86400, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.done", "IsPresent": True, "Next": "Done"}],
+                  "Default": "Sleep"},
+        "Done": {"Type": "Succeed"}}})
+    with pytest.raises(Stuck, match="still running after a year of virtual time"):
+        asl.start("Poll").wait()
