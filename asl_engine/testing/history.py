@@ -16,6 +16,9 @@ from typing import Any, Iterable, Iterator, Mapping
 Json = Any
 Event = Mapping[str, Any]
 WAIT_FOR_TASK_TOKEN = ".waitForTaskToken"
+# A state still open after one of these is in its Retry backoff (else it would have exited or ended).
+RETRIED = frozenset(f"{family}{outcome}" for family in ("Task", "LambdaFunction", "Activity")
+                    for outcome in ("Failed", "TimedOut", "StartFailed", "SubmitFailed", "ScheduleFailed"))
 
 
 def details(event: Event) -> dict[str, Json]:
@@ -147,8 +150,8 @@ def waiting(events: Iterable[Event]) -> Iterator[Waiting]:
         kinds = [str(e["type"]) for e in run.events]
         scheduled = next((details(e) for e in run.events if str(e["type"]).endswith("Scheduled")), {})
         resource = str(scheduled.get("resource", ""))
-        if run.type == "Wait" and not kinds:
-            yield Waiting(run.name, "timer")
+        if (run.type == "Wait" and not kinds) or (kinds and kinds[-1] in RETRIED):
+            yield Waiting(run.name, "timer")  # a Wait, or a failed attempt's Retry backoff
         elif kinds and kinds[-1] == "TaskSubmitted":
             yield Waiting(run.name, "token" if resource.endswith(WAIT_FOR_TASK_TOKEN) else "job", resource)
         elif kinds and kinds[-1] == "ActivityScheduled":

@@ -120,6 +120,21 @@ def test_time_moves_only_when_the_test_says(asl: Environment) -> None:
     assert execution.state_input("Done") == {}
 
 
+def test_a_test_can_stop_in_a_retry_backoff(asl: Environment) -> None:
+    asl.create("Retried", task(Retry=[{"ErrorEquals": ["Busy"], "IntervalSeconds": 600}]))
+    asl.mock("Retried", "Price", raises=("Busy", "later"), times=1)
+    asl.mock("Retried", "Price", returns={"StatusCode": 200, "Payload": "ok"})
+    start = asl.now()
+    execution = asl.start("Retried").wait(state="Price")
+
+    assert [e["type"] for e in execution.events][-1] == "TaskFailed"
+    asl.advance(minutes=9)
+    assert execution.status == "RUNNING"
+    asl.advance(minutes=1)
+    assert execution.status == "SUCCEEDED"
+    assert asl.now() - start == timedelta(minutes=10)
+
+
 def test_waiting_for_a_state_the_execution_never_reaches_fails(asl: Environment) -> None:
     asl.create("Quick", {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
     with pytest.raises(AssertionError, match="ended SUCCEEDED without waiting in the state 'B'"):
