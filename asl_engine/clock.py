@@ -4,10 +4,16 @@ Every clock reports epoch seconds (`time()`) and suspends a coroutine until a mo
 (`sleep_until`). No clock blocks a thread: waiting executions are parked coroutines.
 
 - `RealClock`: wall time.
-- `ScaledClock`: wall time, but every wait is multiplied by a factor (SFN Local's
-  `WAIT_TIME_SCALE`: 0.5 halves waits, 0 skips them).
+- `ScaledClock`: wall time, but every timer (Wait, Retry backoff, TimeoutSeconds,
+  HeartbeatSeconds) runs `scale` times as long: `ASL_ENGINE_CLOCK=scaled:0.01` makes an hour of
+  timers take 36 seconds, keeping their order.
 - `VirtualClock`: time moves only when told to (`advance`) or, with `auto_advance`, jumps to the
   next deadline whenever every coroutine that uses it is waiting on time.
+
+Separately, every clock carries SFN Local's `WAIT_TIME_SCALE` (`wait_time_scale`), which
+shortens Wait states and nothing else, as SFN Local documents it (sfn-local-config-options: "the
+scale of the wait time in the Wait state"). Timeouts and heartbeats keep the clock's time, so
+`WAIT_TIME_SCALE=0` cannot make a TimeoutSeconds fire at once.
 """
 
 from __future__ import annotations
@@ -34,8 +40,35 @@ class Clock(Protocol):
         """Mark work that is not waiting on time (a task handler doing I/O)."""
         ...
 
+    def wait_state_until(self, deadline: float) -> float:
+        """When a Wait state that asks to wait until `deadline` ends, after `WAIT_TIME_SCALE`."""
+        ...
 
-class RealClock:
+
+def check_scale(scale: float, name: str) -> float:
+    if not scale >= 0:  # also refuses NaN
+        raise ValueError(f"{name} must be a number >= 0, not {scale!r}")
+    return scale
+
+
+class WaitStateScale:
+    """SFN Local's `WAIT_TIME_SCALE`, applied by the Wait state alone: 0.5 halves what is left
+    of the wait, 0 ends it at once, 1 (the default) leaves it alone."""
+
+    wait_time_scale: float = 1.0
+
+    def time(self) -> float:
+        raise NotImplementedError
+
+    def wait_state_until(self, deadline: float) -> float:
+        now = self.time()
+        return now + max(0.0, deadline - now) * self.wait_time_scale
+
+
+class RealClock(WaitStateScale):
+    def __init__(self, *, wait_time_scale: float = 1.0) -> None:
+        self.wait_time_scale = check_scale(wait_time_scale, "WAIT_TIME_SCALE")
+
     def time(self) -> float:
         return time.time()
 
@@ -50,12 +83,11 @@ class RealClock:
 
 
 class ScaledClock(RealClock):
-    """Scales the length of every wait; time itself still reads as wall time."""
+    """Scales the length of every timer; time itself still reads as wall time."""
 
-    def __init__(self, scale: float) -> None:
-        if scale < 0:
-            raise ValueError("the wait-time scale cannot be negative")
-        self.scale = scale
+    def __init__(self, scale: float, *, wait_time_scale: float = 1.0) -> None:
+        super().__init__(wait_time_scale=wait_time_scale)
+        self.scale = check_scale(scale, "the clock scale")
 
     async def sleep_until(self, deadline: float) -> None:
         delay = (deadline - time.time()) * self.scale
@@ -63,7 +95,7 @@ class ScaledClock(RealClock):
             await asyncio.sleep(delay)
 
 
-class VirtualClock:
+class VirtualClock(WaitStateScale):
     """A clock that moves only by `advance`, or by itself when everything waits on time.
 
     With `auto_advance`, a driver task notices when the event loop has run out of other work
@@ -71,7 +103,9 @@ class VirtualClock:
     deadline. That is how a Wait of three days costs nothing in a test.
     """
 
-    def __init__(self, start: float | None = None, *, auto_advance: bool = True) -> None:
+    def __init__(self, start: float | None = None, *, auto_advance: bool = True,
+                 wait_time_scale: float = 1.0) -> None:
+        self.wait_time_scale = check_scale(wait_time_scale, "WAIT_TIME_SCALE")
         self._now = time.time() if start is None else start
         self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._sequence = itertools.count()

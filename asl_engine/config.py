@@ -1,10 +1,13 @@
 """Configuration from the environment, under the names SFN Local uses, so a switch is painless.
 
 `AWS_ACCOUNT_ID` and `AWS_DEFAULT_REGION` give the account and region a request gets when its
-credentials do not say; `WAIT_TIME_SCALE` scales waits (SFN Local's meaning); and
-`ASL_ENGINE_CLOCK=virtual` runs every execution on a self-advancing virtual clock, which is what
-a test suite wants: a three-day Wait finishes at once. Where Task states' calls go (mock file,
-local Lambda handlers, service endpoints) is a `TaskConfig`, read from the same environment.
+credentials do not say; `WAIT_TIME_SCALE` scales Wait states and nothing else (SFN Local's
+meaning). Every other timer follows the clock, `ASL_ENGINE_CLOCK`: `real`, `virtual` (a
+self-advancing virtual clock, what a test suite wants: a three-day Wait or a 300-second timeout
+finishes at once, in order) or `scaled:F` (every timer F times as long). Where Task states' calls
+go (mock file, local Lambda handlers, service endpoints) is a `TaskConfig`, read from the same
+environment. A mistake in any of them is a `ConfigError` whose message is one line naming the
+variable.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ from .tasks.config import TaskConfig, names_list
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_DB = "./asl-engine.db"
+CLOCKS = "'real', 'virtual' or 'scaled:F' (F > 0)"
+
+
+class ConfigError(ValueError):
+    """A configuration mistake, said in one line that names the setting."""
 
 
 def parse_credentials(text: str) -> dict[str, str]:
@@ -37,8 +45,8 @@ class Config:
     account_id: str = DEFAULT_ACCOUNT
     region: str = DEFAULT_REGION
     db_path: str = DEFAULT_DB
-    wait_time_scale: float | None = None
-    clock: str = "real"  # real | virtual
+    wait_time_scale: float = 1.0  # SFN Local's WAIT_TIME_SCALE: Wait states only
+    clock: str = "real"  # real | virtual | scaled:F
     tasks: TaskConfig = field(default_factory=TaskConfig)  # none configured: nothing is called
     activity_poll_seconds: float = 60.0  # GetActivityTask's long poll, AWS's 60 s (tests shorten it)
     # Host names the API answers to besides IP literals, localhost and this machine's name
@@ -52,14 +60,17 @@ class Config:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
         """Read the environment; explicit `overrides` (CLI flags) win over it."""
         env = os.environ if env is None else env
-        scale = env.get("WAIT_TIME_SCALE")
+        try:
+            tasks = TaskConfig.from_env(env)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         config = cls(
             account_id=env.get("AWS_ACCOUNT_ID") or DEFAULT_ACCOUNT,
             region=env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
             db_path=env.get("ASL_ENGINE_DB") or DEFAULT_DB,
-            wait_time_scale=float(scale) if scale not in (None, "") else None,
-            clock=(env.get("ASL_ENGINE_CLOCK") or "real").lower(),
-            tasks=TaskConfig.from_env(env),
+            wait_time_scale=_number(env.get("WAIT_TIME_SCALE") or "1", "WAIT_TIME_SCALE"),
+            clock=(env.get("ASL_ENGINE_CLOCK") or "real").strip().lower(),
+            tasks=tasks,
         )
         config = replace(config, allowed_hosts=names_list(env.get("ASL_ENGINE_ALLOWED_HOSTS", "")),
                          credentials=parse_credentials(env.get("ASL_ENGINE_SIGV4_CREDENTIALS", "")))
@@ -67,10 +78,33 @@ class Config:
         return replace(config, **given)
 
     def make_clock(self) -> Clock:
-        if self.clock == "virtual":
-            return VirtualClock(auto_advance=True)
-        if self.clock != "real":
-            raise ValueError(f"ASL_ENGINE_CLOCK must be 'real' or 'virtual', not {self.clock!r}")
-        if self.wait_time_scale is not None:
-            return ScaledClock(self.wait_time_scale)
-        return RealClock()
+        """The clock `clock` names, carrying `wait_time_scale`; ConfigError if either is wrong."""
+        try:
+            if self.clock == "real":
+                return RealClock(wait_time_scale=self.wait_time_scale)
+            if self.clock == "virtual":
+                return VirtualClock(auto_advance=True, wait_time_scale=self.wait_time_scale)
+        except ValueError as exc:  # a wait_time_scale set in code, not read by from_env
+            raise ConfigError(str(exc)) from None
+        kind, _, factor = self.clock.partition(":")
+        try:
+            if kind == "scaled" and float(factor) > 0:
+                return ScaledClock(float(factor), wait_time_scale=self.wait_time_scale)
+        except ValueError:
+            pass  # not a number: the message below says what is expected
+        raise ConfigError(f"ASL_ENGINE_CLOCK must be {CLOCKS}, not {self.clock!r}")
+
+    def describe_clock(self) -> str:
+        """For the start-up line: which clock, and the Wait-state scale when it is not 1."""
+        clock = self.clock.replace(":", " x", 1) if self.clock.startswith("scaled:") else self.clock
+        return clock if self.wait_time_scale == 1 else f"{clock}, Wait states x{self.wait_time_scale:g}"
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number >= 0, not {text!r}") from None
+    if not value >= 0:
+        raise ConfigError(f"{name} must be a number >= 0, not {text!r}")
+    return value

@@ -139,6 +139,7 @@ class StateRunner:
             deadline = wait_deadline(state, value, Scope(value, context, frame.variables), clock.time())
             self.assign(state, value, context, frame)
             output = apply_output_path(state.output_path, value, scope)
+        deadline = clock.wait_state_until(deadline)  # WAIT_TIME_SCALE shortens Wait states only
         resumed = frame.take_resumed(WAIT)
         if resumed is not None:
             deadline = resumed["until"]  # a restart waits only for what remains
