@@ -21,6 +21,10 @@ from jsonpath_ng.ext import parse as _parse_jsonpath
 Json = Any
 
 _ROOT = re.compile(r"\$(\$|[A-Za-z_][A-Za-z0-9_]*)?")
+# Jayway: a property after a dot runs to the next '.', '[' or '(' and may not start with '*'
+# (a wildcard) or a blank; one of _PLAIN's characters only is left in dot notation.
+_PROPERTY = re.compile(r"[^.\[(\s*][^.\[(\s]*")
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _LENGTH_INDEX = re.compile(r"\[\(\s*@\.length\s*-\s*(\d+)\s*\)\]")
 _STEP = re.compile(
     r"""\.(?P<name>[^.\[\]*'"()?@,:\s]+)"""
@@ -118,7 +122,7 @@ def compile_path(text: str) -> Path:
     else:
         root, variable = "input", None
     # Jayway's script index `[(@.length-1)]` is the last element; jsonpath-ng has no scripts.
-    rest = _LENGTH_INDEX.sub(r"[-\1]", _jayway_dots(text[root_match.end():]))
+    rest = _LENGTH_INDEX.sub(r"[-\1]", _jayway_tokens(text[root_match.end():]))
     steps = _definite_steps(rest)
     if steps is not None:
         return Path(text, root, variable, steps)
@@ -132,15 +136,19 @@ def compile_path(text: str) -> Path:
     return Path(text, root, variable, None, expr)
 
 
-def _jayway_dots(rest: str) -> str:
-    """Drop each single `.` that Jayway's tokenizer skips: one directly before a `[` (`$.[0]`).
+def _jayway_tokens(rest: str) -> str:
+    """Rewrite what follows the root as Jayway's tokenizer reads it, in a form jsonpath-ng and
+    `_definite_steps` read the same way.
 
-    Jayway's PathCompiler reads a `.` as "the next token follows" and then reads whatever token
-    comes next, a bracket included, so `$.[0]` is `$[0]` and `$.a.[?(@.x)]` is `$.a[?(@.x)]`. A
-    `..` (deep scan) keeps its dots. Text inside brackets and quotes (filters, quoted names) is
-    copied as it is, so a `.[` within `['a.[b']` stays part of the name.
+    Jayway's PathCompiler reads a `.` as "a token follows" and then reads whatever token comes
+    next (readDotToken -> readNextToken): a bracket, so `$.[0]` is `$[0]` and `$.a.[?(@.x)]` is
+    `$.a[?(@.x)]`; a wildcard; or a property, which runs to the next `.`, `[` or `(` whatever its
+    characters (readPropertyOrFunctionToken), so `$.a:b` and `$.a,b` each name one key. Such a
+    name is written in brackets (`['a:b']`), where jsonpath-ng cannot misread it as a union or an
+    operator. A `..` (deep scan) keeps its dots; text inside brackets and quotes (filters, quoted
+    names) is copied as it is.
     """
-    if ".[" not in rest:
+    if "." not in rest:
         return rest
     out: list[str] = []
     depth, quote, index = 0, "", 0
@@ -159,9 +167,19 @@ def _jayway_dots(rest: str) -> str:
             depth += 1
         elif char == "]":
             depth = max(depth - 1, 0)
-        elif (char == "." and not depth and rest.startswith("[", index + 1)
-              and not (index and rest[index - 1] == ".")):
-            index += 1
+        elif char == "." and not depth:
+            after = index + (2 if rest.startswith("..", index) else 1)
+            if after == index + 1 and rest.startswith("[", after):
+                index = after  # `.[`: the bracket is the token
+                continue
+            name = _PROPERTY.match(rest, after)
+            if name is not None and not rest.startswith("(", name.end()) and not _PLAIN.fullmatch(name.group()):
+                escaped = name.group().replace("\\", "\\\\").replace("'", "\\'")
+                out.append(f"{'..' if after - index == 2 else ''}['{escaped}']")
+                index = name.end()
+                continue
+            out.append(rest[index:after])
+            index = after
             continue
         out.append(char)
         index += 1

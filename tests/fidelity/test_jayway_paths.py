@@ -2,7 +2,8 @@
 
 Jayway's PathCompiler reads a `.` as "a next token follows" and then reads any token, a bracket
 included (`readDotToken` -> `readNextToken`), so `$.[0]` is `$[0]` and `$.a.[?(@.x > 0)]` is
-`$.a[?(@.x > 0)]`; `..` is a deep scan, and a path may not end with `.`. Sources:
+`$.a[?(@.x > 0)]`; a property runs to the next `.`, `[` or `(` (`readPropertyOrFunctionToken`);
+`..` is a deep scan, and a path may not end with `.`. Sources:
 https://github.com/json-path/JsonPath (README, "Operators" and "Path Examples") and AWS's
 https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html
 ("Step Functions uses the Jayway Java implementation of JsonPath"), which the recorded corpus
@@ -35,6 +36,17 @@ def test_a_dot_before_a_bracket_is_the_bracket(dotted: str, plain: str) -> None:
     scope = Scope(DOC if not dotted.startswith("$.[0]") else [DOC])
     assert compile_path(dotted).select(scope) == compile_path(plain).select(scope)
     assert compile_path(dotted).definite == compile_path(plain).definite
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("$.a:b", 1), ("$.a,b", 2), ("$.a*b", 3), ("$.x.y:z[1]", 6), ("$.x.y:z[*]", [5, 6]),
+    ("$..y:z", [[5, 6], 7]), ("$..['y:z']", [[5, 6], 7]), ("$.q'r", 8),
+])
+def test_a_property_after_a_dot_runs_to_the_next_dot_or_bracket(path: str, expected: object) -> None:
+    """Jayway's readPropertyOrFunctionToken: a property name ends at '.', '[' or '(' only, so
+    characters jsonpath-ng would read as operators (':', ',', '*') are part of the key."""
+    doc = {"a:b": 1, "a,b": 2, "a*b": 3, "x": {"y:z": [5, 6]}, "w": {"y:z": 7}, "q'r": 8}
+    assert compile_path(path).select(Scope(doc)) == expected
 
 
 def test_a_filter_after_a_dot_on_the_root() -> None:
