@@ -5,6 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# `make serve PORT=9000 HOST=0.0.0.0 DB=:memory: CLOCK=virtual LOG_LEVEL=debug`; anything else
+# `asl-engine serve` takes goes in SERVE_ARGS. Unset ones keep the command's defaults.
+HOST ?= 127.0.0.1
+PORT ?= 8083
+SERVE_OPTIONS = --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB)) $(if $(CLOCK),--clock $(CLOCK)) \
+	$(if $(LOG_LEVEL),--log-level $(LOG_LEVEL)) $(SERVE_ARGS)
+
 .PHONY: serve test venv bench clean
 
 $(STAMP): pyproject.toml
@@ -16,7 +23,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/asl-engine serve
+	$(BIN)/asl-engine serve $(SERVE_OPTIONS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -25,6 +25,7 @@ from asl_engine.config import Config
 from asl_engine.service import Service
 from asl_engine.service_errors import ServiceError
 from asl_engine.store.sqlite import SqliteStore
+from asl_engine.version import VERSION
 
 from . import protocol, rest, ui
 from .actions import ACTIONS
@@ -46,8 +47,7 @@ def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
         app.state.service = Service(store, clock or config.make_clock(), config)
         await app.state.service.activities.load()  # before any execution queues on an activity
         resumed = await app.state.service.executions.recover()
-        log.info("asl-engine ready: db %s, account %s, region %s, %d running executions resumed",
-                 config.db_path, config.account_id, config.region, resumed)
+        log.info("database %s open, %d running executions resumed", config.db_path, resumed)
         try:
             yield
         finally:
@@ -65,11 +65,17 @@ def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
     # A plain Starlette route: the AWS protocol needs none of FastAPI's parameter machinery,
     # and every request of every SDK call goes through here.
     app.router.routes.append(Route("/", _aws_protocol, methods=["POST"]))
+    app.router.routes.append(Route("/health", _health, methods=["GET"]))
     # The web console (api/ui): its pages under /ui/, and GET / sends a browser there.
     app.router.routes.extend([ui.console, Route("/", ui.root, methods=["GET"])])
     app.add_middleware(Guard, config=config)  # Host check, and SigV4 when credentials are configured
     app.add_middleware(ErrorNet)
     return app
+
+
+async def _health(request: Request) -> Response:
+    """For a CI step or a container health check: the server is up and its database open."""
+    return Response(encode_json({"status": "ok", "version": VERSION}), media_type="application/json")
 
 
 async def _aws_protocol(request: Request) -> Response:

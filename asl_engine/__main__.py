@@ -1,20 +1,34 @@
-"""The `asl-engine` command: `serve` runs the API server, `validate` checks definitions.
+"""The `asl-engine` command: `serve` runs the API server, `run` runs one execution in process,
+`validate` checks definitions.
 
-`serve` binds 127.0.0.1 by default: an emulator with no authentication should not be reachable
-from the network unless someone asks for it (the Docker image asks for 0.0.0.0 inside its
-container, where the port mapping decides who can reach it).
+`serve` checks its whole configuration before it listens (asl_engine.startup) and refuses a
+mistake with one line and exit status 2; once the socket is bound it prints one line saying where
+it listens and what it loaded. It binds 127.0.0.1 by default: an emulator with no authentication
+should not be reachable from the network unless someone asks for it (the Docker image asks for
+0.0.0.0 inside its container, where the port mapping decides who can reach it).
+
+Modules named by `ASL_LAMBDA_HANDLERS` are imported from the current directory too, as
+`python -m` would, whichever way the command was started.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import socket
 import sys
+from typing import Any
 
-from .config import Config
+from .config import CLOCKS, Config
+from .version import VERSION
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8083
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+EXIT_CONFIG = 2
+EXIT_DATABASE = 1
+SKIP_DB_CHECK = "ASL_ENGINE_SKIP_DB_CHECK"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,37 +37,78 @@ def main(argv: list[str] | None = None) -> int:
         from .validate import validate_command  # lazy: `serve` must not pay for the validator
 
         return validate_command(argv[1:])
-    args = _parser().parse_args(argv)
-    if args.command != "serve":
-        _parser().print_help()
-        return 2
-    return serve(args.host, args.port, args.db)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "run":
+        from .run_command import run_command
+
+        return run_command(args)
+    parser.print_help()
+    return EXIT_CONFIG
 
 
-def serve(host: str, port: int, db: str | None) -> int:
+def serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        from .startup import check
+
+        config = Config.from_env(db_path=args.db, clock=args.clock and args.clock.strip().lower())
+        loaded = check(config)
+    except ValueError as exc:  # ConfigError, or a setting parsed where it is read
+        print(f"asl-engine: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    from .store.check import check_database
+    from .store.errors import DatabaseUnusable
+
+    try:  # a damaged or unwritable file stops here, not half-way through start-up
+        check_database(config.db_path, quick_check=not (args.skip_db_check or os.environ.get(SKIP_DB_CHECK)))
+    except DatabaseUnusable as exc:
+        print(f"asl-engine: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+
     import uvicorn
 
     from api.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = Config.from_env(db_path=db)
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # bound: only now is the address true (and --port 0 known)
+                host, port = self.servers[0].sockets[0].getsockname()[:2]
+                print(f"asl-engine {VERSION} ready on http://{host}:{port}: database {config.db_path}, "
+                      f"account {config.account_id}, region {config.region}, {loaded.describe()}", flush=True)
+
     # uvloop and httptools (when installed, as pyproject asks) make each request cheaper; the
     # virtual clock tells "everything is waiting" by asyncio's own ready queue, so it keeps
     # asyncio's loop.
-    loop = "asyncio" if config.clock == "virtual" else "auto"
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info", access_log=False, loop=loop)
+    loop: Any = "asyncio" if config.clock == "virtual" else "auto"
+    settings = uvicorn.Config(create_app(config), host=args.host, port=args.port, log_level=args.log_level,
+                              access_log=False, loop=loop)
+    Server(settings).run()
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="asl-engine", description="AWS Step Functions on your own machine")
+    parser.add_argument("--version", action="version", version=f"asl-engine {VERSION}")
     commands = parser.add_subparsers(dest="command")
     serve_parser = commands.add_parser("serve", help="run the Step Functions API server")
     serve_parser.add_argument("--host", default=DEFAULT_HOST, help=f"interface to bind (default {DEFAULT_HOST})")
-    serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    serve_parser.add_argument(
-        "--db", default=None, help="SQLite file (default $ASL_ENGINE_DB or ./asl-engine.db)"
-    )
+    serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                              help=f"port (default {DEFAULT_PORT}; 0 picks a free one, the ready line says which)")
+    serve_parser.add_argument("--db", default=None,
+                              help="SQLite file (default $ASL_ENGINE_DB or ./asl-engine.db); :memory: keeps nothing")
+    serve_parser.add_argument("--clock", default=None, help=f"{CLOCKS} (default $ASL_ENGINE_CLOCK or real)")
+    serve_parser.add_argument("--skip-db-check", action="store_true",
+                              help=f"skip SQLite's quick_check of the file at start (huge files; also ${SKIP_DB_CHECK}=1)")
+    serve_parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default info")
+    from .run_command import add_arguments
+
+    add_arguments(commands.add_parser("run", help="run one execution in process and print its history"))
     commands.add_parser("validate", help="validate state machine definitions (see `validate --help`)")
     return parser
 

@@ -39,6 +39,7 @@ from .service_errors import (
 )
 from .store import ActivityRecord, ExecutionRecord, StateMachineRecord, Store
 from .tasks.dispatcher import TaskDispatcher
+from .tasks.mock import MockConfigError
 from .validate import Diagnostic, format_invalid_definition, validate_definition
 
 log = logging.getLogger("asl_engine.service")
@@ -237,7 +238,11 @@ class Service:
         machine, version_arn, alias_arn = await self.versions.resolve(scope, machine_arn)
         if not marker:
             return machine, None, version_arn, alias_arn
-        if not self.tasks.has_test_case(machine.name, test_case):
+        try:
+            known = self.tasks.has_test_case(machine.name, test_case)
+        except MockConfigError as exc:  # edited into a broken state while serving: a 400, never a 500
+            raise ValidationException(str(exc)) from None
+        if not known:
             where = ("the mock config file" if self.tasks.mock_file
                      else "a mock config file (set SFN_MOCK_CONFIG)")
             raise InvalidName(f"Invalid Name: '{test_case}' is not a test case of the state machine "

@@ -103,7 +103,7 @@ class LambdaTasks:
 
     async def _local(self, call: _Invocation, request: TaskRequest) -> _Outcome:
         target = self.handlers[call.name]
-        function = target if callable(target) else _load(target)
+        function = target if callable(target) else load_handler(target)
         request_id = str(uuid.uuid4())
         deadline = None if request.timeout_seconds is None else self.clock.time() + request.timeout_seconds
         context = LambdaContext(call.name, call.function, request_id, deadline, self.clock)
@@ -158,7 +158,8 @@ class LambdaTasks:
         return http_metadata(response), payload, error_type
 
 
-def _load(target: str) -> Callable[[Json, Any], Json]:
+def load_handler(target: str) -> Callable[[Json, Any], Json]:
+    """`module:function` as Python imports it (asl-engine serve checks every one at start-up)."""
     module_name, _, attribute = target.partition(":")
     return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
 

@@ -41,23 +41,32 @@ class MockedResponse:
         return Final(value)
 
 
+class MockConfigError(ValueError):
+    """The mock file cannot be used; the message says where and why, in one line."""
+
+
 def _parse_response(name: str, key: str, body: Any) -> MockedResponse:
     if not isinstance(body, dict) or len(body.keys() & {"Return", "Throw"}) != 1:
-        raise ValueError(f"MockedResponses.{name}.{key} must hold exactly one of Return or Throw")
+        raise MockConfigError(f"MockedResponses.{name}.{key} must hold exactly one of Return or Throw")
     if "Return" in body:
         return MockedResponse(returns=body["Return"])
     throw = body["Throw"]
     if not isinstance(throw, dict) or not all(isinstance(throw.get(key), str) for key in ("Error", "Cause")):
-        raise ValueError(f"MockedResponses.{name}.{key}.Throw needs Error and Cause strings")
+        raise MockConfigError(f"MockedResponses.{name}.{key}.Throw needs Error and Cause strings")
     return MockedResponse(error=throw["Error"], cause=throw["Cause"], throws=True)
 
 
-def _parse_indices(key: str) -> range:
-    first, _, last = key.partition("-")
-    start, end = int(first), int(last or first)
-    if start < 0 or end < start:
-        raise ValueError(f"invocation key {key!r} is not N or N-M")
-    return range(start, end + 1)
+def _parse_indices(name: str, key: str) -> range:
+    first, dash, last = key.partition("-")
+    if not first.isdigit() or (dash and not last.isdigit()) or int(last or first) < int(first):
+        raise MockConfigError(f"MockedResponses.{name} has the invocation key {key!r}, which is not N or N-M")
+    return range(int(first), int(last or first) + 1)
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MockConfigError(f"{where} must be a JSON object, not {type(value).__name__}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -68,22 +77,47 @@ class MockConfig:
     responses: dict[str, dict[int, MockedResponse]]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MockConfig:
-        machines = data.get("StateMachines") or {}
-        cases = {name: dict(body.get("TestCases") or {}) for name, body in machines.items()}
+    def from_dict(cls, data: Any) -> MockConfig:
+        """Parse the file's JSON; MockConfigError names the first part that breaks the format."""
+        data = _object(data, "the file")
+        cases: dict[str, dict[str, dict[str, str]]] = {}
+        for machine, body in _object(data.get("StateMachines") or {}, "StateMachines").items():
+            where = f"StateMachines.{machine}"
+            tests = _object(_object(body, where).get("TestCases") or {}, f"{where}.TestCases")
+            cases[machine] = {}
+            for case, states in tests.items():
+                states = _object(states, f"{where}.TestCases.{case}")
+                wrong = next((state for state, response in states.items() if not isinstance(response, str)), None)
+                if wrong is not None:
+                    raise MockConfigError(f"{where}.TestCases.{case}.{wrong} must name a mocked response")
+                cases[machine][case] = dict(states)
         responses: dict[str, dict[int, MockedResponse]] = {}
-        for name, entries in (data.get("MockedResponses") or {}).items():
+        for name, entries in _object(data.get("MockedResponses") or {}, "MockedResponses").items():
             table: dict[int, MockedResponse] = {}
-            for key, body in entries.items():
+            for key, body in _object(entries, f"MockedResponses.{name}").items():
                 response = _parse_response(name, key, body)
-                table.update({index: response for index in _parse_indices(key)})
+                table.update({index: response for index in _parse_indices(name, key)})
             responses[name] = table
         return cls(cases, responses)
 
     @classmethod
     def load(cls, path: str) -> MockConfig:
-        with open(path, encoding="utf-8") as file:
-            return cls.from_dict(json.load(file))
+        """The file at `path`; MockConfigError says in one line why it cannot be used."""
+        try:
+            with open(path, encoding="utf-8") as file:
+                data = json.load(file)
+        except OSError as exc:
+            raise MockConfigError(f"cannot read the mock config file {path}: {exc.strerror}") from None
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise MockConfigError(f"the mock config file {path} is not valid JSON: {exc}") from None
+        try:
+            return cls.from_dict(data)
+        except MockConfigError as exc:
+            raise MockConfigError(f"the mock config file {path} does not follow SFN Local's format: {exc}") from None
+
+    @property
+    def test_case_count(self) -> int:
+        return sum(len(cases) for cases in self.test_cases.values())
 
     def has_test_case(self, machine: str, case: str) -> bool:
         return case in self.test_cases.get(machine, {})
@@ -123,7 +157,11 @@ class MockFile:
         self._config = MockConfig({}, {})
 
     def current(self) -> MockConfig:
-        mtime = os.path.getmtime(self.path)
+        """The file as it is now; MockConfigError when it has gone or no longer parses."""
+        try:
+            mtime = os.path.getmtime(self.path)
+        except OSError as exc:
+            raise MockConfigError(f"cannot read the mock config file {self.path}: {exc.strerror}") from None
         if mtime != self._mtime:
             self._config = MockConfig.load(self.path)
             self._mtime = mtime

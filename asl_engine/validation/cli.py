@@ -1,4 +1,4 @@
-"""`asl-engine validate FILE... [--format text|json] [--type STANDARD|EXPRESS]`."""
+"""`asl-engine validate FILE... [--format text|json] [--type STANDARD|EXPRESS]`; JSON or YAML files."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 from dataclasses import asdict
 
+from ..definition_file import DefinitionFileError, read_definition
 from .core import validate_definition
 from .diagnostic import ERROR
 
@@ -32,10 +33,9 @@ def validate_command(argv: list[str]) -> int:
     report = []
     for name in args.files:
         try:
-            with open(name, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"{name}: cannot read: {exc}", file=sys.stderr)
+            text = read_definition(name)
+        except DefinitionFileError as exc:
+            print(exc, file=sys.stderr)
             status = EXIT_UNREADABLE
             continue
         diagnostics = validate_definition(text, args.machine_type)
