@@ -59,7 +59,10 @@ def test_malformed_scoped_arns_stay_invalid(resource: str) -> None:
     assert codes == ["SCHEMA_VALIDATION_FAILED"]
 
 
-def test_scoped_aws_sdk_s3_get_object_runs(aws_env: str) -> None:
+def test_scoped_aws_sdk_s3_get_object_runs(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)  # dummy credentials: nothing can be signed for real AWS
+    aws_env = moto_endpoint
     s3 = boto3.client("s3", endpoint_url=aws_env, region_name="us-east-1")
     s3.create_bucket(Bucket="fidelity-scoped")
     s3.put_object(Bucket="fidelity-scoped", Key="k.txt", Body=b"hello")
