@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from asl_engine.arns import check_name, state_machine_arn
+from asl_engine.definition_file import DefinitionFileError, yaml_to_json
 from asl_engine.service import Service
 
 from .actions.executions import execution_shape
@@ -20,6 +21,7 @@ from .actions.state_machines import machine_shape
 from .errors import ApiError, serialization
 
 router = APIRouter(tags=["REST"])
+YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml"}
 MAX_HISTORY = 25_000
 _JSON_BODY: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -39,9 +41,10 @@ async def put_state_machine(
     roleArn: str | None = Query(None, description="IAM role ARN; a placeholder when absent"),
     type: str | None = Query(None, description="STANDARD (default) or EXPRESS"),
 ) -> dict[str, Any]:
-    """The body is the ASL definition. 201 when created, 200 when updated or unchanged."""
+    """The body is the ASL definition, JSON or YAML (`Content-Type: application/yaml`, as SAM keeps
+    definitions). 201 when created, 200 when updated or unchanged."""
     service = _service(request)
-    definition = await _json_text(request)
+    definition = await _definition_text(request)
     record, created = await service.put_state_machine(service.default_scope(), name, definition, roleArn, type)
     response.status_code = 201 if created else 200
     return machine_shape(record)
@@ -95,12 +98,26 @@ async def get_history(
     return {"events": page.items}
 
 
+async def _definition_text(request: Request) -> str:
+    """A YAML body as JSON text (a YAML type also needs a CORS preflight); otherwise `_json_text`."""
+    if _media_type(request) not in YAML_TYPES:
+        return await _json_text(request)
+    try:
+        return yaml_to_json(await _utf8(request), "the request body")
+    except DefinitionFileError as exc:
+        raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'", 400) from None
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 async def _json_text(request: Request) -> str:
     """The body of a write, as text. Only a JSON Content-Type is accepted (415 otherwise): the
     types a web page may send cross-site without a CORS preflight (text/plain, forms) are not
     JSON, so no page a browser visits can start an execution here. Bytes that are not UTF-8 are a
     SerializationException; what the text holds is checked by the service, as for the AWS protocol."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = _media_type(request)
     json_type = media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")
     )
@@ -109,6 +126,10 @@ async def _json_text(request: Request) -> str:
             "UnsupportedMediaTypeException",
             f"Content-Type must be application/json, not '{media_type or '(none)'}'", 415,
         )
+    return await _utf8(request)
+
+
+async def _utf8(request: Request) -> str:
     try:
         return (await request.body()).decode("utf-8")
     except UnicodeDecodeError as exc:
