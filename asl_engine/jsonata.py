@@ -8,7 +8,13 @@ and adapt it where it differs from what AWS records:
   fails a field that "returned nothing (undefined)" but accepts null.
 * numbers: results are rebuilt as plain JSON values, integral floats becoming ints as AWS prints them.
 * bounds: a per-evaluation time and depth budget (the library's own budget starts its clock at
-  compile time, so it cannot serve an expression compiled once and evaluated many times).
+  compile time, so it cannot serve an expression compiled once and evaluated many times). A
+  budget that runs out fails with AWS's wording (`BudgetExceeded`).
+* sharing the server: inside a `Replay` (asl_engine/offload.py opens one around each step of an
+  execution) an evaluation gets only a slice of SLICE_MS on the calling thread; one that needs
+  more raises `Offload`, is evaluated in a worker process under the whole budget, and the step
+  runs again, replaying every result it already has. Outside a Replay (unit tests, the
+  validator) evaluations run here under the whole budget.
 * messages: the library renamed "function" to "Object" in its error catalogue; we undo that, so
   causes read like AWS's ("T1006: Attempted to invoke a non-function").
 """
@@ -16,11 +22,13 @@ and adapt it where it differs from what AWS records:
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
 import random
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -38,6 +46,16 @@ MAX_DEPTH = 1_000
 Python's recursion limit allows; a RecursionError is still reported as D1011, never a crash."""
 MAX_RANGE_ITEMS = 1_000_000
 """Largest `$range` result: AWS documents no cap, this one bounds memory like D2014 does for `..`."""
+SLICE_MS = 10
+"""What an evaluation inside a Replay may take on the calling thread (the event loop's) before it
+is moved to a worker process: other clients wait at most about this long for one evaluation."""
+
+# AWS's causes when an evaluation exceeds its bounds, as recorded from TestState (quoted in
+# https://github.com/floci-io/floci/issues/2737): "... threw an error during evaluation: <text>".
+STACK_OVERFLOW = ("Stack overflow error: Check for non-terminating recursive function. "
+                  "Consider rewriting as tail-recursive.")
+TIMED_OUT = "Expression evaluation timeout: Check for infinite loop"
+OUT_OF_MEMORY = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
 
 _MAX_SAFE_INTEGER = 2**53 - 1
 _HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -66,6 +84,27 @@ class JsonataEvaluationError(Exception):
 
 class UnsupportedResultError(JsonataEvaluationError):
     """The expression produced a function, which has no JSON form."""
+
+
+class BudgetExceeded(JsonataEvaluationError):
+    """The evaluation ran out of time, depth or memory; str() is AWS's text for it."""
+
+
+class Offload(Exception):
+    """An evaluation inside a Replay outgrew its slice: evaluate it elsewhere under the whole
+    budget (`evaluate_text`), `Replay.add` the outcome, and run the step again."""
+
+    def __init__(self, expression: "JsonataExpression", bindings: dict[str, Any], timeout_ms: int,
+                 max_depth: int) -> None:
+        super().__init__(expression.text)
+        self.expression = expression
+        self.bindings = bindings
+        self.timeout_ms = timeout_ms
+        self.max_depth = max_depth
+
+
+class _SliceSpent(Exception):
+    """The slice of an evaluation inside a Replay ran out (not its budget)."""
 
 
 class QueryEvaluationFailed(Exception):
@@ -192,6 +231,80 @@ _AWS_FUNCTIONS: dict[str, Any] = {
 }
 
 
+Outcome = tuple[str, Any]
+"""How one evaluation ended, in a form that crosses a process boundary: ("value", json),
+("undefined", None), or (exception class name, message)."""
+_ERRORS: dict[str, type[JsonataEvaluationError]] = {
+    cls.__name__: cls for cls in (JsonataEvaluationError, UnsupportedResultError, BudgetExceeded)
+}
+
+
+def _outcome(evaluate: Callable[[], Any]) -> Outcome:
+    try:
+        value = evaluate()
+    except JsonataEvaluationError as exc:
+        return type(exc).__name__, str(exc)
+    return ("undefined", None) if value is UNDEFINED else ("value", value)
+
+
+def _unwrap(outcome: Outcome) -> Any:
+    kind, payload = outcome
+    if kind == "value":
+        return payload
+    if kind == "undefined":
+        return UNDEFINED
+    raise _ERRORS[kind](payload)
+
+
+class Replay:
+    """The evaluations of one synchronous step, in call order, so the step can run again after an
+    `Offload` without evaluating anything twice ($random and $uuid keep their first results)."""
+
+    _active = threading.local()
+
+    def __init__(self, slice_ms: int = SLICE_MS) -> None:
+        self.slice_ms = slice_ms
+        self.outcomes: list[Outcome] = []
+        self._position = 0
+        self._outer: Replay | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+
+    def __enter__(self) -> Replay:
+        self._position = 0
+        self._outer = getattr(Replay._active, "replay", None)
+        Replay._active.replay = self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        Replay._active.replay = self._outer
+
+    def _next(self, expression: "JsonataExpression", bindings: dict[str, Any], timeout_ms: int,
+              max_depth: int) -> Any:
+        if self._position < len(self.outcomes):
+            outcome = self.outcomes[self._position]
+        else:
+            slice_ms = min(self.slice_ms, timeout_ms)
+            try:
+                outcome = _outcome(lambda: expression._run(bindings, slice_ms, max_depth, slice_ms < timeout_ms))
+            except _SliceSpent:
+                raise Offload(expression, bindings, timeout_ms, max_depth) from None
+            self.outcomes.append(outcome)
+        self._position += 1
+        return _unwrap(outcome)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> "JsonataExpression":
+    return compile_expression(text)
+
+
+def evaluate_text(text: str, bindings: dict[str, Any], timeout_ms: int, max_depth: int) -> Outcome:
+    """One evaluation under its whole budget, as a worker process runs it for an `Offload`."""
+    return _outcome(lambda: _compiled(text)._run(bindings, timeout_ms, max_depth, False))
+
+
 @dataclass(frozen=True, slots=True)
 class JsonataExpression:
     """One parsed expression, evaluated many times; safe to share between threads."""
@@ -203,8 +316,15 @@ class JsonataExpression:
         """Evaluates with `bindings` ({"states": ..., plus one entry per variable}) as `$name`s.
 
         Returns a JSON value, or UNDEFINED when JSONata yields nothing. Bindings are read, never
-        copied or mutated; the result never aliases them.
+        copied or mutated; the result never aliases them. Inside a Replay, may raise Offload.
         """
+        replay: Replay | None = getattr(Replay._active, "replay", None)
+        if replay is not None:
+            return replay._next(self, bindings, timeout_ms, max_depth)
+        return self._run(bindings, timeout_ms, max_depth, False)
+
+    def _run(self, bindings: dict[str, Any], timeout_ms: int, max_depth: int, sliced: bool) -> Any:
+        """Evaluate here; with `sliced`, running out of time raises _SliceSpent instead."""
         frame = Jsonata.Frame(None)
         frame.bindings.update(_AWS_FUNCTIONS)
         for name, value in bindings.items():
@@ -217,11 +337,17 @@ class JsonataExpression:
         try:
             result = instance.evaluate(None, frame)
         except JException as exc:
+            if exc.error == "D1012" and sliced:
+                raise _SliceSpent() from None
+            if exc.error in ("D1011", "D1012"):
+                raise BudgetExceeded(STACK_OVERFLOW if exc.error == "D1011" else TIMED_OUT) from None
             raise JsonataEvaluationError(_message(exc)) from None
         except _AwsFunctionError as exc:
             raise JsonataEvaluationError(str(exc)) from None
         except RecursionError:
-            raise JsonataEvaluationError(_message(JException("D1011", -1))) from None
+            raise BudgetExceeded(STACK_OVERFLOW) from None
+        except MemoryError:
+            raise BudgetExceeded(OUT_OF_MEMORY) from None
         return UNDEFINED if result is None else _to_json(result)
 
 
@@ -295,6 +421,8 @@ class CompiledTemplate:
                 value = node.evaluate(bindings)
             except UnsupportedResultError:
                 raise _failure(node, field, "returned an unsupported result type.") from None
+            except BudgetExceeded as exc:
+                raise _failure(node, field, f"threw an error during evaluation: {exc}") from None
             except JsonataEvaluationError as exc:
                 raise _failure(node, field, f"threw an error during evaluation. {exc}") from None
             if value is UNDEFINED:

@@ -15,7 +15,7 @@ import json
 import httpx
 import pytest
 from botocore.exceptions import ClientError
-from sfn_support import PASS, create, unique
+from sfn_support import PASS, create, unique, wait_done
 
 AWS_HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
 REST_JSON = {"Content-Type": "application/json"}
@@ -47,11 +47,18 @@ def test_a_surrogate_pair_is_ordinary_text(sfn):
     assert sfn.describe_execution(executionArn=started["executionArn"])["input"] == '{"smile": "\\ud83d\\ude00"}'
 
 
-@pytest.mark.parametrize("text", NOT_JSON_INPUTS)
-def test_task_output_that_is_not_json_is_invalid_output(sfn, text):
-    with pytest.raises(ClientError) as caught:
-        sfn.send_task_success(taskToken="any-token", output=text)
-    assert caught.value.response["Error"]["Code"] == "InvalidOutput"
+def test_task_output_that_is_not_json_is_invalid_output(sfn):
+    activity = sfn.create_activity(name=unique("hostile"))["activityArn"]
+    machine = create(sfn, json.dumps({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": activity,
+                                                                      "End": True}}}))
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    token = sfn.get_activity_task(activityArn=activity)["taskToken"]
+    for text in NOT_JSON_INPUTS:
+        with pytest.raises(ClientError) as caught:
+            sfn.send_task_success(taskToken=token, output=text)
+        assert caught.value.response["Error"]["Code"] == "InvalidOutput", text
+    sfn.send_task_success(taskToken=token, output='{"ok": true}')
+    assert json.loads(wait_done(sfn, execution)["output"]) == {"ok": True}
 
 
 @pytest.mark.parametrize("text", NOT_JSON_INPUTS)

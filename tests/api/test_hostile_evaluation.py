@@ -1,0 +1,172 @@
+"""No evaluation can stall the server (issue 13, item 4), measured against a real server process.
+
+Hostile executions (a JSONata expression that loops for ever, a StringMatches pattern that makes a
+backtracking regex run for ever, a large inline Map) run beside 16 clients making ordinary calls;
+every call is answered, p99 within 100 ms, and each hostile execution ends with AWS's error.
+
+AWS's causes for a JSONata budget are TestState recordings quoted in
+https://github.com/floci-io/floci/issues/2737 ("... threw an error during evaluation: ...").
+StringMatches: https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from asl_engine.choice import compile_condition
+from asl_engine.paths import Scope
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "durability"))
+from processes import ROLE, Server, wait_until_ended  # noqa: E402  (the durability tests' server process)
+
+CLIENTS = 16
+MEASURE_SECONDS = 4.0
+LOOPING_JSONATA = "($f := function(){ $f() }; $f())"
+CATASTROPHIC = "*a*a*a*a*a*a*a*a*a*a*b"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(tmp_path_factory.mktemp("hostile"), "hostile")
+    server.start()
+    yield server
+    server.stop()
+
+
+def _machine(client: Any, name: str, definition: dict[str, Any]) -> str:
+    return str(client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"])
+
+
+def _hostile(client: Any) -> dict[str, str]:
+    looping = _machine(client, "looping-jsonata", {"QueryLanguage": "JSONata", "StartAt": "Loop", "States": {
+        "Loop": {"Type": "Pass", "Output": {"v": "{% " + LOOPING_JSONATA + " %}"}, "End": True}}})
+    matches = _machine(client, "catastrophic-match", {"StartAt": "Match", "States": {
+        "Match": {"Type": "Choice", "Choices": [
+            {"Variable": "$.text", "StringMatches": CATASTROPHIC, "Next": "Done"}]},
+        "Done": {"Type": "Succeed"}}})
+    big_map = _machine(client, "big-inline-map", {"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Next": "Q"}, "Q": {"Type": "Pass", "End": True}}}, "End": True}}})
+    return {
+        "looping": client.start_execution(stateMachineArn=looping, input="{}")["executionArn"],
+        "matches": client.start_execution(stateMachineArn=matches,
+                                          input=json.dumps({"text": "a" * 20_000}))["executionArn"],
+        "map": client.start_execution(stateMachineArn=big_map,
+                                      input=json.dumps({"items": list(range(3_000))}))["executionArn"],
+    }
+
+
+def _simple_client(url: str, stop: threading.Event, latencies: list[float], errors: list[str]) -> None:
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListActivities"}
+    with httpx.Client(timeout=10) as http:
+        while not stop.is_set():
+            started = time.perf_counter()
+            response = http.post(url + "/", content=b"{}", headers=headers)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                errors.append(response.text)
+
+
+def _measure(url: str, seconds: float) -> list[float]:
+    """Latencies of CLIENTS clients calling for `seconds`, sorted; every call must succeed."""
+    stop, latencies, errors = threading.Event(), [], []
+    threads = [threading.Thread(target=_simple_client, args=(url, stop, latencies, errors)) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    return sorted(latencies)
+
+
+def _p99(latencies: list[float]) -> float:
+    return latencies[int(len(latencies) * 0.99)]
+
+
+def test_hostile_evaluation_leaves_other_clients_answered_within_100_ms(served: Server) -> None:
+    client = served.client()
+    baseline = _measure(served.url, 1.5)
+    if _p99(baseline) >= 0.050:  # other work on this machine, not the server, would decide the result
+        pytest.skip(f"machine too busy to measure: p99 {_p99(baseline) * 1000:.0f} ms with no hostile execution")
+    executions = _hostile(client)
+    latencies = _measure(served.url, MEASURE_SECONDS)
+    p99 = _p99(latencies)
+    print(f"{len(latencies)} calls from {CLIENTS} clients beside hostile executions: "
+          f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+          f"max {latencies[-1] * 1000:.1f} ms (baseline p99 {_p99(baseline) * 1000:.1f} ms)")
+    assert p99 < 0.100
+
+    looping = wait_until_ended(client, executions["looping"])
+    assert (looping["status"], looping["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert looping["cause"].endswith(
+        f"The JSONata expression '{LOOPING_JSONATA}' specified for the field 'Output/v' threw an error during "
+        "evaluation: Expression evaluation timeout: Check for infinite loop")
+    matches = wait_until_ended(client, executions["matches"])
+    assert (matches["status"], matches["error"]) == ("FAILED", "States.Runtime")  # no match, no Default
+    assert wait_until_ended(client, executions["map"])["status"] == "SUCCEEDED"
+
+
+def test_a_recursive_jsonata_function_fails_with_awss_stack_overflow(served: Server) -> None:
+    client = served.client()
+    machine = _machine(client, "deep-jsonata", {"QueryLanguage": "JSONata", "StartAt": "Deep", "States": {
+        "Deep": {"Type": "Pass", "Output": "{% ($f := function($n){ 1 + $f($n + 1) }; $f(0)) %}", "End": True}}})
+    ended = wait_until_ended(client, client.start_execution(stateMachineArn=machine)["executionArn"])
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert ended["cause"].endswith("threw an error during evaluation: Stack overflow error: Check for "
+                                   "non-terminating recursive function. Consider rewriting as tail-recursive.")
+
+
+def test_jsonata_that_outgrows_its_slice_still_gives_the_right_result(served: Server) -> None:
+    """An evaluation that needs more than the inline slice moves to a worker and comes back."""
+    client = served.client()
+    machine = _machine(client, "slow-jsonata", {"QueryLanguage": "JSONata", "StartAt": "Sum", "States": {
+        "Sum": {"Type": "Pass", "Assign": {"r": "{% $random() %}"},
+                "Output": {"total": "{% $sum($map([1..30000], function($v){ $v * 2 })) %}"}, "Next": "Show"},
+        "Show": {"Type": "Pass", "Output": {"total": "{% $states.input.total %}", "same": "{% $r = $r %}"},
+                 "End": True}}})
+    ended = wait_until_ended(client, client.start_execution(stateMachineArn=machine)["executionArn"])
+    assert ended["status"] == "SUCCEEDED", ended.get("cause")
+    assert json.loads(ended["output"]) == {"total": 30000 * 30001, "same": True}
+
+
+# -- StringMatches without backtracking ------------------------------------------------------
+
+
+def _reference(pattern: str) -> re.Pattern[str]:
+    """AWS's documented meaning as a regex: `*` any run, `\\*` a star, `\\\\` a backslash."""
+    parts, index = [], 0
+    while index < len(pattern):
+        if pattern[index] == "\\" and index + 1 < len(pattern) and pattern[index + 1] in "*\\":
+            parts.append(re.escape(pattern[index + 1]))
+            index += 2
+            continue
+        parts.append(".*" if pattern[index] == "*" else re.escape(pattern[index]))
+        index += 1
+    return re.compile("".join(parts), re.DOTALL)
+
+
+@given(st.text(alphabet="ab*\\\n", max_size=12), st.text(alphabet="ab*\\\n", max_size=12))
+def test_string_matches_agrees_with_the_documented_meaning(pattern: str, value: str) -> None:
+    rule = compile_condition({"Variable": "$.v", "StringMatches": pattern}, "/States/C/Choices/0")
+    assert rule(Scope({"v": value}, None, None)) == (_reference(pattern).fullmatch(value) is not None)
+
+
+def test_a_catastrophic_pattern_is_linear() -> None:
+    rule = compile_condition({"Variable": "$.v", "StringMatches": CATASTROPHIC}, "/States/C/Choices/0")
+    started = time.perf_counter()
+    assert rule(Scope({"v": "a" * 200_000}, None, None)) is False
+    assert rule(Scope({"v": "a" * 200_000 + "b"}, None, None)) is True
+    assert time.perf_counter() - started < 1.0  # a backtracking regex takes hours
