@@ -104,33 +104,42 @@ class Activities:
 
     # -- task tokens -----------------------------------------------------------------------------
 
-    async def send_success(self, token: str, output: str) -> None:
+    async def send_success(self, token: str, output: str, scope: Scope) -> None:
         """SendTaskSuccess: `output` must be JSON text; the token is checked first (InvalidToken
         before InvalidOutput, as AWS answers)."""
         if len(output.encode("utf-8")) > MAX_PAYLOAD:
             raise ValidationException.constraint(
                 "output", "output", f"Member must have length less than or equal to {MAX_PAYLOAD}")
-        _answer(lambda: self.callbacks.get(token))
+        self._check_owner(token, scope)
         try:
             parse_json(output)
         except ValueError as exc:
             raise InvalidOutput(f"Invalid Output: '{exc}'") from None
         await self._commit_answer(token, callbacks.answer_text(output))
 
-    async def send_failure(self, token: str, error: str | None, cause: str | None) -> None:
+    async def send_failure(self, token: str, error: str | None, cause: str | None, scope: Scope) -> None:
         if error is not None and len(error) > MAX_ERROR:
             raise ValidationException.constraint(
                 "error", "error", f"Member must have length less than or equal to {MAX_ERROR}")
         if cause is not None and len(cause) > MAX_CAUSE:
             raise ValidationException.constraint(
                 "cause", "cause", f"Member must have length less than or equal to {MAX_CAUSE}")
+        self._check_owner(token, scope)
         await self._commit_answer(token, callbacks.answer_text(error=error, cause=cause, failed=True))
 
-    async def send_heartbeat(self, token: str) -> None:
+    async def send_heartbeat(self, token: str, scope: Scope) -> None:
         """SendTaskHeartbeat: the heartbeat is committed before the answer; after a restart the
         task's deadline counts from it."""
+        self._check_owner(token, scope)
         task = _answer(lambda: self.callbacks.heartbeat(token))
         await self.store.record_heartbeat(token, task.execution_arn, self.clock.time())
+
+    def _check_owner(self, token: str, scope: Scope) -> None:
+        """A token is answered only from the account and region of the execution it belongs to;
+        from any other it does not exist (account B cannot answer account A's tasks)."""
+        task = _answer(lambda: self.callbacks.get(token))
+        if arns.parse_arn(task.execution_arn).scope != scope:
+            raise TaskDoesNotExist("Task Does Not Exist")
 
     async def _commit_answer(self, token: str, answer: str) -> None:
         """Commit the answer, then hand it to the execution: once SendTask* answers 200, the

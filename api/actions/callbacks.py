@@ -10,17 +10,17 @@ from ..protocol import Body, optional, required
 
 
 async def send_task_success(service: Service, scope: Scope, body: Body) -> Body:
-    await service.activities.send_success(required(body, "taskToken"), required(body, "output"))
+    await service.activities.send_success(required(body, "taskToken"), required(body, "output"), scope)
     return {}
 
 
 async def send_task_failure(service: Service, scope: Scope, body: Body) -> Body:
     await service.activities.send_failure(
-        required(body, "taskToken"), optional(body, "error"), optional(body, "cause")
+        required(body, "taskToken"), optional(body, "error"), optional(body, "cause"), scope
     )
     return {}
 
 
 async def send_task_heartbeat(service: Service, scope: Scope, body: Body) -> Body:
-    await service.activities.send_heartbeat(required(body, "taskToken"))
+    await service.activities.send_heartbeat(required(body, "taskToken"), scope)
     return {}

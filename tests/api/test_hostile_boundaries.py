@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from sfn_support import create, wait_done
+from botocore.exceptions import ClientError
+from sfn_support import create, unique, wait_done
 
 
 def _invoke(endpoint: str) -> str:
@@ -57,3 +58,22 @@ def test_a_child_execution_stays_in_its_parents_account(make_client):
         "FAILED", "StepFunctions.StateMachineDoesNotExistException")
     assert "of A" not in described["cause"]
     assert account_a.list_executions(stateMachineArn=child)["executions"] == []
+
+
+def test_a_task_token_is_answered_only_from_its_own_account_and_region(make_client):
+    """Account B (or another region of A) cannot answer, fail or heartbeat account A's task."""
+    account_a = make_client(access_key="111111111111")
+    activity = account_a.create_activity(name=unique("owner"))["activityArn"]
+    machine = create(account_a, json.dumps({"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": activity, "End": True}}}))
+    execution = account_a.start_execution(stateMachineArn=machine)["executionArn"]
+    token = account_a.get_activity_task(activityArn=activity)["taskToken"]
+    for other in (make_client(access_key="222222222222"), make_client("eu-west-1", access_key="111111111111")):
+        for call in (lambda: other.send_task_success(taskToken=token, output='{"by": "B"}'),
+                     lambda: other.send_task_failure(taskToken=token, error="B"),
+                     lambda: other.send_task_heartbeat(taskToken=token)):
+            with pytest.raises(ClientError) as caught:
+                call()
+            assert caught.value.response["Error"]["Code"] == "TaskDoesNotExist"
+    account_a.send_task_success(taskToken=token, output='{"by": "A"}')
+    assert json.loads(wait_done(account_a, execution)["output"]) == {"by": "A"}
