@@ -59,7 +59,7 @@ class Guard:
             raise ApiError(
                 "AccessDeniedException",
                 f"Host '{host}' is not one this server answers to (a defence against DNS rebinding); "
-                "name it in the ASL_ENGINE_ALLOWED_HOSTS setting",
+                "name it in ASL_ENGINE_ALLOWED_HOSTS or --allowed-hosts",
                 403,
             )
         if self.credentials:

@@ -18,9 +18,11 @@ import logging
 import os
 import socket
 import sys
+from dataclasses import replace
 from typing import Any
 
 from .config import CLOCKS, Config
+from .tasks.config import names_list
 from .version import VERSION
 
 DEFAULT_HOST = "127.0.0.1"
@@ -56,7 +58,9 @@ def serve(args: argparse.Namespace) -> int:
     try:
         from .startup import check
 
-        config = Config.from_env(db_path=args.db, clock=args.clock and args.clock.strip().lower())
+        config = Config.from_env(db_path=args.db, clock=args.clock and args.clock.strip().lower(),
+                                 allowed_hosts=names_list(args.allowed_hosts) if args.allowed_hosts else None)
+        config = replace(config, allowed_hosts=(*config.allowed_hosts, args.host))  # the bind address too
         loaded = check(config)
     except ValueError as exc:  # ConfigError, or a setting parsed where it is read
         print(f"asl-engine: {exc}", file=sys.stderr)
@@ -106,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--skip-db-check", action="store_true",
                               help=f"skip SQLite's quick_check of the file at start (huge files; also ${SKIP_DB_CHECK}=1)")
     serve_parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default info")
+    serve_parser.add_argument("--allowed-hosts", default=None,
+                              help="host names the API answers to besides IP addresses, localhost and this "
+                                   "machine's name, comma-separated; * for any (default $ASL_ENGINE_ALLOWED_HOSTS)")
     from .run_command import add_arguments
 
     add_arguments(commands.add_parser("run", help="run one execution in process and print its history"))
