@@ -32,7 +32,8 @@ class ApiError(Exception):
 
     @classmethod
     def from_service(cls, error: ServiceError) -> ApiError:
-        return cls(error.type_name, error.message, fields=error.fields)
+        # 400 as AWS answers client errors; a few (ServiceUnavailable: 503) say otherwise
+        return cls(error.type_name, error.message, getattr(error, "http_status", 400), error.fields)
 
     def body(self) -> dict[str, str]:
         return {**self.fields, "__type": self.type_name, "message": self.message}

@@ -33,11 +33,11 @@ def check_database(path: str, quick_check: bool = True) -> None:
     try:
         conn.execute("PRAGMA schema_version").fetchone()  # reads the header: "file is not a database"
         if quick_check:
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)").fetchall()]
+            problems = [" ".join(str(row[0]).split()) for row in conn.execute("PRAGMA quick_check(3)").fetchall()]
             if problems != ["ok"]:
                 raise DatabaseUnusable(
                     f"the database file {path} is damaged (SQLite quick_check: {'; '.join(problems)}); "
-                    "restore a backup, or start with ASL_ENGINE_SKIP_DB_CHECK=1 to serve it anyway")
+                    "restore a backup, or start with --skip-db-check (ASL_ENGINE_SKIP_DB_CHECK=1) to serve it anyway")
     except sqlite3.Error as exc:
         raise DatabaseUnusable(f"the database file {path} is not a usable SQLite database: {describe(exc)}") from None
     finally:

@@ -73,9 +73,10 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
 
     _execution_columns = _EXECUTION_COLUMNS
 
-    def __init__(self, path: str, check: bool = True) -> None:
+    def __init__(self, path: str, check: bool = False) -> None:
         self.path = path
-        self.check = check  # run `PRAGMA quick_check` on open (skip it for huge files)
+        # Run `PRAGMA quick_check` on open; `serve` checks the file before it listens instead.
+        self.check = check
         self._conn: aiosqlite.Connection | None = None
         self._queue: asyncio.Queue[_Write | asyncio.Future[None] | str] = asyncio.Queue()
         self._pending = 0
