@@ -32,7 +32,7 @@ from .service_errors import (
 )
 from .model import StateMachine
 from .payload import parse_json
-from .position import Resume
+from .position import TASK, Resume
 from .runner import ExecutionRun
 from .store import ExecutionRecord, StateMachineRecord, Store
 from .tasks.callbacks import RecordedToken
@@ -250,6 +250,10 @@ class Executions:
         )
         machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
         resume = Resume(dict(position.frames), int(last.get("id", 0)))
+        for frame in position.frames.values():  # its tokens answer from now on, not once re-registered
+            phase = frame.get("phase") or {}
+            if phase.get("kind") == TASK and phase.get("token"):
+                self.dispatcher.callbacks.expect(phase["token"], record.arn)
         tasks = self.dispatcher.for_execution(record.test_case, machine_name)
         run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
                            tasks=tasks, resume=resume)
@@ -262,6 +266,7 @@ class Executions:
     async def _end_failed(self, arn: str, cause: str) -> None:
         """End an execution the runner cannot end: ExecutionFailed (States.Runtime, `cause`) after
         its last recorded event, and the status FAILED, in one transaction."""
+        self.dispatcher.callbacks.forget(arn)
         await self.store.close_execution(arn, "ExecutionFailed", "FAILED", RUNTIME, cause, self.clock.time())
         log.error("execution FAILED %s: %s", arn, cause)
 
@@ -332,6 +337,7 @@ class Executions:
             return outcome
         finally:
             self._live.pop(arn, None)
+            self.dispatcher.callbacks.forget(arn)
 
     async def _run_express(self, machine: StateMachineRecord, info: ExecutionInfo,
                            tasks: TaskHandler) -> ExecutionOutcome:

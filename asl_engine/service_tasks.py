@@ -131,8 +131,9 @@ class Activities:
         """SendTaskHeartbeat: the heartbeat is committed before the answer; after a restart the
         task's deadline counts from it."""
         self._check_owner(token, scope)
-        task = _answer(lambda: self.callbacks.heartbeat(token))
-        await self.store.record_heartbeat(token, task.execution_arn, self.clock.time())
+        now = self.clock.time()
+        task = _answer(lambda: self.callbacks.heartbeat(token, now))
+        await self.store.record_heartbeat(token, task.execution_arn, now)
 
     def _check_owner(self, token: str, scope: Scope) -> None:
         """A token is answered only from the account and region of the execution it belongs to;

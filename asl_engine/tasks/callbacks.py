@@ -85,12 +85,26 @@ class CallbackRegistry:
         self._clocks: dict[str, Clock] = {}
         self._timed_out: set[str] = set()
         self.recorded: dict[str, RecordedToken] = {}  # committed before a restart (a server fills it)
+        # Tokens of resumed executions that have not registered again yet -> a stand-in task: an
+        # answer arriving first is committed and kept in `recorded` until the task registers.
+        self._expected: dict[str, PendingTask] = {}
+
+    def expect(self, token: str, execution_arn: str) -> None:
+        """A resumed execution waits on `token` (its position says so): accept answers to it
+        from now on, even before its task has registered again."""
+        self._expected[token] = PendingTask(token, execution_arn, "")
+
+    def forget(self, execution_arn: str) -> None:
+        """The execution ended: tokens it was expected to register again answer nothing."""
+        for token in [t for t, task in self._expected.items() if task.execution_arn == execution_arn]:
+            del self._expected[token]
 
     def register(self, task: PendingTask, clock: Clock, opened: float | None = None) -> None:
         """Start waiting for `task.token`. The heartbeat window opens at the last recorded
         heartbeat, else at `opened` (when the task first began waiting), else now; an answer
         recorded before a restart is delivered at once."""
         recorded = self.recorded.pop(task.token, None)
+        self._expected.pop(task.token, None)
         if task.heartbeat_seconds is not None:
             marks = [mark for mark in (opened, recorded and recorded.heartbeat) if mark is not None]
             task.heartbeat_deadline = (max(marks) if marks else clock.time()) + task.heartbeat_seconds
@@ -111,7 +125,7 @@ class CallbackRegistry:
             raise InvalidToken("Invalid Token: 'Invalid token'")
         if token in self._timed_out:
             raise TaskTimedOut("Task Timed Out")
-        task = self._pending.get(token)
+        task = self._pending.get(token) or self._expected.get(token)
         if task is None:
             raise TaskDoesNotExist("Task Does Not Exist")
         return task
@@ -127,7 +141,7 @@ class CallbackRegistry:
 
     def unclaim(self, token: str) -> None:
         """The answer could not be committed: the task waits (and may time out) as before."""
-        task = self._pending.get(token)
+        task = self._pending.get(token) or self._expected.get(token)
         if task is not None:
             task.answering = False
 
@@ -135,6 +149,9 @@ class CallbackRegistry:
         """Hand a committed answer (`answer_text`) to the waiting execution; False when the task
         ended meanwhile (its execution stopped)."""
         future = self._futures.get(token)
+        if future is None and token in self._expected:  # kept until the task registers again
+            self.recorded[token] = RecordedToken(answer, None)
+            return True
         if future is None or future.done():
             return False
         recorded = json.loads(answer)
@@ -159,11 +176,17 @@ class CallbackRegistry:
         self.claim(token)
         self.deliver(token, answer_text(error=error, cause=cause, failed=True))
 
-    def heartbeat(self, token: str) -> PendingTask:
-        """SendTaskHeartbeat: push the heartbeat deadline back by HeartbeatSeconds."""
+    def heartbeat(self, token: str, now: float | None = None) -> PendingTask:
+        """SendTaskHeartbeat at `now` (default: the task's clock): push the heartbeat deadline
+        back by HeartbeatSeconds."""
         task = self.get(token)
+        if token not in self._pending:  # expected after a restart: counted once it registers
+            previous = self.recorded.get(token)
+            self.recorded[token] = RecordedToken(previous.answer if previous else None, now)
+            return task
+        now = self._clocks[token].time() if now is None else now
         if task.heartbeat_seconds is not None:
-            task.heartbeat_deadline = self._clocks[token].time() + task.heartbeat_seconds
+            task.heartbeat_deadline = now + task.heartbeat_seconds
         return task
 
     def close(self, token: str, timed_out: bool = False) -> None:
