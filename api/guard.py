@@ -8,8 +8,9 @@ also with botocore's `sync-` prefix (StartSyncExecution, TestState). It guards e
 web console's included.
 
 SigV4: without configured credentials the API trusts every caller, as SFN Local does. With them,
-every request must be signed by one of those keys; botocore's own signer recomputes the signature
-(nothing is hand-rolled) and a signature older or newer than 15 minutes is refused, as AWS does.
+every request but `GET /health` must be signed by one of those keys (so the web console, which a
+browser cannot sign, is refused too); botocore's own signer recomputes the signature (nothing is
+hand-rolled) and a signature older or newer than 15 minutes is refused, as AWS does.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _AUTHORIZATION = re.compile(
 )
 MAX_SKEW_SECONDS = 15 * 60
 SYNC_PREFIX = "sync-"
+HEALTH = "/health"
 
 
 class Guard:
@@ -62,7 +64,7 @@ class Guard:
                 "name it in ASL_ENGINE_ALLOWED_HOSTS or --allowed-hosts",
                 403,
             )
-        if self.credentials:
+        if self.credentials and scope["path"] != HEALTH:  # a probe that reveals nothing needs no key
             body = await _read_body(receive)
             self.verify(scope, headers, body)
             receive = _replay(body, receive)

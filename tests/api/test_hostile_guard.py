@@ -81,6 +81,8 @@ def test_sigv4_signed_requests_are_served_and_others_refused(guarded):
     unsigned = post(guarded.url)
     assert unsigned.status_code == 403 and unsigned.json()["__type"] == "MissingAuthenticationTokenException"
     assert httpx.get(f"{guarded.url}/executions/x").json()["__type"] == "MissingAuthenticationTokenException"
+    assert httpx.get(f"{guarded.url}/ui/").status_code == 403  # a browser cannot sign
+    assert httpx.get(f"{guarded.url}/health").status_code == 200  # readiness probes need no key
 
 
 def test_a_signature_does_not_cover_another_body(guarded):
