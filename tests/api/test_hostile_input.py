@@ -17,6 +17,8 @@ import pytest
 from botocore.exceptions import ClientError
 from sfn_support import PASS, create, unique, wait_done
 
+from api.errors import ApiError, encode_json
+
 AWS_HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
 REST_JSON = {"Content-Type": "application/json"}
 NOT_JSON_INPUTS = ['{"a": NaN}', "[Infinity]", '{"a": -Infinity}', '{"a": 1e400}', '"\\ud800"', '{"\\udfff": 1}']
@@ -127,3 +129,11 @@ def test_no_cors_allowance_is_sent(server):
     assert not [key for key in preflight.headers if key.lower().startswith("access-control-")]
     answer = call(server, "ListStateMachines", b"{}")
     assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers
+
+
+def test_an_error_body_quoting_an_unpaired_surrogate_still_encodes():
+    """A message may quote what the client sent; a surrogate has no UTF-8 form, so the body falls
+    back to JSON's \\u escapes (was: the error response itself failed, a 500)."""
+    body = encode_json(ApiError("ValidationException", "Value 'a\ud800' at 'name' failed").body())
+    assert json.loads(body)["message"] == "Value 'a\ud800' at 'name' failed"
+    assert encode_json({"message": "café"}) == '{"message":"café"}'.encode()  # UTF-8 otherwise, as AWS sends
