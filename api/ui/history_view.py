@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+from asl_engine.history import details_key
 
 Event = dict[str, Any]
 
@@ -29,13 +32,38 @@ _RESTARTS = ("MapStateStarted", "ParallelStateStarted")  # a Map or Parallel (re
 
 def details_of(event: Event) -> dict[str, Any]:
     """An event's `…EventDetails` member (events carry at most one)."""
+    key = details_key(event["type"])
+    if key is not None:
+        found: dict[str, Any] = event.get(key) or {}
+        return found
     return next((value for key, value in event.items() if key.endswith("EventDetails")), {})
 
 
-def _is_failure(kind: str) -> bool:
-    if kind.startswith(("Execution", "MapIteration")):
-        return False
-    return kind == "FailStateEntered" or kind.endswith(("Failed", "TimedOut", "Aborted"))
+@dataclass(frozen=True)
+class _Kind:
+    """What an event type means here, worked out once per type (a history has few types)."""
+
+    own: bool  # belongs to a state (the Execution* events are the execution's own)
+    entered: bool
+    exited: bool
+    iteration_end: bool  # chains to the iteration's last inner event, not to its Map
+    attempt: bool  # a (re)try: a task scheduled, a Map or Parallel (re)started
+    failure: bool
+    opens_scope: bool  # the states entered right after it are inside its Map or Parallel
+
+
+@lru_cache(maxsize=None)
+def _kind(kind: str) -> _Kind:
+    return _Kind(
+        own=not kind.startswith("Execution"),
+        entered=kind.endswith("StateEntered"),
+        exited=kind.endswith("StateExited"),
+        iteration_end=kind in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"),
+        attempt=kind.endswith(_ATTEMPTS) or kind in _RESTARTS,
+        failure=not kind.startswith(("Execution", "MapIteration")) and (
+            kind == "FailStateEntered" or kind.endswith(("Failed", "TimedOut", "Aborted"))),
+        opens_scope=kind in ("MapIterationStarted", "ParallelStateStarted"),
+    )
 
 
 @dataclass
@@ -104,45 +132,47 @@ def analyse(events: list[Event], execution_running: bool, now: float) -> Executi
     children: list[str] = []
     ended_by: dict[int, float] = {}
     for event in events:
-        kind, event_id = event["type"], event["id"]
-        previous = visit_of.get(event.get("previousEventId", 0))
+        kind, event_id = _kind(event["type"]), event["id"]
+        if not kind.own:
+            continue
+        previous_id = event.get("previousEventId", 0)
+        previous = visit_of.get(previous_id)
         details = details_of(event)
         visit: Visit | None = previous
-        if kind.endswith("StateEntered"):
+        if kind.entered:
             visit = Visit(event, details.get("name", "?"), event["timestamp"], input=details.get("input"))
             if previous is not None:
-                parent_id = event.get("previousEventId", 0)
-                visit.parent = previous if parent_id in opens_scope else previous.parent
-                if previous.final_failure == parent_id:  # entered straight from a failure: a Catch
+                visit.parent = previous if previous_id in opens_scope else previous.parent
+                if previous.final_failure == previous_id:  # entered straight from a failure: a Catch
                     previous.continued = True
             visits.append(visit)
-        elif kind in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted") \
-                and previous is not None:
+        elif kind.iteration_end and previous is not None:
             visit = previous.parent  # chains to the iteration's last inner event
-        if visit is None or kind.startswith("Execution"):
+        if visit is None:
             continue
         visit_of[event_id] = visit
         visit.event_ids.append(event_id)
-        if kind in ("MapIterationStarted", "ParallelStateStarted"):
+        if kind.opens_scope:
             opens_scope.add(event_id)
-        if kind == "MapIterationStarted":
-            iterations[visit.state] = iterations.get(visit.state, 0) + 1
-        if kind.endswith(_ATTEMPTS) or kind in _RESTARTS:
+            if event["type"] == "MapIterationStarted":
+                iterations[visit.state] = iterations.get(visit.state, 0) + 1
+        if kind.attempt:
             visit.attempts += 1
             visit.final_failure = None
             visit.end = None
-        if _is_failure(kind):
+        if kind.failure:
             visit.final_failure = event_id
             visit.error = details.get("error", visit.error)
             visit.cause = details.get("cause", visit.cause)
             visit.end = event["timestamp"]
             ended_by[event_id] = visit.end - visit.start
-        if kind.endswith("StateExited"):
+        if kind.exited:
             visit.exited = True
             visit.output = details.get("output")
             visit.end = event["timestamp"]
             ended_by[event_id] = visit.end - visit.start
-        children.extend(_child_executions(kind, details))
+        if details.get("resourceType") == "states":
+            children.extend(_child_executions(event["type"], details))
     first = events[0]["timestamp"] if events else now
     end = now if execution_running or not events else events[-1]["timestamp"]
     return ExecutionView(_summarise(visits, iterations, execution_running, end),

@@ -28,7 +28,8 @@ from .history_view import NOT_RUN, ExecutionView, analyse, details_of
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 RECENT = 50  # executions listed on the overview and a state machine's page
-EVENT_PAGE = 500  # event rows per page of the table (the rest load on demand)
+EVENT_PAGE = 200  # event rows per page of the table (the rest load on demand)
+PRETTY_LIMIT = 8192  # characters of JSON worth indenting
 
 
 def _service(request: Request) -> Service:
@@ -55,9 +56,12 @@ def _duration(seconds: float | None) -> str:
 
 
 def _pretty(text: str | None) -> str:
-    """JSON text indented for reading; text that is not JSON as it is."""
+    """JSON text indented for reading; a large payload (indenting would multiply its size, and
+    the page's weight, several times) or text that is not JSON as it is."""
     if text is None:
         return ""
+    if len(text) > PRETTY_LIMIT:
+        return text
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
@@ -202,7 +206,7 @@ def _row(event: dict[str, Any], view: ExecutionView) -> dict[str, Any]:
         "id": event["id"], "type": event["type"], "state": view.state_of_event.get(event["id"], ""),
         "elapsed": _duration(event["timestamp"] - view.start), "when": _when(event["timestamp"]),
         "duration": _duration(view.visit_duration.get(event["id"])),
-        "details": json.dumps(details, indent=2, ensure_ascii=False) if details else "",
+        "details": _pretty(json.dumps(details, ensure_ascii=False)) if details else "",
     }
 
 

@@ -20,14 +20,7 @@ from api.app import create_app
 from asl_engine.config import Config
 from asl_engine.tasks.config import TaskConfig
 from serving import ServerThread
-from ui_support import HERE, client
-
-CHROMIUM = "/usr/bin/chromium"
-# Flags for a root user in a container, and nothing that phones home.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
-
+from ui_support import CHROMIUM, CHROMIUM_ARGS, HERE, client
 
 @pytest.fixture(scope="session")
 def chromium_context() -> Iterator[Any]:

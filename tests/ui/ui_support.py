@@ -11,11 +11,16 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 HERE = Path(__file__).parent
+CHROMIUM = "/usr/bin/chromium"
+# Flags for a root user in a container, and nothing that phones home.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
 ROLE = "arn:aws:iam::123456789012:role/console"
 
 
-def client(url: str) -> Any:
-    return boto3.client("stepfunctions", endpoint_url=url, region_name="us-east-1",
+def client(url: str, region: str = "us-east-1") -> Any:
+    return boto3.client("stepfunctions", endpoint_url=url, region_name=region,
                         aws_access_key_id="testing", aws_secret_access_key="testing",
                         config=BotoConfig(retries={"max_attempts": 0}))
 
