@@ -56,10 +56,24 @@ STACK_OVERFLOW = ("Stack overflow error: Check for non-terminating recursive fun
                   "Consider rewriting as tail-recursive.")
 TIMED_OUT = "Expression evaluation timeout: Check for infinite loop"
 OUT_OF_MEMORY = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
+MAX_SEQUENCE_ITEMS = 6_990_256 // 8
+"""Longest `..` range: AWS fails a value over 6,990,256 bytes with OUT_OF_MEMORY ([1..900000] does,
+floci-io/floci#2737/#2783), 8 bytes a number. It also bounds what one native function ($count,
+$sum over a range) can do between two budget checks."""
 
 _MAX_SAFE_INTEGER = 2**53 - 1
 _HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 _FUNCTION_TYPES = (Parser.Symbol, Jsonata.JFunction, Jsonata.JLambda)
+
+
+class _AwsJsonata(Jsonata):
+    """The library's evaluator with AWS's memory bound on `..` ranges."""
+
+    def evaluate_range_expression(self, lhs: Any, rhs: Any) -> Any:
+        result = super().evaluate_range_expression(lhs, rhs)
+        if result is not None and len(result) > MAX_SEQUENCE_ITEMS:
+            raise BudgetExceeded(OUT_OF_MEMORY)
+        return result
 
 
 class _Undefined:
@@ -354,7 +368,7 @@ class JsonataExpression:
 def compile_expression(text: str) -> JsonataExpression:
     """Parses `text` (without `{% %}`); raises JsonataSyntaxError with the parser's code and message."""
     try:
-        compiled = Jsonata(text)
+        compiled = _AwsJsonata(text)
     except JException as exc:
         raise JsonataSyntaxError(_message(exc)) from None
     except RecursionError:

@@ -70,6 +70,9 @@ class Evaluator:
         self.workers = workers
         self.memory_bytes = memory_bytes
         self._pool: ProcessPoolExecutor | None = None
+        # one evaluation per worker at a time, so a budget's clock starts when its worker does
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -81,17 +84,19 @@ class Evaluator:
 
     async def outcome(self, need: Offload) -> Outcome:
         """Evaluate `need` in a worker under its whole budget."""
-        pool = self._executor()
-        future = pool.submit(evaluate_text, need.expression.text, need.bindings, need.timeout_ms, need.max_depth)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), need.timeout_ms / 1000 + GRACE_SECONDS)
-        except asyncio.TimeoutError:
-            log.warning("a JSONata evaluation overran its budget; restarting the evaluation workers")
-            self._reset(pool)
-            return BudgetExceeded.__name__, TIMED_OUT
-        except BrokenProcessPool:  # a worker died: the memory limit is what kills one
-            self._reset(pool)
-            return BudgetExceeded.__name__, OUT_OF_MEMORY
+        turn = self._turns.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(self.workers))
+        async with turn:
+            pool = self._executor()
+            future = pool.submit(evaluate_text, need.expression.text, need.bindings, need.timeout_ms, need.max_depth)
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(future), need.timeout_ms / 1000 + GRACE_SECONDS)
+            except asyncio.TimeoutError:
+                log.warning("a JSONata evaluation overran its budget; restarting the evaluation workers")
+                self._reset(pool)
+                return BudgetExceeded.__name__, TIMED_OUT
+            except BrokenProcessPool:  # a worker died: the memory limit is what kills one
+                self._reset(pool)
+                return BudgetExceeded.__name__, OUT_OF_MEMORY
 
     def _reset(self, pool: ProcessPoolExecutor) -> None:
         if self._pool is pool:

@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asl_engine.choice import compile_condition
+from asl_engine.jsonata import BudgetExceeded, Offload, Replay, compile_expression, evaluate_text
 from asl_engine.paths import Scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "durability"))
@@ -170,3 +171,24 @@ def test_a_catastrophic_pattern_is_linear() -> None:
     assert rule(Scope({"v": "a" * 200_000}, None, None)) is False
     assert rule(Scope({"v": "a" * 200_000 + "b"}, None, None)) is True
     assert time.perf_counter() - started < 1.0  # a backtracking regex takes hours
+
+
+# -- budgets, in process ---------------------------------------------------------------------
+
+
+def test_the_range_operator_has_awss_memory_bound() -> None:
+    """AWS fails [1..900000] for memory (floci-io/floci#2737); the bound also keeps one native
+    call ($count over a range) short between two budget checks."""
+    with pytest.raises(BudgetExceeded, match="^Expression evaluation memory limit exceeded"):
+        compile_expression("$count([1..900000])").evaluate({})
+    assert compile_expression("$count([1..800000])").evaluate({}) == 800000
+
+
+def test_an_evaluation_that_outgrows_its_slice_is_offloaded_then_replayed() -> None:
+    slow = compile_expression("$sum($map([1..30000], function($v){ $v }))")
+    replay = Replay(slice_ms=1)
+    with replay, pytest.raises(Offload):
+        slow.evaluate({})
+    replay.add(evaluate_text(slow.text, {}, 5_000, 1_000))  # what a worker process does
+    with replay:
+        assert slow.evaluate({}) == 30000 * 30001 // 2
