@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from asl_engine.clock import Clock
 from asl_engine.config import Config
+from asl_engine.offload import use_workers
 from asl_engine.service import Service
 from asl_engine.service_errors import ServiceError
 from asl_engine.store.sqlite import SqliteStore
@@ -44,6 +45,7 @@ def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = SqliteStore(config.db_path)
         await store.open()
+        use_workers()  # JSONata that outgrows its slice leaves the loop (asl_engine/offload.py)
         app.state.service = Service(store, clock or config.make_clock(), config)
         await app.state.service.activities.load()  # before any execution queues on an activity
         resumed = await app.state.service.executions.recover()

@@ -5,7 +5,10 @@ other client, so no JSONata evaluation and no run of states may keep it for long
   evaluation gets SLICE_MS here; one that needs more goes to a worker process, where it has the
   whole budget (TIMEOUT_MS, MAX_DEPTH, and MEMORY_BYTES of address space), and the step runs
   again, replaying what it has. A worker thread would not do: pure-Python evaluation holds the
-  GIL, and the loop would get it back only every switch interval (5 ms) per hand-over.
+  GIL, and the loop would get it back only every switch interval (5 ms) per hand-over. Only a
+  server shares its loop with clients, so only a server turns this on (`use_workers`): a test or
+  a script running executions in process evaluates in place, and needs no `__main__` guard for
+  the spawned workers.
 * `share_loop()` lets other clients in once the engine has held the loop for SLICE_SECONDS;
   the runner calls it between states, so a long run of states or a large inline Map cannot
   stall the server either.
@@ -86,17 +89,21 @@ class Evaluator:
         """Evaluate `need` in a worker under its whole budget."""
         turn = self._turns.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(self.workers))
         async with turn:
-            pool = self._executor()
-            future = pool.submit(evaluate_text, need.expression.text, need.bindings, need.timeout_ms, need.max_depth)
-            try:
-                return await asyncio.wait_for(asyncio.wrap_future(future), need.timeout_ms / 1000 + GRACE_SECONDS)
-            except asyncio.TimeoutError:
-                log.warning("a JSONata evaluation overran its budget; restarting the evaluation workers")
-                self._reset(pool)
-                return BudgetExceeded.__name__, TIMED_OUT
-            except BrokenProcessPool:  # a worker died: the memory limit is what kills one
-                self._reset(pool)
-                return BudgetExceeded.__name__, OUT_OF_MEMORY
+            for _ in range(2):
+                pool = self._executor()
+                future = pool.submit(evaluate_text, need.expression.text, need.bindings, need.timeout_ms,
+                                     need.max_depth)
+                try:
+                    return await asyncio.wait_for(asyncio.wrap_future(future), need.timeout_ms / 1000 + GRACE_SECONDS)
+                except asyncio.TimeoutError:
+                    log.warning("a JSONata evaluation overran its budget; restarting the evaluation workers")
+                    self._reset(pool)
+                    return BudgetExceeded.__name__, TIMED_OUT
+                except BrokenProcessPool:
+                    # A worker died (the memory limit is what kills one) and took the pool with it,
+                    # perhaps for another evaluation's sake: one more try on a fresh pool tells.
+                    self._reset(pool)
+            return BudgetExceeded.__name__, OUT_OF_MEMORY
 
     def _reset(self, pool: ProcessPoolExecutor) -> None:
         if self._pool is pool:
@@ -105,18 +112,22 @@ class Evaluator:
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
 
 EVALUATOR = Evaluator()
+_workers = False
+
+
+def use_workers() -> None:
+    """From now on, evaluations in this process that outgrow their slice go to worker processes."""
+    global _workers
+    _workers = True
 
 
 async def settle(step: Callable[[], T], clock: Clock) -> T:
     """`step()`, with every evaluation that outgrows its slice done in a worker process; the
     clock counts the wait as work (a virtual clock must not jump while a worker computes)."""
+    if not _workers:
+        return step()
     replay = Replay()
     while True:
         with replay:
