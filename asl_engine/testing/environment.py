@@ -315,7 +315,10 @@ class Execution:
         if any(wait.state == leaf(state) and wait.kind == "activity" for wait in waiting(self._history())):
             raise LookupError(f"no worker has taken the activity task of the state '{state}' yet: take it "
                               "with GetActivityTask (asl.client.get_activity_task), as a worker would")
-        pending = [task for task in self.environment.service.tasks.callbacks.pending()
+        async def pending_tasks() -> list[Any]:  # read on the loop that changes them
+            return self.environment.service.tasks.callbacks.pending()
+
+        pending = [task for task in self.environment._call(pending_tasks())
                    if task.execution_arn == self.arn and task.state_name == leaf(state)]
         if not pending:
             raise LookupError(f"the state '{state}' of {self.arn} is not waiting for a task token "
