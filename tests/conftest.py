@@ -10,14 +10,12 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterator
 
-import boto3
 import pytest
-from botocore.config import Config as BotoConfig
 
 from api.app import create_app
 from asl_engine.config import Config
 from moto.server import ThreadedMotoServer
-from serving import ServerThread, free_port
+from serving import ServerThread, boto_client, free_port
 
 _regions = itertools.count(1)
 
@@ -41,17 +39,6 @@ def real_time_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     """A server on the wall clock, where a long Wait really keeps an execution RUNNING (the
     virtual clock jumps over any wait as soon as the server is idle)."""
     yield from _serve(tmp_path_factory, "real")
-
-
-def boto_client(url: str, region: str = "us-east-1", access_key: str = "testing") -> Any:
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id=access_key,
-        aws_secret_access_key="testing",
-        config=BotoConfig(inject_host_prefix=False, retries={"max_attempts": 0}),
-    )
 
 
 @pytest.fixture(scope="session")

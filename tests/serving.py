@@ -1,12 +1,17 @@
-"""A real asl-engine server in a background thread (shipped in asl_engine.testing), and free ports."""
+"""A real asl-engine server in a background thread (shipped in asl_engine.testing), free ports, and
+boto3 clients for a server (a module, not conftest.py: test files can import it by name)."""
 
 from __future__ import annotations
 
 import socket
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
 
 from asl_engine.testing.server import ServerThread
 
-__all__ = ["ServerThread", "free_port"]
+__all__ = ["ServerThread", "boto_client", "free_port"]
 
 
 def free_port() -> int:
@@ -14,3 +19,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def boto_client(url: str, region: str = "us-east-1", access_key: str = "testing") -> Any:
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="testing",
+        config=BotoConfig(inject_host_prefix=False, retries={"max_attempts": 0}),
+    )

@@ -24,7 +24,7 @@ from asl_engine.tasks.dispatcher import TaskDispatcher
 from asl_engine.tasks_api import TaskRequest
 from asl_engine.testing import ExecutionResult, run_definition
 from cli_support import Served, serve
-from conftest import boto_client
+from serving import boto_client
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Every variable on AWS's page, in its order; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY come from

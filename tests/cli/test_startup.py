@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from asl_engine.tasks.config import ENDPOINT_VARIABLES
 from cli_support import Served, asl_engine, serve
-from conftest import boto_client
+from serving import boto_client
 
 GOOD_MOCK = {
     "StateMachines": {"orders": {"TestCases": {"HappyPath": {"Charge": "Charged"}, "Declined": {"Charge": "No"}}}},
