@@ -124,10 +124,11 @@ def _mismatch() -> ApiError:
 
 
 def _hostname(host: str) -> str:
+    """The name in a Host header, without its port, lower case, without a final dot."""
     host = host.strip().lower()
     if host.startswith("["):
         return host[1:].partition("]")[0]
-    return host.rpartition(":")[0] if host.count(":") == 1 else host
+    return (host.rpartition(":")[0] if host.count(":") == 1 else host).rstrip(".")
 
 
 def _is_ip(name: str) -> bool:

@@ -40,7 +40,7 @@ def test_a_host_it_does_not_serve_is_refused(server, host):
 
 @pytest.mark.parametrize("host", [
     "127.0.0.1:{port}", "localhost:{port}", "LOCALHOST", "sync-127.0.0.1:{port}", "sync-localhost:{port}",
-    "[::1]:{port}", "10.0.0.7:{port}", "api.localhost:{port}",
+    "[::1]:{port}", "10.0.0.7:{port}", "api.localhost:{port}", "localhost.:{port}",
 ])
 def test_loopback_names_and_addresses_are_served(server, host):
     assert post(server.url, host.format(port=server.port)).status_code == 200
