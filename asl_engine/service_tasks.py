@@ -94,7 +94,7 @@ class Activities:
                                                  "Member must have length between 1 and 80")
         task = await self.queue.get(arn, worker_name, self.poll_seconds)
         if task is not None:
-            await self.store.flush()  # ActivityStarted and the token's owner are on disk first
+            await self.store.flush(committed=True)  # ActivityStarted and the token's owner first
         return task
 
     def _registered(self) -> set[str]:

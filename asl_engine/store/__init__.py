@@ -270,8 +270,9 @@ class Store(Protocol):
         """Executions recorded RUNNING: the ones to resume after a restart, oldest first."""
         ...
 
-    async def flush(self) -> None:
-        """Wait until everything emitted so far is committed."""
+    async def flush(self, committed: bool = False) -> None:
+        """Wait until everything emitted so far has been tried; with `committed`, until it has
+        committed (a full disk may hold an execution's writes back until space returns)."""
         ...
 
     async def put_activity(self, record: ActivityRecord) -> None:

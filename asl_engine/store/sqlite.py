@@ -83,6 +83,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         self._writer: asyncio.Task[None] | None = None
         self._checkpoint_due = False
         self._failed: dict[str, str] = {}  # execution ARN -> why its write failed for good
+        self._strict: set[asyncio.Future[None]] = set()  # flushes that wait for held writes too
         # Told (on the event loop) when an execution's write failed for good: the service ends it.
         self.on_write_failed: Callable[[str, str], None] | None = None
 
@@ -134,10 +135,14 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         self._queue.put_nowait(_Write(statements, owner, done, closing))
         await done
 
-    async def flush(self) -> None:
+    async def flush(self, committed: bool = False) -> None:
+        """Wait until everything queued so far has been tried (a read then sees what committed);
+        with `committed`, until it has committed, however long a full disk holds it back."""
         if self._pending == 0:
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if committed:
+            self._strict.add(done)
         self._queue.put_nowait(done)
         await done
 
@@ -146,7 +151,9 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         return self._failed.get(execution_arn)
 
     async def _write_loop(self) -> None:
-        held: list[_Write] = []  # executions' writes that met a passing failure, oldest first
+        # Executions' writes that met a passing failure, oldest first, and the flushes that wait
+        # for them to commit.
+        held: list[_Write | asyncio.Future[None]] = []
         while True:
             if held:
                 await asyncio.sleep(RETRY_SECONDS)
@@ -172,12 +179,16 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
                     held.append(write)  # kept in order, retried before anything newer
                 else:
                     self._settle(write, error)
-            if held:
+            if held and any(error is not None for error in errors):
                 log.warning("%d writes wait for the database to accept them again (%s)",
                             len(held), describe(next(e for e in errors if e is not None)))
             for waiter in batch:
                 if isinstance(waiter, asyncio.Future) and not waiter.done():
-                    waiter.set_result(None)
+                    if held and waiter in self._strict:
+                        held.append(waiter)
+                    else:
+                        self._strict.discard(waiter)
+                        waiter.set_result(None)
             if _CHECKPOINT in batch:
                 await self._checkpoint()
             elif writes and not self._checkpoint_due:
