@@ -45,10 +45,14 @@ def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = SqliteStore(config.db_path)
         await store.open()
-        use_workers()  # JSONata that outgrows its slice leaves the loop (asl_engine/offload.py)
-        app.state.service = Service(store, clock or config.make_clock(), config)
-        await app.state.service.activities.load()  # before any execution queues on an activity
-        resumed = await app.state.service.executions.recover()
+        try:
+            use_workers()  # JSONata that outgrows its slice leaves the loop (asl_engine/offload.py)
+            app.state.service = Service(store, clock or config.make_clock(), config)
+            await app.state.service.activities.load()  # before any execution queues on an activity
+            resumed = await app.state.service.executions.recover()
+        except BaseException:
+            await store.close()  # the store's thread would keep a failed start-up alive
+            raise
         log.info("database %s open, %d running executions resumed", config.db_path, resumed)
         try:
             yield
