@@ -22,9 +22,11 @@ from asl_engine.tasks.config import TaskConfig
 from serving import ServerThread
 from ui_support import CHROMIUM, CHROMIUM_ARGS, HERE, client
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_context() -> Iterator[Any]:
-    """One browser context for the session (each test opens its own page)."""
+    """One browser context per test module (each test opens its own page). Not per session:
+    Playwright's sync API keeps an event loop running in this thread while it is open, and the
+    tests that follow call `asyncio.run`."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     try:

@@ -151,3 +151,23 @@ def test_stop_aborts_a_running_execution(page: Any, real_time_server: Any, live:
     page.wait_for_selector("#summary .badge.status-aborted")
     assert live.describe_execution(executionArn=arn)["status"] == "ABORTED"
     assert live.get_execution_history(executionArn=arn, reverseOrder=True)["events"][0]["type"] == "ExecutionAborted"
+
+
+def test_a_child_execution_links_to_its_own_page(page: Any, console_server: Any, console_sfn: Any) -> None:
+    """`states:startExecution.sync:2` puts the child's ARN in the task's output, as on AWS
+    (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html)."""
+    child = console_sfn.create_state_machine(
+        name="ui-child", roleArn=ROLE,
+        definition=json.dumps({"StartAt": "Inside", "States": {"Inside": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]
+    parent = console_sfn.create_state_machine(name="ui-parent", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "RunChild", "States": {"RunChild": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": True,
+            "Parameters": {"StateMachineArn": child, "Input": {"from": "parent"}}}}}))["stateMachineArn"]
+    arn = console_sfn.start_execution(stateMachineArn=parent)["executionArn"]
+    assert wait_ended(console_sfn, arn)["status"] == "SUCCEEDED"
+    open_execution(page, console_server.url, arn)
+    page.click("ul.children a")
+    page.wait_for_selector('#graph [data-state="Inside"][data-status="succeeded"]')
+    child_arn = page.url.split("/ui/executions/", 1)[1]
+    assert console_sfn.describe_execution(executionArn=child_arn)["stateMachineArn"] == child
