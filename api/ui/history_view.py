@@ -115,6 +115,7 @@ class ExecutionView:
     state_of_event: dict[int, str]  # event id -> state name (absent: the execution's own events)
     visit_duration: dict[int, float]  # id of the event that ended a visit -> the visit's seconds
     children: list[str]  # ARNs of child executions (states:startExecution), in order
+    map_runs: dict[str, str]  # a Distributed Map's name -> its (last) Map Run's ARN
     start: float
     end: float
 
@@ -131,13 +132,16 @@ def analyse(events: list[Event], execution_running: bool, now: float) -> Executi
     iterations: dict[str, int] = {}
     children: list[str] = []
     ended_by: dict[int, float] = {}
+    map_runs: dict[str, str] = {}
     for event in events:
         kind, event_id = _kind(event["type"]), event["id"]
-        if not kind.own:
-            continue
         previous_id = event.get("previousEventId", 0)
         previous = visit_of.get(previous_id)
         details = details_of(event)
+        if not kind.own:  # the execution's own event; a failure names the state that caused it
+            if previous is not None and previous.error is None and details.get("error") is not None:
+                previous.error, previous.cause = details.get("error"), details.get("cause")
+            continue
         visit: Visit | None = previous
         if kind.entered:
             visit = Visit(event, details.get("name", "?"), event["timestamp"], input=details.get("input"))
@@ -173,11 +177,13 @@ def analyse(events: list[Event], execution_running: bool, now: float) -> Executi
             ended_by[event_id] = visit.end - visit.start
         if details.get("resourceType") == "states":
             children.extend(_child_executions(event["type"], details))
+        if event["type"] == "MapRunStarted" and "mapRunArn" in details:
+            map_runs[visit.state] = details["mapRunArn"]
     first = events[0]["timestamp"] if events else now
     end = now if execution_running or not events else events[-1]["timestamp"]
     return ExecutionView(_summarise(visits, iterations, execution_running, end),
                          {event_id: visit.state for event_id, visit in visit_of.items()},
-                         ended_by, list(dict.fromkeys(children)), first, max(end, first))
+                         ended_by, list(dict.fromkeys(children)), map_runs, first, max(end, first))
 
 
 def _summarise(visits: list[Visit], iterations: dict[str, int], running: bool, now: float

@@ -159,25 +159,46 @@ async def execution(request: Request) -> Response:
     rows = [event for event in events if event["id"] > after][:EVENT_PAGE]
     return _render(request, "execution.html", {
         "scope": scope, "record": record, "view": view, "graph": drawn.as_json(), "statuses": statuses,
-        "labels": _labels(drawn, view), "panels": _panels(view, events), "rows": [_row(e, view) for e in rows],
+        "labels": _labels(drawn, view, await _map_run_counts(service, scope, view)), "panels": _panels(view, events), "rows": [_row(e, view) for e in rows],
         "more": bool(rows) and rows[-1]["id"] < events[-1]["id"], "running": running,
         "total_events": len(events), "gantt": _gantt(view), "input": _pretty(record.input),
         "output": _pretty(record.output), "NOT_RUN": NOT_RUN,
     })
 
 
-def _labels(drawn: graph.Graph, view: ExecutionView) -> dict[str, str]:
-    """Second lines of the nodes: a Map's iterations, a Parallel's branches, a state's retries."""
+async def _map_run_counts(service: Service, scope: Scope, view: ExecutionView) -> dict[str, dict[str, int]]:
+    """A Distributed Map's item counts (its iterations run as child executions, whose events the
+    parent's history does not hold): DescribeMapRun's `itemCounts`, by Map state name."""
+    counts = {}
+    for name, arn in view.map_runs.items():
+        try:
+            counts[name] = (await service.map_runs.describe(scope, arn)).item_counts
+        except ServiceError:
+            continue
+    return counts
+
+
+def _labels(drawn: graph.Graph, view: ExecutionView, map_runs: dict[str, dict[str, int]]) -> dict[str, str]:
+    """Second lines of the nodes: a Map's iterations (a Distributed Map's items), a Parallel's
+    branches, a state's retries."""
     branches: dict[str, int] = {}
     for group in drawn.groups:
         if group.kind == "branch" and group.group is not None:
             branches[group.group] = branches.get(group.group, 0) + 1
     parts: dict[str, list[str]] = {}
     for group in drawn.groups:
-        if group.state is not None:
-            run = view.states.get(group.state)
-            parts[group.state] = [f"{run.iterations if run else 0} iterations" if group.kind == "Map"
-                                  else f"{branches.get(group.id, 0)} branches"]
+        if group.state is None:
+            continue
+        run = view.states.get(group.state)
+        items = map_runs.get(group.state)
+        if items is not None:
+            done = ", ".join(f"{items[key]} {key}" for key in ("succeeded", "failed", "running")
+                             if items.get(key))
+            parts[group.state] = [f"{items.get('total', 0)} items" + (f" ({done})" if done else "")]
+        elif group.kind == "Map":
+            parts[group.state] = [f"{run.iterations if run else 0} iterations"]
+        else:
+            parts[group.state] = [f"{branches.get(group.id, 0)} branches"]
     for name, run in view.states.items():
         if run.retries:
             parts.setdefault(name, []).append(f"{run.retries} {'retry' if run.retries == 1 else 'retries'}")

@@ -171,3 +171,19 @@ def test_a_child_execution_links_to_its_own_page(page: Any, console_server: Any,
     page.wait_for_selector('#graph [data-state="Inside"][data-status="succeeded"]')
     child_arn = page.url.split("/ui/executions/", 1)[1]
     assert console_sfn.describe_execution(executionArn=child_arn)["stateMachineArn"] == child
+
+
+def test_a_distributed_map_shows_its_map_runs_item_counts(page: Any, console_server: Any, console_sfn: Any) -> None:
+    """A Distributed Map's iterations are child executions; its parent's history holds only the
+    MapRun events, and DescribeMapRun counts the items
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html)."""
+    machine = console_sfn.create_state_machine(name=f"ui-dmap-{uuid.uuid4().hex[:6]}", roleArn=ROLE,
+                                               definition=json.dumps({"StartAt": "Fan", "States": {"Fan": {
+        "Type": "Map", "End": True, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Work", "States": {"Work": {"Type": "Pass", "End": True}}}}}}))["stateMachineArn"]
+    arn = console_sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3, 4]")["executionArn"]
+    assert wait_ended(console_sfn, arn)["status"] == "SUCCEEDED"
+    open_execution(page, console_server.url, arn)
+    assert page.locator('#graph [data-state="Fan"] .sublabel').text_content() == "4 items (4 succeeded)"
+    assert statuses(page)["Fan"] == "succeeded"

@@ -33,12 +33,6 @@ class FailFirst:
         return {"done": request.state_name}
 
 
-def statuses_of(definition: dict[str, Any], value: Any = None, tasks: Any = None) -> dict[str, str]:
-    result = run_definition(definition, value, tasks=tasks or FailFirst())
-    view = analyse(result.events, execution_running=False, now=0)
-    return {name: run.status for name, run in view.states.items()}
-
-
 def test_retried_caught_failed_succeeded_and_not_run() -> None:
     definition = {"StartAt": "Reserve", "States": {
         "Reserve": {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$.r",
@@ -48,8 +42,12 @@ def test_retried_caught_failed_succeeded_and_not_run() -> None:
         "Never": {"Type": "Succeed"},
         "Undo": {"Type": "Fail", "Error": "Cancelled"},
     }}
-    assert statuses_of(definition, {}, FailFirst("Reserve")) == {
+    result = run_definition(definition, {}, tasks=FailFirst("Reserve"))
+    view = analyse(result.events, execution_running=False, now=0)
+    assert {name: run.status for name, run in view.states.items()} == {
         "Reserve": "retried", "Declined": "caught", "Undo": "failed"}  # "Never": not entered
+    assert (view.states["Reserve"].retries, view.states["Declined"].error) == (1, "PaymentDeclined")
+    assert view.states["Undo"].error == "Cancelled"  # the Fail state's, from ExecutionFailed
 
 
 def test_map_iterations_and_parallel_branches() -> None:
