@@ -168,3 +168,24 @@ def test_a_hundred_states_are_laid_out_without_overlaps(page: Any, console_serve
     for i, (x, y, w, h) in enumerate(boxes):
         for (x2, y2, w2, h2) in boxes[i + 1:]:
             assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "two states overlap"
+
+
+def test_pages_fetch_nothing_but_the_server(page: Any, console_server: Any, console_sfn: Any, machine: str) -> None:
+    """Offline: every script, style and font ships in the package."""
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    run = console_sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    wait_ended(console_sfn, run)
+    for path in ("/ui/", f"/ui/state-machines/{machine}", f"/ui/executions/{run}"):
+        page.goto(console_server.url + path)
+        page.wait_for_load_state("load")
+    assert any(url.endswith("/ui/static/dagre.min.js") for url in requested)
+    assert [url for url in requested if not url.startswith(console_server.url + "/")] == []
+
+
+def test_an_express_machines_page_says_its_executions_are_not_recorded(console_server: Any,
+                                                                       console_sfn: Any) -> None:
+    arn = console_sfn.create_state_machine(name=f"ui-express-{uuid.uuid4().hex[:6]}", definition=PASS,
+                                           roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
+    answer = httpx.get(f"{console_server.url}/ui/state-machines/{arn}")
+    assert answer.status_code == 200 and "Express executions are not recorded" in answer.text
