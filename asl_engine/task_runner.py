@@ -237,7 +237,8 @@ class TaskRunner:
         timer = asyncio.ensure_future(clock.sleep_until(deadline))
         try:
             done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
-            if task not in done and self.callbacks.answering(token):
+            claim = None if task in done else self.callbacks.claim_in_flight(token)
+            if claim is not None and await claim:  # delivered: the work ends with that answer
                 done, _ = await asyncio.wait({task})
         finally:
             timer.cancel()

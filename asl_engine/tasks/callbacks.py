@@ -88,6 +88,7 @@ class CallbackRegistry:
         # Tokens of resumed executions that have not registered again yet -> a stand-in task: an
         # answer arriving first is committed and kept in `recorded` until the task registers.
         self._expected: dict[str, PendingTask] = {}
+        self._claims: dict[str, asyncio.Future[bool]] = {}  # answers being committed (`claim`)
 
     def expect(self, token: str, execution_arn: str) -> None:
         """A resumed execution waits on `token` (its position says so): accept answers to it
@@ -137,6 +138,7 @@ class CallbackRegistry:
         if task.answering:
             raise TaskDoesNotExist("Task Does Not Exist")
         task.answering = True
+        self._claims[token] = asyncio.get_running_loop().create_future()
         return task
 
     def unclaim(self, token: str) -> None:
@@ -144,6 +146,18 @@ class CallbackRegistry:
         task = self._pending.get(token) or self._expected.get(token)
         if task is not None:
             task.answering = False
+        self._settle_claim(token, False)
+
+    def _settle_claim(self, token: str, delivered: bool) -> None:
+        claim = self._claims.pop(token, None)
+        if claim is not None and not claim.done():
+            claim.set_result(delivered)
+
+    def claim_in_flight(self, token: str | None) -> asyncio.Future[bool] | None:
+        """While an answer to `token` is being committed: a future that says, once it is over,
+        whether the answer was delivered (True) or could not be committed (False). A timeout
+        that comes meanwhile waits for it: an answer that commits was acknowledged and wins."""
+        return self._claims.get(token or "")
 
     def deliver(self, token: str, answer: str) -> bool:
         """Hand a committed answer (`answer_text`) to the waiting execution; False when the task
@@ -151,20 +165,18 @@ class CallbackRegistry:
         future = self._futures.get(token)
         if future is None and token in self._expected:  # kept until the task registers again
             self.recorded[token] = RecordedToken(answer, None)
+            self._settle_claim(token, True)
             return True
         if future is None or future.done():
+            self._settle_claim(token, False)
             return False
         recorded = json.loads(answer)
         if "output" in recorded:
             future.set_result(json.loads(recorded["output"]))
         else:
             future.set_exception(StatesError(recorded.get("error"), recorded.get("cause")))
+        self._settle_claim(token, True)
         return True
-
-    def answering(self, token: str | None) -> bool:
-        """Is an answer to this token being committed (so its timeout must wait for it)?"""
-        task = self._pending.get(token or "")
-        return task is not None and task.answering
 
     def succeed(self, token: str, output_json: str) -> None:
         """SendTaskSuccess without a store (in-process runs): `output_json` is the caller's JSON text."""
@@ -209,8 +221,13 @@ class CallbackRegistry:
                 await asyncio.wait({future, timer}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 timer.cancel()
-            if future.done() or task.answering:
+            if future.done():
                 break
+            claim = self._claims.get(token)
+            if claim is not None and task.heartbeat_deadline <= clock.time():
+                await asyncio.wait({future, claim}, return_when=asyncio.FIRST_COMPLETED)
+                if future.done():
+                    break
             if task.heartbeat_deadline <= clock.time():
                 # AWS records a missed heartbeat as TaskTimedOut with States.Timeout (recorded:
                 # test_heartbeats::test_heartbeat_timeout), not States.HeartbeatTimeout.
