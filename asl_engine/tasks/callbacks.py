@@ -107,7 +107,7 @@ class CallbackRegistry:
         recorded = self.recorded.pop(task.token, None)
         self._expected.pop(task.token, None)
         if task.heartbeat_seconds is not None:
-            marks = [mark for mark in (opened, recorded and recorded.heartbeat) if mark is not None]
+            marks = [mark for mark in (opened, recorded.heartbeat if recorded else None) if mark is not None]
             task.heartbeat_deadline = (max(marks) if marks else clock.time()) + task.heartbeat_seconds
         self._pending[task.token] = task
         self._futures[task.token] = asyncio.get_running_loop().create_future()

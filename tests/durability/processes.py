@@ -108,3 +108,11 @@ def wait_until_ended(client: Any, arn: str, seconds: float = 60) -> dict[str, An
         assert time.monotonic() < deadline, f"{arn} still RUNNING"
         time.sleep(0.05)
     return dict(described)
+
+
+def wait_for_event(client: Any, arn: str, event_type: str, seconds: float = 30) -> None:
+    """Until the execution's history holds an event of `event_type`."""
+    deadline = time.monotonic() + seconds
+    while not any(event["type"] == event_type for event in history(client, arn)):
+        assert time.monotonic() < deadline, f"{arn} never recorded {event_type}"
+        time.sleep(0.05)

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
-from processes import ROLE, Server, history, wait_until_ended
+from processes import ROLE, Server, history, wait_for_event, wait_until_ended
 
 CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
     "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
@@ -190,9 +190,3 @@ def test_start_execution_survives_a_kill_right_after_it_answers(server: Server) 
     listed = client.list_executions(stateMachineArn=machine)["executions"]
     assert sorted(execution["name"] for execution in listed) == sorted(f"work-{n}" for n in range(COUNT))
 
-
-def wait_for_event(client: Any, arn: str, event_type: str) -> None:
-    deadline = time.monotonic() + 30
-    while not any(event["type"] == event_type for event in history(client, arn)):
-        assert time.monotonic() < deadline, f"{arn} never recorded {event_type}"
-        time.sleep(0.05)

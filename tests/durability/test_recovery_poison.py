@@ -11,21 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
-from typing import Any
-
-from processes import ROLE, Server, history, wait_until_ended
+from processes import ROLE, Server, history, wait_for_event, wait_until_ended
 
 HOLD = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 2, "Next": "Done"},
                                       "Done": {"Type": "Pass", "End": True}}}
-
-
-def _waiting(client: Any, arn: str) -> None:
-    deadline = time.monotonic() + 30
-    while not any(event["type"] == "WaitStateEntered" for event in history(client, arn)):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
 
 
 def test_a_damaged_execution_is_failed_at_recovery_and_the_others_resume(tmp_path: Path) -> None:
@@ -36,8 +26,8 @@ def test_a_damaged_execution_is_failed_at_recovery_and_the_others_resume(tmp_pat
         machine = client.create_state_machine(name="hold", definition=json.dumps(HOLD), roleArn=ROLE)["stateMachineArn"]
         damaged, healthy = (client.start_execution(stateMachineArn=machine, name=name, input=json.dumps({"n": name}))
                             ["executionArn"] for name in ("damaged", "healthy"))
-        _waiting(client, damaged)
-        _waiting(client, healthy)
+        wait_for_event(client, damaged, "WaitStateEntered")
+        wait_for_event(client, healthy, "WaitStateEntered")
         server.kill()
         with sqlite3.connect(server.db) as db:
             assert db.execute("UPDATE frames SET body = '{\"previous\": ' WHERE execution_arn = ?", (damaged,)).rowcount
