@@ -116,7 +116,7 @@ def test_hostile_evaluation_leaves_other_clients_answered_within_100_ms(served: 
         f"The JSONata expression '{LOOPING_JSONATA}' specified for the field 'Output/v' threw an error during "
         "evaluation: Expression evaluation timeout: Check for infinite loop")
     matches = wait_until_ended(client, executions["matches"])
-    assert (matches["status"], matches["error"]) == ("FAILED", "States.Runtime")  # no match, no Default
+    assert (matches["status"], matches["error"]) == ("FAILED", "States.NoChoiceMatched")  # no match, no Default (tests/fidelity/test_choice_no_match.py)
     assert wait_until_ended(client, executions["map"])["status"] == "SUCCEEDED"
 
 
