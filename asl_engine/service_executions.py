@@ -35,6 +35,7 @@ from .payload import parse_json
 from .position import TASK, Resume
 from .runner import ExecutionRun
 from .store import ExecutionRecord, StateMachineRecord, Store
+from .store.errors import describe
 from .tasks.callbacks import RecordedToken
 from .tasks.dispatcher import TaskDispatcher
 from .tasks_api import TaskHandler
@@ -323,13 +324,15 @@ class Executions:
         try:
             outcome = await _outcome_of(run, self.clock)
             output = _json_text(outcome.output) if outcome.status == "SUCCEEDED" else None
-            if self.store.failure(arn) is None:
-                try:
-                    await self.store.finish_execution(arn, outcome, output, run.closing_events)
-                except Exception:
-                    if self.store.failure(arn) is None:
-                        raise
             why = self.store.failure(arn)
+            try:
+                if why is None and run.closing_events:
+                    await self.store.finish_execution(arn, outcome, output, run.closing_events)
+                elif why is None:  # the engine crashed before it closed the history: close it here
+                    await self.store.close_execution(arn, "ExecutionFailed", outcome.status, outcome.error,
+                                                     outcome.cause, outcome.stop_time)
+            except Exception as exc:
+                why = self.store.failure(arn) or describe(exc)
             if why is not None:
                 outcome = ExecutionOutcome("FAILED", None, RUNTIME, _unrecorded(why), self.clock.time())
                 await self._end_failed(arn, _unrecorded(why))
