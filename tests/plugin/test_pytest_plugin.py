@@ -18,6 +18,8 @@ import pytest
 
 # Here, not in a conftest: pytest refuses `pytest_plugins` in a conftest below the top level.
 pytest_plugins = ["pytester"]
+# Without hypothesis's plugin, which would import hypothesis afresh in every in-process run (~1 s).
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
 APPROVAL_YAML = '''
 StartAt: Approve
@@ -68,7 +70,7 @@ def test_nobody_answers(asl):
 def test_the_installed_plugin_gives_a_user_test_file_the_asl_fixture(pytester: pytest.Pytester) -> None:
     """In a fresh interpreter, as `pip install asl-engine` leaves it: found by its entry point."""
     pytester.makepyfile(test_user=USER_TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(*QUIET)
     result.assert_outcomes(passed=2)
 
 
@@ -88,7 +90,7 @@ def test_an_execution_that_could_only_wait_forever_is_stuck(pytester: pytest.Pyt
                 "Type": "Task", "Resource": activity, "End": True}}})
             asl.start("Queue").wait()
     ''')
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest(*QUIET)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines([
         "*Stuck: the execution arn:aws:states:us-east-1:123456789012:execution:Forever:* can only wait "
@@ -135,7 +137,7 @@ def test_anything_else_is_rejected(shop):
 
 def test_coverage_lists_what_the_tests_never_exercised(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_shop=COVERED_TESTS)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--asl-coverage", "--asl-coverage-json=coverage.json")
+    result = pytester.runpytest(*QUIET, "--asl-coverage", "--asl-coverage-json=coverage.json")
 
     result.assert_outcomes(passed=2)
     assert result.ret == 0
@@ -160,7 +162,7 @@ def test_coverage_lists_what_the_tests_never_exercised(pytester: pytest.Pytester
 def test_coverage_below_the_threshold_fails_the_session(pytester: pytest.Pytester, threshold: str,
                                                         status: pytest.ExitCode) -> None:
     pytester.makepyfile(test_shop=COVERED_TESTS)
-    result = pytester.runpytest("-p", "no:cacheprovider", f"--asl-coverage-fail-under={threshold}")
+    result = pytester.runpytest(*QUIET, f"--asl-coverage-fail-under={threshold}")
 
     result.assert_outcomes(passed=2)  # every test passed: only the coverage decides
     assert result.ret == status
@@ -170,7 +172,7 @@ def test_coverage_below_the_threshold_fails_the_session(pytester: pytest.Pyteste
 
 def test_the_plugin_is_inert_unless_used(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_nothing():\n    assert True\n")
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest(*QUIET)
     result.assert_outcomes(passed=1)
     assert "state machine coverage" not in result.stdout.str()
     help_text = pytester.runpytest("--help").stdout.str()
@@ -187,4 +189,4 @@ def test_the_readme_test_passes_as_written(pytester: pytest.Pytester) -> None:
     example.mkdir(parents=True)
     shutil.copy(root / "examples" / "human-approval" / "definition.asl.json", example)
     pytester.makepyfile(test_readme=code)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)
