@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 import pytest
 
 if TYPE_CHECKING:
-    from asl_engine.testing import Environment
     from asl_engine.testing.coverage import Coverage
+    from asl_engine.testing.environment import Environment
 
 COVERAGE_PLUGIN = "asl-engine-coverage"
 

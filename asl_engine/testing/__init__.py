@@ -13,8 +13,13 @@ runs one definition in process in a single call (no server, no store).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .inprocess import ExecutionResult, run_definition, run_definition_async
 from .stuck import Stuck
+
+if TYPE_CHECKING:
+    from .environment import Environment, Execution
 
 __all__ = ["Environment", "Execution", "ExecutionResult", "Stuck", "run_definition", "run_definition_async"]
 

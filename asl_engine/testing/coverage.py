@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..choice import compile_choice_rule
 from ..errors import DefinitionError, StatesError
@@ -55,20 +55,20 @@ class Coverage:
 
     machines: dict[str, MachineCoverage] = field(default_factory=dict)
 
-    def record_all(self, runs: Iterable[tuple[str, str, list[Event]]]) -> None:
+    def record_all(self, runs: Iterable[tuple[str, str, Sequence[Event]]]) -> None:
         for name, definition, events in runs:
             self.record(name, definition, events)
 
-    def record(self, name: str, definition_text: str, events: list[Event]) -> None:
+    def record(self, name: str, definition_text: str, events: Sequence[Event]) -> None:
         """Add one execution: its machine's items, and those its history exercised."""
         definition = json.loads(definition_text)
         machine = self.machines.setdefault(name, MachineCoverage())
         states = _all_states(definition)
         paths = state_paths(definition)
-        for path, state in states.items():
-            machine.add("states", f"{path}")
-            for item in _items(path, state):
-                machine.add(*item)
+        for state_path, definition_state in states.items():
+            machine.add("states", state_path)
+            for kind, item in _items(state_path, definition_state):
+                machine.add(kind, item)
         runs = occurrences(events)
         following = {int(run.entered.get("previousEventId") or 0): run.name for run in runs}
         for run in runs:

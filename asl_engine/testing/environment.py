@@ -25,9 +25,12 @@ from typing import TYPE_CHECKING, Any, Callable, Coroutine, TypeVar
 from .. import arns
 from ..clock import VirtualClock
 from ..config import Config
+from ..definition_file import read_definition, yaml_to_json
+from ..store import ExecutionRecord
+from ..tasks.callbacks import PendingTask
 from ..tasks.config import TaskConfig
 from ..tasks.mock import MockConfig, MockFile
-from .history import Event, Waiting, entered_path, leaf, state_io, state_paths, waiting
+from .history import Waiting, entered_path, leaf, state_io, state_paths, waiting
 from .mocks import CodeMocks, responses
 from .server import ServerThread
 from .stuck import Stuck
@@ -185,7 +188,7 @@ class Environment:
         self.clock.advance(target - self.clock.time())
         await self._idle()
 
-    async def _history(self, arn: str) -> list[Event]:
+    async def _history(self, arn: str) -> list[dict[str, Any]]:
         return await self.service.store.get_history(arn, None, HISTORY_LIMIT, False)
 
     async def _wait(self, arn: str, state: str | None) -> None:
@@ -239,7 +242,7 @@ class Environment:
             own += [wait for wait in waiting(await self._history(other)) if wait.kind != "timer"]
         return own
 
-    async def _histories(self) -> list[tuple[str, str, list[Event]]]:
+    async def _histories(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
         """(state machine name, definition, history) of every recorded execution, for coverage."""
         await self._idle()
         store, found = self.service.store, []
@@ -315,7 +318,7 @@ class Execution:
         if any(wait.state == leaf(state) and wait.kind == "activity" for wait in waiting(self._history())):
             raise LookupError(f"no worker has taken the activity task of the state '{state}' yet: take it "
                               "with GetActivityTask (asl.client.get_activity_task), as a worker would")
-        async def pending_tasks() -> list[Any]:  # read on the loop that changes them
+        async def pending_tasks() -> list[PendingTask]:  # read on the loop that changes them
             return self.environment.service.tasks.callbacks.pending()
 
         pending = [task for task in self.environment._call(pending_tasks())
@@ -333,11 +336,11 @@ class Execution:
         """The output of the state's latest run, parsed."""
         return state_io(self._history(), state, "output")
 
-    def _record(self) -> Any:
+    def _record(self) -> ExecutionRecord:
         return self.environment._call(self.environment.service.executions.describe(self.environment.scope,
                                                                                     self.arn))
 
-    def _history(self) -> list[Event]:
+    def _history(self) -> list[dict[str, Any]]:
         return self.environment._call(self.environment._history(self.arn))
 
 
@@ -346,16 +349,7 @@ def definition_text(definition: dict[str, Json] | str | os.PathLike[str]) -> str
     if isinstance(definition, dict):
         return json.dumps(definition)
     text = str(definition)
-    if isinstance(definition, os.PathLike) or (not text.lstrip().startswith("{") and "\n" not in text
+    if isinstance(definition, os.PathLike) or ("\n" not in text and not text.lstrip().startswith("{")
                                                and Path(text).is_file()):
-        text = Path(text).read_text(encoding="utf-8")
-    try:
-        json.loads(text)
-        return text
-    except ValueError:
-        import yaml  # YAML only when it is not JSON (JSON is YAML, but keep the text as written)
-
-        value = yaml.safe_load(text)
-    if not isinstance(value, dict):
-        raise ValueError("a definition is a JSON or YAML object, or the path of a file holding one")
-    return json.dumps(value)
+        return read_definition(text)
+    return text if text.lstrip().startswith("{") else yaml_to_json(text)
