@@ -20,12 +20,13 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, TypeVar
 
 from .. import arns
 from ..clock import VirtualClock
 from ..config import Config
 from ..definition_file import read_definition, yaml_to_json
+from ..execution import ExecutionOutcome
 from ..store import ExecutionRecord
 from ..tasks.callbacks import PendingTask
 from ..tasks.config import TaskConfig
@@ -71,6 +72,7 @@ class Environment:
         self._server = ServerThread(create_app(self.config, self.clock))
         self._server.start()
         self.service.tasks.wrap_execution = self._mocks.wrap
+        self.service.executions.sync_driver = self._drive_sync
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -187,6 +189,17 @@ class Environment:
             await self._idle()
         self.clock.advance(target - self.clock.time())
         await self._idle()
+
+    async def _drive_sync(self, run: Awaitable[ExecutionOutcome]) -> ExecutionOutcome:
+        """StartSyncExecution: its caller waits inside the request, so time moves as in `wait()`
+        until the run ends (an Express run always has a deadline: AWS's five minutes)."""
+        task = asyncio.ensure_future(run)
+        while True:
+            await self._idle()
+            deadline = self.clock.next_deadline()
+            if task.done() or deadline is None:
+                return await task
+            self.clock.advance(deadline - self.clock.time())
 
     async def _history(self, arn: str) -> list[dict[str, Any]]:
         return await self.service.store.get_history(arn, None, HISTORY_LIMIT, False)

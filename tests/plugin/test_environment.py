@@ -197,6 +197,19 @@ def test_an_express_execution_cannot_be_waited_for(asl: Environment) -> None:
         asl.start("Quick").wait()
 
 
+def test_a_synchronous_express_execution_runs_in_virtual_time(asl: Environment) -> None:
+    """StartSyncExecution answers once the run ends; its caller cannot call advance() meanwhile."""
+    arn = asl.create("Backoff", task(Retry=[{"ErrorEquals": ["Busy"], "IntervalSeconds": 30}]), type="EXPRESS")
+    asl.mock("Backoff", "Price", raises=("Busy", "later"), times=1)
+    asl.mock("Backoff", "Price", returns={"StatusCode": 200, "Payload": "ok"})
+    start = asl.now()
+
+    answer = asl.client.start_sync_execution(stateMachineArn=arn)
+
+    assert (answer["status"], json.loads(answer["output"])["Payload"]) == ("SUCCEEDED", "ok")
+    assert asl.now() - start == timedelta(seconds=30)
+
+
 def test_an_environment_without_pytest() -> None:
     with Environment() as asl:
         asl.create("Plain", {"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 3600, "End": True}}})
