@@ -87,6 +87,11 @@ class History:
         self._pending.append(event)
         return self.count
 
+    @property
+    def pending(self) -> int:
+        """How many events wait for the next flush."""
+        return len(self._pending)
+
     def take(self) -> list[HistoryEvent]:
         """The events recorded since the last flush, for a caller that stores them itself."""
         pending, self._pending = self._pending, []

@@ -221,6 +221,8 @@ class ExecutionRun:
                 return value
             state = states[next_name]
             await share_loop()  # a long run of states (or a large inline Map) shares the loop
+            if self.history.pending >= FLUSH_EVENTS:  # encoded and written a batch at a time, not at the end
+                self.flush()
 
     async def run_state(
         self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None, resumed: bool = False

@@ -81,6 +81,7 @@ class Visit:
     exited: bool = False
     continued: bool = False  # a next state was entered straight from the final failure
     parent: Visit | None = None  # the Map or Parallel visit whose iteration or branch it is in
+    child_error: tuple[str, str | None] | None = None  # the last error of a state inside it
     event_ids: list[int] = field(default_factory=list)
 
     def status(self, execution_running: bool) -> str:
@@ -166,8 +167,12 @@ def analyse(events: list[Event], execution_running: bool, now: float) -> Executi
             visit.end = None
         if kind.failure:
             visit.final_failure = event_id
-            visit.error = details.get("error", visit.error)
-            visit.cause = details.get("cause", visit.cause)
+            if "error" in details:
+                visit.error, visit.cause = details["error"], details.get("cause")
+            elif visit.child_error is not None:  # ParallelStateFailed and the like say nothing:
+                visit.error, visit.cause = visit.child_error  # the branch's failure is the why
+            if visit.parent is not None and visit.error is not None:
+                visit.parent.child_error = (visit.error, visit.cause)
             visit.end = event["timestamp"]
             ended_by[event_id] = visit.end - visit.start
         if kind.exited:

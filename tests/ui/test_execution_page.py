@@ -82,6 +82,9 @@ def test_clicking_a_state_shows_its_input_output_and_events(page: Any, console_s
     assert "PaymentDeclined" in panel.locator("dl").text_content()
     assert panel.locator(".panel-cause").text_content() == "card declined"
 
+    page.click('#graph [data-state="Fulfil"]')  # caught: its error is its branch's
+    assert "PaymentDeclined" in panel.locator("dl").text_content()
+
     page.click('#graph [data-state="Placed"]')
     assert "did not run" in panel.text_content()
 
