@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 Json = Any
 MAX_HISTORY_EVENTS = 25_000
+FLUSH_EVENTS = 500  # events a long run of transitions hands to the store at once (each encoded on the loop)
 
 
 class ExecutionRun:
