@@ -68,7 +68,6 @@ def _kind(kind: str) -> _Kind:
 
 @dataclass
 class Visit:
-    entered: Event
     state: str
     start: float
     end: float | None = None
@@ -145,7 +144,7 @@ def analyse(events: list[Event], execution_running: bool, now: float) -> Executi
             continue
         visit: Visit | None = previous
         if kind.entered:
-            visit = Visit(event, details.get("name", "?"), event["timestamp"], input=details.get("input"))
+            visit = Visit(details.get("name", "?"), event["timestamp"], input=details.get("input"))
             if previous is not None:
                 visit.parent = previous if previous_id in opens_scope else previous.parent
                 if previous.final_failure == previous_id:  # entered straight from a failure: a Catch

@@ -157,9 +157,10 @@ async def execution(request: Request) -> Response:
     drawn = graph.build(machine_definition) if machine_definition is not None else graph.Graph()
     statuses = {node.state: view.status_of(node.state) for node in drawn.nodes if node.state}
     rows = [event for event in events if event["id"] > after][:EVENT_PAGE]
+    labels = _labels(drawn, view, await _map_run_counts(service, scope, view))
     return _render(request, "execution.html", {
         "scope": scope, "record": record, "view": view, "graph": drawn.as_json(), "statuses": statuses,
-        "labels": _labels(drawn, view, await _map_run_counts(service, scope, view)), "panels": _panels(view, events), "rows": [_row(e, view) for e in rows],
+        "labels": labels, "panels": _panels(view, events), "rows": [_row(e, view) for e in rows],
         "more": bool(rows) and rows[-1]["id"] < events[-1]["id"], "running": running,
         "total_events": len(events), "gantt": _gantt(view), "input": _pretty(record.input),
         "output": _pretty(record.output), "NOT_RUN": NOT_RUN,
