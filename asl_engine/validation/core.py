@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..payload import parse_json
 from . import schema
 from .diagnostic import (
     CODE_RANK,
@@ -23,18 +24,14 @@ from .rules_states import STATE_RULES
 PER_STATE_RULES = STATE_RULES + DATA_RULES
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _parse(definition: str | dict[str, Any]) -> dict[str, Any] | Diagnostic:
     """JSON text or an already-parsed object, as pure JSON (dict input is normalised by a round trip)."""
     if isinstance(definition, str):
         if not definition.strip():
             return schema_error("Definition must be a valid JSON object", "/")
         try:
-            parsed = json.loads(definition, parse_constant=_reject_constant)
-        except ValueError as exc:  # JSONDecodeError is a ValueError
+            parsed = parse_json(definition)  # no NaN, Infinity, 1e400, unpaired surrogate or 512+ nesting
+        except ValueError as exc:  # JSONDecodeError and JsonRejected are ValueErrors
             return error(INVALID_JSON_DESCRIPTION, f"Invalid JSON: {exc}", "/")
     else:
         try:

@@ -137,3 +137,14 @@ def test_an_error_body_quoting_an_unpaired_surrogate_still_encodes():
     body = encode_json(ApiError("ValidationException", "Value 'a\ud800' at 'name' failed").body())
     assert json.loads(body)["message"] == "Value 'a\ud800' at 'name' failed"
     assert encode_json({"message": "café"}) == '{"message":"café"}'.encode()  # UTF-8 otherwise, as AWS sends
+
+
+@pytest.mark.parametrize("result", ["NaN", "1e400", '"\\ud800"', "[" * 600 + "]" * 600])
+def test_a_definition_that_is_not_json_is_an_invalid_definition(sfn, result):
+    """Was: 1e400 ran and wrote `Infinity` (not JSON) as output; an unpaired surrogate failed the
+    execution at its first write."""
+    definition = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": %s, "End": true}}}' % result
+    with pytest.raises(ClientError) as caught:
+        sfn.create_state_machine(name=unique("nan"), definition=definition, roleArn="arn:aws:iam::123456789012:role/r")
+    assert caught.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert "INVALID_JSON_DESCRIPTION" in caught.value.response["Error"]["Message"]
