@@ -25,6 +25,7 @@ import httpx
 
 from ..clock import Clock
 from ..errors import HTTP_SOCKET, StatesError
+from ..payload import parse_json
 from ..tasks_api import TaskRequest
 
 Json = Any
@@ -52,8 +53,10 @@ def _request_arguments(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _body(response: httpx.Response) -> Json:
+    """The body as JSON, or as text when it is not JSON as AWS reads it (NaN, 1e400, an unpaired
+    surrogate or deep nesting would not survive into history)."""
     try:
-        return response.json()
+        return parse_json(response.text)
     except ValueError:
         return response.text
 
