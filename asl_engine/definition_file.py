@@ -20,7 +20,14 @@ class DefinitionFileError(ValueError):
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML's safe loader without the implicit timestamp type."""
+    """YAML's safe loader without the implicit timestamp type, and without aliases: `*name` shares
+    a node, and a few nested aliases ("billion laughs") become billions of values in JSON."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not accepted in a definition",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -48,6 +55,8 @@ def yaml_to_json(text: str, where: str = "the definition") -> str:
         value: Any = yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise DefinitionFileError(f"{where} is not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise DefinitionFileError(f"{where} is nested too deeply") from None
     if not isinstance(value, dict):
         raise DefinitionFileError(f"{where} must hold a YAML or JSON object (the state machine)")
     return json.dumps(value, ensure_ascii=False, default=str)  # an explicit !!timestamp or !!binary: its text

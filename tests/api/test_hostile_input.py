@@ -148,3 +148,14 @@ def test_a_definition_that_is_not_json_is_an_invalid_definition(sfn, result):
         sfn.create_state_machine(name=unique("nan"), definition=definition, roleArn="arn:aws:iam::123456789012:role/r")
     assert caught.value.response["Error"]["Code"] == "InvalidDefinition"
     assert "INVALID_JSON_DESCRIPTION" in caught.value.response["Error"]["Message"]
+
+
+def test_a_hostile_yaml_definition_is_refused_quickly(server):
+    """The REST upload takes YAML: nested aliases ("billion laughs") would expand to billions of
+    values, deep nesting overflowed the parser's recursion (was a 500)."""
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n" for prev, name in zip("abcdefgh", "bcdefghi"))
+    for body in (laughs, "[" * 5000, "StartAt: P\nStates: " + "{P: " * 3000):
+        refused = httpx.put(f"{server.url}/state-machines/{unique('yaml')}", content=body,
+                            headers={"Content-Type": "application/yaml"}, timeout=10)
+        assert refused.status_code == 400 and refused.json()["__type"] == "InvalidDefinition", refused.text
