@@ -90,6 +90,15 @@ class Server:
             return []
         return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
 
+    def token_events(self, count: int = 1) -> list[dict[str, Any]]:
+        """The events of the first `count` calls of the `token` handler (a callback task's
+        message, holding its task token), once it has been called that many times."""
+        deadline = time.monotonic() + 30
+        while len(events := [call["event"] for call in self.calls() if call["handler"] == "token"]) < count:
+            assert time.monotonic() < deadline, "the callback tasks never sent their tokens"
+            time.sleep(0.05)
+        return events[:count]
+
 
 def history(client: Any, arn: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []

@@ -46,17 +46,6 @@ def _machine(client: Any, name: str, definition: dict[str, Any]) -> str:
     return str(client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"])
 
 
-def _tokens(server: Server, count: int) -> dict[int, str]:
-    """n -> the task token the callback handler received for execution n."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        tokens = {call["event"]["n"]: call["event"]["token"] for call in server.calls() if call["handler"] == "token"}
-        if len(tokens) == count:
-            return tokens
-        time.sleep(0.05)
-    raise AssertionError("the callback tasks never sent their tokens")
-
-
 def _ended_once(client: Any, arn: str, event_type: str) -> tuple[dict[str, Any], Counter[str]]:
     """The ended execution and its event types; its history is 1..n and has `event_type` once."""
     described = wait_until_ended(client, arn)
@@ -73,7 +62,7 @@ def _start_callbacks(server: Server) -> tuple[Any, dict[int, str], dict[int, str
     machine = _machine(client, "callback", CALLBACK)
     arns = {n: client.start_execution(stateMachineArn=machine, name=f"cb-{n}", input=json.dumps({"n": n}))["executionArn"]
             for n in range(COUNT)}
-    return client, arns, _tokens(server, COUNT)
+    return client, arns, {event["n"]: event["token"] for event in server.token_events(COUNT)}
 
 
 def test_send_task_success_and_failure_survive_a_kill_right_after_they_answer(server: Server) -> None:

@@ -29,6 +29,9 @@ SLOW_BIG = {"StartAt": "Hold", "States": {
     "Hold": {"Type": "Wait", "Seconds": 2, "Next": "Grow"},
     "Grow": {"Type": "Pass", "Parameters": {"copy.$": "$.big", "again.$": "$.big"}, "Next": "Done"},
     "Done": {"Type": "Pass", "OutputPath": "$.copy", "End": True}}}
+CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
+    "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
+    "Parameters": {"FunctionName": "token", "Payload": {"token.$": "$$.Task.Token"}}}}}
 
 
 @pytest.fixture
@@ -69,6 +72,9 @@ def test_a_full_disk_answers_service_unavailable_and_recovers_by_itself(small_di
         machine = client.create_state_machine(name="slow-big", definition=json.dumps(SLOW_BIG),
                                               roleArn=ROLE)["stateMachineArn"]
         running = client.start_execution(stateMachineArn=machine, input=json.dumps({"big": BIG}))["executionArn"]
+        asking = client.create_state_machine(name="ask", definition=json.dumps(CALLBACK), roleArn=ROLE)["stateMachineArn"]
+        waiting = client.start_execution(stateMachineArn=asking, input="{}")["executionArn"]
+        token = server.token_events()[0]["token"]
         filler = _fill(small_disk)
 
         for _ in range(3):
@@ -77,6 +83,9 @@ def test_a_full_disk_answers_service_unavailable_and_recovers_by_itself(small_di
             assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
             assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
             assert "disk is full" in refused.value.response["Error"]["Message"]
+        with pytest.raises(ClientError) as refused:  # its answer cannot be committed: not acknowledged
+            client.send_task_success(taskToken=token, output=json.dumps({"answer": BIG}))
+        assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
         time.sleep(3)  # the Wait is over: its big output is waiting for space, not failed
         assert client.describe_execution(executionArn=running)["status"] == "RUNNING"
 
@@ -87,6 +96,8 @@ def test_a_full_disk_answers_service_unavailable_and_recovers_by_itself(small_di
         events = history(client, running)
         assert [event["id"] for event in events] == list(range(1, len(events) + 1))
         assert [event["type"] for event in events].count("PassStateExited") == 2
+        client.send_task_success(taskToken=token, output=json.dumps({"answer": "later"}))
+        assert json.loads(wait_until_ended(client, waiting, 30)["output"]) == {"answer": "later"}
         later = client.start_execution(stateMachineArn=machine, input=json.dumps({"big": "small"}))
         assert wait_until_ended(client, later["executionArn"], 30)["status"] == "SUCCEEDED"
     finally:
