@@ -472,15 +472,18 @@ def _apply(conn: sqlite3.Connection, writes: list[_Write]) -> list[BaseException
 
     A write that fails is rolled back to its savepoint and reported alone; the others commit.
     Once a write of an execution fails, that execution's later writes in the batch are not
-    tried (they would leave a hole in its history). When SQLite drops the whole transaction
+    tried (they would leave a hole in its history). Once one meets a passing failure (a full
+    disk), no later write is tried: none may commit before an earlier one it may depend on (an
+    answer before the position that holds its token). When SQLite drops the whole transaction
     (it may on a full disk), or the COMMIT fails, every write gets that error."""
     errors: list[BaseException | None] = [None] * len(writes)
     failed: dict[str, BaseException] = {}
+    blocked: BaseException | None = None
     try:
         conn.execute("BEGIN")
         for index, write in enumerate(writes):
-            if write.owner is not None and write.owner in failed:
-                errors[index] = failed[write.owner]
+            if blocked is not None or (write.owner is not None and write.owner in failed):
+                errors[index] = blocked or failed[write.owner or ""]
                 continue
             conn.execute("SAVEPOINT w")
             try:
@@ -496,6 +499,8 @@ def _apply(conn: sqlite3.Connection, writes: list[_Write]) -> list[BaseException
                 errors[index] = exc
                 if write.owner is not None:
                     failed[write.owner] = exc
+                if is_transient(exc):
+                    blocked = exc
             conn.execute("RELEASE w")
         conn.execute("COMMIT")
     except Exception as exc:
