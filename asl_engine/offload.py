@@ -42,7 +42,7 @@ MEMORY_BYTES = 1 << 30
 GRACE_SECONDS = 2.0
 """How long past its time budget a worker may take before it is killed (the budget is checked
 between evaluation steps; one step, such as a huge string join, can overrun it)."""
-SLICE_SECONDS = 0.005
+SLICE_SECONDS = 0.002
 
 
 def _start_worker(limit: int, parent: int) -> None:
