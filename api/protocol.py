@@ -2,10 +2,10 @@
 
 `POST /` with `X-Amz-Target: AWSStepFunctions.<Action>` and a JSON body; the answer is JSON with
 `x-amzn-RequestId`. The `Host` header is checked by api/guard.py, which accepts botocore's
-`sync-` host prefix. The
-account and region come from the SigV4 credential scope (`Credential=AKID/date/<region>/states/
-aws4_request`); a 12-digit access key id names the account, as in LocalStack. Paging tokens are
-opaque, signed, bound to the action and its other arguments, and expire after 24 hours.
+`sync-` host prefix. The account and region come from the SigV4 credential scope
+(`Credential=AKID/date/<region>/states/aws4_request`); a 12-digit access key id names the
+account, as in LocalStack. Paging tokens are opaque, signed, bound to the action and its other
+arguments, and expire after 24 hours.
 """
 
 from __future__ import annotations
