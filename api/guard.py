@@ -1,5 +1,7 @@
 """Who may talk to the server: the Host check (always) and SigV4 verification (opt-in).
 
+Every request body is refused past MAX_BODY_BYTES as it arrives, before it fills memory.
+
 The Host check is the defence against DNS rebinding: a web page whose name is made to resolve to
 127.0.0.1 reaches the API with its own name in `Host`. Allowed are IP literals (a page cannot be
 served from the server's own address without being the server), `localhost` and `*.localhost`,
@@ -36,6 +38,9 @@ _AUTHORIZATION = re.compile(
     r"SignedHeaders=([a-z0-9;\-]+),\s*Signature=([0-9a-f]{64})$"
 )
 MAX_SKEW_SECONDS = 15 * 60
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""Largest request body read: AWS's largest member is a 1,048,576-character definition (up to
+6 bytes a character once JSON-escaped); a bigger body is refused before it fills memory."""
 SYNC_PREFIX = "sync-"
 HEALTH = "/health"
 
@@ -64,6 +69,7 @@ class Guard:
                 "name it in ASL_ENGINE_ALLOWED_HOSTS or --allowed-hosts",
                 403,
             )
+        receive = _bounded(receive, MAX_BODY_BYTES)
         if self.credentials and scope["path"] != HEALTH:  # a probe that reveals nothing needs no key
             body = await _read_body(receive)
             self.verify(scope, headers, body)
@@ -149,6 +155,23 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """`receive`, refusing a body longer than `limit` bytes as it arrives (Content-Length or not)."""
+    received = 0
+
+    async def bounded() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise ApiError("RequestEntityTooLargeException",
+                               f"The request body exceeds the maximum of {limit} bytes", 413)
+        return message
+
+    return bounded
 
 
 def _replay(body: bytes, then: Receive) -> Receive:

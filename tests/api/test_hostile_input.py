@@ -159,3 +159,14 @@ def test_a_hostile_yaml_definition_is_refused_quickly(server):
         refused = httpx.put(f"{server.url}/state-machines/{unique('yaml')}", content=body,
                             headers={"Content-Type": "application/yaml"}, timeout=10)
         assert refused.status_code == 400 and refused.json()["__type"] == "InvalidDefinition", refused.text
+
+
+def test_a_body_too_large_for_any_member_is_refused_as_it_arrives(server):
+    """Nothing AWS accepts needs 8 MiB (the largest member, a definition, is 1,048,576 characters)."""
+    def chunks():
+        for _ in range(9):
+            yield b" " * (1024 * 1024)
+
+    refused = httpx.post(server.url + "/", content=chunks(), headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListActivities"})
+    assert refused.status_code == 413 and refused.json()["__type"] == "RequestEntityTooLargeException"
