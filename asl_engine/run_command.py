@@ -24,7 +24,7 @@ from .tasks.dispatcher import TaskDispatcher
 from .testing import ExecutionResult, Stuck, run_definition_async
 from .validate import validate_definition
 
-EXIT_SUCCEEDED, EXIT_OTHERWISE = 0, 1
+EXIT_SUCCEEDED, EXIT_OTHERWISE, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +45,9 @@ def run_command(args: argparse.Namespace) -> int:
     except (ConfigError, DefinitionFileError, Stuck) as exc:
         print(f"asl-engine run: {exc}", file=sys.stderr)
         return EXIT_OTHERWISE
+    except KeyboardInterrupt:  # Ctrl-C on a run that waits (on the real clock, as long as AWS would)
+        print("asl-engine run: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print_result(result, sys.stdout)
     return EXIT_SUCCEEDED if result.status == "SUCCEEDED" else EXIT_OTHERWISE
 

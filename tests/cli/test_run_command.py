@@ -132,3 +132,14 @@ def test_the_installed_command_exits_with_the_executions_outcome(project: Path) 
     assert succeeded.returncode == 0 and succeeded.stdout.startswith("status: SUCCEEDED\n"), succeeded.stderr
     failed = asl_engine("run", "orders.asl.yaml", "--test-case", "Declined", "--virtual-clock", cwd=project)
     assert failed.returncode == 1 and failed.stdout.startswith("status: FAILED\nerror: Card.Declined\n")
+
+
+def test_a_run_that_could_only_wait_forever_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """On the virtual clock nothing would ever answer this activity (no worker in process)."""
+    path = tmp_path / "approve.json"
+    path.write_text(json.dumps({"StartAt": "Approve", "States": {"Approve": {
+        "Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:approve", "End": True}}}))
+    status, out, err = run(capsys, str(path), "--virtual-clock")
+    assert (status, out) == (1, "")
+    assert err.startswith("asl-engine run: the execution arn:aws:states:us-east-1:123456789012:execution:approve:run "
+                          "can only wait forever: the state 'Approve' waits for a worker to poll the activity")
