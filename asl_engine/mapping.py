@@ -296,31 +296,30 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, 
                 if failures > tolerance:
                     raise _threshold(failure, tolerance)
         return results
-    limit = asyncio.Semaphore(concurrency) if concurrency > 0 else None
-
-    async def bounded(index: int, job: Callable[[], Awaitable[Json]]) -> None:
-        if limit is None:
-            results[index] = await job()
-            return
-        async with limit:
-            results[index] = await job()
-
-    tasks = [asyncio.ensure_future(bounded(index, job)) for index, job in enumerate(jobs)]
+    # `lanes` coroutines take the jobs in order, each the next one when it is free: a Map of
+    # 3,000 items with concurrency 40 is 40 coroutines, not 3,000 tasks made (and parked) at once.
+    lanes = len(jobs) if concurrency <= 0 else min(concurrency, len(jobs))
+    indexes = iter(range(len(jobs)))
     failures = 0
-    try:
-        pending = set(tasks)
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                error = task.exception()
-                if error is None:
-                    continue
-                if not isinstance(error, StatesError):
-                    raise error
+
+    async def lane() -> None:
+        nonlocal failures
+        for index in indexes:
+            try:
+                results[index] = await jobs[index]()
+            except StatesError as failure:
                 failures += 1
-                results[tasks.index(task)] = _error_output(error)
+                results[index] = _error_output(failure)
                 if failures > tolerance:
-                    raise _threshold(error, tolerance)
+                    raise _threshold(failure, tolerance)
+
+    tasks = [asyncio.ensure_future(lane()) for _ in range(lanes)]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = task.exception()
+            if error is not None:
+                raise error
     finally:
         for task in tasks:
             if not task.done():
