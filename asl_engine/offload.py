@@ -91,8 +91,9 @@ class Evaluator:
         async with turn:
             for _ in range(2):
                 pool = self._executor()
-                future = pool.submit(evaluate_text, need.expression.text, need.bindings, need.timeout_ms,
-                                     need.max_depth)
+                # submit() may start a worker (fork and exec): ~150 ms of a big process, not on the loop
+                future = await asyncio.to_thread(pool.submit, evaluate_text, need.expression.text, need.bindings,
+                                                 need.timeout_ms, need.max_depth)
                 try:
                     return await asyncio.wait_for(asyncio.wrap_future(future), need.timeout_ms / 1000 + GRACE_SECONDS)
                 except asyncio.TimeoutError:
