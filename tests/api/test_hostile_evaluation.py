@@ -99,16 +99,11 @@ def _p99(latencies: list[float]) -> float:
 
 def test_hostile_evaluation_leaves_other_clients_answered_within_100_ms(served: Server) -> None:
     client = served.client()
-    baseline = _measure(served.url, 1.5)
-    if _p99(baseline) >= 0.050:  # other work on this machine, not the server, would decide the result
-        pytest.skip(f"machine too busy to measure: p99 {_p99(baseline) * 1000:.0f} ms with no hostile execution")
+    before = _measure(served.url, 1.5)
+    if _p99(before) >= 0.050:  # other work on this machine, not the server, would decide the result
+        pytest.skip(f"machine too busy to measure: p99 {_p99(before) * 1000:.0f} ms with no hostile execution")
     executions = _hostile(client)
     latencies = _measure(served.url, MEASURE_SECONDS)
-    p99 = _p99(latencies)
-    print(f"{len(latencies)} calls from {CLIENTS} clients beside hostile executions: "
-          f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
-          f"max {latencies[-1] * 1000:.1f} ms (baseline p99 {_p99(baseline) * 1000:.1f} ms)")
-    assert p99 < 0.100
 
     looping = wait_until_ended(client, executions["looping"])
     assert (looping["status"], looping["error"]) == ("FAILED", "States.QueryEvaluationError")
@@ -118,6 +113,16 @@ def test_hostile_evaluation_leaves_other_clients_answered_within_100_ms(served: 
     matches = wait_until_ended(client, executions["matches"])
     assert (matches["status"], matches["error"]) == ("FAILED", "States.NoChoiceMatched")  # no match, no Default (tests/fidelity/test_choice_no_match.py)
     assert wait_until_ended(client, executions["map"])["status"] == "SUCCEEDED"
+
+    p99 = _p99(latencies)
+    summary = (f"{len(latencies)} calls from {CLIENTS} clients beside hostile executions: "
+               f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+               f"max {latencies[-1] * 1000:.1f} ms (without them: p99 {_p99(before) * 1000:.1f} ms)")
+    print(summary)
+    after = _measure(served.url, 1.5)
+    if p99 >= 0.100 and _p99(after) >= 0.050:  # the machine got busy meanwhile: no verdict
+        pytest.skip(f"machine became too busy to measure: p99 {_p99(after) * 1000:.0f} ms after; {summary}")
+    assert p99 < 0.100, summary
 
 
 def test_a_recursive_jsonata_function_fails_with_awss_stack_overflow(served: Server) -> None:
