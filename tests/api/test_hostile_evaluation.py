@@ -197,3 +197,41 @@ def test_an_evaluation_that_outgrows_its_slice_is_offloaded_then_replayed() -> N
     replay.add(evaluate_text(slow.text, {}, 5_000, 1_000))  # what a worker process does
     with replay:
         assert slow.evaluate({}) == 30000 * 30001 // 2
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc to find the worker processes")
+def test_evaluation_workers_end_with_a_server_killed_by_sigkill(tmp_path: Path) -> None:
+    """A killed server cannot stop its workers; they notice and exit instead of living on."""
+    server = Server(tmp_path, "killed")
+    server.start()
+    try:
+        client = server.client()
+        machine = _machine(client, "loops", {"QueryLanguage": "JSONata", "StartAt": "Loop", "States": {
+            "Loop": {"Type": "Pass", "Output": "{% " + LOOPING_JSONATA + " %}", "End": True}}})
+        client.start_execution(stateMachineArn=machine)
+        assert server.process is not None
+        deadline = time.monotonic() + 10
+        while not (workers := _children(server.process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert workers, "no evaluation worker started"
+    finally:
+        server.stop()  # SIGKILL
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    """Running, not gone and not a zombie waiting for a reaper."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

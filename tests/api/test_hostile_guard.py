@@ -106,3 +106,16 @@ def test_a_signature_does_not_cover_another_body(guarded):
 def test_a_signing_twelve_digit_key_still_selects_the_account(guarded):
     arn = client(guarded.url, "111122223333").create_activity(name="mine")["activityArn"]
     assert ":111122223333:" in arn
+
+
+def test_a_signed_rest_request_with_a_query_string_is_served(guarded):
+    """What `curl --aws-sigv4 "aws:amz:us-east-1:states"` sends: a signed GET with a query string."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"{guarded.url}/executions/arn:aws:states:us-east-1:123456789012:execution:m:e/history?reverseOrder=true"
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials("AKIDGOOD", "testing"), "states", "us-east-1").add_auth(request)
+    answer = httpx.get(url, headers=dict(request.headers.items()))
+    assert answer.status_code == 404 and answer.json()["__type"] == "ExecutionDoesNotExist"  # past the check
