@@ -24,7 +24,7 @@ from asl_engine.clock import Clock
 from asl_engine.config import Config
 from asl_engine.offload import use_workers
 from asl_engine.service import Service
-from asl_engine.service_errors import ServiceError
+from asl_engine.aws_errors import ServiceError
 from asl_engine.store.sqlite import SqliteStore
 from asl_engine.version import VERSION
 

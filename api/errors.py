@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from asl_engine.service_errors import ServiceError
+from asl_engine.aws_errors import ServiceError
 
 _REST_STATUS = {
     "StateMachineDoesNotExist": 404,

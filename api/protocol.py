@@ -24,7 +24,7 @@ from starlette.requests import Request
 from asl_engine.arns import Scope
 from asl_engine.payload import LoneSurrogate, parse_json
 from asl_engine.service import Service
-from asl_engine.service_errors import InvalidToken, ValidationException
+from asl_engine.aws_errors import InvalidToken, ValidationException
 
 from .errors import serialization, unknown_operation
 

@@ -10,7 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from .service_errors import InvalidArn, InvalidName, ValidationException
+from .aws_errors import InvalidArn, InvalidName, ValidationException
 
 _FORBIDDEN = frozenset(' <>{}[]?*"#%\\^|~`$&,;:/')
 _ARN = re.compile(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .service_errors import InvalidEncryptionConfiguration, ValidationException
+from .aws_errors import InvalidEncryptionConfiguration, ValidationException
 
 AWS_OWNED_KEY = "AWS_OWNED_KEY"
 CUSTOMER_MANAGED_KMS_KEY = "CUSTOMER_MANAGED_KMS_KEY"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from asl_engine.arns import Scope
 from asl_engine.encryption import described
 from asl_engine.service import Service
-from asl_engine.service_errors import ValidationException
+from asl_engine.aws_errors import ValidationException
 from asl_engine.store import StateMachineRecord
 
 from ..protocol import Body, next_token, optional, page_request, present, required

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from asl_engine.arns import Scope
-from asl_engine.service import Service
-from asl_engine.service_test_state import TestStateRequest
+from asl_engine.service import Service, TestStateRequest
 
 from ..protocol import Body, optional, required
 

@@ -18,9 +18,8 @@ from starlette.templating import Jinja2Templates
 
 from asl_engine import arns
 from asl_engine.arns import Scope
-from asl_engine.service import Service
-from asl_engine.service_errors import ServiceError, StateMachineTypeNotSupported
-from asl_engine.service_executions import STATUSES
+from asl_engine.aws_errors import ServiceError, StateMachineTypeNotSupported
+from asl_engine.service import STATUSES, Service
 
 from . import graph
 from .history_view import NOT_RUN, ExecutionView, analyse, details_of

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..service_errors import ServiceError, ValidationException
+from ..aws_errors import ServiceError, ValidationException
 
 # SQLite's primary result codes for a condition that passes (the disk fills, a lock is held).
 _TRANSIENT = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN")

@@ -22,7 +22,7 @@ import uuid
 from typing import Any, Protocol
 
 from ..errors import StatesError
-from ..service_errors import ServiceError
+from ..aws_errors import ServiceError
 from ..store import ExecutionRecord
 from ..tasks_api import Submitted, TaskRequest, resource_parts
 from .aws import http_metadata

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from asl_engine.execution import ExecutionOutcome
-from asl_engine.service_errors import ValidationException
+from asl_engine.aws_errors import ValidationException
 from asl_engine.store import ActivityRecord, ExecutionRecord, StateMachineRecord
 from asl_engine.store.sqlite import SqliteStore
 

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from sfn_support import PASS, ROLE, create, error_of, unique, wait_done
 
 from asl_engine.encryption import check_encryption
-from asl_engine.service_errors import ValidationException
+from asl_engine.aws_errors import ValidationException
 from asl_engine.store import ActivityRecord, StateMachineRecord
 from asl_engine.store.sqlite import SqliteStore
 

@@ -15,14 +15,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Generic, TypeVar
 
-from . import arns
-from .arns import Scope
-from .clock import Clock
-from .compile import compile_definition
-from .errors import RUNTIME, TIMEOUT
-from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json
-from .service_map_runs import MapRuns
-from .service_errors import (
+from .. import arns
+from ..arns import Scope
+from ..clock import Clock
+from ..compile import compile_definition
+from ..errors import RUNTIME, TIMEOUT
+from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json
+from .map_runs import MapRuns
+from ..aws_errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     InvalidArn,
@@ -30,15 +30,15 @@ from .service_errors import (
     StateMachineTypeNotSupported,
     ValidationException,
 )
-from .model import StateMachine
-from .payload import parse_json
-from .position import TASK, Resume
-from .runner import ExecutionRun
-from .store import ExecutionRecord, StateMachineRecord, Store
-from .store.errors import describe
-from .tasks.callbacks import RecordedToken
-from .tasks.dispatcher import TaskDispatcher
-from .tasks_api import TaskHandler
+from ..model import StateMachine
+from ..payload import parse_json
+from ..position import TASK, Resume
+from ..runner import ExecutionRun
+from ..store import ExecutionRecord, StateMachineRecord, Store
+from ..store.errors import describe
+from ..tasks.callbacks import RecordedToken
+from ..tasks.dispatcher import TaskDispatcher
+from ..tasks_api import TaskHandler
 
 log = logging.getLogger("asl_engine.executions")
 T = TypeVar("T")

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from . import arns
-from .arns import Scope
-from .clock import Clock
-from .service_errors import InvalidArn, ResourceNotFound, ValidationException
-from .store import MapRunRecord, Store
+from .. import arns
+from ..arns import Scope
+from ..clock import Clock
+from ..aws_errors import InvalidArn, ResourceNotFound, ValidationException
+from ..store import MapRunRecord, Store
 
 log = logging.getLogger("asl_engine.map_runs")
 COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten")

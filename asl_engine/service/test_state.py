@@ -22,24 +22,24 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import arns
-from . import model as m
-from .clock import Clock, VirtualClock
-from .compile import compile_definition
-from .dataflow import apply_input_path, apply_result_path
-from .errors import TIMEOUT, StatesError
-from .execution import ExecutionInfo, ExecutionOutcome, ListSink
-from .interpreter import error_matches, find_catcher
-from .paths import Scope as PathScope
-from .payload import parse_json, to_json
-from .runner import ExecutionRun
-from .service_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
-from .tasks_api import Final, Submitted, TaskRequest, integration_pattern, is_activity
+from .. import arns
+from .. import model as m
+from ..clock import Clock, VirtualClock
+from ..compile import compile_definition
+from ..dataflow import apply_input_path, apply_result_path
+from ..errors import TIMEOUT, StatesError
+from ..execution import ExecutionInfo, ExecutionOutcome, ListSink
+from ..interpreter import error_matches, find_catcher
+from ..paths import Scope as PathScope
+from ..payload import parse_json, to_json
+from ..runner import ExecutionRun
+from ..aws_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
+from ..tasks_api import Final, Submitted, TaskRequest, integration_pattern, is_activity
 
 if TYPE_CHECKING:
-    from .arns import Scope
-    from .position import Frame
-    from .service import Service
+    from ..arns import Scope
+    from ..position import Frame
+    from .facade import Service
 
 Json = Any
 DEFAULT_NAME = "TestState"

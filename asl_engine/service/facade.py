@@ -14,19 +14,19 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import arns
-from .arns import Scope
-from .clock import Clock
-from .config import Config
-from .compile import compile_definition
-from .encryption import check_encryption
-from .errors import DefinitionError
-from .service_tasks import Activities
-from .service_console import Console
-from .service_test_state import TestStateRequest, TestStateResult, test_state
-from .service_executions import Executions, Page, SyncResult
-from .service_versions import Versions, split_qualified
-from .service_errors import (
+from .. import arns
+from ..arns import Scope
+from ..clock import Clock
+from ..config import Config
+from ..compile import compile_definition
+from ..encryption import check_encryption
+from ..errors import DefinitionError
+from .activities import Activities
+from .console import Console
+from .test_state import TestStateRequest, TestStateResult, test_state
+from .executions import Executions, Page, SyncResult
+from .versions import Versions, split_qualified
+from ..aws_errors import (
     InvalidArn,
     InvalidDefinition,
     InvalidName,
@@ -37,10 +37,10 @@ from .service_errors import (
     TooManyTags,
     ValidationException,
 )
-from .store import ActivityRecord, ExecutionRecord, StateMachineRecord, Store
-from .tasks.dispatcher import TaskDispatcher
-from .tasks.mock import MockConfigError
-from .validate import Diagnostic, format_invalid_definition, validate_definition
+from ..store import ActivityRecord, ExecutionRecord, StateMachineRecord, Store
+from ..tasks.dispatcher import TaskDispatcher
+from ..tasks.mock import MockConfigError
+from ..validate import Diagnostic, format_invalid_definition, validate_definition
 
 log = logging.getLogger("asl_engine.service")
 TYPES = ("STANDARD", "EXPRESS")

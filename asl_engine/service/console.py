@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import arns
-from .arns import Scope
-from .execution import HistoryEvent
-from .service_errors import ValidationException
-from .service_executions import STATUSES
-from .store import ExecutionRecord, StateMachineRecord
+from .. import arns
+from ..arns import Scope
+from ..execution import HistoryEvent
+from ..aws_errors import ValidationException
+from .executions import STATUSES
+from ..store import ExecutionRecord, StateMachineRecord
 
 if TYPE_CHECKING:
-    from .service import Service
+    from .facade import Service
 
 _PAGE = 1000
 HISTORY_LIMIT = 1_000_000  # far above what an execution records (AWS's own limit is 25,000 events)

@@ -1,5 +1,9 @@
 """The errors the service raises, one class per AWS error shape.
 
+A leaf module below every layer: the service raises these, and so do the checks it builds on
+(ARNs and names, encryption configuration, the store's ServiceUnavailable), which must not
+import the service package above them.
+
 The class name *is* the `__type` a client sees (botocore turns it into `ClientError.response
 ["Error"]["Code"]`), so the name must match AWS's model exactly. The messages copy AWS's wording
 as recorded in LocalStack's AWS-validated snapshots. No HTTP here: `api/errors.py` maps status.

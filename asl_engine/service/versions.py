@@ -16,9 +16,9 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from . import arns
-from .arns import Scope
-from .service_errors import (
+from .. import arns
+from ..arns import Scope
+from ..aws_errors import (
     ConflictException,
     InvalidArn,
     ResourceNotFound,
@@ -26,10 +26,10 @@ from .service_errors import (
     ValidationException,
     invalid_routing,
 )
-from .store import AliasRecord, StateMachineRecord, VersionRecord
+from ..store import AliasRecord, StateMachineRecord, VersionRecord
 
 if TYPE_CHECKING:
-    from .service import Service
+    from .facade import Service
 
 ALIAS_NAME = re.compile(r"^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$")
 MAX_DESCRIPTION = 256

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import arns
-from .arns import Scope
-from .clock import Clock
-from .encryption import check_encryption
-from .service_errors import (
+from .. import arns
+from ..arns import Scope
+from ..clock import Clock
+from ..encryption import check_encryption
+from ..aws_errors import (
     ActivityDoesNotExist,
     InvalidArn,
     InvalidOutput,
@@ -24,13 +24,13 @@ from .service_errors import (
     TaskTimedOut,
     ValidationException,
 )
-from .payload import parse_json
-from .service_executions import MAX_PAYLOAD, Page
-from .store import ActivityRecord, Store
-from .tasks import callbacks
-from .tasks.callbacks import PendingTask
-from .tasks.activities import POLL_SECONDS, ActivityTask
-from .tasks.dispatcher import TaskDispatcher
+from ..payload import parse_json
+from .executions import MAX_PAYLOAD, Page
+from ..store import ActivityRecord, Store
+from ..tasks import callbacks
+from ..tasks.callbacks import PendingTask
+from ..tasks.activities import POLL_SECONDS, ActivityTask
+from ..tasks.dispatcher import TaskDispatcher
 
 MAX_ERROR = 256
 MAX_CAUSE = 32_768
