@@ -38,6 +38,9 @@ class TaskConfig:
     # ASL_ENGINE_HTTP_ALLOW: host names, addresses or networks http:invoke may call although they
     # are loopback, private, link-local or this machine's own (refused otherwise: tasks/http.py)
     http_allow: tuple[str, ...] = ()
+    # ASL_ENGINE_HTTP_CONNECTIONS: a JSON file of EventBridge connections http:invoke's
+    # Authentication.ConnectionArn may name (tasks/connections.py)
+    http_connections: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TaskConfig:
@@ -53,6 +56,7 @@ class TaskConfig:
             default_endpoint=env.get("AWS_ENDPOINT_URL") or None,
             region=env.get("AWS_DEFAULT_REGION") or "us-east-1",
             http_allow=names_list(env.get("ASL_ENGINE_HTTP_ALLOW", "")),
+            http_connections=env.get("ASL_ENGINE_HTTP_CONNECTIONS") or None,
         )
 
     def endpoint(self, service: str) -> str | None:

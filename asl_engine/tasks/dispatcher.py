@@ -73,7 +73,8 @@ class TaskDispatcher:
             "states": StatesTasks(children) if children is not None else services,
             "service": services,
             "sdk": SdkTasks(clients, self.clock),
-            "http": HttpTasks(self.clock, allow=config.http_allow),
+            "http": HttpTasks(self.clock, allow=config.http_allow,
+                              connections=config.http_connections),
         }
 
     async def __call__(self, request: TaskRequest) -> Json:

@@ -1,8 +1,10 @@
 """`arn:aws:states:::http:invoke`: call an HTTPS API (call-https-apis).
 
 Parameters: `ApiEndpoint`, `Method`, `Headers`, `QueryParameters`, `RequestBody`,
-`Transform.RequestBodyEncoding` (`URL_ENCODED` sends a form). `Authentication` names an
-EventBridge connection, whose credentials we do not have: it is accepted and ignored. The result
+`Transform.RequestBodyEncoding` (`URL_ENCODED` sends a form). `Authentication.ConnectionArn` names
+an EventBridge connection, whose credentials and parameters are merged into the request from the
+file ASL_ENGINE_HTTP_CONNECTIONS names (tasks/connections.py); a connection it cannot honour fails
+the task rather than calling without the credentials. The result
 is `{Headers, ResponseBody, StatusCode, StatusText}`; a status outside 2xx fails the task with
 `States.Http.StatusCode.<code>`, and a connection failure with `States.Http.Socket`.
 
@@ -27,6 +29,7 @@ from ..clock import Clock
 from ..errors import HTTP_SOCKET, StatesError
 from ..payload import parse_json
 from ..tasks_api import TaskRequest
+from .connections import Connections, Merge
 
 Json = Any
 
@@ -50,6 +53,19 @@ def _request_arguments(params: dict[str, Any]) -> dict[str, Any]:
         arguments["content"] = json.dumps(body)
         arguments["headers"].setdefault("Content-Type", "application/json")
     return arguments
+
+
+def _with_connection(params: dict[str, Any], merge: Merge) -> dict[str, Any]:
+    """The Task's parameters with the connection's headers, query string and body parameters; the
+    connection's values win (call-https-apis: merging EventBridge connection and HTTP Task
+    definition data). Body parameters join an object body, or make one when there is none."""
+    merged = {**params, "Headers": {**(params.get("Headers") or {}), **merge.headers}}
+    if merge.query:
+        merged["QueryParameters"] = {**(params.get("QueryParameters") or {}), **merge.query}
+    body = params.get("RequestBody")
+    if merge.body and (body is None or isinstance(body, dict)):
+        merged["RequestBody"] = {**(body or {}), **merge.body}
+    return merged
 
 
 def _body(response: httpx.Response) -> Json:
@@ -138,13 +154,18 @@ def _pinned(arguments: dict[str, Any], address: str) -> dict[str, Any]:
 class HttpTasks:
     """Performs `http:invoke` with httpx; the clock is busy while the request is in flight."""
 
-    def __init__(self, clock: Clock, timeout: float = 60.0, allow: Iterable[str] = ()) -> None:
+    def __init__(self, clock: Clock, timeout: float = 60.0, allow: Iterable[str] = (),
+                 connections: str | None = None) -> None:
         self.clock = clock
         self.timeout = timeout
         self.destinations = Destinations(allow)
+        self.connections = Connections(connections)
 
     async def __call__(self, request: TaskRequest) -> Json:
         params = request.input if isinstance(request.input, dict) else {}
+        authentication = params.get("Authentication")
+        if isinstance(authentication, dict) and "ConnectionArn" in authentication:
+            params = _with_connection(params, self.connections.merge(str(authentication["ConnectionArn"])))
         arguments = _request_arguments(params)
         try:
             with self.clock.busy():
