@@ -28,7 +28,7 @@ from .children import ChildExecutions, StatesTasks
 from .config import TaskConfig
 from .http import HttpTasks
 from .lambda_ import LambdaTasks
-from .mock import MockConfig, MockFile, MockSession
+from .mock import ACTIVITY_NOT_MOCKABLE, MockConfig, MockFile, MockSession
 from .sdk import SdkTasks
 from .services import SERVICES, ServiceTasks
 
@@ -122,6 +122,12 @@ class ExecutionTasks:
         if session.mocks(request.state_name):
             return session.answer(request)
         return await self.dispatcher(request)
+
+    def check_activity(self, request: TaskRequest) -> None:
+        """Before an Activity state queues its task: SFN Local refuses to mock one, failing the
+        execution with States.Runtime rather than answering the mock or calling the worker."""
+        if self._mock_session(request).mocks(request.state_name):
+            raise StatesError(RUNTIME, ACTIVITY_NOT_MOCKABLE)
 
     def _mock_session(self, request: TaskRequest) -> MockSession:
         if self._session is None:

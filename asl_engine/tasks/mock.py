@@ -7,7 +7,9 @@
 A test case is chosen per execution (the `#TestCase` suffix of the state machine ARN on
 StartExecution). Each mocked state keeps one invocation counter per execution that every retry,
 loop re-entry and Map iteration advances; an index with no response fails with States.Runtime.
-States the test case does not name call the real integration (AWS's "HybridPath").
+States the test case does not name call the real integration (AWS's "HybridPath"). An Activity
+state cannot be mocked: SFN Local fails the execution with States.Runtime when a test case names one
+(ACTIVITY_NOT_MOCKABLE, its words as users recorded them in aws-samples/aws-stepfunctions-examples#69).
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ class MockedResponse:
         if is_lambda_function(request.resource) and isinstance(value, dict) and "Payload" in value:
             value = value["Payload"]  # the function-ARN form returns the payload only
         return Final(value)
+
+
+ACTIVITY_NOT_MOCKABLE = ("Activity state cannot be mocked. Please remove mocks mapped for all activity "
+                         "state in the mock config file.")
 
 
 class MockConfigError(ValueError):
