@@ -22,5 +22,9 @@ RUN pip install . && rm -rf /app/build
 USER asl
 VOLUME ["/data"]
 EXPOSE 8083
+# GET /health needs no signature and answers to 127.0.0.1 (an IP passes the Host check); the slim
+# image has no curl, so Python asks. A server that stops answering is marked unhealthy.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8083/health', timeout=4)"]
 # 0.0.0.0 only inside the container: the host's port mapping decides who can connect.
 CMD ["asl-engine", "serve", "--host", "0.0.0.0", "--port", "8083"]
