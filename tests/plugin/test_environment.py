@@ -45,6 +45,22 @@ def test_a_definition_may_be_yaml_text_or_a_file(asl: Environment, tmp_path: Pat
     assert json.loads(described["definition"])["States"]["Hello"]["Result"] == 1
 
 
+def test_a_yaml_timestamp_stays_the_string_asl_reads(asl: Environment, tmp_path: Path) -> None:
+    """ASL timestamps are RFC3339 strings (state-wait, "Timestamp": "2016-03-14T01:59:00Z":
+    https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html); YAML 1.1 would read the
+    unquoted value as a date, so asl.create reads YAML with definition_file's loader, as the CLI
+    and the REST API do."""
+    text = ("StartAt: Stamp\nStates:\n"
+            "  Stamp: {Type: Pass, Result: 2024-01-02T03:04:05Z, Next: Until}\n"
+            "  Until: {Type: Wait, Timestamp: 2016-03-14T01:59:00Z, End: true}\n")
+    (tmp_path / "stamp.asl.yaml").write_text(text)
+    for name, definition in (("StampText", text), ("StampFile", tmp_path / "stamp.asl.yaml")):
+        arn = asl.create(name, definition)
+        assert asl.start(arn).wait().output == "2024-01-02T03:04:05Z"
+        stored = json.loads(asl.client.describe_state_machine(stateMachineArn=arn)["definition"])
+        assert stored["States"]["Until"]["Timestamp"] == "2016-03-14T01:59:00Z"
+
+
 def test_mocks_queue_up_each_for_its_times(asl: Environment) -> None:
     asl.create("Pricing", task(Retry=[{"ErrorEquals": ["Busy"], "MaxAttempts": 5, "IntervalSeconds": 1}]))
     asl.mock("Pricing", "Price", raises=("Busy", "later"), times=2)
