@@ -5,7 +5,10 @@
 Starts asl-engine (`asl-engine serve`, history in a SQLite file) and each available peer on
 127.0.0.1, runs W1-W7 interleaved (for each workload, each repetition visits every server in
 turn, so drift in machine load hits all of them alike), then W8 once per server, and the engine
-alone in process on W1-W4. Prints a Markdown table and writes `benchmarks/results/latest.json`.
+alone in process on W1-W4. Then, per server, what each call costs it through a raw client
+(`percall.py`: server CPU per call, starts/s, parked-execution memory at `--parked` sizes) and
+its RSS at start, at its peak and at the end. Prints two Markdown tables and the load average,
+and writes `benchmarks/results/latest.json`.
 A peer that is not installed or does not start gets "unavailable" and the run goes on. Every
 server it started is stopped by pid when it ends.
 """
@@ -13,17 +16,20 @@ server it started is stopped by pid when it ends.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+from dataclasses import asdict
 from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import api_workloads, drivers, engine, workloads
+from . import api_workloads, drivers, engine, percall, workloads
+from .raw import RawError
 from .client import TimedOut, Unsupported, Wrong, make_client
 from .report import Result, machine_info, table, write_json
-from .servers import PEERS, RssSampler, Server, start_asl_engine, start_peer
+from .servers import PEERS, RssSampler, Server, rss_kib, start_asl_engine, start_peer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 Driver = Callable[[Any, drivers.Prepared], drivers.Sample]
@@ -90,14 +96,34 @@ def start_servers(peers: list[str]) -> tuple[list[Server], dict[str, str]]:
     return servers, unavailable
 
 
+def _costs(server: Server, args: argparse.Namespace) -> percall.PerCall | str:
+    """The raw-client section on one server, or why it has no figures."""
+    if not server.alive():
+        return "server exited"
+    try:
+        return percall.measure(server, args.calls, args.starts, args.parked, args.park_budget)
+    except (TimedOut, Unsupported, Wrong, RawError, OSError) as exc:
+        return f"error ({str(exc)[:100]})"
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg()) + " (1, 5, 15 min)"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peers", default="moto,localstack-fast", help=f"comma-separated, from {', '.join(PEERS)}; '' for none")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(), help="e.g. W1,W5")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(), help="e.g. W1,W5; 'calls' for the raw-client section")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds per run of W1-W7 before it counts as timeout")
     parser.add_argument("--w8-count", type=int, default=10_000)
     parser.add_argument("--w8-budget", type=float, default=240.0)
+    parser.add_argument("--calls", type=int, default=2000, help="sequential raw calls per action for CPU per call")
+    parser.add_argument("--starts", type=int, default=2000, help="raw StartExecution calls from 8 threads")
+    parser.add_argument("--parked", type=percall.sizes_flag, default=[1000, 10_000],
+                        help="parked-execution sizes, e.g. 1000,10000,100000 (100,000 takes several minutes)")
+    parser.add_argument("--park-budget", type=float, default=120.0,
+                        help="skip a parked size that would cost a server more CPU seconds than this")
     parser.add_argument("--json", type=Path, default=RESULTS)
     args = parser.parse_args()
     peers = [name for name in args.peers.split(",") if name]
@@ -106,9 +132,13 @@ def main() -> int:
         args.only & {"W1", "W2", "W3", "W4"} else {}
     info = machine_info()
     work = plan(args)
+    print(f"load average at start: {_load()}", file=sys.stderr)
     servers, unavailable = start_servers(peers)
     results: dict[str, dict[str, Result]] = {name: {} for name, _, _, _ in work}
+    costs: dict[str, percall.PerCall | str] = {}
+    rss: dict[str, tuple[float, float, float]] = {}
     try:
+        rss_start = {server.name: rss_kib(server.pid) / 1024 for server in servers}
         clients = {server.name: make_client(server.endpoint) for server in servers}
         prepared = {server.name: drivers.Prepared() for server in servers}
         for name, title, transitions, driver in work:
@@ -121,6 +151,13 @@ def main() -> int:
                 done = ", ".join(f"{s}={r.median():.3f}s" if r.status == "ok" else f"{s}={r.status}"
                                  for s, r in results[name].items())
                 print(f"{name} rep {rep + 1}/{repeat}: {done}", file=sys.stderr)
+        for server in servers if not args.only or "calls" in args.only else []:
+            cost = costs[server.name] = _costs(server, args)
+            peak = max([cost.peak_mb if isinstance(cost, percall.PerCall) else 0.0,
+                        *(r[server.name].peak_rss_mb for r in results.values() if server.name in r)])
+            percall.wait_idle(server.pid)
+            rss[server.name] = (rss_start[server.name], peak, rss_kib(server.pid) / 1024)
+            print(f"raw calls on {server.name}: done", file=sys.stderr)
     finally:
         for server in servers:
             server.stop()
@@ -129,11 +166,19 @@ def main() -> int:
         for per_server in results.values():
             per_server[name] = Result(status="unavailable", note=unavailable[name])
     titles = {name: title for name, title, _, _ in work}
-    print(table(results, titles, names, alone))
+    if results:
+        print(table(results, titles, names, alone))
+    if costs:
+        print()
+        print(percall.table({**costs, **{name: "unavailable" for name in unavailable}}, rss, args.parked))
+    print(f"\nload average at start {info['load_at_start']:.2f}, at end {_load()}")
     write_json(args.json, {
         "machine": info, "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "servers": {s.name: {"version": s.version, "cold_start_s": round(s.cold_start_s, 2)} for s in servers},
         "unavailable": unavailable, "engine_alone_transitions_per_s": alone, "results": results,
+        "load_at_end": os.getloadavg()[0], "per_call": {name: value if isinstance(value, str) else asdict(value)
+                                                       for name, value in costs.items()},
+        "rss_start_peak_end_mb": rss,
     })
     print(f"wrote {args.json}", file=sys.stderr)
     return 0
