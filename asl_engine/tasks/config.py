@@ -22,6 +22,7 @@ ENDPOINT_VARIABLES: dict[str, str] = {
     "ecs": "ECS_ENDPOINT",
     "glue": "GLUE_ENDPOINT",
     "sagemaker": "SAGE_MAKER_ENDPOINT",
+    "s3": "S3_ENDPOINT",  # not in SFN Local: Distributed Map's ItemReader and ResultWriter
 }
 
 

@@ -164,7 +164,8 @@ def test_an_hour_of_wait_is_skipped_and_the_task_after_it_keeps_its_timeouts(sfn
 SDK_CALLS = {"lambda": "lambda:listFunctions", "sqs": "sqs:listQueues", "sns": "sns:listTopics",
              "dynamodb": "dynamodb:listTables", "events": "eventbridge:listEventBuses",
              "stepfunctions": "sfn:listStateMachines", "batch": "batch:describeComputeEnvironments",
-             "ecs": "ecs:listClusters", "glue": "glue:getDatabases", "sagemaker": "sagemaker:listModels"}
+             "ecs": "ecs:listClusters", "glue": "glue:getDatabases", "sagemaker": "sagemaker:listModels",
+             "s3": "s3:listBuckets"}
 
 
 def sdk_task(call: str) -> dict[str, Any]:
