@@ -10,9 +10,11 @@ also with botocore's `sync-` prefix (StartSyncExecution, TestState). It guards e
 web console's included.
 
 SigV4: without configured credentials the API trusts every caller, as SFN Local does. With them,
-every request but `GET /health` must be signed by one of those keys (so the web console, which a
-browser cannot sign, is refused too); botocore's own signer recomputes the signature (nothing is
-hand-rolled) and a signature older or newer than 15 minutes is refused, as AWS does.
+every request but `GET /health` must be signed by one of those keys, and the web console, which a
+browser cannot sign, is refused with a message saying so (not served to loopback either: a local
+program or a reverse proxy on this machine arrives from loopback too). botocore's own signer
+recomputes the signature (nothing is hand-rolled) and a signature older or newer than 15 minutes
+is refused, as AWS does.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class Guard:
                 403,
             )
         receive = _bounded(receive, MAX_BODY_BYTES)
+        if self.credentials and _is_console(scope):
+            raise ApiError("AccessDeniedException", CONSOLE_REFUSED, 403)
         if self.credentials and scope["path"] != HEALTH:  # a probe that reveals nothing needs no key
             body = await _read_body(receive)
             self.verify(scope, headers, body)
@@ -119,6 +123,20 @@ class Guard:
         expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
         if not hmac.compare_digest(expected, signature):
             raise _mismatch()
+
+
+CONSOLE_REFUSED = (
+    "The web console is not served when ASL_ENGINE_SIGV4_CREDENTIALS is set: a browser cannot sign "
+    "its requests, and serving it unsigned, even to loopback, would let any local program or proxied "
+    "request start and stop executions without a key. Use the console on a server without SigV4 "
+    "verification (bound to 127.0.0.1)"
+)
+
+
+def _is_console(scope: Scope) -> bool:
+    """The console's pages and actions (/ui/...), and GET /, which sends a browser there."""
+    path = str(scope["path"])
+    return path == "/ui" or path.startswith("/ui/") or (path == "/" and scope["method"] == "GET")
 
 
 def _mismatch() -> ApiError:

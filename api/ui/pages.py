@@ -20,6 +20,7 @@ from asl_engine import arns
 from asl_engine.arns import Scope
 from asl_engine.aws_errors import ServiceError, StateMachineTypeNotSupported
 from asl_engine.service import STATUSES, Service
+from asl_engine.tasks.mock import MockConfigError
 
 from . import graph
 from .history_view import NOT_RUN, ExecutionView, analyse, details_of
@@ -122,12 +123,16 @@ async def state_machine(request: Request) -> Response:
         aliases = await service.versions.list_aliases(scope, machine.arn)
     except ServiceError as error:
         return _error_page(request, error)
+    try:
+        test_cases, mock_error = service.console.test_cases(machine.name), None
+    except MockConfigError as exc:  # the file was edited into a broken state: say so, start without
+        test_cases, mock_error = [], str(exc)
     definition = json.loads(machine.definition)
     return _render(request, "state_machine.html", {
         "scope": scope, "machine": machine, "definition": json.dumps(definition, indent=2, ensure_ascii=False),
         "graph": graph.build(definition).as_json(), "statuses": {}, "executions": executions,
         "versions": versions, "aliases": aliases, "status": status,
-        "test_cases": service.console.test_cases(machine.name),
+        "test_cases": test_cases, "mock_error": mock_error,
     })
 
 
