@@ -11,7 +11,7 @@ Results come back through the `CallbackRegistry` under the task's token, exactly
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from ..errors import RUNTIME, StatesError
@@ -44,10 +44,15 @@ class ActivityQueue:
 
     `registered` holds the ARNs of existing activities when a server keeps them (CreateActivity
     adds, DeleteActivity removes); a Task on any other activity ARN then fails as on AWS. Left
-    None (in-process runs without a server), every activity ARN is accepted."""
+    None (in-process runs without a server), every activity ARN is accepted.
+
+    Waiting tasks are kept in arrival order and by token (an OrderedDict per activity, and the
+    activity of each token), so a worker takes the oldest and a task that ends is withdrawn in
+    O(1): releasing 30,000 parked tasks once scanned the queue 30,000 times."""
 
     registered: set[str] | None = None
-    _tasks: dict[str, deque[Handout]] = field(default_factory=dict)
+    _tasks: dict[str, OrderedDict[str, Handout]] = field(default_factory=dict)
+    _activity_of: dict[str, str] = field(default_factory=dict)  # token -> activity ARN, while queued
     _workers: dict[str, deque[asyncio.Future[Handout]]] = field(default_factory=dict)
 
     def check(self, activity_arn: str) -> None:
@@ -67,22 +72,36 @@ class ActivityQueue:
             if not worker.done():
                 worker.set_result(queued)
                 return queued
-        self._tasks.setdefault(task.activity_arn, deque()).append(queued)
+        self._tasks.setdefault(task.activity_arn, OrderedDict())[task.token] = queued
+        self._activity_of[task.token] = task.activity_arn
         return queued
 
     def withdraw(self, token: str) -> None:
         """The task ended before a worker took it (timeout, stop): no worker may get it now."""
-        for tasks in self._tasks.values():
-            for queued in list(tasks):
-                if queued.task.token == token:
-                    tasks.remove(queued)
-                    queued.started.cancel()
+        activity_arn = self._activity_of.pop(token, None)
+        if activity_arn is None:
+            return  # a worker took it already (or it was never queued)
+        tasks = self._tasks[activity_arn]
+        queued = tasks.pop(token)
+        if not tasks:
+            del self._tasks[activity_arn]
+        queued.started.cancel()
+
+    def _take(self, activity_arn: str) -> Handout | None:
+        """The oldest task waiting on the activity, no longer queued; None when there is none."""
+        tasks = self._tasks.get(activity_arn)
+        if not tasks:
+            return None
+        token, queued = tasks.popitem(last=False)
+        del self._activity_of[token]
+        if not tasks:
+            del self._tasks[activity_arn]
+        return queued
 
     async def get(self, activity_arn: str, worker_name: str | None = None,
                   timeout: float = POLL_SECONDS) -> ActivityTask | None:
         """GetActivityTask: the oldest waiting task, or None once `timeout` seconds pass."""
-        tasks = self._tasks.get(activity_arn)
-        queued = tasks.popleft() if tasks else None
+        queued = self._take(activity_arn)
         if queued is None:
             waiter: asyncio.Future[Handout] = asyncio.get_running_loop().create_future()
             self._workers.setdefault(activity_arn, deque()).append(waiter)
@@ -99,7 +118,3 @@ class ActivityQueue:
         if queued.recorded.cancelled():  # the task ended (its execution stopped) meanwhile
             return None
         return queued.task
-
-    def waiting(self, activity_arn: str) -> list[ActivityTask]:
-        """Tasks no worker has taken yet (plain data)."""
-        return [queued.task for queued in self._tasks.get(activity_arn, ())]
