@@ -25,6 +25,7 @@ from asl_engine.config import Config
 from asl_engine.offload import use_workers
 from asl_engine.service import Service
 from asl_engine.aws_errors import ServiceError
+from asl_engine.store.postgres import PostgresStore, is_url, redact
 from asl_engine.store.sqlite import SqliteStore
 from asl_engine.version import VERSION
 
@@ -43,7 +44,8 @@ def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = SqliteStore(config.db_path)
+        # `--db postgresql://...` is a PostgreSQL database (asl_engine/store/postgres.py), else a file.
+        store = PostgresStore(config.db_path) if is_url(config.db_path) else SqliteStore(config.db_path)
         await store.open()
         try:
             use_workers()  # JSONata that outgrows its slice leaves the loop (asl_engine/offload.py)
@@ -53,7 +55,7 @@ def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
         except BaseException:
             await store.close()  # the store's thread would keep a failed start-up alive
             raise
-        log.info("database %s open, %d running executions resumed", config.db_path, resumed)
+        log.info("database %s open, %d running executions resumed", redact(config.db_path), resumed)
         try:
             yield
         finally:

@@ -67,9 +67,13 @@ def serve(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     from .store.check import check_database
     from .store.errors import DatabaseUnusable
+    from .store.postgres import check_server, is_url, redact
 
-    try:  # a damaged or unwritable file stops here, not half-way through start-up
-        check_database(config.db_path, quick_check=not (args.skip_db_check or os.environ.get(SKIP_DB_CHECK)))
+    try:  # a damaged or unwritable file (an unreachable server) stops here, not half-way through start-up
+        if is_url(config.db_path):
+            check_server(config.db_path)
+        else:
+            check_database(config.db_path, quick_check=not (args.skip_db_check or os.environ.get(SKIP_DB_CHECK)))
     except DatabaseUnusable as exc:
         print(f"asl-engine: {exc}", file=sys.stderr)
         return EXIT_DATABASE
@@ -83,7 +87,7 @@ def serve(args: argparse.Namespace) -> int:
             await super().startup(sockets)
             if self.started:  # bound: only now is the address true (and --port 0 known)
                 host, port = self.servers[0].sockets[0].getsockname()[:2]
-                print(f"asl-engine {VERSION} ready on http://{host}:{port}: database {config.db_path}, "
+                print(f"asl-engine {VERSION} ready on http://{host}:{port}: database {redact(config.db_path)}, "
                       f"account {config.account_id}, region {config.region}, {loaded.describe()}", flush=True)
 
     # uvloop and httptools (when installed, as pyproject asks) make each request cheaper; the
@@ -105,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                               help=f"port (default {DEFAULT_PORT}; 0 picks a free one, the ready line says which)")
     serve_parser.add_argument("--db", default=None,
-                              help="SQLite file (default $ASL_ENGINE_DB or ./asl-engine.db); :memory: keeps nothing")
+                              help="SQLite file (default $ASL_ENGINE_DB or ./asl-engine.db); :memory: keeps nothing; "
+                                   "postgresql://user:password@host:port/database: a PostgreSQL database")
     serve_parser.add_argument("--clock", default=None, help=f"{CLOCKS} (default $ASL_ENGINE_CLOCK or real)")
     serve_parser.add_argument("--skip-db-check", action="store_true",
                               help=f"skip SQLite's quick_check of the file at start (huge files; also ${SKIP_DB_CHECK}=1)")

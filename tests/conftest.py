@@ -15,14 +15,15 @@ import pytest
 from api.app import create_app
 from asl_engine.config import Config
 from moto.server import ThreadedMotoServer
+from postgres_server import fresh_db
 from serving import ServerThread, boto_client, free_port
 
 _regions = itertools.count(1)
 
 
 def _serve(tmp_path_factory: pytest.TempPathFactory, clock: str) -> Iterator[ServerThread]:
-    db = tmp_path_factory.mktemp(f"asl-engine-{clock}") / "test.db"
-    thread = ServerThread(create_app(Config(db_path=str(db), clock=clock)))
+    db = fresh_db(tmp_path_factory.mktemp(f"asl-engine-{clock}"), "test.db")  # or PostgreSQL's
+    thread = ServerThread(create_app(Config(db_path=db, clock=clock)))
     thread.db = db
     thread.start()
     yield thread

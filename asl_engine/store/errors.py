@@ -12,6 +12,7 @@ errors in AWS's shape, and nobody else notices. Two kinds matter:
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 from ..aws_errors import ServiceError, ValidationException
 
@@ -32,7 +33,13 @@ class DatabaseUnusable(Exception):
 def is_transient(error: BaseException) -> bool:
     """Will the same write succeed later (disk space returns, a lock is released)?"""
     name = getattr(error, "sqlite_errorname", "") or ""
-    return isinstance(error, sqlite3.OperationalError) and name.startswith(_TRANSIENT)
+    if isinstance(error, sqlite3.OperationalError):
+        return name.startswith(_TRANSIENT)
+    # PostgreSQL (store/postgres.py): psycopg's OperationalError is the lost connection, a full
+    # disk, a server shutting down, a deadlock or serialization failure; looked up, not imported,
+    # so an SQLite-only install needs no psycopg.
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(error, psycopg.OperationalError)
 
 
 def describe(error: BaseException) -> str:

@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from api.app import create_app
+from postgres_server import fresh_db
 from serving import ServerThread
 from tasks_support import MOCK_CONFIG, sfn_client, tasks_config
 
@@ -25,7 +26,7 @@ def mock_config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tasks_server(tmp_path_factory: pytest.TempPathFactory, mock_config_path: Path,
                  moto_endpoint: str) -> Iterator[ServerThread]:
-    db = tmp_path_factory.mktemp("asl-engine-tasks") / "tasks.db"
+    db = fresh_db(tmp_path_factory.mktemp("asl-engine-tasks"), "tasks.db")
     thread = ServerThread(create_app(tasks_config(db, mock_config_path, moto_endpoint)))
     thread.start()
     yield thread

@@ -29,7 +29,7 @@ MOCK_CONFIG = {
 POLL_SECONDS = 0.3  # the tasks server's GetActivityTask poll (AWS: 60 s)
 
 
-def tasks_config(db: Path, mock_config_path: Path, moto_endpoint: str) -> Config:
+def tasks_config(db: Path | str, mock_config_path: Path, moto_endpoint: str) -> Config:
     """A virtual-clock server whose SQS calls go to moto and whose mocks come from the file."""
     tasks = TaskConfig(mock_config_path=str(mock_config_path), endpoints={"sqs": moto_endpoint})
     return Config(db_path=str(db), clock="virtual", tasks=tasks, activity_poll_seconds=POLL_SECONDS)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from botocore.exceptions import ClientError
+from postgres_server import committed_row
 from sfn_support import ADD_FIELD, FAIL, PASS, WAIT_LONG, create, error_of, unique, wait_done
 
 WAIT_A_DAY = json.dumps(
@@ -221,11 +221,10 @@ def test_executions_outlive_their_deleted_machine(sfn):
 def test_a_started_execution_is_on_disk_when_start_returns(live, real_time_server):
     machine = create(live, definition=WAIT_LONG)
     arn = live.start_execution(stateMachineArn=machine)["executionArn"]
-    with sqlite3.connect(real_time_server.db) as conn:  # another connection: committed data only
-        status = conn.execute("SELECT status FROM executions WHERE arn = ?", (arn,)).fetchone()
-        first = conn.execute(
-            "SELECT body FROM history_events WHERE execution_arn = ? AND event_id = 1", (arn,)
-        ).fetchone()
+    # another connection: committed data only
+    status = committed_row(real_time_server.db, "SELECT status FROM executions WHERE arn = ?", (arn,))
+    first = committed_row(real_time_server.db,
+                          "SELECT body FROM history_events WHERE execution_arn = ? AND event_id = 1", (arn,))
     assert status == ("RUNNING",)
     assert json.loads(first[0])["type"] == "ExecutionStarted"
     live.stop_execution(executionArn=arn)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from postgres_server import fresh_db
 from serving import ServerThread
 
 from api.actions import ACTIONS
@@ -73,7 +74,7 @@ def breakages(raw: bytes) -> st.SearchStrategy[bytes]:
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    config = Config(db_path=str(tmp_path_factory.mktemp("fuzz") / "fuzz.db"), clock="virtual",
+    config = Config(db_path=fresh_db(tmp_path_factory.mktemp("fuzz"), "fuzz.db"), clock="virtual",
                     activity_poll_seconds=0.01)
     thread = ServerThread(create_app(config))
     thread.start()

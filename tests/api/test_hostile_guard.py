@@ -14,6 +14,7 @@ import httpx
 import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
+from postgres_server import fresh_db
 from serving import ServerThread
 
 from api.app import create_app
@@ -54,7 +55,7 @@ def client(url: str, access_key: str, secret: str = "testing"):
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     """A server that verifies SigV4 against two keys and also answers to the name `sfn`."""
-    config = Config(db_path=str(tmp_path_factory.mktemp("guarded") / "g.db"), clock="virtual",
+    config = Config(db_path=fresh_db(tmp_path_factory.mktemp("guarded"), "g.db"), clock="virtual",
                     allowed_hosts=("sfn",), credentials={"AKIDGOOD": "testing", "111122223333": "testing"})
     thread = ServerThread(create_app(config))
     thread.start()

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from api.app import create_app
 from asl_engine.config import Config
+from postgres_server import fresh_db
 from serving import ServerThread
 from sfn_support import ROLE, error_of, wait_done
 from tasks_support import poll_task, sfn_client, tasks_config, wait_for_event
@@ -67,7 +68,7 @@ def test_a_resumed_execution_keeps_its_test_case(tmp_path: Path, mock_config_pat
                                                  moto_endpoint: str) -> None:
     """Parked on an activity when the server stops; the next server resumes it, the worker answers
     (the activity and the token survive), and the mocked Charge answers from the same test case."""
-    config = tasks_config(tmp_path / "restart.db", mock_config_path, moto_endpoint)
+    config = tasks_config(fresh_db(tmp_path, "restart.db"), mock_config_path, moto_endpoint)
     first = _serve(config)
     client = sfn_client(first.url)
     activity = client.create_activity(name="approvals")["activityArn"]

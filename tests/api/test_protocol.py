@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+from postgres_server import fresh_db
 from serving import ServerThread
 from sfn_support import PASS, ROLE, unique
 
@@ -65,7 +66,7 @@ def test_region_comes_from_the_sigv4_credential_scope(server):
 
 
 def test_an_unexpected_error_is_a_500_without_internals_and_the_server_lives_on(tmp_path, caplog):
-    app = create_app(Config(db_path=str(tmp_path / "x.db")))
+    app = create_app(Config(db_path=fresh_db(tmp_path, "x.db")))
 
     async def boom() -> None:
         raise RuntimeError("secret internals")

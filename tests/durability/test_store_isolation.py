@@ -14,10 +14,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from asl_engine.execution import ExecutionOutcome
 from asl_engine.aws_errors import ValidationException
 from asl_engine.store import ActivityRecord, ExecutionRecord, StateMachineRecord
-from asl_engine.store.sqlite import SqliteStore
+from postgres_server import STORES, make_store
 
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
 
@@ -37,11 +38,12 @@ def _activity(name: str, tag: str) -> ActivityRecord:
                           name, 1.0, {"t": tag})
 
 
-def test_a_failing_write_fails_only_its_own_request_and_execution(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", STORES)  # PostgreSQL's store mirrors SQLite's savepoints
+def test_a_failing_write_fails_only_its_own_request_and_execution(tmp_path: Path, kind: str) -> None:
     failed: list[tuple[str, str]] = []
 
     async def scenario() -> None:
-        store = SqliteStore(str(tmp_path / "s.db"))
+        store = make_store(kind, tmp_path)
         await store.open()
         store.on_write_failed = lambda arn, why: failed.append((arn, why))
         await store.put_state_machine(StateMachineRecord(

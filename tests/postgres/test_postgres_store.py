@@ -1,0 +1,139 @@
+"""The PostgreSQL store on its own: its schema is SQLite's, its migrations run once however many
+servers start together, and `serve` refuses a database it cannot reach in one line.
+
+What it shares with SQLite's store is tested on both: failure isolation per write
+(tests/durability/test_store_isolation.py), and the whole API suite, which CI runs once more with
+`ASL_ENGINE_TEST_STORE=postgresql` (.ci/run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from asl_engine.__main__ import EXIT_DATABASE
+from asl_engine.store import migrations
+from asl_engine.store.errors import DatabaseUnusable
+from asl_engine.store.postgres import PostgresStore, redact
+from asl_engine.store.postgres_migrations import LATEST
+from asl_engine.store.sqlite import SqliteStore
+from asl_engine.store import ActivityRecord, ExecutionRecord, StateMachineRecord
+from postgres_server import PostgresServer, postgres_database
+from serving import free_port
+
+# SQLite's declared types and the PostgreSQL types that hold the same values.
+_TYPES = {"TEXT": {"text"}, "REAL": {"double precision"}, "INTEGER": {"integer", "bigint"}}
+
+
+def _sqlite_schema(path: Path) -> dict[str, dict[str, str]]:
+    with sqlite3.connect(path) as conn:
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                 "AND name NOT LIKE 'sqlite_%'")]
+        return {table: {row[1]: row[2] for row in conn.execute(f"PRAGMA table_info({table})")} for table in tables}
+
+
+def _postgres_schema(url: str) -> dict[str, dict[str, str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                            "WHERE table_schema = current_schema() AND table_name <> 'asl_engine_schema' "
+                            "AND column_name <> 'rowid'").fetchall()
+    schema: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        schema.setdefault(table, {})[column] = data_type
+    return schema
+
+
+def test_the_schema_is_sqlites_latest(tmp_path: Path) -> None:
+    """Every table and column SQLite's migrations create, in a type holding the same values: a new
+    SQLite migration without its PostgreSQL twin fails here."""
+    url = postgres_database()
+
+    async def scenario() -> None:
+        for store in (SqliteStore(str(tmp_path / "s.db")), PostgresStore(url)):
+            await store.open()
+            await store.close()
+
+    asyncio.run(scenario())
+    sqlite_schema, postgres_schema = _sqlite_schema(tmp_path / "s.db"), _postgres_schema(url)
+    assert set(postgres_schema) == set(sqlite_schema)
+    for table, columns in sqlite_schema.items():
+        assert set(postgres_schema[table]) == set(columns), table
+        for column, declared in columns.items():
+            assert postgres_schema[table][column] in _TYPES[declared], (table, column)
+    assert migrations.LATEST == 7 and LATEST == 1, "a new SQLite script needs its PostgreSQL twin"
+
+
+def test_servers_starting_together_migrate_once_and_one_serves_a_newer_database_is_refused() -> None:
+    """Until executions have leases, a second server on a database refuses to start (it would
+    resume the first one's executions and run them twice)."""
+    url = postgres_database()
+
+    async def scenario() -> None:
+        stores = [PostgresStore(url) for _ in range(3)]
+        results = await asyncio.gather(*(store.open() for store in stores), return_exceptions=True)
+        refused = [str(result) for result in results if result is not None]
+        assert len(refused) == 2, results
+        assert all("another asl-engine server is using this database" in why for why in refused)
+        for store in stores:
+            await store.close()
+        second = PostgresStore(url)  # once the first has stopped, another may start
+        await second.open()
+        await second.close()
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT version FROM asl_engine_schema").fetchall() == [(LATEST,)]
+            conn.execute("UPDATE asl_engine_schema SET version = %s", (LATEST + 1,))
+        with pytest.raises(DatabaseUnusable, match=f"schema version {LATEST + 1} is newer"):
+            await PostgresStore(url).open()
+
+    asyncio.run(scenario())
+
+
+def test_serve_refuses_a_database_it_cannot_reach_without_showing_the_password() -> None:
+    url = f"postgresql://someone:s3cret@127.0.0.1:{free_port()}/nothing"
+    result = subprocess.run([sys.executable, "-m", "asl_engine", "serve", "--port", "0", "--db", url],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == EXIT_DATABASE
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("asl-engine: cannot use the database "), result.stderr
+    assert redact(url) in lines[0] and "s3cret" not in result.stderr + result.stdout
+
+
+def test_a_database_restart_costs_no_request_and_no_event() -> None:
+    """A restart of PostgreSQL (a failover looks the same to the store) drops every connection:
+    the next read and the next batch of writes go through new ones, nothing is lost or refused."""
+    postgres_database()  # skips without PostgreSQL
+    server = PostgresServer()  # a cluster of its own: the session's is not restarted under others
+    server.start()
+    try:
+        url = server.create_database()
+        machine = StateMachineRecord("arn:aws:states:us-east-1:123456789012:stateMachine:m", "123456789012",
+                                     "us-east-1", "m", "STANDARD", "{}", "r", 1.0)
+        execution = ExecutionRecord(f"{machine.arn.replace('stateMachine', 'execution')}:e", machine.arn, "e",
+                                    None, "RUNNING", "{}", 2.0)
+
+        async def scenario() -> None:
+            store = PostgresStore(url)
+            await store.open()
+            await store.put_state_machine(machine, new_revision=True)
+            await store.create_execution(execution, [{"id": 1, "type": "ExecutionStarted"}])
+            assert await store.get_state_machine(machine.arn) is not None  # the read pool is in use
+            server.restart()
+            assert (await store.get_state_machine(machine.arn)) == machine
+            store.sink(execution.arn).emit([{"id": 2, "type": "PassStateEntered"}])
+            await store.put_activity(ActivityRecord(f"{machine.arn.replace('stateMachine', 'activity')}2",
+                                                    "123456789012", "us-east-1", "a", 3.0))
+            await store.flush(committed=True)
+            assert [e["id"] for e in await store.get_history(execution.arn, None, 10, reverse=False)] == [1, 2]
+            assert store.failure(execution.arn) is None
+            assert len(await store.list_activities("123456789012", "us-east-1", None, 10)) == 1
+            await store.close()
+
+        asyncio.run(scenario())
+    finally:
+        server.stop()
