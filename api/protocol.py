@@ -109,7 +109,7 @@ def optional(body: Body, key: str, kind: type = str) -> Any:
 
 
 def _typed(key: str, value: Any, kind: type) -> Any:
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
         raise serialization(f"Unexpected value type for '{key}'")
     return value
 

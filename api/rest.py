@@ -45,7 +45,7 @@ async def put_state_machine(
     definitions). 201 when created, 200 when updated or unchanged."""
     service = _service(request)
     definition = await _definition_text(request)
-    record, created = await service.put_state_machine(service.default_scope(), name, definition, roleArn, type)
+    record, created = await service.machines.put(service.default_scope(), name, definition, roleArn, type)
     response.status_code = 201 if created else 200
     return machine_shape(record)
 
@@ -60,7 +60,7 @@ async def get_state_machine(name: str, request: Request) -> dict[str, Any]:
 @router.delete("/state-machines/{name}", status_code=204, summary="Delete a state machine")
 async def delete_state_machine(name: str, request: Request) -> Response:
     service = _service(request)
-    await service.delete_state_machine(service.default_scope(), _machine_arn(service, name))
+    await service.machines.delete(service.default_scope(), _machine_arn(service, name))
     return Response(status_code=204)
 
 

@@ -31,7 +31,7 @@ def machine_shape(record: StateMachineRecord) -> Body:
 
 async def create_state_machine(service: Service, scope: Scope, body: Body) -> Body:
     publish = _publish_request(body)
-    record = await service.create_state_machine(
+    record = await service.machines.create(
         scope,
         name=required(body, "name"),
         definition=required(body, "definition"),
@@ -52,7 +52,7 @@ async def describe_state_machine(service: Service, scope: Scope, body: Body) -> 
 
 async def update_state_machine(service: Service, scope: Scope, body: Body) -> Body:
     publish = _publish_request(body)
-    record = await service.update_state_machine(
+    record = await service.machines.update(
         scope,
         required(body, "stateMachineArn"),
         definition=optional(body, "definition"),
@@ -74,13 +74,13 @@ async def _with_version(service: Service, scope: Scope, body: Body, publish: boo
 
 
 async def delete_state_machine(service: Service, scope: Scope, body: Body) -> Body:
-    await service.delete_state_machine(scope, required(body, "stateMachineArn"))
+    await service.machines.delete(scope, required(body, "stateMachineArn"))
     return {}
 
 
 async def list_state_machines(service: Service, scope: Scope, body: Body) -> Body:
     cursor, limit = page_request("ListStateMachines", body)
-    page = await service.list_state_machines(scope, cursor, limit)
+    page = await service.machines.list(scope, cursor, limit)
     items = [
         {"stateMachineArn": r.arn, "name": r.name, "type": r.type, "creationDate": r.creation_date}
         for r in page.items
@@ -97,7 +97,7 @@ async def describe_state_machine_for_execution(service: Service, scope: Scope, b
 
 
 async def validate_state_machine_definition(service: Service, scope: Scope, body: Body) -> Body:
-    validation = service.validate(
+    validation = service.machines.validate(
         required(body, "definition"),
         optional(body, "type"),
         optional(body, "severity"),

@@ -26,7 +26,7 @@ from ..aws_errors import (
 )
 from ..payload import parse_json
 from .executions import MAX_PAYLOAD, Page
-from ..store import ActivityRecord, Store
+from ..store import ActivityRecord, ActivityStore
 from ..tasks import callbacks
 from ..tasks.callbacks import PendingTask
 from ..tasks.activities import POLL_SECONDS, ActivityTask
@@ -37,7 +37,7 @@ MAX_CAUSE = 32_768
 
 
 class Activities:
-    def __init__(self, store: Store, clock: Clock, dispatcher: TaskDispatcher,
+    def __init__(self, store: ActivityStore, clock: Clock, dispatcher: TaskDispatcher,
                  poll_seconds: float = POLL_SECONDS) -> None:
         self.store = store
         self.clock = clock

@@ -7,17 +7,14 @@ they never reach the store themselves. Everything here is read-only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from .. import arns
 from ..arns import Scope
 from ..execution import HistoryEvent
 from ..aws_errors import ValidationException
-from .executions import STATUSES
-from ..store import ExecutionRecord, StateMachineRecord
-
-if TYPE_CHECKING:
-    from .facade import Service
+from ..store import ConsoleStore, ExecutionRecord, StateMachineRecord
+from ..tasks.dispatcher import TaskDispatcher
+from .executions import STATUSES, Executions
+from .machines import Machines
 
 _PAGE = 1000
 HISTORY_LIMIT = 1_000_000  # far above what an execution records (AWS's own limit is 25,000 events)
@@ -30,15 +27,19 @@ class MachineSummary:
 
 
 class Console:
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.store = service.store
+    def __init__(self, store: ConsoleStore, default_scope: Scope, machines: Machines, executions: Executions,
+                 tasks: TaskDispatcher) -> None:
+        self.store = store
+        self.default_scope = default_scope
+        self.state_machines = machines
+        self.executions = executions
+        self.tasks = tasks
 
     async def scopes(self) -> list[Scope]:
         """The (account, region) pairs that hold a state machine or an execution, and the
         server's default one, sorted."""
         found = {arns.parse_arn(arn).scope for arn in await self.store.state_machine_arns_with_data()}
-        found.add(self.service.default_scope())
+        found.add(self.default_scope)
         return sorted(found, key=lambda scope: (scope.account, scope.region))
 
     async def machines(self, scope: Scope) -> list[MachineSummary]:
@@ -46,7 +47,7 @@ class Console:
         machines: list[StateMachineRecord] = []
         after: str | None = None
         while True:
-            page = await self.service.list_state_machines(scope, after, _PAGE)
+            page = await self.state_machines.list(scope, after, _PAGE)
             machines.extend(page.items)
             if page.cursor is None:
                 break
@@ -64,10 +65,10 @@ class Console:
 
     async def history(self, scope: Scope, execution_arn: str) -> list[HistoryEvent]:
         """The whole history, with data, through GetExecutionHistory's own service call."""
-        page = await self.service.executions.history(scope, execution_arn, None, HISTORY_LIMIT, False, True)
+        page = await self.executions.history(scope, execution_arn, None, HISTORY_LIMIT, False, True)
         return page.items
 
     def test_cases(self, state_machine_name: str) -> list[str]:
         """The mock file's test cases for the machine (`<arn>#<TestCase>`), none without a file."""
-        config = self.service.tasks.mocks()
+        config = self.tasks.mocks()
         return sorted(config.test_cases.get(state_machine_name, {})) if config is not None else []

@@ -1,4 +1,4 @@
-"""Use cases behind both HTTP APIs: state machines, executions, tags, validation.
+"""The service's facade: the one object `api/` calls, composing the use cases of each aggregate.
 
 No HTTP here. Each method checks its arguments the way AWS does, raises a `ServiceError` named
 as AWS names it, and returns records; `api/` turns them into wire shapes. Executions run as
@@ -9,52 +9,30 @@ back here (`ChildExecutions`) to run `states:startExecution` children on this se
 
 from __future__ import annotations
 
-import logging
-import uuid
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from .. import arns
 from ..arns import Scope
-from ..clock import Clock
-from ..config import Config
-from ..compile import compile_definition
-from ..encryption import check_encryption
-from ..errors import DefinitionError
-from .activities import Activities
-from .console import Console
-from .test_state import TestStateRequest, TestStateResult, test_state
-from .executions import Executions, Page, SyncResult
-from .versions import Versions, split_qualified
 from ..aws_errors import (
-    InvalidArn,
-    InvalidDefinition,
     InvalidName,
-    MissingRequiredParameter,
     ResourceNotFound,
-    StateMachineAlreadyExists,
+    ServiceError,
     StateMachineDoesNotExist,
     TooManyTags,
     ValidationException,
 )
+from ..clock import Clock
+from ..config import Config
 from ..store import ActivityRecord, ExecutionRecord, StateMachineRecord, Store
+from ..tasks.children import ChildRefused
 from ..tasks.dispatcher import TaskDispatcher
 from ..tasks.mock import MockConfigError
-from ..validate import Diagnostic, format_invalid_definition, validate_definition
-
-log = logging.getLogger("asl_engine.service")
-TYPES = ("STANDARD", "EXPRESS")
-MAX_DEFINITION = 1_048_576
-MAX_TAGS = 50
-DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
-DEFAULT_TRACING = {"enabled": False}
-
-
-@dataclass(frozen=True)
-class Validation:
-    result: str  # OK | FAIL
-    diagnostics: list[Diagnostic]  # the validator's, with severity, code, message, location
-    truncated: bool
+from .activities import Activities
+from .console import Console
+from .executions import Executions, Page, SyncResult
+from .machines import DEFAULT_LOGGING, DEFAULT_TRACING, MAX_TAGS, Machines, check_machine_arn, tag_dict
+from .test_state import TestStateRequest, TestStateResult, test_state
+from .versions import Versions, split_qualified
 
 
 class Service:
@@ -62,12 +40,14 @@ class Service:
         self.store = store
         self.clock = clock
         self.config = config
+        self.machines = Machines(store, clock)  # the state machines' own use cases
         self.tasks = TaskDispatcher(config.tasks, clock, children=self)
         self.executions = Executions(store, clock, self.tasks)
         self.activities = Activities(store, clock, self.tasks, config.activity_poll_seconds)
-        self.versions = Versions(self)
+        self.versions = Versions(store, clock, self.machines)
         self.map_runs = self.executions.map_runs  # DescribeMapRun, ListMapRuns, UpdateMapRun
-        self.console = Console(self)  # the web console's read-only overviews (api/ui)
+        # the web console's read-only overviews (api/ui)
+        self.console = Console(store, self.default_scope(), self.machines, self.executions, self.tasks)
 
     def default_scope(self) -> Scope:
         return Scope(self.config.account_id, self.config.region)
@@ -77,121 +57,13 @@ class Service:
 
     # -- state machines ----------------------------------------------------------------------
 
-    async def create_state_machine(
-        self,
-        scope: Scope,
-        name: str,
-        definition: str,
-        role_arn: str,
-        machine_type: str | None = None,
-        logging_configuration: dict[str, Any] | None = None,
-        tracing_configuration: dict[str, Any] | None = None,
-        tags: list[dict[str, str]] | None = None,
-        encryption_configuration: dict[str, Any] | None = None,
-    ) -> StateMachineRecord:
-        """CreateStateMachine. Idempotent: the same name, definition, type, logging, tracing and
-        encryption return the existing machine (a different roleArn or tags are ignored, as on AWS)."""
-        arns.check_name(name)
-        arns.check_role_arn(role_arn)
-        machine_type = _check_type(machine_type)
-        encryption_configuration = check_encryption(encryption_configuration)
-        logging_configuration = {**DEFAULT_LOGGING, **(logging_configuration or {})}
-        tracing_configuration = {**DEFAULT_TRACING, **(tracing_configuration or {})}
-        arn = arns.state_machine_arn(scope, name)
-        existing = await self.store.get_state_machine(arn)
-        if existing is not None:
-            same = (existing.definition, existing.type, existing.logging_configuration,
-                    existing.tracing_configuration, existing.encryption_configuration)
-            if same == (definition, machine_type, logging_configuration, tracing_configuration,
-                        encryption_configuration):
-                return existing
-            raise StateMachineAlreadyExists.for_arn(arn)
-        self.check_definition(definition, machine_type)
-        record = StateMachineRecord(
-            arn=arn, account=scope.account, region=scope.region, name=name, type=machine_type,
-            definition=definition, role_arn=role_arn, creation_date=self.clock.time(),
-            logging_configuration=logging_configuration, tracing_configuration=tracing_configuration,
-            tags=tag_dict(tags or []), encryption_configuration=encryption_configuration,
-        )
-        await self.store.put_state_machine(record, new_revision=True)
-        log.info("state machine created %s", arn)
-        return record
-
     async def describe_state_machine(self, scope: Scope, arn: str) -> StateMachineRecord:
         """DescribeStateMachine; on a version ARN, the version (with its description)."""
-        _check_machine_arn(arn)
+        check_machine_arn(arn)
         qualifier = split_qualified(arn)[1]
         if qualifier is not None and qualifier.isdigit():
             return (await self.versions.version(scope, arn))[0]
-        return await self._machine(scope, arn)
-
-    async def update_state_machine(
-        self,
-        scope: Scope,
-        arn: str,
-        definition: str | None = None,
-        role_arn: str | None = None,
-        logging_configuration: dict[str, Any] | None = None,
-        tracing_configuration: dict[str, Any] | None = None,
-        encryption_configuration: dict[str, Any] | None = None,
-    ) -> StateMachineRecord:
-        """UpdateStateMachine: a new revision; running executions keep the one they started with."""
-        record = await self._machine(scope, arn)
-        encryption_configuration = check_encryption(encryption_configuration)
-        if definition is None and role_arn is None and logging_configuration is None \
-                and tracing_configuration is None and encryption_configuration is None:
-            raise MissingRequiredParameter(
-                "Either the definition, the role ARN, the LoggingConfiguration, "
-                "or the TracingConfiguration must be specified"
-            )
-        if role_arn is not None:
-            arns.check_role_arn(role_arn)
-        if definition is not None:
-            self.check_definition(definition, record.type)
-        updated = replace(
-            record,
-            definition=definition if definition is not None else record.definition,
-            role_arn=role_arn or record.role_arn,
-            logging_configuration={**DEFAULT_LOGGING, **(logging_configuration or record.logging_configuration)},
-            tracing_configuration={**DEFAULT_TRACING, **(tracing_configuration or record.tracing_configuration)},
-            encryption_configuration=encryption_configuration or record.encryption_configuration,
-            revision_id=str(uuid.uuid4()),
-            update_date=self.clock.time(),
-        )
-        await self.store.put_state_machine(updated, new_revision=True)
-        log.info("state machine updated %s revision %s", arn, updated.revision_id)
-        return updated
-
-    async def put_state_machine(
-        self, scope: Scope, name: str, definition: str, role_arn: str | None, machine_type: str | None
-    ) -> tuple[StateMachineRecord, bool]:
-        """The REST upload: create the machine, or update its definition; True if created."""
-        arns.check_name(name)
-        role_arn = role_arn or f"arn:{scope.partition}:iam::{scope.account}:role/asl-engine"
-        arn = arns.state_machine_arn(scope, name)
-        existing = await self.store.get_state_machine(arn)
-        if existing is None:
-            return await self.create_state_machine(scope, name, definition, role_arn, machine_type), True
-        if machine_type is not None and _check_type(machine_type) != existing.type:
-            raise ValidationException("The type of an existing state machine cannot be changed")
-        if existing.definition == definition and existing.role_arn == role_arn:
-            return existing, False
-        return await self.update_state_machine(scope, arn, definition, role_arn), False
-
-    async def delete_state_machine(self, scope: Scope, arn: str) -> None:
-        """DeleteStateMachine. Deleting an absent machine succeeds, as on AWS; its executions
-        (and their history) stay readable, and running ones finish."""
-        try:
-            await self._machine(scope, arn)
-        except StateMachineDoesNotExist:
-            return
-        await self.store.delete_state_machine(arn)
-        log.info("state machine deleted %s", arn)
-
-    async def list_state_machines(self, scope: Scope, after: str | None, limit: int) -> Page[StateMachineRecord]:
-        rows = await self.store.list_state_machines(scope.account, scope.region, after, limit + 1)
-        page = rows[:limit]
-        return Page(page, page[-1].name if len(rows) > limit else None)
+        return await self.machines.get(scope, arn)
 
     async def machine_for_execution(self, scope: Scope, execution_arn: str) -> StateMachineRecord:
         """DescribeStateMachineForExecution: the revision the execution started with."""
@@ -234,7 +106,7 @@ class Service:
         case is InvalidName, as in LocalStack (AWS itself has no mock file and answers
         StateMachineDoesNotExist)."""
         machine_arn, marker, test_case = arn.partition("#")
-        _check_machine_arn(machine_arn)
+        check_machine_arn(machine_arn)
         machine, version_arn, alias_arn = await self.versions.resolve(scope, machine_arn)
         if not marker:
             return machine, None, version_arn, alias_arn
@@ -256,15 +128,21 @@ class Service:
         """A child in the parent's account and region: a machine of another account or region does
         not exist from where the parent runs (there is no IAM here to grant cross-account access)."""
         scope = arns.parse_arn(parent_arn).scope
-        return await self.start_execution(scope, state_machine_arn, name, input_text)
+        try:
+            return await self.start_execution(scope, state_machine_arn, name, input_text)
+        except ServiceError as error:
+            raise ChildRefused(error.type_name, error.message) from None
 
     async def child_outcome(self, execution_arn: str) -> ExecutionRecord:
-        return await self.executions.ended(execution_arn)
+        try:
+            return await self.executions.ended(execution_arn)
+        except ServiceError as error:
+            raise ChildRefused(error.type_name, error.message) from None
 
     async def list_executions(
         self, scope: Scope, machine_arn: str, status: str | None, after: int | None, limit: int
     ) -> Page[ExecutionRecord]:
-        machine = await self._machine(scope, machine_arn)
+        machine = await self.machines.get(scope, machine_arn)
         return await self.executions.list(machine, status, after, limit)
 
     # -- tags ----------------------------------------------------------------------------------
@@ -306,66 +184,6 @@ class Service:
 
     async def test_state(self, scope: Scope, request: TestStateRequest) -> TestStateResult:
         """TestState: run one state on its own (see service_test_state)."""
-        return await test_state(self, scope, request)
+        return await test_state(self.clock, self.tasks, scope, request)
 
     # -- validation ----------------------------------------------------------------------------
-
-    def check_definition(self, definition: str, machine_type: str) -> None:
-        """Refuse what AWS refuses: the validator's first ERROR, then anything the compiler
-        cannot compile, both as InvalidDefinition with AWS's wording."""
-        if len(definition) > MAX_DEFINITION:
-            raise ValidationException.constraint(
-                "definition", "definition", f"Member must have length less than or equal to {MAX_DEFINITION}"
-            )
-        for diagnostic in validate_definition(definition, machine_type):
-            if diagnostic.severity == "ERROR":
-                raise InvalidDefinition(format_invalid_definition(diagnostic))
-        try:
-            compile_definition(definition)
-        except DefinitionError as error:
-            raise InvalidDefinition(
-                f"Invalid State Machine Definition: '{error.code}: {error.message} at {error.location}'"
-            ) from None
-
-    def validate(self, definition: str, machine_type: str | None, severity: str | None,
-                 max_results: int | None) -> Validation:
-        """ValidateStateMachineDefinition: ERROR shows errors only, WARNING shows both."""
-        levels = ("ERROR",) if (severity or "ERROR") == "ERROR" else ("ERROR", "WARNING")
-        found = [d for d in validate_definition(definition, _check_type(machine_type)) if d.severity in levels]
-        limit = max_results or 100
-        failed = any(d.severity == "ERROR" for d in found)
-        return Validation("FAIL" if failed else "OK", found[:limit], len(found) > limit)
-
-    async def _machine(self, scope: Scope, arn: str) -> StateMachineRecord:
-        _check_machine_arn(arn)
-        record = await self.store.get_state_machine(arn)
-        if record is None or (record.account, record.region) != (scope.account, scope.region):
-            raise StateMachineDoesNotExist.for_arn(arn)
-        return record
-
-
-def _check_machine_arn(arn: str) -> None:
-    parsed = arns.parse_arn(arn)
-    if parsed.resource_type != "stateMachine":
-        raise InvalidArn.for_arn(arn)
-
-
-def _check_type(machine_type: str | None) -> str:
-    machine_type = machine_type or "STANDARD"
-    if machine_type not in TYPES:
-        raise ValidationException.constraint(
-            machine_type, "type", "Member must satisfy enum value set: [STANDARD, EXPRESS]"
-        )
-    return machine_type
-
-
-def tag_dict(tags: list[dict[str, str]]) -> dict[str, str]:
-    if len(tags) > MAX_TAGS:
-        raise TooManyTags(f"Too many tags: the limit is {MAX_TAGS} tags per resource")
-    for tag in tags:
-        if not isinstance(tag, dict) or not isinstance(tag.get("key"), str) \
-                or not isinstance(tag.get("value", ""), str):
-            raise ValidationException("Each tag must be an object with a string 'key' and 'value'")
-    return {tag["key"]: tag.get("value", "") for tag in tags}
-
-

@@ -17,7 +17,7 @@ from .. import arns
 from ..arns import Scope
 from ..clock import Clock
 from ..aws_errors import InvalidArn, ResourceNotFound, ValidationException
-from ..store import MapRunRecord, Store
+from ..store import MapRunRecord, MapRunStore
 
 log = logging.getLogger("asl_engine.map_runs")
 COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten")
@@ -25,7 +25,7 @@ _MOVES = {"running": "pending", "succeeded": "running", "failed": "running", "ab
 
 
 class MapRuns:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: MapRunStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
         self.closing = False  # server shutdown: running maps stay RUNNING, to resume on restart

@@ -34,12 +34,13 @@ from ..paths import Scope as PathScope
 from ..payload import parse_json, to_json
 from ..runner import ExecutionRun
 from ..aws_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
+from .machines import check_definition
 from ..tasks_api import Final, Submitted, TaskRequest, integration_pattern, is_activity
 
 if TYPE_CHECKING:
     from ..arns import Scope
     from ..position import Frame
-    from .facade import Service
+    from ..tasks.dispatcher import TaskDispatcher
 
 Json = Any
 DEFAULT_NAME = "TestState"
@@ -80,7 +81,8 @@ class _Wrapped:
     targets: dict[str, str] = field(default_factory=dict)  # placeholder -> original state name
 
 
-async def test_state(service: Service, scope: Scope, request: TestStateRequest) -> TestStateResult:
+async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: Scope, request: TestStateRequest
+                     ) -> TestStateResult:
     level = request.inspection_level or "INFO"
     if level not in LEVELS:
         raise ValidationException.constraint(
@@ -88,7 +90,7 @@ async def test_state(service: Service, scope: Scope, request: TestStateRequest) 
     if request.role_arn is not None:
         arns.check_role_arn(request.role_arn)
     wrapped = _wrap(request.definition, request.state_name)
-    service.check_definition(wrapped.definition, "STANDARD")
+    check_definition(wrapped.definition, "STANDARD")
     checked = compile_definition(wrapped.definition).program.states[wrapped.name]
     machine = compile_definition(wrapped.running)
     state = machine.program.states[wrapped.name]
@@ -98,11 +100,11 @@ async def test_state(service: Service, scope: Scope, request: TestStateRequest) 
     for name, argument in (("variables", variables), ("context", context)):
         if not isinstance(argument, dict):
             raise ValidationException(f"Invalid {name}: it must be a JSON object")
-    tasks = _Tasks(service, state, request.mock)
+    tasks = _Tasks(dispatcher, state, request.mock)
     # A Wait is not waited for: it runs on a clock of its own that jumps to its end at once.
     # Everything else runs on the service's clock, stopped after TestState's five minutes.
     waits = state.type == "Wait"
-    clock: Clock = VirtualClock(service.clock.time()) if waits else service.clock
+    clock = VirtualClock(clock.time()) if waits else clock
     info = ExecutionInfo(
         execution_arn=scope.arn(f"execution:{DEFAULT_NAME}:{DEFAULT_NAME}"), name=DEFAULT_NAME,
         state_machine_arn=scope.arn(f"stateMachine:{DEFAULT_NAME}"), state_machine_name=DEFAULT_NAME,
@@ -185,8 +187,8 @@ def _json_argument(text: str | None, member: str, error: type[Exception], defaul
 class _Tasks:
     """The service's dispatcher, or the request's `mock`; remembers the tested Task's result."""
 
-    def __init__(self, service: Service, state: m.State, mock: dict[str, Json] | None) -> None:
-        self.inner = service.tasks.for_execution(None, DEFAULT_NAME)
+    def __init__(self, dispatcher: TaskDispatcher, state: m.State, mock: dict[str, Json] | None) -> None:
+        self.inner = dispatcher.for_execution(None, DEFAULT_NAME)
         self.callbacks = getattr(self.inner, "callbacks", None)
         self.activities = getattr(self.inner, "activities", None)
         self.mock = mock

@@ -14,7 +14,7 @@ import asyncio
 import random
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import arns
 from ..arns import Scope
@@ -26,10 +26,9 @@ from ..aws_errors import (
     ValidationException,
     invalid_routing,
 )
-from ..store import AliasRecord, StateMachineRecord, VersionRecord
-
-if TYPE_CHECKING:
-    from .facade import Service
+from ..clock import Clock
+from ..store import AliasRecord, StateMachineRecord, VersionRecord, VersionStore
+from .machines import Machines
 
 ALIAS_NAME = re.compile(r"^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$")
 MAX_DESCRIPTION = 256
@@ -51,10 +50,10 @@ def split_qualified(arn: str) -> tuple[str, str | None]:
 
 
 class Versions:
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.store = service.store
-        self.clock = service.clock
+    def __init__(self, store: VersionStore, clock: Clock, machines: Machines) -> None:
+        self.store = store
+        self.clock = clock
+        self.machines = machines
         self._publishing = asyncio.Lock()  # one number per publish, never two the same
 
     # -- versions ------------------------------------------------------------------------------
@@ -63,7 +62,7 @@ class Versions:
                       revision_id: str | None = None) -> VersionRecord:
         """PublishStateMachineVersion (and `publish=true` on create and update)."""
         _check_description(description, "description")
-        machine = await self.service._machine(scope, machine_arn)
+        machine = await self.machines.get(scope, machine_arn)
         current = machine.revision_id or "INITIAL"
         if revision_id is not None and revision_id != current:
             raise ConflictException(
@@ -143,7 +142,7 @@ class Versions:
         ARN and the alias ARN."""
         base, qualifier = split_qualified(arn)
         if qualifier is None:
-            return await self.service._machine(scope, arn), None, None
+            return await self.machines.get(scope, arn), None, None
         alias_arn = None
         version_arn = arn
         if not qualifier.isdigit():
@@ -221,7 +220,7 @@ class Versions:
         base, qualifier = split_qualified(machine_arn)
         if qualifier is not None and not qualifier.isdigit():
             raise InvalidArn.for_arn(machine_arn)
-        await self.service._machine(scope, base)
+        await self.machines.get(scope, base)
         if qualifier is not None and await self.store.get_version(base, int(qualifier)) is None:
             raise not_found(machine_arn)
         aliases = await self.store.list_aliases(base)

@@ -1,7 +1,9 @@
-"""What the service needs from persistence, as one small Protocol plus the records it stores.
+"""What the service needs from persistence: one small Protocol per aggregate, and the records.
 
-The service depends on this interface, not on SQLite, so that tests and a later backend can swap
-it. Two guarantees matter to users and are part of the contract:
+The service depends on these interfaces, not on SQLite, so that tests and a later backend can swap
+it; each service module asks for the narrowest one it uses, and `Store` is all of them together
+(a PostgreSQL store would implement the same). Two guarantees matter to users and are part of
+the contract:
 
 - `create_execution` returns only once the execution is committed (a StartExecution that
   answered is on disk);
@@ -148,13 +150,8 @@ class Revision:
     update_date: float
 
 
-class Store(Protocol):
-    # Told when an execution's write failed for good (execution ARN, why): the service ends it.
-    on_write_failed: Callable[[str, str], None] | None
-
-    async def open(self) -> None: ...
-
-    async def close(self) -> None: ...
+class MachineStore(Protocol):
+    """State machines and the revisions executions ran (DescribeStateMachineForExecution)."""
 
     async def put_state_machine(self, record: StateMachineRecord, *, new_revision: bool) -> None:
         """Insert or replace; `new_revision` also keeps the definition under its revision id."""
@@ -167,6 +164,16 @@ class Store(Protocol):
     async def delete_state_machine(self, arn: str) -> None:
         """Also deletes the machine's versions and aliases."""
         ...
+
+    async def list_state_machines(
+        self, account: str, region: str, after: str | None, limit: int
+    ) -> list[StateMachineRecord]:
+        """Ordered by name; `after` is the last name of the previous page."""
+        ...
+
+
+class VersionStore(MachineStore, Protocol):
+    """A machine's published versions and its aliases (the machine's own rows come with it)."""
 
     async def put_version(self, record: VersionRecord) -> None:
         """Insert a version; its number must be above every number the machine ever had."""
@@ -200,11 +207,21 @@ class Store(Protocol):
         """The machine's aliases, newest first."""
         ...
 
-    async def list_state_machines(
-        self, account: str, region: str, after: str | None, limit: int
-    ) -> list[StateMachineRecord]:
-        """Ordered by name; `after` is the last name of the previous page."""
+
+class Committing(Protocol):
+    """The group commit every writer shares: waiting for what was emitted."""
+
+    async def flush(self, committed: bool = False) -> None:
+        """Wait until everything emitted so far has been tried; with `committed`, until it has
+        committed (a full disk may hold an execution's writes back until space returns)."""
         ...
+
+
+class ExecutionStore(Committing, Protocol):
+    """Executions, their history and their saved position (what recovery resumes from)."""
+
+    # Told when an execution's write failed for good (execution ARN, why): the service ends it.
+    on_write_failed: Callable[[str, str], None] | None
 
     async def create_execution(self, record: ExecutionRecord, events: Sequence[HistoryEvent] = ()) -> None:
         """Commit the execution row, and its first events, before returning."""
@@ -228,32 +245,12 @@ class Store(Protocol):
         """Why a write of this execution failed for good (it must be ended), or None."""
         ...
 
-    async def record_task_answer(self, token: str, execution_arn: str, answer: str) -> None: ...
-
-    async def record_heartbeat(self, token: str, execution_arn: str, at: float) -> None: ...
-
-    async def task_tokens(self) -> list[TaskTokenRecord]:
-        """Recorded answers and heartbeats of the tokens of RUNNING executions."""
-        ...
-
     async def get_execution(self, arn: str) -> ExecutionRecord | None: ...
 
     async def list_executions(
         self, state_machine_arn: str, status: str | None, after: int | None, limit: int
     ) -> tuple[list[ExecutionRecord], int | None]:
         """Newest first; returns the page and the cursor of its last row when more may follow."""
-        ...
-
-    async def state_machine_arns_with_data(self) -> list[str]:
-        """Every state machine ARN that exists or has recorded executions (the web console)."""
-        ...
-
-    async def execution_counts(self, state_machine_arns: Sequence[str]) -> dict[str, dict[str, int]]:
-        """state machine ARN -> status -> number of its executions."""
-        ...
-
-    async def recent_executions(self, arn_prefix: str, status: str | None, limit: int) -> list[ExecutionRecord]:
-        """The newest executions whose ARN starts with `arn_prefix`, optionally of one status."""
         ...
 
     async def get_history(
@@ -270,10 +267,21 @@ class Store(Protocol):
         """Executions recorded RUNNING: the ones to resume after a restart, oldest first."""
         ...
 
-    async def flush(self, committed: bool = False) -> None:
-        """Wait until everything emitted so far has been tried; with `committed`, until it has
-        committed (a full disk may hold an execution's writes back until space returns)."""
+
+class TokenStore(Committing, Protocol):
+    """What a task token's answer or heartbeat committed, before SendTask* answered."""
+
+    async def record_task_answer(self, token: str, execution_arn: str, answer: str) -> None: ...
+
+    async def record_heartbeat(self, token: str, execution_arn: str, at: float) -> None: ...
+
+    async def task_tokens(self) -> list[TaskTokenRecord]:
+        """Recorded answers and heartbeats of the tokens of RUNNING executions."""
         ...
+
+
+class ActivityStore(TokenStore, Protocol):
+    """Activities, and the task tokens their workers (and callback clients) answer."""
 
     async def put_activity(self, record: ActivityRecord) -> None:
         """Insert or replace (tags change in place)."""
@@ -292,6 +300,10 @@ class Store(Protocol):
     async def activity_arns(self) -> list[str]:
         """Every activity of every scope: what Task states may queue on after a restart."""
         ...
+
+
+class MapRunStore(Protocol):
+    """The Map Runs of Distributed Map states."""
 
     def save_map_run(self, record: MapRunRecord) -> None:
         """Queue (never wait for) an insert, or an update of status, stop date and counts only:
@@ -312,3 +324,27 @@ class Store(Protocol):
                             ) -> tuple[list[MapRunRecord], int | None]:
         """An execution's map runs, newest first, and the cursor of the next page (or None)."""
         ...
+
+
+class ConsoleStore(Protocol):
+    """The web console's read-only overviews across state machines."""
+
+    async def state_machine_arns_with_data(self) -> list[str]:
+        """Every state machine ARN that exists or has recorded executions (the web console)."""
+        ...
+
+    async def execution_counts(self, state_machine_arns: Sequence[str]) -> dict[str, dict[str, int]]:
+        """state machine ARN -> status -> number of its executions."""
+        ...
+
+    async def recent_executions(self, arn_prefix: str, status: str | None, limit: int) -> list[ExecutionRecord]:
+        """The newest executions whose ARN starts with `arn_prefix`, optionally of one status."""
+        ...
+
+
+class Store(VersionStore, ExecutionStore, ActivityStore, MapRunStore, ConsoleStore, Protocol):
+    """Every aggregate's store, opened and closed as one (the SQLite store implements it all)."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...

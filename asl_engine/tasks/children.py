@@ -22,25 +22,59 @@ import uuid
 from typing import Any, Protocol
 
 from ..errors import StatesError
-from ..aws_errors import ServiceError
-from ..store import ExecutionRecord
 from ..tasks_api import Submitted, TaskRequest, resource_parts
 from .aws import http_metadata
 
 Json = Any
 
 
+class ChildRefused(Exception):
+    """The server refused to start (or to await) a child, as its API would answer: the error's
+    `__type` (e.g. StateMachineDoesNotExist) and message. The server raises it, translating its own
+    errors, so the engine does not depend on the service above it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ChildExecution(Protocol):
+    """What a task result says of a child execution (the server's execution record has it all)."""
+
+    @property
+    def arn(self) -> str: ...
+    @property
+    def state_machine_arn(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def input(self) -> str: ...
+    @property
+    def start_date(self) -> float: ...
+    @property
+    def output(self) -> str | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def cause(self) -> str | None: ...
+    @property
+    def stop_date(self) -> float | None: ...
+
+
 class ChildExecutions(Protocol):
     """What the engine needs from a server to run child executions."""
 
     async def start_child(self, state_machine_arn: str, name: str | None, input_text: str,
-                          parent_arn: str) -> ExecutionRecord:
-        """StartExecution in the parent execution's account and region; raises `ServiceError` as
+                          parent_arn: str) -> ChildExecution:
+        """StartExecution in the parent execution's account and region; raises `ChildRefused` as
         the API would answer it."""
         ...
 
-    async def child_outcome(self, execution_arn: str) -> ExecutionRecord:
-        """The execution once it has ended."""
+    async def child_outcome(self, execution_arn: str) -> ChildExecution:
+        """The execution once it has ended; `ChildRefused` if it cannot be awaited."""
         ...
 
 
@@ -64,7 +98,7 @@ class StatesTasks:
                 str(params.get("StateMachineArn", "")), params.get("Name"), _input_text(params.get("Input")),
                 str((request.context.get("Execution") or {}).get("Id", "")),
             )
-        except ServiceError as error:
+        except ChildRefused as error:
             raise _sdk_error(error) from None
         started = {"ExecutionArn": record.arn, "StartDate": _millis(record.start_date)}
         started.update(_metadata(started))
@@ -75,7 +109,7 @@ class StatesTasks:
     async def _end(self, execution_arn: str, parsed: bool) -> Json:
         try:
             record = await self.children.child_outcome(execution_arn)
-        except ServiceError as error:  # an Express child: not recorded, so not awaitable here
+        except ChildRefused as error:  # an Express child: not recorded, so not awaitable here
             raise _sdk_error(error) from None
         description = describe(record, parsed)
         if record.status != "SUCCEEDED":
@@ -84,7 +118,7 @@ class StatesTasks:
         return description
 
 
-def describe(record: ExecutionRecord, parsed: bool) -> dict[str, Json]:
+def describe(record: ChildExecution, parsed: bool) -> dict[str, Json]:
     """The ended child as `.sync` (JSON text) or `.sync:2` (parsed) reports it."""
     description: dict[str, Json] = {
         "ExecutionArn": record.arn,
@@ -117,7 +151,7 @@ def _input_text(value: Json) -> str:
 
 def _millis(seconds: float) -> int:
     """Dates in integration results are epoch milliseconds (the Java SDK's JSON dates)."""
-    return int(round(seconds * 1000))
+    return round(seconds * 1000)
 
 
 def _metadata(body: dict[str, Json]) -> dict[str, Json]:
@@ -132,9 +166,9 @@ def _metadata(body: dict[str, Json]) -> dict[str, Json]:
                                                "HTTPHeaders": headers}})
 
 
-def _sdk_error(error: ServiceError) -> StatesError:
+def _sdk_error(error: ChildRefused) -> StatesError:
     """A refused start as the SDK v1 reports it (recorded: test_start_execution_no_such_arn)."""
-    code = error.type_name
+    code = error.code
     name = code if code.endswith("Exception") else code + "Exception"
     cause = (f"{error.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; "
              f"Request ID: {uuid.uuid4()}; Proxy: null)")
