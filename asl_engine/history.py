@@ -55,11 +55,13 @@ _DETAILS_KEY: dict[str, str] = {
 
 def details_key(event_type: str) -> str | None:
     """Where an event type keeps its details: `PassStateEntered` -> `stateEnteredEventDetails`."""
-    if event_type.endswith("StateEntered"):
-        return "stateEnteredEventDetails"
-    if event_type.endswith("StateExited"):
-        return "stateExitedEventDetails"
-    return _DETAILS_KEY.get(event_type)
+    key = _DETAILS_KEY.get(event_type)
+    if key is None:
+        if event_type.endswith("StateEntered"):
+            key = _DETAILS_KEY[event_type] = "stateEnteredEventDetails"  # learnt once per state type
+        elif event_type.endswith("StateExited"):
+            key = _DETAILS_KEY[event_type] = "stateExitedEventDetails"
+    return key
 
 
 class History:

@@ -57,13 +57,21 @@ def retry_delay(retriers: tuple[m.Retrier, ...], attempts: list[int], failure: S
         if done >= retrier.max_attempts:
             return None
         attempts[index] = done + 1
-        delay = retrier.interval_seconds * (retrier.backoff_rate ** done)
-        if retrier.max_delay_seconds is not None:
-            delay = min(delay, retrier.max_delay_seconds)
+        delay = backoff_seconds(retrier, done)
         if retrier.jitter_full:
             delay = random.uniform(0, delay)
         return float(delay)
     return None
+
+
+def backoff_seconds(retrier: m.Retrier, done: int) -> float:
+    """The wait before retry number `done + 1`, before jitter: IntervalSeconds x BackoffRate^done,
+    capped by MaxDelaySeconds (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html,
+    "Retry behavior"). The one formula: executions and TestState's retryBackoffIntervalSeconds."""
+    delay = retrier.interval_seconds * (retrier.backoff_rate ** done)
+    if retrier.max_delay_seconds is not None:
+        delay = min(delay, retrier.max_delay_seconds)
+    return float(delay)
 
 
 def find_catcher(catchers: tuple[m.Catcher, ...], failure: StatesError) -> m.Catcher | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 from . import model as m
 from .dataflow import apply_input_path
+from .engine.step import Context, jsonata_item, jsonata_items, jsonata_number
 from .errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
 from .execution import ListSink
 from .history import History
@@ -123,13 +124,13 @@ class MapRunner:
         return value, items, concurrency, tolerated
 
     def _jsonata_fields(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> Any:
-        jsonata = self.run.states.jsonata
-        items = jsonata.items(state, raw, context, frame)
-        concurrency = jsonata.number(state.max_concurrency, "MaxConcurrency", raw, context, frame)
+        ctx = Context(context, frame.variables)
+        items = jsonata_items(state, raw, ctx)
+        concurrency = jsonata_number(state.max_concurrency, "MaxConcurrency", raw, ctx)
         tolerated = (
-            lambda: jsonata.number(state.tolerated_failure_count, "ToleratedFailureCount", raw, context, frame),
-            lambda: _percentage(jsonata.number(state.tolerated_failure_percentage, "ToleratedFailurePercentage",
-                                               raw, context, frame), Scope(raw)),
+            lambda: jsonata_number(state.tolerated_failure_count, "ToleratedFailureCount", raw, ctx),
+            lambda: _percentage(jsonata_number(state.tolerated_failure_percentage, "ToleratedFailurePercentage",
+                                               raw, ctx), Scope(raw)),
         )
         return raw, items, concurrency, tolerated
 
@@ -170,8 +171,8 @@ class MapRunner:
             item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
             selector = state.item_selector
             if state.query_language == m.JSONATA:
-                item_input = await settle(
-                    lambda: self.run.states.jsonata.select_item(state, value, item_context, frame, item), self.run.clock)
+                item_ctx = Context(item_context, frame.variables)
+                item_input = await settle(lambda: jsonata_item(state, value, item_ctx, item), self.run.clock)
             elif selector is None:
                 item_input = item
             else:

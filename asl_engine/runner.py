@@ -18,9 +18,10 @@ from .dataflow import apply_result_path, check_size
 from .errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
 from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
 from .history import History
+from .limits import MAX_ASSIGN_BYTES, MAX_HISTORY_EVENTS
 from .mapping import MapRunObserver
 from .interpreter import find_catcher, iso_time, retry_delay
-from .jsonata_states import bindings
+from .engine.step import bindings
 from .offload import share_loop
 from .paths import Scope
 from .position import RETRY, RUN, Frame, Resume
@@ -31,7 +32,6 @@ from .tasks_api import TaskHandler, TaskTimeout
 log = logging.getLogger(__name__)
 
 Json = Any
-MAX_HISTORY_EVENTS = 25_000
 FLUSH_EVENTS = 500  # events a long run of transitions hands to the store at once (each encoded on the loop)
 
 
@@ -331,7 +331,7 @@ class ExecutionRun:
             cause = ""  # a timed-out task's error output has Cause "" (recorded: test_invoke_timeout)
         error_output = {"Error": failure.error, "Cause": cause}
         if state.query_language == m.JSONATA:
-            names = bindings(frame, raw_input, context, error=error_output)
+            names = bindings(frame.variables, raw_input, context, error=error_output)
             if catcher.assign is not None:
                 frame.assigned = catcher.assign.evaluate(names)
             output = error_output if catcher.output is None else catcher.output.evaluate(names)
@@ -356,9 +356,6 @@ class ExecutionRun:
         }
         return context
 
-
-
-MAX_ASSIGN_BYTES = 256 * 1024
 
 
 def _check_variable_sizes(state_name: str, texts: dict[str, str]) -> None:

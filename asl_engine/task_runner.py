@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable
 
 from . import model as m
-from .dataflow import MAX_PAYLOAD_BYTES, apply_input_path
+from .dataflow import apply_input_path, check_size
 from .errors import DATA_LIMIT_EXCEEDED, RUNTIME, TIMEOUT, StatesError
-from .jsonata_states import bindings
+from .engine.step import Context, bindings, jsonata_number
 from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
@@ -216,7 +216,7 @@ class TaskRunner:
         """Await the work until the TimeoutSeconds deadline and record how it ended."""
         try:
             result = await self._within(work, events.frame.phase["deadline"], events.frame.phase.get("token"))
-            _check_result_size(_size_subject(request.resource), result)
+            check_size(_size_subject(request.resource), to_json(result))
         except TaskTimeout as failure:
             events.failure("TimedOut", failure)
             raise
@@ -278,8 +278,8 @@ class TaskRunner:
         if source is None or isinstance(source, (int, float)):
             return source
         if not isinstance(source, Path):
-            jsonata = self.run.states.jsonata
-            return await settle(lambda: jsonata.number(source, name, raw, context, frame), self.run.clock)  # type: ignore[no-any-return]
+            ctx = Context(context, frame.variables)
+            return await settle(lambda: jsonata_number(source, name, raw, ctx), self.run.clock)  # type: ignore[no-any-return]
         try:
             value = source.select(Scope(raw, context, frame.variables))
         except PathNotFound:
@@ -307,7 +307,7 @@ def _task_credentials(state: m.TaskState, raw: Json, context: Json, frame: "Fram
     if source is None:
         return None
     if state.query_language == m.JSONATA:
-        return source.evaluate(bindings(frame, raw, context))
+        return source.evaluate(bindings(frame.variables, raw, context))
     value = apply_input_path(state.input_path, Scope(raw, context, frame.variables))
     return source.evaluate(Scope(value, context, frame.variables))
 
@@ -325,13 +325,6 @@ def _size_subject(resource: str) -> str:
     """What AWS names in a result-size cause: a Lambda function's ARN, else the resource type
     (recorded: test_service_task_lambada_catch_state_all_data_limit_exceeded_on_large_utf8_response)."""
     return resource if is_lambda_function(resource) else resource_parts(resource)[0]
-
-
-def _check_result_size(resource: str, result: Json) -> None:
-    text = to_json(result)
-    if len(text) > MAX_PAYLOAD_BYTES // 4 and len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
-        raise StatesError(DATA_LIMIT_EXCEEDED, f"The state/task '{resource}' returned a result with a size "
-                                               "exceeding the maximum number of bytes service limit.")
 
 
 def _bracketed(path: Path) -> str:

@@ -25,7 +25,8 @@ from ..aws_errors import (
     ValidationException,
 )
 from ..payload import parse_json
-from .executions import MAX_PAYLOAD, Page
+from ..limits import MAX_PAYLOAD_BYTES, exceeds
+from .executions import Page
 from ..store import ActivityRecord, ActivityStore
 from ..tasks import callbacks
 from ..tasks.callbacks import PendingTask
@@ -107,9 +108,9 @@ class Activities:
     async def send_success(self, token: str, output: str, scope: Scope) -> None:
         """SendTaskSuccess: `output` must be JSON text; the token is checked first (InvalidToken
         before InvalidOutput, as AWS answers)."""
-        if len(output.encode("utf-8")) > MAX_PAYLOAD:
+        if exceeds(output):
             raise ValidationException.constraint(
-                "output", "output", f"Member must have length less than or equal to {MAX_PAYLOAD}")
+                "output", "output", f"Member must have length less than or equal to {MAX_PAYLOAD_BYTES}")
         self._check_owner(token, scope)
         try:
             parse_json(output)

@@ -38,11 +38,11 @@ from ..store import ExecutionRecord, StateMachineRecord, Store
 from ..store.errors import describe
 from ..tasks.callbacks import RecordedToken
 from ..tasks.dispatcher import TaskDispatcher
+from ..limits import MAX_PAYLOAD_BYTES, exceeds
 from ..tasks_api import TaskHandler
 
 log = logging.getLogger("asl_engine.executions")
 T = TypeVar("T")
-MAX_PAYLOAD = 262_144
 EXPRESS_LIMIT_SECONDS = 300.0
 RECOVERY_POLL_SECONDS = 0.05
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
@@ -388,9 +388,9 @@ def _arguments(name: str | None, input_text: str | None) -> tuple[str, Json, str
     name = str(uuid.uuid4()) if name is None else name
     arns.check_name(name)
     input_text = "{}" if input_text is None else input_text
-    if len(input_text.encode("utf-8")) > MAX_PAYLOAD:
+    if exceeds(input_text):
         raise InvalidExecutionInput(
-            f"Invalid State Machine Execution Input: 'The input exceeds the maximum size of {MAX_PAYLOAD} bytes'"
+            f"Invalid State Machine Execution Input: 'The input exceeds the maximum size of {MAX_PAYLOAD_BYTES} bytes'"
         )
     try:
         value = parse_json(input_text)

@@ -1,0 +1,319 @@
+"""What a state does, as a value: `advance(state, input, context) -> Step`.
+
+This is the pure core of the runtime (the design of ../shared/style.md, example 7): it reads the
+compiled state, the state's raw input and a `Context`, and returns what should happen next. It
+never awaits, never touches a store and never reads the clock (the time is in the `Context`);
+the shell (`asl_engine/states.py`, `asl_engine/runner.py`) performs the step: it records the
+history, checkpoints, sleeps, and raises a `Fail`'s error into Retry and Catch.
+
+Because a step is pure, it can be computed twice with the same answer. The shell relies on that
+for the JSONata budget: it runs `advance` inside `offload.settle`, which re-runs the whole step
+once an evaluation that overran its slice on the loop has been finished in a worker process
+(the step then replays that evaluation's outcome). The core itself knows nothing of workers.
+
+The data flow of both query languages is here, in AWS's order:
+- JSONPath: InputPath, Parameters, (the work), ResultSelector, Assign, ResultPath, OutputPath;
+- JSONata: Arguments, (the work), Assign and Output against the same bindings.
+Reference: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-input-output-filtering.html
+and https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, TypeAlias
+
+from .. import model as m
+from ..dataflow import apply_input_path, apply_output_path, apply_result_path
+from ..errors import QUERY_EVALUATION_ERROR, StatesError
+from ..interpreter import fail_fields, no_choice_matched, parse_timestamp, wait_deadline
+from ..paths import Scope
+from ..payload import to_json
+
+# Steps and the context are named tuples: immutable like frozen dataclasses, but built several
+# times faster (a frozen dataclass sets each field through object.__setattr__), and two of them
+# are built for every state an execution runs (the engine benchmark, benchmarks/engine.py).
+Json: TypeAlias = Any
+Variables: TypeAlias = dict[str, Json] | None  # read, never written, by the core
+_NO_VALUE: Any = object()
+
+
+class Context(NamedTuple):
+    """What a state may read besides its input: the `$$` object, the variables in scope, and
+    the time it runs at (epoch seconds; a Wait state's Seconds count from it)."""
+
+    context: Json
+    variables: Variables
+    now: float = 0.0
+
+
+class Next(NamedTuple):
+    """The state is done: its output, the next state's name (None: its scope ends here), and
+    the variables it assigned (they take effect when the state exits)."""
+
+    output: Json
+    next: str | None
+    assigned: dict[str, Json] | None = None
+
+
+class Fail(NamedTuple):
+    """The state failed with `error` (a Fail state, or a field that could not be evaluated);
+    Retry and Catch decide what follows."""
+
+    error: StatesError
+
+
+class Sleep(NamedTuple):
+    """A Wait state: sleep until `until` (epoch seconds, before WAIT_TIME_SCALE), then `then`."""
+
+    until: float
+    then: Next
+
+
+Step: TypeAlias = Next | Fail | Sleep
+
+
+def advance(state: m.State, raw: Json, ctx: Context) -> Step:
+    """What `state` does with its raw input: one case per state type that decides on its own.
+
+    Task, Parallel and Map hand their work to the shell: it asks `arguments` for what they work
+    on, and `finish` for what they pass on once the work produced a result."""
+    try:
+        match state:
+            case m.PassState():
+                return _pass(state, raw, ctx)
+            case m.ChoiceState():
+                return _choice(state, raw, ctx)
+            case m.WaitState():
+                return _wait(state, raw, ctx)
+            case m.SucceedState():
+                return _succeed(state, raw, ctx)
+            case m.FailState():
+                return Fail(_fail_error(state, raw, ctx))
+    except StatesError as failure:
+        return Fail(failure)
+    raise TypeError(f"a {state.type} state is performed by the shell, not decided by advance()")
+
+
+def arguments(state: m.TaskState | m.ParallelState | m.MapState, raw: Json, ctx: Context) -> Json:
+    """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""
+    if state.query_language == m.JSONATA:
+        return raw if state.parameters is None else state.parameters.evaluate(bindings(ctx.variables, raw, ctx.context))
+    value = apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables))
+    if state.parameters is not None:
+        value = state.parameters.evaluate(Scope(value, ctx.context, ctx.variables))
+    return value
+
+
+def finish(state: m.State, raw: Json, result: Json, ctx: Context) -> Next:
+    """After a Task, Map or Parallel produced its result: ResultSelector, Assign, ResultPath,
+    OutputPath in JSONPath; Assign and Output in JSONata."""
+    if state.query_language == m.JSONATA:
+        return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context, result=result), result, state.next)
+    selector = getattr(state, "result_selector", None)
+    if selector is not None:
+        result = selector.evaluate(Scope(result, ctx.context, ctx.variables))
+    return _jsonpath_next(state, raw, result, ctx)
+
+
+def jsonata_items(state: m.MapState, raw: Json, ctx: Context) -> list[Json]:
+    """A JSONata Map's items: its Items field, or its input."""
+    if state.items is None:
+        if not isinstance(raw, list):
+            raise query_error(f"Map state input must be an array but was: {to_json(raw)}")
+        return raw
+    items = state.items.evaluate(bindings(ctx.variables, raw, ctx.context))
+    if not isinstance(items, list):
+        raise query_error(
+            f"The JSONata expression '{text_of(state.items, items)}' specified for the field 'Items' "
+            f"returned an unexpected result type. Expected 'array', but was '{json_type(items)}' for value: {to_json(items)}"
+        )
+    return items
+
+
+def jsonata_number(source: Any, field: str, raw: Json, ctx: Context) -> Any:
+    """A JSONata numeric field (MaxConcurrency, TimeoutSeconds...): a literal or an expression."""
+    if not hasattr(source, "evaluate"):
+        return source
+    value = source.evaluate(bindings(ctx.variables, raw, ctx.context))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise query_error(
+            f"The JSONata expression '{text_of(source, value)}' specified for the field '{field}' "
+            f"returned an unexpected result type. Expected 'number', but was '{json_type(value)}' for value: {to_json(value)}"
+        )
+    return value
+
+
+def jsonata_item(state: m.MapState, raw: Json, item_ctx: Context, item: Json) -> Json:
+    """A JSONata Map iteration's input: ItemSelector against the item's `$states.context`, or the item."""
+    if state.item_selector is None:
+        return item
+    return state.item_selector.evaluate(bindings(item_ctx.variables, raw, item_ctx.context))
+
+
+def bindings(variables: Variables, raw: Json, context: Json, result: Json = _NO_VALUE,
+             error: Json = _NO_VALUE) -> dict[str, Json]:
+    """The names a JSONata expression sees: the variables and `$states`."""
+    names: dict[str, Json] = dict(variables) if variables else {}
+    states: dict[str, Json] = {"input": raw, "context": context}
+    if result is not _NO_VALUE:
+        states["result"] = result
+    if error is not _NO_VALUE:
+        states["errorOutput"] = error
+    names["states"] = states
+    return names
+
+
+def query_error(cause: str) -> StatesError:
+    return StatesError(QUERY_EVALUATION_ERROR, cause, in_state=True)
+
+
+# -- JSONPath and JSONata, per state type ------------------------------------------------------
+
+
+def _assigned(state: m.State, source: Json, ctx: Context) -> dict[str, Json] | None:
+    """JSONPath Assign: evaluated against the state's result (call it when the state has one)."""
+    return state.assign.evaluate(Scope(source, ctx.context, ctx.variables))  # type: ignore[no-any-return]
+
+
+def _jsonpath_next(state: m.State, raw: Json, result: Json, ctx: Context) -> Next:
+    """Assign (on the result), ResultPath, OutputPath, and where to go next."""
+    assigned = None if state.assign is None else _assigned(state, result, ctx)
+    merged = apply_result_path(getattr(state, "result_path", None), raw, result)
+    output = apply_output_path(state.output_path, merged, Scope(raw, ctx.context, ctx.variables))
+    return Next(output, state.next, assigned)
+
+
+def _jsonata_next(state: m.State, names: dict[str, Json], default: Json, next_name: str | None) -> Next:
+    """JSONata Assign and Output against the same bindings; Output defaults to `default`."""
+    assigned = None if state.assign is None else state.assign.evaluate(names)
+    output = default if state.output is None else state.output.evaluate(names)
+    return Next(output, next_name, assigned)
+
+
+def _pass(state: m.PassState, raw: Json, ctx: Context) -> Next:
+    if state.query_language == m.JSONATA:
+        return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context), raw, state.next)
+    value = apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables))
+    if state.parameters is not None:
+        value = state.parameters.evaluate(Scope(value, ctx.context, ctx.variables))
+    return _jsonpath_next(state, raw, state.result if state.has_result else value, ctx)
+
+
+def _succeed(state: m.SucceedState, raw: Json, ctx: Context) -> Next:
+    if state.query_language == m.JSONATA:
+        return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context), raw, None)
+    scope = Scope(raw, ctx.context, ctx.variables)
+    value = apply_input_path(state.input_path, scope)
+    assigned = None if state.assign is None else _assigned(state, value, ctx)
+    return Next(apply_output_path(state.output_path, value, scope), None, assigned)
+
+
+def _fail_error(state: m.FailState, raw: Json, ctx: Context) -> StatesError:
+    if state.query_language == m.JSONATA:
+        names = bindings(ctx.variables, raw, ctx.context)
+        error = state.error.evaluate(names) if hasattr(state.error, "evaluate") else state.error
+        cause = state.cause.evaluate(names) if hasattr(state.cause, "evaluate") else state.cause
+        return StatesError(_text(error), _text(cause))
+    return StatesError(*fail_fields(state, Scope(raw, ctx.context, ctx.variables)))
+
+
+def _choice(state: m.ChoiceState, raw: Json, ctx: Context) -> Next:
+    if state.query_language == m.JSONATA:
+        return _jsonata_choice(state, raw, ctx)
+    scope = Scope(raw, ctx.context, ctx.variables)
+    value = apply_input_path(state.input_path, scope)
+    rule_scope = Scope(value, ctx.context, ctx.variables)
+    assigned = None if state.assign is None else _assigned(state, value, ctx)
+    next_name = state.default
+    for rule in state.choices:
+        if rule.predicate(rule_scope):
+            next_name = rule.next
+            if rule.assign is not None:
+                assigned = {**(assigned or {}), **rule.assign.evaluate(rule_scope)}
+            break
+    else:
+        if next_name is None:
+            raise no_choice_matched()
+    return Next(apply_output_path(state.output_path, value, scope), next_name, assigned)
+
+
+def _jsonata_choice(state: m.ChoiceState, raw: Json, ctx: Context) -> Next:
+    names = bindings(ctx.variables, raw, ctx.context)
+    for rule in state.choices:
+        verdict = rule.condition.evaluate(names)
+        if not isinstance(verdict, bool):
+            raise query_error(
+                f"The JSONata expression '{rule.condition.template.expression.text}' specified for the field "
+                f"'Condition' returned an unexpected result type. Expected 'boolean', but was "
+                f"'{json_type(verdict)}' for value: {to_json(verdict)}"
+            )
+        if verdict:
+            step = _jsonata_next(state, names, raw, rule.next)
+            assigned = step.assigned
+            if rule.assign is not None:
+                assigned = {**(assigned or {}), **rule.assign.evaluate(names)}
+            output = step.output if rule.output is None else rule.output.evaluate(names)
+            return Next(output, rule.next, assigned)
+    if state.default is None:
+        raise no_choice_matched()
+    return _jsonata_next(state, names, raw, state.default)
+
+
+def _wait(state: m.WaitState, raw: Json, ctx: Context) -> Sleep:
+    if state.query_language == m.JSONATA:
+        until = _jsonata_deadline(state, bindings(ctx.variables, raw, ctx.context), ctx.now)
+        return Sleep(until, _pass(state, raw, ctx))  # type: ignore[arg-type]  # Wait's fields are Pass's
+    scope = Scope(raw, ctx.context, ctx.variables)
+    value = apply_input_path(state.input_path, scope)
+    until = wait_deadline(state, value, Scope(value, ctx.context, ctx.variables), ctx.now)
+    assigned = None if state.assign is None else _assigned(state, value, ctx)
+    return Sleep(until, Next(apply_output_path(state.output_path, value, scope), state.next, assigned))
+
+
+def _jsonata_deadline(state: m.WaitState, names: dict[str, Json], now: float) -> float:
+    if state.seconds is not None:
+        seconds = state.seconds.evaluate(names) if hasattr(state.seconds, "evaluate") else state.seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            raise query_error(
+                f"The JSONata expression '{text_of(state.seconds, seconds)}' specified for the field "
+                f"'Seconds' returned an unexpected result type. Expected 'integer', but was '{json_type(seconds)}' "
+                f"for value: {to_json(seconds)}"
+            )
+        return now + seconds
+    stamp = state.timestamp.evaluate(names) if hasattr(state.timestamp, "evaluate") else state.timestamp
+    moment = parse_timestamp(stamp) if isinstance(stamp, str) else None
+    if moment is None:
+        raise query_error(
+            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+            f"string: {stamp if isinstance(stamp, str) else to_json(stamp)}"
+        )
+    return moment.timestamp()
+
+
+def _text(value: Json) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return to_json(value)
+
+
+def text_of(source: Any, value: Json) -> str:
+    """A JSONata field's expression text; for a literal (`"Items": "abc"`), the literal as JSON."""
+    expression = getattr(getattr(source, "template", None), "expression", None)
+    return expression.text if expression is not None else to_json(value)
+
+
+def json_type(value: Json) -> str:
+    """A value's type as AWS's JSONata diagnostics name it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "function"
