@@ -29,7 +29,7 @@ from ..compile import compile_definition
 from ..dataflow import apply_input_path, apply_result_path
 from ..errors import TIMEOUT, StatesError
 from ..execution import ExecutionInfo, ExecutionOutcome, ListSink
-from ..interpreter import error_matches, find_catcher
+from ..interpreter import backoff_seconds, error_matches, find_catcher
 from ..paths import Scope as PathScope
 from ..payload import parse_json, to_json
 from ..runner import ExecutionRun
@@ -302,9 +302,7 @@ def _result(run: _TestRun, outcome: ExecutionOutcome, checked: m.State, configur
                 continue
             if done < retrier.max_attempts:
                 result = TestStateResult("RETRIABLE", error=failure.error, cause=failure.cause)
-                delay = retrier.interval_seconds * retrier.backoff_rate ** done
-                if retrier.max_delay_seconds is not None:
-                    delay = min(delay, retrier.max_delay_seconds)
+                delay = backoff_seconds(retrier, done)
                 result.inspection_data = {"errorDetails": {"retryIndex": index,
                                                            "retryBackoffIntervalSeconds": int(delay)}}
                 return result
