@@ -12,7 +12,7 @@ PORT ?= 8083
 SERVE_OPTIONS = --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB)) $(if $(CLOCK),--clock $(CLOCK)) \
 	$(if $(LOG_LEVEL),--log-level $(LOG_LEVEL)) $(SERVE_ARGS)
 
-.PHONY: serve test venv bench clean
+.PHONY: serve test lint venv bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# ruff (the rule set pinned in pyproject.toml) on the whole tree, mypy --strict on asl_engine and api
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -223,7 +223,7 @@ class _Not:
 # --- compilation ---------------------------------------------------------------------------------
 
 
-def compile_choice_rule(rule: dict, location: str) -> ChoiceRule:
+def compile_choice_rule(rule: dict[str, Any], location: str) -> ChoiceRule:
     """Compile a top-level Choice Rule (it must have `Next`; it may have `Assign`)."""
     if not isinstance(rule, dict):
         raise DefinitionError(SCHEMA, "A choice rule must be an object", location)
@@ -234,7 +234,7 @@ def compile_choice_rule(rule: dict, location: str) -> ChoiceRule:
     return ChoiceRule(next=target, predicate=predicate, assign=rule.get("Assign"))
 
 
-def compile_condition(rule: dict, location: str) -> Predicate:
+def compile_condition(rule: dict[str, Any], location: str) -> Predicate:
     """Compile a nested Choice Rule (a member of And/Or/Not): no `Next`, no `Assign`."""
     return _compile(rule, location, extra_fields=())
 

@@ -389,7 +389,7 @@ class _Constant:
     value: Any
 
 
-_Node = _Constant | JsonataExpression | dict | list
+_Node = _Constant | JsonataExpression | dict[str, Any] | list[Any]
 
 
 def _compile_node(value: Any) -> _Node:

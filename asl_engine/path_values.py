@@ -27,7 +27,7 @@ class NumberRule:
 
     def admits(self, value: Any) -> bool:
         """Whether `value` (already a number of the right kind) lies within the bounds."""
-        return self.minimum <= value <= self.maximum
+        return bool(self.minimum <= value <= self.maximum)
 
 
 _POSITIVE = NumberRule(True, 1, MAX_INTEGER, "positive integer")

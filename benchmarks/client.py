@@ -58,7 +58,7 @@ def call(client: Any, action: str, **kwargs: Any) -> Any:
     try:
         return getattr(client, action)(**kwargs)
     except ClientError as error:
-        raise unsupported_error(error) or error
+        raise unsupported_error(error) or error from None
 
 
 def unique(prefix: str) -> str:

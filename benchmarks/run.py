@@ -141,7 +141,7 @@ def main() -> int:
         rss_start = {server.name: rss_kib(server.pid) / 1024 for server in servers}
         clients = {server.name: make_client(server.endpoint) for server in servers}
         prepared = {server.name: drivers.Prepared() for server in servers}
-        for name, title, transitions, driver in work:
+        for name, _title, transitions, driver in work:
             repeat = 1 if name == "W8" else args.repeat
             for rep in range(repeat):
                 for server in servers:

@@ -231,7 +231,8 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         statement, which dominated the store's time (benchmarks/profile.py). aiosqlite has no
         public call for "run this function in your thread", so this uses its `_execute`."""
         assert self._conn is not None
-        errors: list[BaseException | None] = await self._conn._execute(_apply, self._conn._conn, writes)
+        errors: list[BaseException | None] = await self._conn._execute(  # type: ignore[no-untyped-call]
+            _apply, self._conn._conn, writes)
         return errors
 
     # -- state machines ----------------------------------------------------------------------
@@ -523,7 +524,7 @@ def _activity(row: Sequence[Any]) -> ActivityRecord:
 def _machine(row: Sequence[Any]) -> StateMachineRecord:
     values = list(row[:13])
     values[10:13] = [json.loads(value) for value in values[10:13]]
-    return StateMachineRecord(*values, encryption_configuration=_optional_loads(row[13]))
+    return StateMachineRecord(*values, encryption_configuration=_optional_loads(row[13]))  # type: ignore[misc]
 
 
 def _optional_dumps(value: Any) -> str | None:

@@ -116,7 +116,7 @@ class Destinations:
                                            type=socket.SOCK_STREAM)
         except OSError as exc:
             raise StatesError(HTTP_SOCKET, f"Unable to reach {url}: {exc}") from None
-        addresses = list(dict.fromkeys(ipaddress.ip_address(item[4][0].split("%")[0]) for item in found))
+        addresses = list(dict.fromkeys(ipaddress.ip_address(str(item[4][0]).split("%")[0]) for item in found))
         if host.lower().rstrip(".") not in self.names:
             own = await self._own_addresses()
             for address in addresses:
@@ -137,7 +137,7 @@ class Destinations:
                 found = await loop.getaddrinfo(socket.gethostname(), None)
             except OSError:
                 found = []
-            self._own = {ipaddress.ip_address(item[4][0].split("%")[0]) for item in found}
+            self._own = {ipaddress.ip_address(str(item[4][0]).split("%")[0]) for item in found}
         return self._own
 
 

@@ -98,7 +98,7 @@ class LambdaTasks:
             try:
                 payload = json.loads(payload)
             except ValueError:
-                return payload
+                return str(payload)
         return json.dumps(payload, separators=(",", ":"))
 
     async def _local(self, call: _Invocation, request: TaskRequest) -> _Outcome:
@@ -142,7 +142,7 @@ class LambdaTasks:
             except EndpointConnectionError as exc:
                 raise connection_error(exc, "Lambda") from None
             response["Payload"] = response["Payload"].read().decode("utf-8")
-            return response
+            return dict(response)
 
         response = await call_blocking(self.clock, invoke)
         text = response["Payload"]

@@ -30,7 +30,7 @@ def botocore_service(name: str) -> str:
 
     for service in botocore.session.get_session().get_available_services():
         if service.replace("-", "") == name:
-            return service
+            return str(service)
     return name
 
 

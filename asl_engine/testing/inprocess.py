@@ -87,7 +87,7 @@ async def _unless_stuck(run: asyncio.Future[ExecutionOutcome], clock: Clock, sin
         if done:
             return run.result()
         await clock.quiescent()
-        scheduled = [handle for handle in getattr(loop, "_scheduled") if not handle.cancelled()]
+        scheduled = [handle for handle in loop._scheduled if not handle.cancelled()]
         if not run.done() and clock.next_deadline() is None and not scheduled:
             run.cancel()
             await asyncio.gather(run, return_exceptions=True)

@@ -12,6 +12,7 @@ import warnings
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
+from collections.abc import Iterator
 from typing import Any
 
 from jsonata import Jsonata  # imported eagerly: importing it raises the process recursion limit
@@ -25,7 +26,7 @@ _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)
 
 
 @contextmanager
-def _quiet_parsers():
+def _quiet_parsers() -> Iterator[None]:
     """jsonpath-ng accepts deprecated syntax (unquoted filter words) with a DeprecationWarning; the
     definition is still valid, and the warning must not turn into an error where warnings are."""
     with warnings.catch_warnings():

@@ -31,8 +31,8 @@ _TYPES: dict[str, Check] = {
 def _equal(a: Any, b: Any) -> bool:
     """JSON equality as jsonschema has it: true is not 1."""
     if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return a == b
+        return type(a) is type(b) and bool(a == b)
+    return bool(a == b)
 
 
 def _is_number(v: Any) -> bool:
@@ -66,7 +66,7 @@ class _Compiler:
             return checks[0]
         return lambda v: all(check(v) for check in checks)
 
-    def keyword(self, key: str, value: Any, schema: dict[str, Any]) -> Check:  # noqa: C901 - one branch per keyword
+    def keyword(self, key: str, value: Any, schema: dict[str, Any]) -> Check:  # one branch per keyword
         if key == "$ref":
             return self.ref(value)
         if key == "type":

@@ -49,5 +49,5 @@ def test_aws_cli_round_trip(server, tmp_path):
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"cli": True, "step": "done"}
     history = aws(server, tmp_path, "get-execution-history", "--execution-arn", started["executionArn"])
-    assert [e["type"] for e in history["events"]][0] == "ExecutionStarted"
+    assert history["events"][0]["type"] == "ExecutionStarted"
     assert history["events"][-1]["type"] == "ExecutionSucceeded"

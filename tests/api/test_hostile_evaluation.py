@@ -29,7 +29,7 @@ from asl_engine.jsonata import BudgetExceeded, Offload, Replay, compile_expressi
 from asl_engine.paths import Scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "durability"))
-from processes import ROLE, Server, wait_until_ended  # noqa: E402  (the durability tests' server process)
+from processes import ROLE, Server, wait_until_ended  # the durability tests' server process
 
 CLIENTS = 16
 MEASURE_SECONDS = 4.0
@@ -184,7 +184,7 @@ def test_a_catastrophic_pattern_is_linear() -> None:
 def test_the_range_operator_has_awss_memory_bound() -> None:
     """AWS fails [1..900000] for memory (floci-io/floci#2737); the bound also keeps one native
     call ($count over a range) short between two budget checks."""
-    with pytest.raises(BudgetExceeded, match="^Expression evaluation memory limit exceeded"):
+    with pytest.raises(BudgetExceeded, match=r"^Expression evaluation memory limit exceeded"):
         compile_expression("$count([1..900000])").evaluate({})
     assert compile_expression("$count([1..800000])").evaluate({}) == 800000
 

@@ -42,7 +42,7 @@ def sdk_folder() -> Path:
     return CACHE
 
 
-def test_start_sync_execution_with_disable_host_prefix(sdk_folder: Path, server) -> None:  # noqa: ANN001
+def test_start_sync_execution_with_disable_host_prefix(sdk_folder: Path, server) -> None:
     done = subprocess.run(["node", SCRIPT.name, server.url], cwd=sdk_folder, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr

@@ -26,14 +26,14 @@ def test_yaml_timestamps_stay_strings() -> None:
     assert json.loads(yaml_to_json(WAIT_UNTIL))["States"]["Until"]["Timestamp"] == "2016-03-14T01:59:00Z"
 
 
-def test_the_rest_upload_takes_yaml(server) -> None:  # noqa: ANN001
+def test_the_rest_upload_takes_yaml(server) -> None:
     response = httpx.put(f"{server.url}/state-machines/yaml-upload", content=WAIT_UNTIL,
                          headers={"Content-Type": "application/yaml"})
     assert response.status_code == 201
     assert json.loads(response.json()["definition"])["States"]["Until"]["Timestamp"] == "2016-03-14T01:59:00Z"
 
 
-def test_a_rest_upload_that_is_not_yaml_is_an_invalid_definition(server) -> None:  # noqa: ANN001
+def test_a_rest_upload_that_is_not_yaml_is_an_invalid_definition(server) -> None:
     response = httpx.put(f"{server.url}/state-machines/yaml-broken", content="StartAt: [A\n",
                          headers={"Content-Type": "application/yaml"})
     assert response.status_code == 400

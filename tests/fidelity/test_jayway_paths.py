@@ -105,7 +105,7 @@ def test_dot_bracket_paths_run() -> None:
                            "Next": "Pick"},
                           {"Pick": {"Type": "Pass", "Parameters": {"first.$": "$.[0].n", "kept.$": "$.[?(@.OU > 0)].n"},
                                     "End": True}})
-    result = run_definition(definition, DOC["a"][:1] + [{"list": [1, 2]}] + DOC["a"][1:])
+    result = run_definition(definition, [*DOC["a"][:1], {"list": [1, 2]}, *DOC["a"][1:]])
     assert result.status == "SUCCEEDED", result.cause
     assert result.output == {"first": "x", "kept": ["x", "z"]}
     iterations = [e for e in result.events if e["type"] == "MapIterationSucceeded"]

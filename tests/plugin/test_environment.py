@@ -231,7 +231,7 @@ def test_an_environment_without_pytest() -> None:
         asl.create("Plain", {"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 3600, "End": True}}})
         assert asl.start("Plain").wait().status == "SUCCEEDED"
     with pytest.raises(RuntimeError, match="not open"):
-        asl.endpoint_url
+        _ = asl.endpoint_url
 
 
 def test_run_definition_raises_stuck_instead_of_hanging() -> None:

@@ -49,11 +49,11 @@ def _locations(value, path=()):
     if isinstance(value, dict):
         for key, item in value.items():
             yield value, key
-            yield from _locations(item, path + (key,))
+            yield from _locations(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield value, index
-            yield from _locations(item, path + (index,))
+            yield from _locations(item, (*path, index))
 
 
 @st.composite
