@@ -102,7 +102,7 @@ class Service:
         self, scope: Scope, arn: str
     ) -> tuple[StateMachineRecord, str | None, str | None, str | None]:
         """(machine, test case, version ARN, alias ARN) to start: the ARN may name a version or
-        an alias (service_versions). Split off SFN Local's `#TestCase` suffix; an unknown test
+        an alias (service/versions.py). Split off SFN Local's `#TestCase` suffix; an unknown test
         case is InvalidName, as in LocalStack (AWS itself has no mock file and answers
         StateMachineDoesNotExist)."""
         machine_arn, marker, test_case = arn.partition("#")
@@ -183,7 +183,7 @@ class Service:
     # -- TestState -----------------------------------------------------------------------------
 
     async def test_state(self, scope: Scope, request: TestStateRequest) -> TestStateResult:
-        """TestState: run one state on its own (see service_test_state)."""
+        """TestState: run one state on its own (see service/test_state.py)."""
         return await test_state(self.clock, self.tasks, scope, request)
 
     # -- validation ----------------------------------------------------------------------------
