@@ -53,7 +53,7 @@ def unavailable() -> str | None:
 class PostgresServer:
     """One cluster: `initdb` with trust authentication on loopback, `pg_ctl start`, `stop`."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
         bin_dir = binaries()
         assert bin_dir is not None, unavailable()
         self.bin = bin_dir
@@ -65,6 +65,9 @@ class PostgresServer:
         if self.as_user:
             shutil.chown(self.dir, "postgres")
         self.started = False
+        # Tests turn fsync off: they kill asl-engine servers, never the database's machine, so
+        # what they check does not depend on it. A benchmark keeps PostgreSQL's durable defaults.
+        self.durable = durable
 
     def _run(self, *command: str) -> None:
         subprocess.run([*self.as_user, *command], check=True, capture_output=True, timeout=120)
@@ -72,8 +75,6 @@ class PostgresServer:
     def start(self) -> None:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
                   "-E", "UTF8", "--no-locale", "--no-sync")
-        # fsync off: the tests kill asl-engine servers, never the database's machine, so what
-        # they check does not depend on it, and a commit then costs no disk flush.
         self._pg_ctl("start")
         self.started = True
 
@@ -82,8 +83,9 @@ class PostgresServer:
         self._pg_ctl("restart", "-m", "fast")
 
     def _pg_ctl(self, *action: str) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off " \
-                  "-c full_page_writes=off -c max_connections=300"
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off"
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
                   "-o", options, "-w", "-t", "60", *action)
 

@@ -137,3 +137,32 @@ def test_a_database_restart_costs_no_request_and_no_event() -> None:
         asyncio.run(scenario())
     finally:
         server.stop()
+
+
+def test_a_statement_the_server_refuses_fails_only_its_own_write() -> None:
+    """A batch goes to the server as one pipeline; when the server refuses one statement of it (a
+    duplicate key here), the batch is applied again write by write, each under its savepoint,
+    and the other writes of the batch commit (the lone-surrogate case, refused before it reaches
+    the server, is tests/durability/test_store_isolation.py)."""
+    url = postgres_database()
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+
+    def execution(name: str) -> ExecutionRecord:
+        return ExecutionRecord(f"arn:aws:states:us-east-1:123456789012:execution:m:{name}", machine, name, None,
+                               "RUNNING", "{}", 2.0)
+
+    async def scenario() -> None:
+        store = PostgresStore(url)
+        await store.open()
+        await store.create_execution(execution("taken"))
+        names = [f"e{n}" for n in range(10)]
+        names[4] = "taken"
+        results = await asyncio.gather(*(store.create_execution(execution(name), [{"id": 1}]) for name in names),
+                                       return_exceptions=True)
+        assert [isinstance(result, psycopg.errors.UniqueViolation) for result in results] == \
+            [name == "taken" for name in names]
+        listed, _ = await store.list_executions(machine, None, None, 100)
+        assert sorted(record.name for record in listed) == sorted({*names})
+        await store.close()
+
+    asyncio.run(scenario())
