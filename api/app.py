@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -102,7 +101,7 @@ class ErrorNet:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = str(uuid.uuid4())
+        request_id = protocol.request_id()
         started = time.perf_counter()
         status = 500
         response_started = False
