@@ -128,7 +128,7 @@ class Executions:
                 self._start_locks.pop(arn, None)
         task = asyncio.create_task(self._drive(run, arn), name=f"execution {arn}")
         self._live[arn] = _Live(run, task)
-        log.info("execution RUNNING %s", arn)
+        log.debug("execution RUNNING %s", arn)
         return record
 
     async def start_sync(
@@ -266,7 +266,7 @@ class Executions:
         run.keep_closing = True
         task = asyncio.create_task(self._drive(run, record.arn), name=f"execution {record.arn}")
         self._live[record.arn] = _Live(run, task)
-        log.info("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
+        log.debug("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
 
     async def _end_failed(self, arn: str, cause: str) -> None:
         """End an execution the runner cannot end: ExecutionFailed (States.Runtime, `cause`) after
@@ -340,7 +340,7 @@ class Executions:
             if why is not None:
                 outcome = ExecutionOutcome("FAILED", None, RUNTIME, _unrecorded(why), self.clock.time())
                 await self._end_failed(arn, _unrecorded(why))
-            log.info("execution %s %s", outcome.status, arn)
+            log.debug("execution %s %s", outcome.status, arn)
             return outcome
         finally:
             self._live.pop(arn, None)
@@ -365,7 +365,7 @@ class Executions:
             watchdog.cancel()
         if expired:
             outcome = ExecutionOutcome("TIMED_OUT", None, TIMEOUT, None, outcome.stop_time)
-        log.info("execution %s %s", outcome.status, info.execution_arn)
+        log.debug("execution %s %s", outcome.status, info.execution_arn)
         return outcome
 
 
