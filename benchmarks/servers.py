@@ -75,23 +75,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_asl_engine(wrapper: tuple[str, ...] = ()) -> Server:
-    """`asl-engine serve` on a free port with a fresh database file; ready once it answers.
+def start_asl_engine(wrapper: tuple[str, ...] = (), database: str | None = None) -> Server:
+    """`asl-engine serve` on a free port with a fresh database file (or `database`, such as a
+    PostgreSQL URL); ready once it answers.
 
     `wrapper` prefixes the command (a profiler); the server is then that process's child."""
     port = free_port()
     scratch = Path(tempfile.mkdtemp(prefix="asl-bench-"))
-    db, log = scratch / "history.db", scratch / "server.log"
+    file, log = scratch / "history.db", scratch / "server.log"
+    db = database or str(file)
     started = time.time()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*wrapper, str(REPO / ".venv" / "bin" / "asl-engine"), "serve", "--port", str(port), "--db", str(db)],
+            [*wrapper, str(REPO / ".venv" / "bin" / "asl-engine"), "serve", "--port", str(port), "--db", db],
             stdout=out, stderr=subprocess.STDOUT, cwd=scratch,
         )
     endpoint = f"http://127.0.0.1:{port}"
     _wait_until_listening(port, process)
     return Server("asl-engine", endpoint, process.pid, time.time() - started, "working tree", log,
-                  process, [db, Path(f"{db}-wal"), Path(f"{db}-shm")])
+                  process, [file, Path(f"{file}-wal"), Path(f"{file}-shm")])
 
 
 def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:

@@ -29,7 +29,7 @@ from .postgres_migrations import migrate
 from .sqlite import SqliteStore, _apply, _Write
 
 URL_SCHEMES = ("postgresql://", "postgres://")
-POOL_SIZE = 4  # connections for reads (ASL_ENGINE_DB_POOL_SIZE); the writer has its own
+POOL_SIZE = 4  # connections for reads; the writer has its own
 CONNECT_SECONDS = 10.0
 # Held by the one server using a database (its writer connection's session): several servers on
 # one database need leases on executions, which this store does not have yet, so a second refuses
