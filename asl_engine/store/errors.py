@@ -56,6 +56,12 @@ def for_request(error: BaseException) -> Exception:
     """The API error a request gets when its own write failed."""
     if is_transient(error):
         return ServiceUnavailable(f"The request could not be stored: {describe(error)}. Try again later.")
-    if isinstance(error, UnicodeEncodeError):
+    if isinstance(error, UnicodeEncodeError) or _refused_value(error):
         return ValidationException(f"The request cannot be stored: {describe(error)}.")
     return error if isinstance(error, Exception) else RuntimeError(describe(error))
+
+
+def _refused_value(error: BaseException) -> bool:
+    """A value PostgreSQL cannot take (its text cannot hold U+0000): psycopg's DataError."""
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(error, psycopg.DataError)

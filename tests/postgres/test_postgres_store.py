@@ -9,13 +9,19 @@ What it shares with SQLite's store is tested on both: failure isolation per writ
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
 import pytest
+from botocore.exceptions import ClientError
+
+from api.app import create_app
+from asl_engine.config import Config
 
 from asl_engine.__main__ import EXIT_DATABASE
 from asl_engine.store import migrations
@@ -25,7 +31,7 @@ from asl_engine.store.postgres_migrations import LATEST
 from asl_engine.store.sqlite import SqliteStore
 from asl_engine.store import ActivityRecord, ExecutionRecord, StateMachineRecord
 from postgres_server import PostgresServer, postgres_database
-from serving import free_port
+from serving import ServerThread, boto_client, free_port
 
 # SQLite's declared types and the PostgreSQL types that hold the same values.
 _TYPES = {"TEXT": {"text"}, "REAL": {"double precision"}, "INTEGER": {"integer", "bigint"}}
@@ -166,3 +172,32 @@ def test_a_statement_the_server_refuses_fails_only_its_own_write() -> None:
         await store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_value_postgresql_cannot_hold_is_refused_as_aws_refuses_a_value() -> None:
+    """PostgreSQL's text cannot hold U+0000 (SQLite's can): a request whose stored text carries one
+    is a ValidationException saying why, never a 500; an execution whose own value carries one
+    ends FAILED with States.Runtime saying why (as a lone surrogate does on SQLite, README
+    "Durability")."""
+    server = ServerThread(create_app(Config(db_path=postgres_database(), clock="virtual")))
+    server.start()
+    try:
+        client = boto_client(server.url)
+        definition = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "a\u0000b"}}}
+        machine = client.create_state_machine(name="nul", definition=json.dumps(definition),
+                                              roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+        with pytest.raises(ClientError) as refused:
+            client.publish_state_machine_version(stateMachineArn=machine, description="a\x00b")
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+        assert "cannot contain NUL" in refused.value.response["Error"]["Message"]
+        execution = client.start_execution(stateMachineArn=machine)["executionArn"]
+        described = client.describe_execution(executionArn=execution)
+        for _ in range(200):  # a Fail state: it ends at once
+            if described["status"] != "RUNNING":
+                break
+            time.sleep(0.05)
+            described = client.describe_execution(executionArn=execution)
+        assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+        assert "cannot contain NUL" in described["cause"]
+    finally:
+        server.stop()
