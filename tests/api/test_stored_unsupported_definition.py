@@ -33,6 +33,8 @@ STORED["States"]["Each"].update({
                    "ReaderConfig": {"InputType": "JSON"}, "Parameters": {"Bucket": "b", "Key": "k"}},
     "ItemBatcher": {"MaxItemsPerBatch": 10},
     "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}}})
+# Stored before a Wait state's Timestamp was checked at creation (it then failed only at run time).
+BAD_TIMESTAMP = {"StartAt": "Until", "States": {"Until": {"Type": "Wait", "Timestamp": "not-a-date", "End": True}}}
 
 
 def _serve(db: Path) -> ServerThread:
@@ -44,7 +46,9 @@ def _serve(db: Path) -> ServerThread:
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "StartExecution answers 500 (InternalFailure): asl_engine/service/executions.py _compile lets "
     "compile_definition's DefinitionError escape; the service package is being moved under issue 14"))
-def test_starting_a_stored_definition_with_refused_fields_is_not_a_500(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stored, field", [(STORED, "ItemReader"), (BAD_TIMESTAMP, "Timestamp")])
+def test_starting_a_stored_definition_with_refused_fields_is_not_a_500(tmp_path: Path, stored: dict,
+                                                                         field: str) -> None:
     db = tmp_path / "old.db"
     server = _serve(db)
     try:
@@ -54,9 +58,9 @@ def test_starting_a_stored_definition_with_refused_fields_is_not_a_500(tmp_path:
         server.stop()
     with sqlite3.connect(db) as conn:  # what an older release stored
         assert conn.execute("UPDATE state_machines SET definition = ? WHERE arn = ?",
-                            (json.dumps(STORED), arn)).rowcount == 1
+                            (json.dumps(stored), arn)).rowcount == 1
         conn.execute("UPDATE state_machine_revisions SET definition = ? WHERE state_machine_arn = ?",
-                     (json.dumps(STORED), arn))
+                     (json.dumps(stored), arn))
     server = _serve(db)
     try:
         client = boto_client(server.url)
@@ -65,13 +69,13 @@ def test_starting_a_stored_definition_with_refused_fields_is_not_a_500(tmp_path:
         except ClientError as refused:
             assert refused.response["ResponseMetadata"]["HTTPStatusCode"] == 400
             assert refused.response["Error"]["Code"] in ("InvalidDefinition", "ValidationException")
-            assert "ItemReader" in refused.response["Error"]["Message"]
+            assert field in refused.response["Error"]["Message"]
             return
         deadline = time.monotonic() + 20
         while (described := client.describe_execution(executionArn=execution))["status"] == "RUNNING":
             assert time.monotonic() < deadline, "the execution never ended"
             time.sleep(0.05)
         assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
-        assert "ItemReader" in described["cause"]
+        assert field in described["cause"]
     finally:
         server.stop()
