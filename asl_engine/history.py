@@ -67,7 +67,7 @@ def details_key(event_type: str) -> str | None:
 class History:
     """Numbers events and hands them to the sink in transition-sized batches."""
 
-    __slots__ = ("_clock", "_sink", "_pending", "count")
+    __slots__ = ("_clock", "_pending", "_sink", "count")
 
     def __init__(self, clock: Clock, sink: EventSink) -> None:
         self._clock = clock
