@@ -33,7 +33,7 @@ class Server:
     """The server on `db`; local Lambda handlers from kill_handlers.py log their calls to `log`."""
 
     def __init__(self, tmp: Path, name: str, env: dict[str, str] | None = None,
-                 db: Path | None = None) -> None:
+                 db: Path | str | None = None) -> None:
         self.db = db or tmp / f"{name}.db"
         self.log = tmp / f"{name}-calls.log"
         self.port = free_port()

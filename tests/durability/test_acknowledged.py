@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
+from postgres_server import STORES, postgres_database
 from processes import ROLE, Server, history, wait_for_event, wait_until_ended
 
 CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
@@ -35,9 +36,10 @@ WORK = {"StartAt": "Breathe", "States": {
 COUNT = 6  # executions per test: the last answers are the ones a late commit would lose
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    server = Server(tmp_path, "acknowledged")
+@pytest.fixture(params=STORES)  # the PostgreSQL store makes the same promises (README "PostgreSQL")
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    db = postgres_database() if request.param == "postgresql" else None
+    server = Server(tmp_path, "acknowledged", db=db)
     yield server
     server.stop()
 
