@@ -1,17 +1,17 @@
 """What one API call costs the server, how fast starts go, and what a parked execution weighs.
 
 Every figure comes from the server's own /proc through the raw client (`raw.py`), so the
-client's cost is not in it:
+client's cost is not in it. In the order measured, on a server fresh from its start:
 
+- parked: for each size, executions parked on an activity task at once; RSS of the server after
+  they have all parked (its CPU idle) minus RSS before, per execution; then released by
+  GetActivityTask + SendTaskSuccess from THREADS workers (StopExecution where the server has no
+  GetActivityTask), timed until none is RUNNING.
 - CPU per call: utime + stime of the server over `calls` sequential calls, divided by `calls`.
   StartExecution and SendTaskSuccess include running what the call sets off (a one-Pass-state
   execution to its end; the rest of an activity execution), read after ListExecutions shows none
   RUNNING. DescribeExecution and GetExecutionHistory read those finished executions.
 - starts/s: `starts` StartExecution calls from THREADS raw connections, wall time of the calls.
-- parked: for each size, executions parked on an activity task at once; RSS of the server after
-  they have all parked (its CPU idle) minus RSS before, per execution; then released by
-  GetActivityTask + SendTaskSuccess from THREADS workers (StopExecution where the server has no
-  GetActivityTask), timed until none is RUNNING.
 """
 
 from __future__ import annotations
@@ -105,9 +105,9 @@ def measure(server: Server, calls: int, starts: int, sizes: list[int], park_budg
     client = RawClient(server.endpoint)
     try:
         with RssSampler(server.pid, interval=0.1) as sampler:
+            _parked(server, client, sizes, park_budget, result)  # first, on the heap as the server started
             _per_call(server, client, calls, result)
             _starts(server, client, starts, result)
-            _parked(server, client, sizes, park_budget, result)
     finally:
         client.close()
     result.peak_mb = sampler.peak_mb
@@ -179,8 +179,13 @@ def _parked(server: Server, client: RawClient, sizes: list[int], budget: float, 
     `budget` at the server's measured cost per start is skipped (and every larger one)."""
     activity = str(client.call("CreateActivity", {"name": unique("bench-park")})["activityArn"])
     machine = _machine(client, {"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": activity, "End": True}}})
-    per_start = (result.start_cpu_ms_concurrent or result.cpu_ms.get("StartExecution", 1.0)) / 1000
     counter = itertools.count()
+    probe = [next(counter) for _ in range(50)]  # warm-up, and the server's cost per parked start
+    probed: list[str] = []
+    per_start = _timed_cpu(server.pid, len(probe), lambda: probed.extend(_parallel(
+        server.endpoint, probe, lambda c, index: _start(c, machine, index)))) / 1000
+    if not _release(server, client, activity, machine, len(probe)):
+        _stop_all(server, probed)
     for size in sizes:
         if size * per_start > budget:
             result.notes[f"parked {size:,}"] = f"skipped: ~{size * per_start:.0f} s of server CPU to park, budget {budget:.0f} s"
@@ -194,12 +199,10 @@ def _parked(server: Server, client: RawClient, sizes: list[int], budget: float, 
         park_s = time.perf_counter() - began
         figures = {"kib_each": (rss_kib(server.pid) - rss_before) / size, "park_s": park_s}
         began = time.perf_counter()
-        try:
-            _parallel(server.endpoint, list(range(size)), lambda c, _: _release_one(c, activity))
-            _wait_none_running(client, machine, 600)
+        if _release(server, client, activity, machine, size):
             figures["release_s"] = time.perf_counter() - began
-        except Unsupported as exc:
-            result.notes[f"release {size:,}"] = f"GetActivityTask unsupported ({exc}); stopped instead"
+        else:
+            result.notes[f"release {size:,}"] = "no GetActivityTask: stopped instead"
             _stop_all(server, arns)
         result.parked[size] = figures
 
@@ -214,6 +217,17 @@ def _stop_all(server: Server, arns: list[str]) -> None:
             pass
 
     _parallel(server.endpoint, arns, stop)
+
+
+def _release(server: Server, client: RawClient, activity: str, machine: str, count: int) -> bool:
+    """Hand `count` parked tasks to workers that answer them, until none is RUNNING; False when
+    the server has no GetActivityTask (the executions are left parked)."""
+    try:
+        _parallel(server.endpoint, list(range(count)), lambda c, _: _release_one(c, activity))
+    except Unsupported:
+        return False
+    _wait_none_running(client, machine, 600)
+    return True
 
 
 def _release_one(client: RawClient, activity: str) -> None:

@@ -1,7 +1,7 @@
 """Where asl-engine's server spends its time on W1-W5: py-spy over the real server process.
 
     .venv/bin/pip install py-spy      # a measuring tool, deliberately not a project dependency
-    .venv/bin/python -m benchmarks.profile [--only W1,W5] [--repeat 20] [--top 25]
+    .venv/bin/python -m benchmarks.profile [--only W1,W5 | --only calls] [--repeat 20] [--top 25]
 
 py-spy samples every thread (the event loop and aiosqlite's worker alike) from outside, so the
 profile is of the server as users run it, not of an in-process imitation. Prints the share of
@@ -22,13 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import percall
 from .client import make_client
 from .drivers import Prepared
 from .run import plan
-from .servers import REPO, descendants, start_asl_engine
+from .servers import REPO, Server, descendants, start_asl_engine
 
 # Top frames that mean "waiting", not working: the event loop's select, aiosqlite's queue.get.
-IDLE = ("select (selectors.py", "wait (threading.py", "_connection_worker_thread (aiosqlite/core.py:59)")
+# With uvloop the loop's own wait (and its C work) shows as Runner.run on top: counted as idle.
+IDLE = ("select (selectors.py", "wait (threading.py", "_connection_worker_thread (aiosqlite/core.py:59)",
+        "run (asyncio/runners.py")
 STARTUP = "_find_and_load ("  # imports happen at start-up, before the first request
 FRAME = re.compile(r"^(.*) \((.*?):\d+\)$")
 # A sample belongs to the layer of the topmost frame that names one; asyncio's own frames don't.
@@ -81,8 +84,15 @@ def summarize(raw: Path, top: int) -> str:
     return "\n".join(rows)
 
 
-def run_workloads(endpoint: str, only: set[str], repeat: int) -> None:
-    """The benchmark's own drivers, `repeat` times each, on W1-W5 (or `only` those)."""
+def run_workloads(server: Server, only: set[str], repeat: int) -> None:
+    """The benchmark's own drivers, `repeat` times each, on W1-W5 (or `only` those); `calls`
+    is the raw-client section of percall.py (`repeat` x 100 calls per action, no parking)."""
+    if "calls" in only:
+        percall.measure(server, repeat * 100, repeat * 100, [], 0.0)
+        only = only - {"calls"}
+        if not only:
+            return
+    endpoint = server.endpoint
     selected = only or {"W1", "W2", "W3", "W4", "W5"}
     options = argparse.Namespace(budget=120.0, only=selected, w8_count=0, w8_budget=0.0)
     client, prepared = make_client(endpoint), Prepared()
@@ -107,7 +117,7 @@ def main() -> int:
     server = start_asl_engine(wrapper)
     try:
         time.sleep(1.0)  # py-spy attaches to its child
-        run_workloads(server.endpoint, args.only, args.repeat)
+        run_workloads(server, args.only, args.repeat)
     finally:
         for pid in descendants(server.pid):  # the server: once it exits, py-spy writes its file
             os.kill(pid, signal.SIGTERM)

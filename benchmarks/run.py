@@ -5,9 +5,9 @@
 Starts asl-engine (`asl-engine serve`, history in a SQLite file) and each available peer on
 127.0.0.1, runs W1-W7 interleaved (for each workload, each repetition visits every server in
 turn, so drift in machine load hits all of them alike), then W8 once per server, and the engine
-alone in process on W1-W4. Then, per server, what each call costs it through a raw client
-(`percall.py`: server CPU per call, starts/s, parked-execution memory at `--parked` sizes) and
-its RSS at start, at its peak and at the end. Prints two Markdown tables and the load average,
+alone in process on W1-W4. Before them, on each fresh server, what each call costs it through a
+raw client (`percall.py`: parked-execution memory at `--parked` sizes, server CPU per call,
+starts/s); after them all, each server's RSS at start, at its peak and at the end. Prints two Markdown tables and the load average,
 and writes `benchmarks/results/latest.json`.
 A peer that is not installed or does not start gets "unavailable" and the run goes on. Every
 server it started is stopped by pid when it ends.
@@ -122,7 +122,7 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=2000, help="raw StartExecution calls from 8 threads")
     parser.add_argument("--parked", type=percall.sizes_flag, default=[1000, 10_000],
                         help="parked-execution sizes, e.g. 1000,10000,100000 (100,000 takes several minutes)")
-    parser.add_argument("--park-budget", type=float, default=120.0,
+    parser.add_argument("--park-budget", type=float, default=30.0,
                         help="skip a parked size that would cost a server more CPU seconds than this")
     parser.add_argument("--json", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -139,6 +139,9 @@ def main() -> int:
     rss: dict[str, tuple[float, float, float]] = {}
     try:
         rss_start = {server.name: rss_kib(server.pid) / 1024 for server in servers}
+        for server in servers if not args.only or "calls" in args.only else []:  # first: parked on a fresh heap
+            costs[server.name] = _costs(server, args)
+            print(f"raw calls on {server.name}: done", file=sys.stderr)
         clients = {server.name: make_client(server.endpoint) for server in servers}
         prepared = {server.name: drivers.Prepared() for server in servers}
         for name, _title, transitions, driver in work:
@@ -151,13 +154,12 @@ def main() -> int:
                 done = ", ".join(f"{s}={r.median():.3f}s" if r.status == "ok" else f"{s}={r.status}"
                                  for s, r in results[name].items())
                 print(f"{name} rep {rep + 1}/{repeat}: {done}", file=sys.stderr)
-        for server in servers if not args.only or "calls" in args.only else []:
-            cost = costs[server.name] = _costs(server, args)
+        for server in servers:
+            cost = costs.get(server.name)
             peak = max([cost.peak_mb if isinstance(cost, percall.PerCall) else 0.0,
                         *(r[server.name].peak_rss_mb for r in results.values() if server.name in r)])
             percall.wait_idle(server.pid)
             rss[server.name] = (rss_start[server.name], peak, rss_kib(server.pid) / 1024)
-            print(f"raw calls on {server.name}: done", file=sys.stderr)
     finally:
         for server in servers:
             server.stop()
