@@ -35,19 +35,42 @@ class StatesError(Exception):
     `in_state` marks errors AWS words as happening inside a state: the runner prefixes their
     cause with "An error occurred while executing the state 'X' (entered at the event id #N). ",
     since only it knows the state and the event id.
+    `from_branches`: the error came out of a Map iteration or Parallel branch (the state then
+    records MapStateFailed / ParallelStateFailed once it stops retrying).
+    `from_task`: a task failed with it (TaskFailed, LambdaFunctionFailed...): such an error is
+    the task's outcome, which Retry and Catch may always handle.
+
+    Frozen: a catch site that knows more makes a new error with `replace`, never edits the one it
+    caught (another catch site may hold it).
     """
 
-    def __init__(self, error: str | None, cause: str | None = None, *, in_state: bool = False) -> None:
+    def __init__(self, error: str | None, cause: str | None = None, *, in_state: bool = False,
+                 from_branches: bool = False, from_task: bool = False) -> None:
         super().__init__(f"{error}: {cause}")
-        self.error = error
-        self.cause = cause
-        self.in_state = in_state
-        # Set when the error came out of a Map iteration or Parallel branch: the state then
-        # records MapStateFailed / ParallelStateFailed once it stops retrying.
-        self.from_branches = False
-        # Set when a task failed with it (TaskFailed, LambdaFunctionFailed...): such an error is
-        # the task's outcome, which Retry and Catch may always handle.
-        self.from_task = False
+        set_field = object.__setattr__
+        set_field(self, "error", error)
+        set_field(self, "cause", cause)
+        set_field(self, "in_state", in_state)
+        set_field(self, "from_branches", from_branches)
+        set_field(self, "from_task", from_task)
+
+    error: str | None
+    cause: str | None
+    in_state: bool
+    from_branches: bool
+    from_task: bool
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if not name.startswith("__"):  # Python itself sets __traceback__, __notes__ ...
+            raise AttributeError(f"StatesError is frozen: make a new one with replace({name}=...)")
+        super().__setattr__(name, value)
+
+    def replace(self, **changes: object) -> StatesError:
+        """A copy of this error (of the same class) with some fields changed."""
+        fields: dict[str, object] = {name: getattr(self, name) for name in
+                                     ("error", "cause", "in_state", "from_branches", "from_task")}
+        fields.update(changes)
+        return type(self)(**fields)  # type: ignore[arg-type]
 
 
 class DefinitionError(Exception):

@@ -92,7 +92,8 @@ def no_choice_matched() -> StatesError:
 def wait_deadline(state: m.WaitState, effective_input: Json, scope: Scope, now: float) -> float:
     """The moment a JSONPath Wait state ends, from Seconds, SecondsPath, Timestamp or TimestampPath."""
     if state.seconds is not None:
-        return now + max(0, state.seconds)
+        literal: int = state.seconds  # an int in JSONPath (an expression only in JSONata)
+        return now + max(0, literal)
     if state.timestamp is not None:
         return float(state.timestamp)  # parsed at compile time
     if state.seconds_path is not None:

@@ -19,6 +19,8 @@ import random
 import re
 import uuid
 from dataclasses import dataclass
+
+from .json_text import to_json
 from typing import Any, Callable, Iterable
 
 MAX_INPUT_CHARS = 10_000  # Base64Encode/Base64Decode/Hash input limit (AWS guide)
@@ -153,7 +155,7 @@ def string_to_json(args: list[Any]) -> Any:
 
 
 def json_to_string(args: list[Any]) -> str:
-    return json.dumps(args[0], separators=(",", ":"), ensure_ascii=False)
+    return to_json(args[0])
 
 
 def array(args: list[Any]) -> list[Any]:

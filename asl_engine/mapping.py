@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable
 
 from . import model as m
 from .dataflow import apply_input_path
@@ -24,27 +24,10 @@ from .paths import Path, PathNotFound, Scope
 from .payload import to_json
 from .position import BRANCHES, DONE, FAILED, Frame
 from .offload import settle, share_loop
-
-if TYPE_CHECKING:
-    from .runner import ExecutionRun
+from .run_api import MapRunObserver, Run, complete
 
 Json = Any
 INLINE_CONCURRENCY = 40  # AWS's bound on an inline Map's concurrent iterations
-
-
-class MapRunObserver(Protocol):
-    """Told about a Distributed Map's Map Run (DescribeMapRun): set as `run.map_runs` by the
-    service. Synchronous and non-blocking, like an event sink. `started` is called again, with
-    the same ARN, when a restarted server resumes the map."""
-
-    def map_run_started(self, execution_arn: str, map_run_arn: str, total: int, max_concurrency: int,
-                        tolerated_failure_percentage: float, tolerated_failure_count: int) -> None: ...
-
-    def map_run_item(self, map_run_arn: str, outcome: str) -> None:
-        """An item is now `running`, or ended `succeeded`, `failed` or `aborted`."""
-
-    def map_run_ended(self, map_run_arn: str, status: str) -> None:
-        """SUCCEEDED, FAILED or ABORTED."""
 
 
 class _Discard(ListSink):
@@ -55,7 +38,7 @@ class _Discard(ListSink):
 
 
 class MapRunner:
-    def __init__(self, run: "ExecutionRun") -> None:
+    def __init__(self, run: "Run") -> None:
         self.run = run
 
     async def execute(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
@@ -93,8 +76,7 @@ class MapRunner:
                 frame.previous = history.add("MapRunFailed", frame.previous, _error_details(failure))
                 if map_run is not None:
                     map_run[0].map_run_ended(map_run[1], "FAILED")
-            failure.from_branches = True
-            raise
+            raise failure.replace(from_branches=True) from None
         except asyncio.CancelledError:
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "ABORTED")
@@ -104,7 +86,7 @@ class MapRunner:
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "SUCCEEDED")
         frame.previous = history.add("MapStateSucceeded", frame.previous)
-        return await self.run.states.complete(state, raw, results, context, frame)
+        return await complete(state, raw, results, context, frame, self.run.clock)
 
     def _jsonpath_fields(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> Any:
         """(selector input, items, concurrency, deferred tolerated failures) in JSONPath.
@@ -211,8 +193,7 @@ class MapRunner:
             jobs = [branch(index, program) for index, program in enumerate(state.branches)]
             results = await _run_all(jobs, 1 if sequential else 0, 0)
         except StatesError as failure:
-            failure.from_branches = True
-            raise
+            raise failure.replace(from_branches=True) from None
         frame.previous = history.add("ParallelStateSucceeded", frame.previous)
         return results
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import RUNTIME, DefinitionError, StatesError
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic
+from .json_text import to_json as to_json  # re-exported: most modules import it from here
 from .paths import Path, PathNotFound, PathSyntaxError, Scope, compile_path
 
 Json = Any
@@ -119,13 +120,6 @@ def _compile_dynamic(key: str, text: Json, location: str) -> _Dynamic:
             location,
         ) from exc
 
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
-def to_json(value: Json) -> str:
-    """JSON text as AWS writes it in history and causes: compact, non-ASCII kept."""
-    return _ENCODER.encode(value)
 
 
 MAX_JSON_DEPTH = 512

@@ -19,7 +19,7 @@ from .errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOU
 from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
 from .history import History
 from .limits import MAX_ASSIGN_BYTES, MAX_HISTORY_EVENTS
-from .mapping import MapRunObserver
+from .run_api import MapRunObserver
 from .interpreter import find_catcher, iso_time, retry_delay
 from .engine.step import bindings
 from .offload import share_loop
@@ -267,16 +267,16 @@ class ExecutionRun:
                 if frame.aborts and self._stop_request is None and not self._timed_out:
                     self._aborted(state, frame)
                 raise
-            except StatesError as failure:
+            except StatesError as error:
                 frame.assigned = None
+                failure = error
                 if failure.in_state:
-                    failure.cause = (
+                    failure = failure.replace(in_state=False, cause=(
                         f"An error occurred while executing the state '{state.name}' "
                         f"(entered at the event id #{entered}). {failure.cause}"
-                    )
-                    failure.in_state = False
+                    ))
                 if failure.error == QUERY_EVALUATION_ERROR and not failure.from_branches:
-                    self._evaluation_failed(state, failure, frame)  # where it happened, not again above
+                    failure = self._evaluation_failed(state, failure, frame)  # where it happened, not again above
                 delay = retry_delay(getattr(state, "retry", ()), attempts, failure)
                 if delay is not None:
                     until = self.clock.time() + delay
@@ -293,7 +293,7 @@ class ExecutionRun:
                 if catcher is None:
                     if frame.aborts and state.type != "Fail":
                         self._aborted(state, frame)
-                    raise
+                    raise failure from None
                 return self._caught(state, catcher, failure, raw_input, context, frame)
             self._exited(state, text, frame)
             return output, next_name, text
@@ -316,12 +316,11 @@ class ExecutionRun:
     def _aborted(self, state: m.State, frame: Frame) -> None:
         frame.previous = frame.history.add(state.type + "StateAborted", frame.previous)
 
-    def _evaluation_failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
+    def _evaluation_failed(self, state: m.State, failure: StatesError, frame: Frame) -> StatesError:
         """JSONata errors are recorded as EvaluationFailed, once per attempt; a Map then also fails."""
         details = {"error": failure.error, "cause": failure.cause, "state": state.name}
         frame.previous = frame.history.add("EvaluationFailed", frame.previous, details)
-        if state.type == "Map":
-            failure.from_branches = True
+        return failure.replace(from_branches=True) if state.type == "Map" else failure
 
     def _caught(
         self, state: m.State, catcher: m.Catcher, failure: StatesError, raw_input: Json, context: Json, frame: Frame

@@ -3,8 +3,8 @@
 `StateRunner.execute` returns a state's output and the next state's name (None at the end) or
 raises `StatesError`; the runner wraps it with the Entered/Exited events, Retry and Catch.
 Pass, Choice, Wait, Succeed and Fail are decided by `advance` alone; Task, Parallel and Map ask
-the core for their arguments and for what follows their result (`arguments`, `finish`), and do
-their work here (task_runner.py, mapping.py).
+the core for their arguments and for what follows their result (`run_api.effective_parameters`,
+`run_api.complete`), and do their work here (task_runner.py, mapping.py).
 
 JSONata evaluation holds the loop at most one slice: each call into the core that may evaluate
 JSONata runs inside `offload.settle`, which finishes an overrunning evaluation in a worker
@@ -13,18 +13,16 @@ process and runs the (pure, hence repeatable) call again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import model as m
-from .engine.step import Context, Fail, Next, Sleep, Step, advance, arguments, finish
+from .engine.step import Context, Fail, Next, Sleep, Step, advance
 from .errors import StatesError
 from .mapping import MapRunner
 from .offload import settle
-from .position import WAIT
+from .position import WAIT, Frame
+from .run_api import Run, complete, effective_parameters
 from .task_runner import TaskRunner
-
-if TYPE_CHECKING:
-    from .runner import ExecutionRun, Frame
 
 Json = Any
 _DECIDED = frozenset(("Pass", "Choice", "Wait", "Succeed", "Fail"))
@@ -33,13 +31,13 @@ _DECIDED = frozenset(("Pass", "Choice", "Wait", "Succeed", "Fail"))
 class StateRunner:
     """Runs the body of one state of an execution."""
 
-    def __init__(self, run: "ExecutionRun") -> None:
+    def __init__(self, run: Run) -> None:
         self.run = run
         self.maps = MapRunner(run)
         self.tasks = TaskRunner(run)
 
     async def execute(
-        self, state: m.State, raw_input: Json, context: Json, frame: "Frame"
+        self, state: m.State, raw_input: Json, context: Json, frame: Frame
     ) -> tuple[Json, str | None]:
         if state.type not in _DECIDED:
             if state.type == "Task":
@@ -57,7 +55,7 @@ class StateRunner:
             return step.output, step.next
         return await self.perform(step, frame)
 
-    async def perform(self, step: Step, frame: "Frame") -> tuple[Json, str | None]:
+    async def perform(self, step: Step, frame: Frame) -> tuple[Json, str | None]:
         """Carry out a decided step: take its variables, raise its failure, or sleep."""
         match step:
             case Next():
@@ -71,7 +69,7 @@ class StateRunner:
                 return step.then.output, step.then.next
         raise TypeError(step)
 
-    async def _sleep(self, until: float, frame: "Frame") -> None:
+    async def _sleep(self, until: float, frame: Frame) -> None:
         """A Wait state's sleep, saved first so that a restart waits only for what remains."""
         clock = self.run.clock
         deadline = clock.wait_state_until(until)  # WAIT_TIME_SCALE shortens Wait states only
@@ -83,29 +81,13 @@ class StateRunner:
         self.run.flush()
         await clock.sleep_until(deadline)
 
-    def failed(self, state: m.State, failure: StatesError, frame: "Frame") -> None:
+    def failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
         """A failure the state will not retry: Map and Parallel record it when a branch caused it."""
         if failure.from_branches:
             frame.previous = frame.history.add(state.type + "StateFailed", frame.previous)
 
-    async def complete(self, state: Any, raw: Json, result: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        """After a Task, Map or Parallel produced its result: what the core makes of it."""
-        ctx = Context(context, frame.variables)
-        if state.query_language == m.JSONATA:
-            step = await settle(lambda: finish(state, raw, result, ctx), self.run.clock)
-        else:
-            step = finish(state, raw, result, ctx)
-        return await self.perform(step, frame)
-
-    async def effective_parameters(self, state: Any, raw: Json, context: Json, frame: "Frame") -> Json:
-        """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""
-        ctx = Context(context, frame.variables)
-        if state.query_language == m.JSONATA:
-            return await settle(lambda: arguments(state, raw, ctx), self.run.clock)
-        return arguments(state, raw, ctx)
-
-    async def _parallel(self, state: m.ParallelState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        value = await self.effective_parameters(state, raw, context, frame)
+    async def _parallel(self, state: m.ParallelState, raw: Json, context: Json, frame: Frame) -> tuple[Json, str | None]:
+        value = await effective_parameters(state, raw, context, frame, self.run.clock)
         results = await self.maps.run_branches(state, value, frame)
-        return await self.complete(state, raw, results, context, frame)
+        return await complete(state, raw, results, context, frame, self.run.clock)
 

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any, Awaitable
 
 from . import model as m
 from .dataflow import apply_input_path, check_size
-from .errors import DATA_LIMIT_EXCEEDED, RUNTIME, TIMEOUT, StatesError
+from .errors import RUNTIME, TIMEOUT, StatesError
 from .engine.step import Context, bindings, jsonata_number
 from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
 from .offload import settle
 from .position import RESULT, TASK
+from .run_api import Run, complete, effective_parameters
 from .tasks.activities import ActivityQueue, ActivityTask
 from .tasks.callbacks import CallbackRegistry, PendingTask, new_token
 from .tasks_api import (
@@ -31,7 +32,7 @@ from .tasks_api import (
 )
 
 if TYPE_CHECKING:
-    from .runner import ExecutionRun, Frame
+    from .position import Frame
 
 Json = Any
 
@@ -60,7 +61,7 @@ class _Events:
 class TaskRunner:
     """Runs the Task states of one execution."""
 
-    def __init__(self, run: "ExecutionRun") -> None:
+    def __init__(self, run: "Run") -> None:
         self.run = run
         # The dispatcher owns the process-wide registry and queue; without one, the execution
         # keeps its own (nobody can answer it, but timeouts still work).
@@ -75,16 +76,15 @@ class TaskRunner:
         After a restart (`frame.resumed`), a result already recorded is used as it is, and a
         call that was in flight is made again (at-least-once) or, for a task token that was
         already handed out, waited for again under the same token."""
-        states = self.run.states
         recorded = frame.take_resumed(RESULT)
         if recorded is not None:
-            return await states.complete(state, raw, recorded["output"], context, frame)
+            return await complete(state, raw, recorded["output"], context, frame, self.run.clock)
         in_flight = frame.take_resumed(TASK)
         token = None
         if integration_pattern(state.resource):  # AWS offers $$.Task.Token to .sync tasks too
             token = in_flight["token"] if in_flight else new_token(self.run.info.task_token_prefix)
             context["Task"] = {"Token": token}
-        parameters = await states.effective_parameters(state, raw, context, frame)
+        parameters = await effective_parameters(state, raw, context, frame, self.run.clock)
         timeout = await self._limit(state, state.timeout_seconds, "TimeoutSeconds", raw, context, frame)
         heartbeat = await self._limit(state, state.heartbeat_seconds, "HeartbeatSeconds", raw, context, frame)
         submitted = in_flight.get("submitted") if in_flight else None
@@ -110,7 +110,7 @@ class TaskRunner:
         frame.phase = {"kind": RESULT, "output": result}
         self.run.touch(frame)
         self.run.flush()  # the result is recorded: this task is never called again
-        return await states.complete(state, raw, result, context, frame)
+        return await complete(state, raw, result, context, frame, self.run.clock)
 
     async def invoke(self, request: TaskRequest, frame: "Frame", resumed: bool = False) -> Json:
         """Hand the task to the handler, recording Scheduled/Started/[Submitted]/outcome events."""
@@ -220,10 +220,10 @@ class TaskRunner:
         except TaskTimeout as failure:
             events.failure("TimedOut", failure)
             raise
-        except StatesError as failure:
-            failure.from_task = True
-            events.failure("Failed", failure)
-            raise
+        except StatesError as error:
+            tagged = error.replace(from_task=True)
+            events.failure("Failed", tagged)
+            raise tagged from None
         events.output("Succeeded", result)
         return result
 
@@ -279,7 +279,7 @@ class TaskRunner:
             return source
         if not isinstance(source, Path):
             ctx = Context(context, frame.variables)
-            return await settle(lambda: jsonata_number(source, name, raw, ctx), self.run.clock)  # type: ignore[no-any-return]
+            return await settle(lambda: jsonata_number(source, name, raw, ctx), self.run.clock)
         try:
             value = source.select(Scope(raw, context, frame.variables))
         except PathNotFound:
@@ -334,7 +334,7 @@ def _bracketed(path: Path) -> str:
     return "$" + "".join(f"['{step}']" if isinstance(step, str) else f"[{step}]" for step in path.steps)
 
 
-def _region(resource: str, run: "ExecutionRun") -> str:
+def _region(resource: str, run: "Run") -> str:
     parts = resource.split(":")
     if len(parts) > 3 and parts[3]:
         return parts[3]

@@ -31,7 +31,7 @@ from ..aws_errors import (
     ValidationException,
 )
 from ..model import StateMachine
-from ..payload import parse_json
+from ..payload import parse_json, to_json
 from ..position import TASK, Resume
 from ..runner import ExecutionRun
 from ..store import ExecutionRecord, StateMachineRecord, Store
@@ -418,7 +418,7 @@ def _close(record: ExecutionRecord, outcome: ExecutionOutcome) -> None:
 
 def _json_text(value: Json) -> str:
     """Output as AWS returns it: compact JSON text."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return to_json(value)
 
 
 def _without_data(event: HistoryEvent) -> HistoryEvent:

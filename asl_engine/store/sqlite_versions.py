@@ -10,6 +10,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from ..json_text import to_json
 from . import AliasRecord, VersionRecord
 
 _VERSION_COLUMNS = (
@@ -19,10 +20,6 @@ _VERSION_COLUMNS = (
 _ALIAS_COLUMNS = (
     "arn, state_machine_arn, name, description, routing_configuration, creation_date, update_date"
 )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class VersionsMixin:
@@ -40,8 +37,8 @@ class VersionsMixin:
     async def put_version(self, record: VersionRecord) -> None:
         row = (
             record.state_machine_arn, record.version, record.revision_id or "", record.description,
-            record.creation_date, _dumps(record.logging_configuration),
-            _dumps(record.tracing_configuration),
+            record.creation_date, to_json(record.logging_configuration),
+            to_json(record.tracing_configuration),
         )
         await self._write([
             (f"INSERT INTO state_machine_versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -82,7 +79,7 @@ class VersionsMixin:
     async def put_alias(self, record: AliasRecord) -> None:
         row = (
             record.arn, record.state_machine_arn, record.name, record.description,
-            _dumps(record.routing_configuration), record.creation_date, record.update_date,
+            to_json(record.routing_configuration), record.creation_date, record.update_date,
         )
         await self._write([
             (f"INSERT OR REPLACE INTO state_machine_aliases ({_ALIAS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",

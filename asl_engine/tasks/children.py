@@ -22,6 +22,7 @@ import uuid
 from typing import Any, Protocol
 
 from ..errors import StatesError
+from ..json_text import to_json
 from ..tasks_api import Submitted, TaskRequest, resource_parts
 from .aws import http_metadata
 
@@ -146,7 +147,7 @@ def _input_text(value: Json) -> str:
         return "{}"
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return to_json(value)
 
 
 def _millis(seconds: float) -> int:

@@ -223,9 +223,8 @@ def _is_failure(event: Event) -> bool:
 
 
 def _failure(event: Event) -> StatesError:
-    failure = StatesError(details(event).get("error"), details(event).get("cause"))
-    failure.from_task = str(event["type"]) not in BRANCH_FAILURES
-    return failure
+    return StatesError(details(event).get("error"), details(event).get("cause"),
+                       from_task=str(event["type"]) not in BRANCH_FAILURES)
 
 
 def _first_match(retriers: list[Mapping[str, Json]], failure: StatesError) -> int | None:

@@ -1,0 +1,82 @@
+"""What the runner's collaborators may use of the execution they work for.
+
+`states.py` (one state), `task_runner.py` (a Task's attempt: token, timeouts, heartbeats,
+activity parking) and `mapping.py` (Map and Parallel fan-out) are handed the run
+(`runner.ExecutionRun`) but see it only through `Run`: they never import the runner, so no
+import cycle runs through them, and what they may reach is listed here. Checkpoints have one
+owner, the runner: a collaborator marks a frame's new position with `touch` and asks for it to
+be written with `flush`, it never writes history or positions to a store itself.
+
+`complete` and `effective_parameters` call the pure core (`engine.step`) for a state that does
+work: JSONata evaluation runs inside `offload.settle`, which finishes an evaluation that overran
+its slice of the loop in a worker process and calls the (pure, hence repeatable) step again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from . import model as m
+from .clock import Clock
+from .engine.step import Context, arguments, finish
+from .execution import ExecutionInfo
+from .offload import settle
+from .position import Frame, Resume
+from .tasks_api import TaskHandler
+
+Json = Any
+
+
+class MapRunObserver(Protocol):
+    """Told about a Distributed Map's Map Run (DescribeMapRun): set as `run.map_runs` by the
+    service. Synchronous and non-blocking, like an event sink. `started` is called again, with
+    the same ARN, when a restarted server resumes the map."""
+
+    def map_run_started(self, execution_arn: str, map_run_arn: str, total: int, max_concurrency: int,
+                        tolerated_failure_percentage: float, tolerated_failure_count: int) -> None: ...
+
+    def map_run_item(self, map_run_arn: str, outcome: str) -> None:
+        """An item is now `running`, or ended `succeeded`, `failed` or `aborted`."""
+
+    def map_run_ended(self, map_run_arn: str, status: str) -> None:
+        """SUCCEEDED, FAILED or ABORTED."""
+
+
+class Run(Protocol):
+    """The execution as its collaborators see it."""
+
+    clock: Clock
+    info: ExecutionInfo
+    tasks: TaskHandler | None
+    resume: Resume | None
+    map_runs: MapRunObserver | None
+
+    def touch(self, frame: Frame) -> None:
+        """The frame's position changed: save it with the next flush."""
+
+    def flush(self) -> None:
+        """Write the pending events and the positions they lead to, as one unit."""
+
+    async def run_program(self, program: m.Program, value: Json, frame: Frame) -> Json:
+        """Run a nested scope (a Parallel branch, a Map iteration) from its StartAt to its end."""
+
+
+async def complete(state: Any, raw: Json, result: Json, context: Json, frame: Frame,
+                   clock: Clock) -> tuple[Json, str | None]:
+    """After a Task, Map or Parallel produced its result: the core's data flow (`engine.step.finish`);
+    the variables it assigns take effect when the state exits."""
+    ctx = Context(context, frame.variables)
+    if state.query_language == m.JSONATA:
+        step = await settle(lambda: finish(state, raw, result, ctx), clock)
+    else:
+        step = finish(state, raw, result, ctx)
+    frame.assigned = step.assigned
+    return step.output, step.next
+
+
+async def effective_parameters(state: Any, raw: Json, context: Json, frame: Frame, clock: Clock) -> Json:
+    """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""
+    ctx = Context(context, frame.variables)
+    if state.query_language == m.JSONATA:
+        return await settle(lambda: arguments(state, raw, ctx), clock)
+    return arguments(state, raw, ctx)
