@@ -45,7 +45,7 @@ class StateRunner:
             if state.type == "Parallel":
                 return await self._parallel(state, raw_input, context, frame)  # type: ignore[arg-type]
             return await self.maps.execute(state, raw_input, context, frame)  # type: ignore[arg-type]
-        ctx = Context(context, frame.variables, self.run.clock.time())
+        ctx = Context(context, frame.variables, self.run.clock.time() if state.type == "Wait" else 0.0)  # only Wait reads it
         if state.query_language == m.JSONATA:
             step: Step = await settle(lambda: advance(state, raw_input, ctx), self.run.clock)
         else:

@@ -94,7 +94,7 @@ def advance(state: m.State, raw: Json, ctx: Context) -> Step:
     raise TypeError(f"a {state.type} state is performed by the shell, not decided by advance()")
 
 
-def arguments(state: m.TaskState | m.ParallelState | m.MapState, raw: Json, ctx: Context) -> Json:
+def arguments(state: m.TaskState | m.ParallelState, raw: Json, ctx: Context) -> Json:
     """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""
     if state.query_language == m.JSONATA:
         return raw if state.parameters is None else state.parameters.evaluate(bindings(ctx.variables, raw, ctx.context))
@@ -175,12 +175,14 @@ def _assigned(state: m.State, source: Json, ctx: Context) -> dict[str, Json] | N
     return state.assign.evaluate(Scope(source, ctx.context, ctx.variables))  # type: ignore[no-any-return]
 
 
-def _jsonpath_next(state: m.State, raw: Json, result: Json, ctx: Context) -> Next:
-    """Assign (on the result), ResultPath, OutputPath, and where to go next."""
+def _jsonpath_next(state: m.State, raw: Json, result: Json, ctx: Context, scope: Scope | None = None) -> Next:
+    """Assign (on the result), ResultPath, OutputPath, and where to go next. `scope` is the raw
+    input's, when the caller has made it already (a state's hot path makes each once)."""
     assigned = None if state.assign is None else _assigned(state, result, ctx)
     merged = apply_result_path(getattr(state, "result_path", None), raw, result)
-    output = apply_output_path(state.output_path, merged, Scope(raw, ctx.context, ctx.variables))
-    return Next(output, state.next, assigned)
+    if scope is None:
+        scope = Scope(raw, ctx.context, ctx.variables)
+    return Next(apply_output_path(state.output_path, merged, scope), state.next, assigned)
 
 
 def _jsonata_next(state: m.State, names: dict[str, Json], default: Json, next_name: str | None) -> Next:
@@ -193,10 +195,11 @@ def _jsonata_next(state: m.State, names: dict[str, Json], default: Json, next_na
 def _pass(state: m.PassState, raw: Json, ctx: Context) -> Next:
     if state.query_language == m.JSONATA:
         return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context), raw, state.next)
-    value = apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables))
+    scope = Scope(raw, ctx.context, ctx.variables)
+    value = apply_input_path(state.input_path, scope)
     if state.parameters is not None:
         value = state.parameters.evaluate(Scope(value, ctx.context, ctx.variables))
-    return _jsonpath_next(state, raw, state.result if state.has_result else value, ctx)
+    return _jsonpath_next(state, raw, state.result if state.has_result else value, ctx, scope)
 
 
 def _succeed(state: m.SucceedState, raw: Json, ctx: Context) -> Next:
