@@ -20,6 +20,7 @@ gives SAVEPOINTs and LISTEN/NOTIFY first-class async and sync APIs, and has its 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -28,14 +29,21 @@ from .errors import DatabaseUnusable, describe, for_request
 from .postgres_migrations import migrate
 from .sqlite import SqliteStore, _apply, _Write
 
+log = logging.getLogger(__name__)
+
 URL_SCHEMES = ("postgresql://", "postgres://")
 POOL_SIZE = 4  # connections for reads; the writer has its own
 CONNECT_SECONDS = 10.0
-# Held by the one server using a database (its writer connection's session): several servers on
-# one database need leases on executions, which this store does not have yet, so a second refuses
-# to start rather than run the same executions twice. Released when the server's connection
-# ends, however the server ends.
+# Held by the one server using a database (its writer connection's session). Servers sharing a
+# database's executions need leases on them, which this store does not have yet; so a second
+# server waits as a standby, trying the lock every STANDBY_POLL_SECONDS, and takes over (resumes
+# every execution from its saved position, as after a restart) once the first is gone: the lock
+# is released when that server's connection ends, however the server ends (a SIGKILL included).
 _ONE_SERVER_LOCK = 0x61736C66
+STANDBY_POLL_SECONDS = 1.0
+# A writer that lost its connection waits this long for the lock on a new one (the server may not
+# yet have noticed the old connection is gone); if a standby has taken over, it gives up.
+RELOCK_SECONDS = 10.0
 
 _UPSERT = re.compile(r"INSERT OR REPLACE INTO (\w+)(?: \(([^)]*)\))? VALUES ")
 # Each table's primary key and other columns, read from the catalog (no list to keep in step).
@@ -90,7 +98,9 @@ class PostgresStore(SqliteStore):
         from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
         try:
-            await asyncio.to_thread(self._connect_writer)
+            self._writer_conn = await asyncio.to_thread(self._connect)
+            await self._take_over()
+            await asyncio.to_thread(self._prepare)
             self._pool = AsyncConnectionPool(self.url, min_size=1, max_size=self.pool_size, open=False,
                                              kwargs={"autocommit": True}, timeout=CONNECT_SECONDS)
             await self._pool.open(wait=True, timeout=CONNECT_SECONDS)
@@ -99,8 +109,23 @@ class PostgresStore(SqliteStore):
             raise DatabaseUnusable(f"cannot use the database {redact(self.url)}: {_why(exc)}") from None
         self._writer = asyncio.create_task(self._write_loop(), name="asl-engine-store-writer")
 
-    def _connect_writer(self) -> None:
-        self._writer_conn = self._connect()
+    async def _take_over(self) -> None:
+        """Take the one-server lock, waiting as a standby while another server holds it."""
+        if await asyncio.to_thread(self._try_lock):
+            return
+        log.warning("another asl-engine server is using the database %s: this one waits as its standby "
+                    "and takes over when it stops", redact(self.url))
+        while not await asyncio.to_thread(self._try_lock):
+            await asyncio.sleep(STANDBY_POLL_SECONDS)
+        log.warning("the other server stopped: this one takes over the database %s", redact(self.url))
+
+    def _try_lock(self) -> bool:
+        row = self._writer_conn.execute("SELECT pg_try_advisory_lock(%s)", (_ONE_SERVER_LOCK,)).fetchone()
+        return bool(row and row[0])
+
+    def _prepare(self) -> None:
+        """Upgrade the schema (under the lock: never under a running older server) and read
+        each table's key for the upserts."""
         migrate(self._writer_conn)
         rows = self._writer_conn.execute(_TABLES).fetchall()
         upserts: dict[str, tuple[list[str], list[str]]] = {}
@@ -113,16 +138,30 @@ class PostgresStore(SqliteStore):
         self._upserts = upserts
 
     def _connect(self) -> Any:
-        """The writer connection, holding the one-server lock (RuntimeError if another has it)."""
         import psycopg
 
-        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=int(CONNECT_SECONDS))
-        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (_ONE_SERVER_LOCK,)).fetchone()
-        if not (locked and locked[0]):
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=int(CONNECT_SECONDS))
+
+    def _reconnect(self) -> None:
+        """A new writer connection, holding the lock again. If a standby took over meanwhile, the
+        writes stay queued and requests are answered ServiceUnavailable: nothing of this server
+        is written after the other server began."""
+        import psycopg
+
+        if self._writer_conn is not None:
+            self._writer_conn.close()
+        self._writer_conn = None
+        conn = self._connect()
+        try:
+            conn.execute(f"SET lock_timeout = {int(RELOCK_SECONDS * 1000)}")
+            conn.execute("SELECT pg_advisory_lock(%s)", (_ONE_SERVER_LOCK,))
+            conn.execute("RESET lock_timeout")
+        except psycopg.errors.LockNotAvailable:
             conn.close()
-            raise RuntimeError("another asl-engine server is using this database, and several servers "
-                               "on one database are not supported yet")
-        return conn
+            raise psycopg.OperationalError(
+                "another asl-engine server took over this database while this one was cut off from it; "
+                "restart this one (it then waits as a standby)") from None
+        self._writer_conn = conn
 
     async def close(self) -> None:
         if self._pool is None:
@@ -157,16 +196,16 @@ class PostgresStore(SqliteStore):
         for the stale connection."""
         for _ in range(2):
             if self._writer_conn is None or self._writer_conn.closed or self._writer_conn.broken:
-                if self._writer_conn is not None:
-                    self._writer_conn.close()
-                self._writer_conn = self._connect()
+                self._reconnect()
             translating = _Translating(self, self._writer_conn)
             try:
                 errors: list[BaseException | None] = self._apply_at_once(translating, writes)
-            except Exception:  # the server refused a statement, or one could not be encoded
+            except Exception as exc:  # the server refused a statement, or one could not be encoded
                 if translating.in_transaction:
                     translating.execute("ROLLBACK")
-                if not self._writer_conn.broken:
+                if self._writer_conn.broken:
+                    errors = [exc] * len(writes)
+                else:
                     errors = _apply(translating, writes)  # type: ignore[arg-type]
             if not self._writer_conn.broken:
                 break
