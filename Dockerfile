@@ -17,7 +17,8 @@ COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY asl_engine ./asl_engine
 COPY api ./api
-RUN pip install . && rm -rf /app/build
+# [postgres]: psycopg, for ASL_ENGINE_DB=postgresql://... (README "PostgreSQL")
+RUN pip install '.[postgres]' && rm -rf /app/build
 
 USER asl
 VOLUME ["/data"]

@@ -5,21 +5,28 @@ any other started on it waits as its standby (README "PostgreSQL"), without list
 with health checks sends every call to the one that serves. Here the active server is killed with
 SIGKILL while executions wait on task tokens, an activity and a Wait state; the standby starts
 listening, resumes them from their saved positions as after a restart, tokens handed out by the
-dead server are answered on the standby, and every execution ends once, its history 1..n.
+dead server are answered on the standby, and every execution ends once, its history 1..n. Then
+the same through deploy/postgres's HAProxy configuration with three servers and two kills.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import subprocess
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from postgres_server import postgres_database
-from processes import ROLE, ROOT, Server, history, wait_for_event, wait_until_ended
+from processes import ROLE, ROOT, Server, free_port, history, wait_for_event, wait_until_ended
 
 CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
     "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
@@ -27,6 +34,8 @@ CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
 WAIT = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 2, "Next": "Done"},
                                       "Done": {"Type": "Pass", "End": True}}}
 COUNT = 5
+# Debian installs it in /usr/sbin, which a user's PATH may lack.
+HAPROXY = shutil.which("haproxy", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/usr/local/sbin")
 
 
 def _listening(server: Server) -> bool:
@@ -95,3 +104,77 @@ def test_the_standby_takes_over_the_executions_of_a_killed_server(tmp_path: Path
     finally:
         active.stop()
         standby.stop()
+
+
+def _serving(servers: list[Server]) -> Server:
+    """The one server that listens, once a standby has taken over (each waits until it holds the lock)."""
+    deadline = time.monotonic() + 60
+    while not (listening := [server for server in servers if _listening(server)]):
+        assert time.monotonic() < deadline, "no standby took over"
+        time.sleep(0.05)
+    assert len(listening) == 1, "two servers serve one database at once"
+    return listening[0]
+
+
+@pytest.fixture
+def proxy_config(tmp_path: Path) -> Callable[[list[Server], int], Path]:
+    """deploy/postgres/haproxy.cfg with loopback addresses for the compose file's service names."""
+    if HAPROXY is None:
+        pytest.skip("HAProxy is not installed (apt-get install haproxy; .ci/run does)")
+
+    def write(servers: list[Server], port: int) -> Path:
+        text = (ROOT / "deploy" / "postgres" / "haproxy.cfg").read_text().replace("bind :8083", f"bind 127.0.0.1:{port}")
+        for index, server in enumerate(servers, start=1):
+            text = text.replace(f"asl-{index}:8083", f"127.0.0.1:{server.port}")
+        path = tmp_path / "haproxy.cfg"
+        path.write_text(text)
+        return path
+
+    return write
+
+
+def test_three_servers_behind_the_compose_files_proxy_survive_two_kills(
+        tmp_path: Path, proxy_config: Callable[[list[Server], int], Path]) -> None:
+    """deploy/postgres: three servers on one database behind its HAProxy configuration. The
+    serving server is killed twice; each time a standby takes over, the proxy finds it by its
+    health check, and the executions started through the proxy before the kills end once."""
+    url = postgres_database()
+    servers = [Server(tmp_path, f"asl-{index}", db=url) for index in (1, 2, 3)]
+    port = free_port()
+    proxy: subprocess.Popen[bytes] | None = None
+    try:
+        servers[0].start()
+        for server in servers[1:]:
+            server.process = subprocess.Popen(server.command(), cwd=ROOT, env=server.env,
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proxy = subprocess.Popen([str(HAPROXY), "-db", "-f", str(proxy_config(servers, port))],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # The SDK's own retries (standard mode: 503s and refused connections) carry a request
+        # over the moment between a kill and the proxy's next health check.
+        client = boto3.client("stepfunctions", endpoint_url=f"http://localhost:{port}", region_name="us-east-1",
+                              aws_access_key_id="testing", aws_secret_access_key="testing",
+                              config=Config(retries={"max_attempts": 20, "mode": "standard"}, read_timeout=70))
+        deadline = time.monotonic() + 30
+        while True:  # until the proxy's first health check has found the serving server
+            try:
+                callback = _machine(client, "callback", CALLBACK)
+                break
+            except ClientError:
+                assert time.monotonic() < deadline, "the proxy never reached the serving server"
+                time.sleep(0.2)
+        arns = [client.start_execution(stateMachineArn=callback, input=json.dumps({"n": n}))["executionArn"]
+                for n in range(2 * COUNT)]
+        tokens = {event["n"]: event["token"] for event in servers[0].token_events(2 * COUNT)}
+        serving = servers[0]
+        for kill in range(2):
+            serving.kill()
+            serving = _serving([server for server in servers if server.process and server.process.poll() is None])
+            for n in range(kill * COUNT, (kill + 1) * COUNT):
+                client.send_task_success(taskToken=tokens[n], output=json.dumps({"approved": n}))
+                assert json.loads(_ended_once(client, arns[n])["output"]) == {"approved": n}
+    finally:
+        if proxy is not None:
+            proxy.terminate()
+            proxy.wait(timeout=30)
+        for server in servers:
+            server.stop()
