@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 
-from asl_engine.arns import Scope
+from asl_engine.arns import AccountRegion
 from asl_engine.payload import LoneSurrogate, parse_json
 from asl_engine.service import Service
 from asl_engine.aws_errors import InvalidToken, ValidationException
@@ -34,7 +34,7 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 TARGET_PREFIX = "AWSStepFunctions."
 TOKEN_TTL_SECONDS = 24 * 3600
 Body = dict[str, Any]
-Handler = Callable[[Service, Scope, Body], Awaitable[Body]]
+Handler = Callable[[Service, AccountRegion, Body], Awaitable[Body]]
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 _TOKEN_KEY = secrets.token_bytes(32)
@@ -50,14 +50,14 @@ def request_id() -> str:
     return f"{_ID_HEAD}{next(_ID_COUNTER) & 0xFFFF_FFFF_FFFF:012x}"
 
 
-def request_scope(request: Request, default: Scope) -> Scope:
+def request_scope(request: Request, default: AccountRegion) -> AccountRegion:
     """The (account, region) of a request, from its SigV4 Authorization header if it has one."""
     match = _CREDENTIAL.search(request.headers.get("authorization", ""))
     if not match:
         return default
     access_key, region = match.groups()
     account = access_key if re.fullmatch(r"\d{12}", access_key) else default.account
-    return Scope(account, region)
+    return AccountRegion(account, region)
 
 
 def action_name(request: Request) -> str:

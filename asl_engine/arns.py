@@ -20,7 +20,7 @@ _ARN = re.compile(
 
 
 @dataclass(frozen=True)
-class Scope:
+class AccountRegion:
     """The account and region a request acts in."""
 
     account: str
@@ -47,7 +47,7 @@ def partition(region: str) -> str:
 
 @dataclass(frozen=True)
 class ParsedArn:
-    scope: Scope
+    scope: AccountRegion
     resource_type: str
     parts: tuple[str, ...]  # the ':'-separated fields after the resource type
 
@@ -90,19 +90,19 @@ def parse_arn(arn: str) -> ParsedArn:
     match = _ARN.match(arn or "")
     if not match or len(arn) > 256:
         raise InvalidArn.for_arn(arn)
-    scope = Scope(match["account"], match["region"])
+    scope = AccountRegion(match["account"], match["region"])
     return ParsedArn(scope, match["type"], tuple(match["rest"].split(":")))
 
 
-def state_machine_arn(scope: Scope, name: str) -> str:
+def state_machine_arn(scope: AccountRegion, name: str) -> str:
     return scope.arn(f"stateMachine:{name}")
 
 
-def execution_arn(scope: Scope, machine_name: str, name: str) -> str:
+def execution_arn(scope: AccountRegion, machine_name: str, name: str) -> str:
     return scope.arn(f"execution:{machine_name}:{name}")
 
 
-def express_execution_arn(scope: Scope, machine_name: str, name: str) -> str:
+def express_execution_arn(scope: AccountRegion, machine_name: str, name: str) -> str:
     """Express names need not be unique, so AWS appends a UUID to keep ARNs apart."""
     return scope.arn(f"express:{machine_name}:{name}:{uuid.uuid4()}")
 

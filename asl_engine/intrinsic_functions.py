@@ -33,7 +33,7 @@ class Invalid(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Template:
+class FormatTemplate:
     """A literal States.Format template, split where unescaped `{}` stand (None: malformed)."""
 
     texts: tuple[str, ...] | None
@@ -128,7 +128,7 @@ def _format_value(value: Any) -> str:
 
 def states_format(args: list[Any]) -> str:
     template, values = args[0], args[1:]
-    if isinstance(template, Template):
+    if isinstance(template, FormatTemplate):
         texts = template.texts
     else:
         texts = split_template((char, False) for char in _string(template))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, NoReturn
 
 from asl_engine.errors import RUNTIME, StatesError
-from asl_engine.intrinsic_functions import FUNCTIONS, Invalid, Template, split_template
+from asl_engine.intrinsic_functions import FUNCTIONS, FormatTemplate, Invalid, split_template
 from asl_engine.paths import Path, PathSyntaxError, Scope, compile_path
 
 MAX_NESTING = 10  # "You can nest up to 10 intrinsic functions within a field" (AWS guide)
@@ -191,7 +191,7 @@ class _Parser:
             else:
                 chars.append((char, False))
         if template:
-            return _Literal(Template(split_template(chars)))
+            return _Literal(FormatTemplate(split_template(chars)))
         return _Literal("".join(char for char, _ in chars))
 
     def path(self) -> Path:

@@ -28,6 +28,7 @@ from .position import RETRY, RUN, Frame, Resume
 from .payload import to_json
 from .states import StateRunner
 from .tasks_api import TaskHandler, TaskTimeout
+from .watchdog import watchdog
 
 log = logging.getLogger(__name__)
 
@@ -98,28 +99,26 @@ class ExecutionRun:
         self._main = asyncio.ensure_future(self.run_program(self.machine.program, self.info.input, frame))
         if self._stop_request is not None or self._abandoned is not None:
             self._main.cancel()
-        watchdog = self._start_watchdog()
-        try:
-            output = await self._main
-            outcome = self._succeeded(frame, output)
-        except asyncio.CancelledError:
-            if self._abandoned is not None:
-                outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME, self._abandoned)
-            elif self._timed_out:
-                outcome = self._closed(frame, "ExecutionTimedOut", "TIMED_OUT", TIMEOUT, None)
-            elif self._stop_request is not None:
-                outcome = self._closed(frame, "ExecutionAborted", "ABORTED", *self._stop_request)
-            else:
-                raise
-        except StatesError as failure:
-            outcome = self._closed(frame, "ExecutionFailed", "FAILED", failure.error, failure.cause)
-        except Exception as exc:  # an engine bug still closes the history: ExecutionFailed, never a stop
-            log.exception("execution %s crashed in the engine", self.info.execution_arn)
-            outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME,
-                                   f"Internal error in asl-engine: {exc!r}")
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
+        timeout = self.machine.timeout_seconds
+        with watchdog(self.clock, None if timeout is None else self.info.start_time + timeout, self._time_out):
+            try:
+                output = await self._main
+                outcome = self._succeeded(frame, output)
+            except asyncio.CancelledError:
+                if self._abandoned is not None:
+                    outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME, self._abandoned)
+                elif self._timed_out:
+                    outcome = self._closed(frame, "ExecutionTimedOut", "TIMED_OUT", TIMEOUT, None)
+                elif self._stop_request is not None:
+                    outcome = self._closed(frame, "ExecutionAborted", "ABORTED", *self._stop_request)
+                else:
+                    raise
+            except StatesError as failure:
+                outcome = self._closed(frame, "ExecutionFailed", "FAILED", failure.error, failure.cause)
+            except Exception as exc:  # an engine bug still closes the history: ExecutionFailed, never a stop
+                log.exception("execution %s crashed in the engine", self.info.execution_arn)
+                outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME,
+                                       f"Internal error in asl-engine: {exc!r}")
         self.outcome = outcome
         return outcome
 
@@ -160,20 +159,12 @@ class ExecutionRun:
         if self._main is not None:
             self._main.cancel()
 
-    def _start_watchdog(self) -> asyncio.Task[None] | None:
-        timeout = self.machine.timeout_seconds
-        if timeout is None:
-            return None
+    def _time_out(self) -> None:
+        """The machine's TimeoutSeconds came: the run ends TIMED_OUT."""
         main = self._main
-        assert main is not None
-
-        async def expire() -> None:
-            await self.clock.sleep_until(self.info.start_time + timeout)
-            if not main.done():
-                self._timed_out = True
-                main.cancel()
-
-        return asyncio.ensure_future(expire())
+        if main is not None and not main.done():
+            self._timed_out = True
+            main.cancel()
 
     def _succeeded(self, frame: Frame, output: Json) -> ExecutionOutcome:
         self.history.add(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asl_engine.arns import Scope
+from asl_engine.arns import AccountRegion
 from asl_engine.service import Service
 from asl_engine.store import ExecutionRecord
 
@@ -31,14 +31,14 @@ def execution_shape(record: ExecutionRecord) -> Body:
     return shape
 
 
-async def start_execution(service: Service, scope: Scope, body: Body) -> Body:
+async def start_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
     record = await service.start_execution(
         scope, required(body, "stateMachineArn"), optional(body, "name"), optional(body, "input")
     )
     return {"executionArn": record.arn, "startDate": record.start_date}
 
 
-async def start_sync_execution(service: Service, scope: Scope, body: Body) -> Body:
+async def start_sync_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
     result = await service.start_sync_execution(
         scope, required(body, "stateMachineArn"), optional(body, "name"), optional(body, "input")
     )
@@ -49,11 +49,11 @@ async def start_sync_execution(service: Service, scope: Scope, body: Body) -> Bo
     return {**shape, "billingDetails": billing}
 
 
-async def describe_execution(service: Service, scope: Scope, body: Body) -> Body:
+async def describe_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
     return execution_shape(await service.executions.describe(scope, required(body, "executionArn")))
 
 
-async def list_executions(service: Service, scope: Scope, body: Body) -> Body:
+async def list_executions(service: Service, scope: AccountRegion, body: Body) -> Body:
     cursor, limit = page_request("ListExecutions", body)
     page = await service.list_executions(
         scope, required(body, "stateMachineArn"), optional(body, "statusFilter"), cursor, limit
@@ -66,14 +66,14 @@ async def list_executions(service: Service, scope: Scope, body: Body) -> Body:
     return {"executions": items, **next_token("ListExecutions", body, page.cursor)}
 
 
-async def stop_execution(service: Service, scope: Scope, body: Body) -> Body:
+async def stop_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
     stop_date = await service.executions.stop(
         scope, required(body, "executionArn"), optional(body, "error"), optional(body, "cause")
     )
     return {"stopDate": stop_date}
 
 
-async def get_execution_history(service: Service, scope: Scope, body: Body) -> Body:
+async def get_execution_history(service: Service, scope: AccountRegion, body: Body) -> Body:
     cursor, limit = page_request("GetExecutionHistory", body)
     include = optional(body, "includeExecutionData", bool)
     page = await service.executions.history(

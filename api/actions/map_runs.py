@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asl_engine.arns import Scope
+from asl_engine.arns import AccountRegion
 from asl_engine.service import Service
 from asl_engine.store import MapRunRecord
 
@@ -14,7 +14,7 @@ def _counts(record: MapRunRecord) -> Body:
     return dict(record.item_counts)
 
 
-async def describe_map_run(service: Service, scope: Scope, body: Body) -> Body:
+async def describe_map_run(service: Service, scope: AccountRegion, body: Body) -> Body:
     record = await service.map_runs.describe(scope, required(body, "mapRunArn"))
     shape: Body = {
         "mapRunArn": record.arn,
@@ -33,7 +33,7 @@ async def describe_map_run(service: Service, scope: Scope, body: Body) -> Body:
     return shape
 
 
-async def list_map_runs(service: Service, scope: Scope, body: Body) -> Body:
+async def list_map_runs(service: Service, scope: AccountRegion, body: Body) -> Body:
     cursor, limit = page_request("ListMapRuns", body)
     execution = await service.executions.describe(scope, required(body, "executionArn"))
     records, after = await service.map_runs.list(execution.arn, cursor, limit)
@@ -47,7 +47,7 @@ async def list_map_runs(service: Service, scope: Scope, body: Body) -> Body:
     return {"mapRuns": items, **next_token("ListMapRuns", body, after)}
 
 
-async def update_map_run(service: Service, scope: Scope, body: Body) -> Body:
+async def update_map_run(service: Service, scope: AccountRegion, body: Body) -> Body:
     percentage = optional(body, "toleratedFailurePercentage", object)  # a JSON number: int or float
     if percentage is not None and (isinstance(percentage, bool) or not isinstance(percentage, (int, float))):
         raise serialization("Unexpected value type for 'toleratedFailurePercentage'")

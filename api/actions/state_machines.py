@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asl_engine.arns import Scope
+from asl_engine.arns import AccountRegion
 from asl_engine.encryption import described
 from asl_engine.service import Service
 from asl_engine.aws_errors import ValidationException
@@ -29,7 +29,7 @@ def machine_shape(record: StateMachineRecord) -> Body:
     return shape
 
 
-async def create_state_machine(service: Service, scope: Scope, body: Body) -> Body:
+async def create_state_machine(service: Service, scope: AccountRegion, body: Body) -> Body:
     publish = _publish_request(body)
     record = await service.machines.create(
         scope,
@@ -46,11 +46,11 @@ async def create_state_machine(service: Service, scope: Scope, body: Body) -> Bo
     return await _with_version(service, scope, body, publish, record.arn, response)
 
 
-async def describe_state_machine(service: Service, scope: Scope, body: Body) -> Body:
+async def describe_state_machine(service: Service, scope: AccountRegion, body: Body) -> Body:
     return machine_shape(await service.describe_state_machine(scope, required(body, "stateMachineArn")))
 
 
-async def update_state_machine(service: Service, scope: Scope, body: Body) -> Body:
+async def update_state_machine(service: Service, scope: AccountRegion, body: Body) -> Body:
     publish = _publish_request(body)
     record = await service.machines.update(
         scope,
@@ -65,7 +65,7 @@ async def update_state_machine(service: Service, scope: Scope, body: Body) -> Bo
     return await _with_version(service, scope, body, publish, record.arn, response)
 
 
-async def _with_version(service: Service, scope: Scope, body: Body, publish: bool, arn: str, response: Body) -> Body:
+async def _with_version(service: Service, scope: AccountRegion, body: Body, publish: bool, arn: str, response: Body) -> Body:
     """`publish=true` on Create/UpdateStateMachine: publish a version and name it in the answer."""
     if publish:
         version = await service.versions.publish(scope, arn, optional(body, "versionDescription"))
@@ -73,12 +73,12 @@ async def _with_version(service: Service, scope: Scope, body: Body, publish: boo
     return response
 
 
-async def delete_state_machine(service: Service, scope: Scope, body: Body) -> Body:
+async def delete_state_machine(service: Service, scope: AccountRegion, body: Body) -> Body:
     await service.machines.delete(scope, required(body, "stateMachineArn"))
     return {}
 
 
-async def list_state_machines(service: Service, scope: Scope, body: Body) -> Body:
+async def list_state_machines(service: Service, scope: AccountRegion, body: Body) -> Body:
     cursor, limit = page_request("ListStateMachines", body)
     page = await service.machines.list(scope, cursor, limit)
     items = [
@@ -88,7 +88,7 @@ async def list_state_machines(service: Service, scope: Scope, body: Body) -> Bod
     return {"stateMachines": items, **next_token("ListStateMachines", body, page.cursor)}
 
 
-async def describe_state_machine_for_execution(service: Service, scope: Scope, body: Body) -> Body:
+async def describe_state_machine_for_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
     record = await service.machine_for_execution(scope, required(body, "executionArn"))
     shape = machine_shape(record)
     for key in ("status", "type", "creationDate"):
@@ -96,7 +96,7 @@ async def describe_state_machine_for_execution(service: Service, scope: Scope, b
     return {**shape, "updateDate": record.update_date}
 
 
-async def validate_state_machine_definition(service: Service, scope: Scope, body: Body) -> Body:
+async def validate_state_machine_definition(service: Service, scope: AccountRegion, body: Body) -> Body:
     validation = service.machines.validate(
         required(body, "definition"),
         optional(body, "type"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from asl_engine.arns import Scope
+from asl_engine.arns import AccountRegion
 from asl_engine.service import Service, TestStateRequest
 
 from ..protocol import Body, optional, required
 
 
-async def test_state(service: Service, scope: Scope, body: Body) -> Body:
+async def test_state(service: Service, scope: AccountRegion, body: Body) -> Body:
     result = await service.test_state(scope, TestStateRequest(
         definition=required(body, "definition"),
         role_arn=optional(body, "roleArn"),

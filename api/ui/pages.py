@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from asl_engine import arns
-from asl_engine.arns import Scope
+from asl_engine.arns import AccountRegion
 from asl_engine.aws_errors import ServiceError, StateMachineTypeNotSupported
 from asl_engine.service import STATUSES, Service
 from asl_engine.tasks.mock import MockConfigError
@@ -94,7 +94,7 @@ async def overview(request: Request) -> Response:
     default = service.default_scope()
     query = request.query_params
     picked = (query.get("scope") or "").partition("/")  # the picker's "<account>/<region>" without script
-    scope = Scope(query.get("account") or picked[0] or default.account,
+    scope = AccountRegion(query.get("account") or picked[0] or default.account,
                   query.get("region") or picked[2] or default.region)
     status = request.query_params.get("status") or None
     try:
@@ -171,7 +171,7 @@ async def execution(request: Request) -> Response:
     })
 
 
-async def _map_run_counts(service: Service, scope: Scope, view: ExecutionView) -> dict[str, dict[str, int]]:
+async def _map_run_counts(service: Service, scope: AccountRegion, view: ExecutionView) -> dict[str, dict[str, int]]:
     """A Distributed Map's item counts (its iterations run as child executions, whose events the
     parent's history does not hold): DescribeMapRun's `itemCounts`, by Map state name."""
     counts = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .. import arns
-from ..arns import Scope
+from ..arns import AccountRegion
 from ..clock import Clock
 from ..encryption import check_encryption
 from ..aws_errors import (
@@ -52,7 +52,7 @@ class Activities:
 
     # -- activities ----------------------------------------------------------------------------
 
-    async def create(self, scope: Scope, name: str, tags: dict[str, str],
+    async def create(self, scope: AccountRegion, name: str, tags: dict[str, str],
                      encryption: dict[str, Any] | None = None) -> ActivityRecord:
         """CreateActivity. Idempotent by name: an existing activity is returned unchanged, even
         when the tags differ (as AWS documents)."""
@@ -67,14 +67,14 @@ class Activities:
         self._registered().add(arn)
         return record
 
-    async def describe(self, scope: Scope, arn: str) -> ActivityRecord:
+    async def describe(self, scope: AccountRegion, arn: str) -> ActivityRecord:
         _check_activity_arn(arn)
         record = await self.store.get_activity(arn) if arns.parse_arn(arn).scope == scope else None
         if record is None:
             raise ActivityDoesNotExist.for_arn(arn)
         return record
 
-    async def delete(self, scope: Scope, arn: str) -> None:
+    async def delete(self, scope: AccountRegion, arn: str) -> None:
         """DeleteActivity; deleting an absent activity succeeds, as on AWS."""
         _check_activity_arn(arn)
         if arns.parse_arn(arn).scope != scope:
@@ -82,12 +82,12 @@ class Activities:
         await self.store.delete_activity(arn)
         self._registered().discard(arn)
 
-    async def list(self, scope: Scope, after: str | None, limit: int) -> Page[ActivityRecord]:
+    async def list(self, scope: AccountRegion, after: str | None, limit: int) -> Page[ActivityRecord]:
         rows = await self.store.list_activities(scope.account, scope.region, after, limit + 1)
         page = rows[:limit]
         return Page(page, page[-1].name if len(rows) > limit else None)
 
-    async def get_task(self, scope: Scope, arn: str, worker_name: str | None) -> ActivityTask | None:
+    async def get_task(self, scope: AccountRegion, arn: str, worker_name: str | None) -> ActivityTask | None:
         """GetActivityTask: the oldest waiting task, or None when none arrives in time."""
         await self.describe(scope, arn)
         if worker_name is not None and not 1 <= len(worker_name) <= 80:
@@ -105,7 +105,7 @@ class Activities:
 
     # -- task tokens -----------------------------------------------------------------------------
 
-    async def send_success(self, token: str, output: str, scope: Scope) -> None:
+    async def send_success(self, token: str, output: str, scope: AccountRegion) -> None:
         """SendTaskSuccess: `output` must be JSON text; the token is checked first (InvalidToken
         before InvalidOutput, as AWS answers)."""
         if exceeds(output):
@@ -118,7 +118,7 @@ class Activities:
             raise InvalidOutput(f"Invalid Output: '{exc}'") from None
         await self._commit_answer(token, callbacks.answer_text(output))
 
-    async def send_failure(self, token: str, error: str | None, cause: str | None, scope: Scope) -> None:
+    async def send_failure(self, token: str, error: str | None, cause: str | None, scope: AccountRegion) -> None:
         if error is not None and len(error) > MAX_ERROR:
             raise ValidationException.constraint(
                 "error", "error", f"Member must have length less than or equal to {MAX_ERROR}")
@@ -128,7 +128,7 @@ class Activities:
         self._check_owner(token, scope)
         await self._commit_answer(token, callbacks.answer_text(error=error, cause=cause, failed=True))
 
-    async def send_heartbeat(self, token: str, scope: Scope) -> None:
+    async def send_heartbeat(self, token: str, scope: AccountRegion) -> None:
         """SendTaskHeartbeat: the heartbeat is committed before the answer; after a restart the
         task's deadline counts from it."""
         self._check_owner(token, scope)
@@ -136,7 +136,7 @@ class Activities:
         task = _answer(lambda: self.callbacks.heartbeat(token, now))
         await self.store.record_heartbeat(token, task.execution_arn, now)
 
-    def _check_owner(self, token: str, scope: Scope) -> None:
+    def _check_owner(self, token: str, scope: AccountRegion) -> None:
         """A token is answered only from the account and region of the execution it belongs to;
         from any other it does not exist (account B cannot answer account A's tasks)."""
         task = _answer(lambda: self.callbacks.get(token))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from .. import arns
-from ..arns import Scope
+from ..arns import AccountRegion
 from ..execution import HistoryEvent
 from ..aws_errors import ValidationException
 from ..store import ConsoleStore, ExecutionRecord, StateMachineRecord
@@ -27,7 +27,7 @@ class MachineSummary:
 
 
 class Console:
-    def __init__(self, store: ConsoleStore, default_scope: Scope, machines: Machines, executions: Executions,
+    def __init__(self, store: ConsoleStore, default_scope: AccountRegion, machines: Machines, executions: Executions,
                  tasks: TaskDispatcher) -> None:
         self.store = store
         self.default_scope = default_scope
@@ -35,14 +35,14 @@ class Console:
         self.executions = executions
         self.tasks = tasks
 
-    async def scopes(self) -> list[Scope]:
+    async def scopes(self) -> list[AccountRegion]:
         """The (account, region) pairs that hold a state machine or an execution, and the
         server's default one, sorted."""
         found = {arns.parse_arn(arn).scope for arn in await self.store.state_machine_arns_with_data()}
         found.add(self.default_scope)
         return sorted(found, key=lambda scope: (scope.account, scope.region))
 
-    async def machines(self, scope: Scope) -> list[MachineSummary]:
+    async def machines(self, scope: AccountRegion) -> list[MachineSummary]:
         """Every state machine of the scope, by name, with its executions counted by status."""
         machines: list[StateMachineRecord] = []
         after: str | None = None
@@ -55,7 +55,7 @@ class Console:
         counts = await self.store.execution_counts([machine.arn for machine in machines])
         return [MachineSummary(machine, counts.get(machine.arn, {})) for machine in machines]
 
-    async def recent_executions(self, scope: Scope, status: str | None, limit: int) -> list[ExecutionRecord]:
+    async def recent_executions(self, scope: AccountRegion, status: str | None, limit: int) -> list[ExecutionRecord]:
         """The scope's newest executions, of every state machine, optionally of one status."""
         if status is not None and status not in STATUSES:
             raise ValidationException.constraint(
@@ -63,7 +63,7 @@ class Console:
             )
         return await self.store.recent_executions(scope.arn("execution:"), status, limit)
 
-    async def history(self, scope: Scope, execution_arn: str) -> list[HistoryEvent]:
+    async def history(self, scope: AccountRegion, execution_arn: str) -> list[HistoryEvent]:
         """The whole history, with data, through GetExecutionHistory's own service call."""
         page = await self.executions.history(scope, execution_arn, None, HISTORY_LIMIT, False, True)
         return page.items

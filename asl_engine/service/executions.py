@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Generic, TypeVar
 
 from .. import arns
-from ..arns import Scope
+from ..arns import AccountRegion
 from ..clock import Clock
 from ..compile import compile_definition
 from ..errors import RUNTIME, TIMEOUT
@@ -40,6 +40,7 @@ from ..tasks.callbacks import RecordedToken
 from ..tasks.dispatcher import TaskDispatcher
 from ..limits import MAX_PAYLOAD_BYTES, exceeds
 from ..tasks_api import TaskHandler
+from ..watchdog import watchdog
 
 log = logging.getLogger("asl_engine.executions")
 T = TypeVar("T")
@@ -91,7 +92,7 @@ class Executions:
         self.sync_driver: Callable[[Awaitable[ExecutionOutcome]], Awaitable[ExecutionOutcome]] | None = None
 
     async def start(
-        self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None,
+        self, scope: AccountRegion, machine: StateMachineRecord, name: str | None, input_text: str | None,
         test_case: str | None = None, version_arn: str | None = None, alias_arn: str | None = None,
     ) -> ExecutionRecord:
         """StartExecution. Idempotent for Standard: the same name and input while RUNNING
@@ -132,7 +133,7 @@ class Executions:
         return record
 
     async def start_sync(
-        self, scope: Scope, machine: StateMachineRecord, name: str | None, input_text: str | None,
+        self, scope: AccountRegion, machine: StateMachineRecord, name: str | None, input_text: str | None,
         test_case: str | None = None, version_arn: str | None = None, alias_arn: str | None = None,
     ) -> SyncResult:
         """StartSyncExecution: Express only; runs to the end inside the request."""
@@ -148,7 +149,7 @@ class Executions:
         billed = max(100, int((outcome.stop_time - info.start_time) * 1000))
         return SyncResult(record, billed)
 
-    async def describe(self, scope: Scope, arn: str) -> ExecutionRecord:
+    async def describe(self, scope: AccountRegion, arn: str) -> ExecutionRecord:
         """DescribeExecution (and the lookup behind every other call on an execution ARN)."""
         parsed = arns.parse_arn(arn)
         if parsed.resource_type == "express":
@@ -173,7 +174,7 @@ class Executions:
         items, cursor = await self.store.list_executions(machine.arn, status, after, limit)
         return Page(items, cursor)
 
-    async def stop(self, scope: Scope, arn: str, error: str | None, cause: str | None) -> float:
+    async def stop(self, scope: AccountRegion, arn: str, error: str | None, cause: str | None) -> float:
         """StopExecution; returns the stop date. Stopping an ended execution changes nothing."""
         record = await self.describe(scope, arn)
         live = self._live.get(arn)
@@ -188,7 +189,7 @@ class Executions:
         return record.stop_date if record.stop_date is not None else self.clock.time()
 
     async def history(
-        self, scope: Scope, arn: str, after: int | None, limit: int, reverse: bool, include_data: bool
+        self, scope: AccountRegion, arn: str, after: int | None, limit: int, reverse: bool, include_data: bool
     ) -> Page[HistoryEvent]:
         """GetExecutionHistory: the events emitted so far, even while the execution runs."""
         await self.describe(scope, arn)
@@ -350,20 +351,9 @@ class Executions:
                            tasks: TaskHandler) -> ExecutionOutcome:
         """Run an Express execution, ending it TIMED_OUT after AWS's five-minute limit."""
         run = self._runner(machine, info, _DiscardSink(), tasks)
-        expired = False
-
-        async def expire() -> None:
-            nonlocal expired
-            await self.clock.sleep_until(info.start_time + EXPRESS_LIMIT_SECONDS)
-            expired = True
-            run.stop(TIMEOUT, None)
-
-        watchdog = asyncio.create_task(expire())
-        try:
+        with watchdog(self.clock, info.start_time + EXPRESS_LIMIT_SECONDS, lambda: run.stop(TIMEOUT, None)) as dog:
             outcome = await _outcome_of(run, self.clock)
-        finally:
-            watchdog.cancel()
-        if expired:
+        if dog.expired:
             outcome = ExecutionOutcome("TIMED_OUT", None, TIMEOUT, None, outcome.stop_time)
         log.debug("execution %s %s", outcome.status, info.execution_arn)
         return outcome

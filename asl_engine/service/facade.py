@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import arns
-from ..arns import Scope
+from ..arns import AccountRegion
 from ..aws_errors import (
     InvalidName,
     ResourceNotFound,
@@ -49,15 +49,15 @@ class Service:
         # the web console's read-only overviews (api/ui)
         self.console = Console(store, self.default_scope(), self.machines, self.executions, self.tasks)
 
-    def default_scope(self) -> Scope:
-        return Scope(self.config.account_id, self.config.region)
+    def default_scope(self) -> AccountRegion:
+        return AccountRegion(self.config.account_id, self.config.region)
 
     async def shutdown(self) -> None:
         await self.executions.shutdown()
 
     # -- state machines ----------------------------------------------------------------------
 
-    async def describe_state_machine(self, scope: Scope, arn: str) -> StateMachineRecord:
+    async def describe_state_machine(self, scope: AccountRegion, arn: str) -> StateMachineRecord:
         """DescribeStateMachine; on a version ARN, the version (with its description)."""
         check_machine_arn(arn)
         qualifier = split_qualified(arn)[1]
@@ -65,7 +65,7 @@ class Service:
             return (await self.versions.version(scope, arn))[0]
         return await self.machines.get(scope, arn)
 
-    async def machine_for_execution(self, scope: Scope, execution_arn: str) -> StateMachineRecord:
+    async def machine_for_execution(self, scope: AccountRegion, execution_arn: str) -> StateMachineRecord:
         """DescribeStateMachineForExecution: the revision the execution started with."""
         execution = await self.executions.describe(scope, execution_arn)
         revision = await self.store.get_revision(execution.state_machine_arn, execution.revision_id)
@@ -84,7 +84,7 @@ class Service:
     # -- executions (the ones that need the machine; the rest are on `self.executions`) -------
 
     async def start_execution(
-        self, scope: Scope, machine_arn: str, name: str | None, input_text: str | None
+        self, scope: AccountRegion, machine_arn: str, name: str | None, input_text: str | None
     ) -> ExecutionRecord:
         """StartExecution; `<arn>#<TestCase>` runs a test case of the mock file (SFN Local)."""
         machine, test_case, version_arn, alias_arn = await self._machine_and_test_case(scope, machine_arn)
@@ -92,14 +92,14 @@ class Service:
                                            version_arn=version_arn, alias_arn=alias_arn)
 
     async def start_sync_execution(
-        self, scope: Scope, machine_arn: str, name: str | None, input_text: str | None
+        self, scope: AccountRegion, machine_arn: str, name: str | None, input_text: str | None
     ) -> SyncResult:
         machine, test_case, version_arn, alias_arn = await self._machine_and_test_case(scope, machine_arn)
         return await self.executions.start_sync(scope, machine, name, input_text, test_case,
                                                 version_arn=version_arn, alias_arn=alias_arn)
 
     async def _machine_and_test_case(
-        self, scope: Scope, arn: str
+        self, scope: AccountRegion, arn: str
     ) -> tuple[StateMachineRecord, str | None, str | None, str | None]:
         """(machine, test case, version ARN, alias ARN) to start: the ARN may name a version or
         an alias (service/versions.py). Split off SFN Local's `#TestCase` suffix; an unknown test
@@ -140,29 +140,29 @@ class Service:
             raise ChildRefused(error.type_name, error.message) from None
 
     async def list_executions(
-        self, scope: Scope, machine_arn: str, status: str | None, after: int | None, limit: int
+        self, scope: AccountRegion, machine_arn: str, status: str | None, after: int | None, limit: int
     ) -> Page[ExecutionRecord]:
         machine = await self.machines.get(scope, machine_arn)
         return await self.executions.list(machine, status, after, limit)
 
     # -- tags ----------------------------------------------------------------------------------
 
-    async def tag_resource(self, scope: Scope, arn: str, tags: list[dict[str, str]]) -> None:
+    async def tag_resource(self, scope: AccountRegion, arn: str, tags: list[dict[str, str]]) -> None:
         record = await self._tagged(scope, arn)
         merged = {**record.tags, **tag_dict(tags)}
         if len(merged) > MAX_TAGS:
             raise TooManyTags(f"Too many tags: the limit is {MAX_TAGS} tags per resource")
         await self._put_tagged(replace(record, tags=merged))
 
-    async def untag_resource(self, scope: Scope, arn: str, keys: list[str]) -> None:
+    async def untag_resource(self, scope: AccountRegion, arn: str, keys: list[str]) -> None:
         record = await self._tagged(scope, arn)
         kept = {key: value for key, value in record.tags.items() if key not in set(keys)}
         await self._put_tagged(replace(record, tags=kept))
 
-    async def list_tags(self, scope: Scope, arn: str) -> dict[str, str]:
+    async def list_tags(self, scope: AccountRegion, arn: str) -> dict[str, str]:
         return (await self._tagged(scope, arn)).tags
 
-    async def _tagged(self, scope: Scope, arn: str) -> StateMachineRecord | ActivityRecord:
+    async def _tagged(self, scope: AccountRegion, arn: str) -> StateMachineRecord | ActivityRecord:
         """State machines and activities carry tags; anything else is not found."""
         parsed = arns.parse_arn(arn)
         record: StateMachineRecord | ActivityRecord | None = None
@@ -182,7 +182,7 @@ class Service:
 
     # -- TestState -----------------------------------------------------------------------------
 
-    async def test_state(self, scope: Scope, request: TestStateRequest) -> TestStateResult:
+    async def test_state(self, scope: AccountRegion, request: TestStateRequest) -> TestStateResult:
         """TestState: run one state on its own (see service/test_state.py)."""
         return await test_state(self.clock, self.tasks, scope, request)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import arns
-from ..arns import Scope
+from ..arns import AccountRegion
 from ..aws_errors import (
     InvalidArn,
     InvalidDefinition,
@@ -51,7 +51,7 @@ class Machines:
 
     async def create(
         self,
-        scope: Scope,
+        scope: AccountRegion,
         name: str,
         definition: str,
         role_arn: str,
@@ -91,7 +91,7 @@ class Machines:
 
     async def update(
         self,
-        scope: Scope,
+        scope: AccountRegion,
         arn: str,
         definition: str | None = None,
         role_arn: str | None = None,
@@ -127,7 +127,7 @@ class Machines:
         return updated
 
     async def put(
-        self, scope: Scope, name: str, definition: str, role_arn: str | None, machine_type: str | None
+        self, scope: AccountRegion, name: str, definition: str, role_arn: str | None, machine_type: str | None
     ) -> tuple[StateMachineRecord, bool]:
         """The REST upload: create the machine, or update its definition; True if created."""
         arns.check_name(name)
@@ -142,7 +142,7 @@ class Machines:
             return existing, False
         return await self.update(scope, arn, definition, role_arn), False
 
-    async def delete(self, scope: Scope, arn: str) -> None:
+    async def delete(self, scope: AccountRegion, arn: str) -> None:
         """DeleteStateMachine. Deleting an absent machine succeeds, as on AWS; its executions
         (and their history) stay readable, and running ones finish."""
         try:
@@ -152,7 +152,7 @@ class Machines:
         await self.store.delete_state_machine(arn)
         log.info("state machine deleted %s", arn)
 
-    async def list(self, scope: Scope, after: str | None, limit: int) -> Page[StateMachineRecord]:
+    async def list(self, scope: AccountRegion, after: str | None, limit: int) -> Page[StateMachineRecord]:
         rows = await self.store.list_state_machines(scope.account, scope.region, after, limit + 1)
         page = rows[:limit]
         return Page(page, page[-1].name if len(rows) > limit else None)
@@ -167,7 +167,7 @@ class Machines:
         failed = any(d.severity == "ERROR" for d in found)
         return Validation("FAIL" if failed else "OK", found[:limit], len(found) > limit)
 
-    async def get(self, scope: Scope, arn: str) -> StateMachineRecord:
+    async def get(self, scope: AccountRegion, arn: str) -> StateMachineRecord:
         """The machine an unqualified ARN names in this scope, or StateMachineDoesNotExist."""
         check_machine_arn(arn)
         record = await self.store.get_state_machine(arn)

@@ -14,7 +14,7 @@ import logging
 from dataclasses import replace
 
 from .. import arns
-from ..arns import Scope
+from ..arns import AccountRegion
 from ..clock import Clock
 from ..aws_errors import InvalidArn, ResourceNotFound, ValidationException
 from ..store import MapRunRecord, MapRunStore
@@ -70,7 +70,7 @@ class MapRuns:
 
     # -- the API -------------------------------------------------------------------------------
 
-    async def describe(self, scope: Scope, arn: str) -> MapRunRecord:
+    async def describe(self, scope: AccountRegion, arn: str) -> MapRunRecord:
         """DescribeMapRun: the stored row, with the live item counts while it runs."""
         record = await self._find(scope, arn)
         live = self._live.get(arn)
@@ -84,7 +84,7 @@ class MapRuns:
         first, with the cursor of the next page."""
         return await self.store.list_map_runs(execution_arn, before, limit)
 
-    async def update(self, scope: Scope, arn: str, max_concurrency: int | None,
+    async def update(self, scope: AccountRegion, arn: str, max_concurrency: int | None,
                      tolerated_failure_percentage: float | None, tolerated_failure_count: int | None) -> None:
         """UpdateMapRun: store the settings given (see the module docstring for running maps)."""
         if max_concurrency is not None and max_concurrency < 0:
@@ -102,7 +102,7 @@ class MapRuns:
         percentage = None if tolerated_failure_percentage is None else float(tolerated_failure_percentage)
         await self.store.update_map_run(arn, max_concurrency, percentage, tolerated_failure_count)
 
-    async def _find(self, scope: Scope, arn: str) -> MapRunRecord:
+    async def _find(self, scope: AccountRegion, arn: str) -> MapRunRecord:
         parsed = arns.parse_arn(arn)
         if parsed.resource_type != "mapRun":
             raise InvalidArn.for_arn(arn)

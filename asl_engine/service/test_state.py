@@ -16,7 +16,6 @@ ResultSelector, ResultPath).
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 from dataclasses import dataclass, field
@@ -36,9 +35,10 @@ from ..runner import ExecutionRun
 from ..aws_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
 from .machines import check_definition
 from ..tasks_api import Final, Submitted, TaskRequest, integration_pattern, is_activity
+from ..watchdog import watchdog
 
 if TYPE_CHECKING:
-    from ..arns import Scope
+    from ..arns import AccountRegion
     from ..position import Frame
     from ..tasks.dispatcher import TaskDispatcher
 
@@ -81,7 +81,7 @@ class _Wrapped:
     targets: dict[str, str] = field(default_factory=dict)  # placeholder -> original state name
 
 
-async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: Scope, request: TestStateRequest
+async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: AccountRegion, request: TestStateRequest
                      ) -> TestStateResult:
     level = request.inspection_level or "INFO"
     if level not in LEVELS:
@@ -271,20 +271,9 @@ def _merged(base: dict[str, Json], extra: dict[str, Json]) -> dict[str, Json]:
 
 
 async def _run_limited(run: _TestRun, clock: Clock) -> ExecutionOutcome:
-    expired = False
-
-    async def expire() -> None:
-        nonlocal expired
-        await clock.sleep_until(run.info.start_time + LIMIT_SECONDS)
-        expired = True
-        run.stop(TIMEOUT, None)
-
-    watchdog = asyncio.ensure_future(expire())
-    try:
+    with watchdog(clock, run.info.start_time + LIMIT_SECONDS, lambda: run.stop(TIMEOUT, None)) as dog:
         outcome = await run.run()
-    finally:
-        watchdog.cancel()
-    if expired:
+    if dog.expired:
         return ExecutionOutcome("FAILED", None, TIMEOUT, "The TestState call ran for more than five minutes.")
     return outcome
 

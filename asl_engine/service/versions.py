@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from .. import arns
-from ..arns import Scope
+from ..arns import AccountRegion
 from ..aws_errors import (
     ConflictException,
     InvalidArn,
@@ -58,7 +58,7 @@ class Versions:
 
     # -- versions ------------------------------------------------------------------------------
 
-    async def publish(self, scope: Scope, machine_arn: str, description: str | None = None,
+    async def publish(self, scope: AccountRegion, machine_arn: str, description: str | None = None,
                       revision_id: str | None = None) -> VersionRecord:
         """PublishStateMachineVersion (and `publish=true` on create and update)."""
         _check_description(description, "description")
@@ -94,7 +94,7 @@ class Versions:
             machine.logging_configuration, machine.tracing_configuration
         )
 
-    async def list_versions(self, scope: Scope, machine_arn: str, before: int | None,
+    async def list_versions(self, scope: AccountRegion, machine_arn: str, before: int | None,
                             limit: int) -> tuple[list[VersionRecord], int | None]:
         """ListStateMachineVersions, newest first; the cursor is the last number listed."""
         base, qualifier = split_qualified(machine_arn)
@@ -106,7 +106,7 @@ class Versions:
         page = rows[:limit]
         return page, (page[-1].version if len(rows) > limit else None)
 
-    async def delete_version(self, scope: Scope, version_arn: str) -> None:
+    async def delete_version(self, scope: AccountRegion, version_arn: str) -> None:
         """DeleteStateMachineVersion; deleting an absent version succeeds."""
         base, number = _version_arn(version_arn)
         if arns.parse_arn(base).scope != scope or await self.store.get_version(base, number) is None:
@@ -120,7 +120,7 @@ class Versions:
             )
         await self.store.delete_version(base, number)
 
-    async def version(self, scope: Scope, version_arn: str) -> tuple[StateMachineRecord, VersionRecord]:
+    async def version(self, scope: AccountRegion, version_arn: str) -> tuple[StateMachineRecord, VersionRecord]:
         """The machine as the version snapshots it (DescribeStateMachine on a version ARN)."""
         base, number = _version_arn(version_arn)
         version = await self.store.get_version(base, number) if arns.parse_arn(base).scope == scope else None
@@ -136,7 +136,7 @@ class Versions:
         )
         return record, version
 
-    async def resolve(self, scope: Scope, arn: str) -> tuple[StateMachineRecord, str | None, str | None]:
+    async def resolve(self, scope: AccountRegion, arn: str) -> tuple[StateMachineRecord, str | None, str | None]:
         """What StartExecution runs for a machine, version or alias ARN: the machine record
         (under its unqualified ARN, with the version's definition and revision), the version
         ARN and the alias ARN."""
@@ -157,7 +157,7 @@ class Versions:
 
     # -- aliases -------------------------------------------------------------------------------
 
-    async def create_alias(self, scope: Scope, name: str, routing: list[Any],
+    async def create_alias(self, scope: AccountRegion, name: str, routing: list[Any],
                            description: str | None) -> AliasRecord:
         """CreateStateMachineAlias; idempotent over name, description and routing."""
         arns.check_length(name, "name", arns.MAX_NAME)  # the length message comes before the pattern's
@@ -180,7 +180,7 @@ class Versions:
         await self.store.put_alias(record)
         return record
 
-    async def describe_alias(self, scope: Scope, alias_arn: str) -> AliasRecord:
+    async def describe_alias(self, scope: AccountRegion, alias_arn: str) -> AliasRecord:
         base, qualifier = split_qualified(alias_arn)
         if qualifier is None or qualifier.isdigit():
             raise InvalidArn.for_arn(alias_arn)
@@ -189,7 +189,7 @@ class Versions:
             raise not_found(alias_arn)
         return alias
 
-    async def update_alias(self, scope: Scope, alias_arn: str, routing: list[Any] | None,
+    async def update_alias(self, scope: AccountRegion, alias_arn: str, routing: list[Any] | None,
                            description: str | None) -> AliasRecord:
         """UpdateStateMachineAlias: a new description, routing, or both."""
         if routing is None and description is None:
@@ -211,11 +211,11 @@ class Versions:
         await self.store.put_alias(updated)
         return updated
 
-    async def delete_alias(self, scope: Scope, alias_arn: str) -> None:
+    async def delete_alias(self, scope: AccountRegion, alias_arn: str) -> None:
         await self.describe_alias(scope, alias_arn)
         await self.store.delete_alias(alias_arn)
 
-    async def list_aliases(self, scope: Scope, machine_arn: str) -> list[AliasRecord]:
+    async def list_aliases(self, scope: AccountRegion, machine_arn: str) -> list[AliasRecord]:
         """ListStateMachineAliases of a machine, or only those routing to a version ARN."""
         base, qualifier = split_qualified(machine_arn)
         if qualifier is not None and not qualifier.isdigit():
@@ -229,7 +229,7 @@ class Versions:
         return [alias for alias in aliases
                 if any(route["stateMachineVersionArn"] == machine_arn for route in alias.routing_configuration)]
 
-    async def _check_routing(self, scope: Scope, routing: list[Any]) -> str:
+    async def _check_routing(self, scope: AccountRegion, routing: list[Any]) -> str:
         """Check a routing configuration; returns the machine ARN its versions belong to."""
         if not 1 <= len(routing) <= 2:
             raise ValidationException.constraint(

@@ -60,7 +60,7 @@ class Environment:
         self.clock = VirtualClock(auto_advance=False)
         tasks = replace(TaskConfig.from_env(), mock_config_path=None, lambda_handlers=self._handlers)
         self.config = Config(db_path=":memory:", tasks=tasks)
-        self.scope = arns.Scope(self.config.account_id, self.config.region)
+        self.scope = arns.AccountRegion(self.config.account_id, self.config.region)
         self._server: ServerThread | None = None
         self._client: Any = None
 

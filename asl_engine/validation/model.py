@@ -22,7 +22,7 @@ NESTED_SCOPES = {"Parallel": ("Branches",), "Map": ("ItemProcessor", "Iterator")
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
+class StateGroup:
     """A set of states with its StartAt; transitions may not leave it."""
 
     location: str  # "" for the top level, e.g. "/States/P/Branches/0"
@@ -35,7 +35,7 @@ class StateNode:
     name: str
     state: dict[str, Any]
     location: str
-    scope: Scope
+    scope: StateGroup
     query_language: str  # effective: the state's own QueryLanguage, else the machine's
 
 
@@ -44,7 +44,7 @@ class Machine:
     definition: dict[str, Any]
     machine_type: str
     query_language: str
-    scopes: tuple[Scope, ...]
+    scopes: tuple[StateGroup, ...]
     states: tuple[StateNode, ...]
 
 
@@ -52,7 +52,7 @@ def build(definition: dict[str, Any], machine_type: str) -> Machine:
     """Collect scopes and states in one linear pass."""
     top_language = definition.get("QueryLanguage")
     machine_language = JSONATA if top_language == JSONATA else JSONPATH
-    scopes: list[Scope] = []
+    scopes: list[StateGroup] = []
     nodes: list[StateNode] = []
     pending: deque[tuple[str, dict[str, Any]]] = deque([("", definition)])
     while pending:
@@ -60,7 +60,7 @@ def build(definition: dict[str, Any], machine_type: str) -> Machine:
         states = body.get("States")
         if not isinstance(states, dict):
             continue  # the schema reports it; without states there is nothing to follow
-        scope = Scope(location, body.get("StartAt"), states)
+        scope = StateGroup(location, body.get("StartAt"), states)
         scopes.append(scope)
         for name, state in scope.states.items():
             if not isinstance(state, dict):

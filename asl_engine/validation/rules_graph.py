@@ -20,7 +20,7 @@ from .diagnostic import (
     pointer,
     schema_error,
 )
-from .model import Machine, Scope
+from .model import Machine, StateGroup
 
 MAX_STATE_NAME = 80  # "MUST be less than or equal to 80 Unicode characters" (ASL spec)
 
@@ -76,7 +76,7 @@ def transition_targets(machine: Machine) -> Iterator[Diagnostic]:
                 yield error(MISSING_TRANSITION_TARGET, f"Missing '{field}' target: {target}", location)
 
 
-def _reachable(scope: Scope) -> set[str]:
+def _reachable(scope: StateGroup) -> set[str]:
     seen = {scope.start_at}
     queue = deque([scope.start_at])
     while queue:
