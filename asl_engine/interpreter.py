@@ -91,10 +91,9 @@ def no_choice_matched() -> StatesError:
 
 def wait_deadline(state: m.WaitState, effective_input: Json, scope: Scope, now: float) -> float:
     """The moment a JSONPath Wait state ends, from Seconds, SecondsPath, Timestamp or TimestampPath."""
-    if state.seconds is not None:
-        literal: int = state.seconds  # an int in JSONPath (an expression only in JSONata)
-        return now + max(0, literal)
-    if state.timestamp is not None:
+    if isinstance(state.seconds, (int, float)):  # JSONPath holds literals (expressions are JSONata's)
+        return now + max(0, state.seconds)
+    if isinstance(state.timestamp, (int, float)):
         return float(state.timestamp)  # parsed at compile time
     if state.seconds_path is not None:
         value = _select(state.seconds_path, effective_input, scope, "SecondsPath")
@@ -168,9 +167,14 @@ def iso_time(epoch: float) -> str:
 
 def fail_fields(state: m.FailState, scope: Scope) -> tuple[str | None, str | None]:
     """A JSONPath Fail state's error and cause, from literals, paths or intrinsics."""
-    error = _fail_field(state.error_path, "ErrorPath", scope) if state.error_path else state.error
-    cause = _fail_field(state.cause_path, "CausePath", scope) if state.cause_path else state.cause
+    error = _fail_field(state.error_path, "ErrorPath", scope) if state.error_path else _literal(state.error)
+    cause = _fail_field(state.cause_path, "CausePath", scope) if state.cause_path else _literal(state.cause)
     return error, cause
+
+
+def _literal(value: str | m.Evaluable | None) -> str | None:
+    """A JSONPath Fail state's Error or Cause: a literal (expressions are JSONata's)."""
+    return value if isinstance(value, str) else None
 
 
 def _fail_field(source: Any, field: str, scope: Scope) -> str:

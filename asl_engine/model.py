@@ -7,12 +7,20 @@ state reads these objects and never parses text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from .paths import Path
 from .payload import Template
 
 Json = Any
+Number = int | float
+
+
+class Evaluable(Protocol):
+    """A field compiled once and evaluated per run: a JSONPath payload template or intrinsic
+    function (against a paths.Scope), or a JSONata template (against its bindings)."""
+
+    def evaluate(self, source: Any, /) -> Json: ...
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
@@ -33,8 +41,8 @@ class Catcher:
     error_equals: tuple[str, ...]
     next: str
     result_path: Path | None  # None: ResultPath null (keep the state input)
-    assign: Any = None  # compiled Assign (JSONPath template or JSONata template)
-    output: Any = None  # JSONata Output
+    assign: Evaluable | None = None  # compiled Assign (JSONPath template or JSONata template)
+    output: Evaluable | None = None  # JSONata Output
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +56,8 @@ class State:
     query_language: str
     input_path: Path | None
     output_path: Path | None
-    assign: Any  # compiled Assign or None
-    output: Any  # compiled JSONata Output or None
+    assign: Evaluable | None  # compiled Assign
+    output: Evaluable | None  # compiled JSONata Output
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +71,14 @@ class PassState(State):
 @dataclass(frozen=True, slots=True)
 class TaskState(State):
     resource: str
-    parameters: Any  # Template (JSONPath) or JSONata template (Arguments)
+    parameters: Evaluable | None  # Template (JSONPath) or JSONata template (Arguments)
     result_selector: Template | None
     result_path: Path | None
     retry: tuple[Retrier, ...]
     catch: tuple[Catcher, ...]
-    timeout_seconds: Any  # int | Path | JSONata expression | None
-    heartbeat_seconds: Any
-    credentials: Any
+    timeout_seconds: Number | Path | Evaluable | None  # a literal, TimeoutSecondsPath, or JSONata
+    heartbeat_seconds: Number | Path | Evaluable | None
+    credentials: Evaluable | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +89,9 @@ class ChoiceState(State):
 
 @dataclass(frozen=True, slots=True)
 class WaitState(State):
-    seconds: Any  # int | JSONata expression | None
+    seconds: Number | Evaluable | None  # a literal or a JSONata expression
     seconds_path: Path | None
-    timestamp: Any  # epoch seconds (JSONPath literal) | JSONata expression | None
+    timestamp: float | Evaluable | None  # epoch seconds (a JSONPath literal) or a JSONata expression
     timestamp_path: Path | None
 
 
@@ -94,10 +102,10 @@ class SucceedState(State):
 
 @dataclass(frozen=True, slots=True)
 class FailState(State):
-    error: Any  # str | JSONata expression | None
-    cause: Any
-    error_path: Any  # Path | Intrinsic | None
-    cause_path: Any
+    error: str | Evaluable | None  # a literal or a JSONata expression
+    cause: str | Evaluable | None
+    error_path: Path | Evaluable | None  # a path or an intrinsic function
+    cause_path: Path | Evaluable | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +124,7 @@ class Program:
 @dataclass(frozen=True, slots=True)
 class ParallelState(State):
     branches: tuple[Program, ...]
-    parameters: Any
+    parameters: Evaluable | None
     result_selector: Template | None
     result_path: Path | None
     retry: tuple[Retrier, ...]
@@ -128,12 +136,12 @@ class MapState(State):
     processor: Program
     distributed: bool
     items_path: Path | None
-    items: Any  # JSONata Items (expression or array) or None
-    item_selector: Any  # Template (JSONPath), JSONata template, or None
+    items: Evaluable | None  # JSONata Items (an expression, or a literal array compiled as a template)
+    item_selector: Evaluable | None  # Template (JSONPath) or JSONata template
     # Each of these is a number, a Path (from the `...Path` field) or a JSONata expression.
-    max_concurrency: Any
-    tolerated_failure_count: Any
-    tolerated_failure_percentage: Any
+    max_concurrency: Number | Path | Evaluable | None
+    tolerated_failure_count: Number | Path | Evaluable | None
+    tolerated_failure_percentage: Number | Path | Evaluable | None
     result_selector: Template | None
     result_path: Path | None
     retry: tuple[Retrier, ...]

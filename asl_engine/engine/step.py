@@ -170,15 +170,15 @@ def query_error(cause: str) -> StatesError:
 # -- JSONPath and JSONata, per state type ------------------------------------------------------
 
 
-def _assigned(state: m.State, source: Json, ctx: Context) -> dict[str, Json] | None:
-    """JSONPath Assign: evaluated against the state's result (call it when the state has one)."""
-    return state.assign.evaluate(Scope(source, ctx.context, ctx.variables))  # type: ignore[no-any-return]
+def _assigned(assign: m.Evaluable, source: Json, ctx: Context) -> dict[str, Json]:
+    """JSONPath Assign: evaluated against the state's result."""
+    return assign.evaluate(Scope(source, ctx.context, ctx.variables))  # type: ignore[no-any-return]
 
 
 def _jsonpath_next(state: m.State, raw: Json, result: Json, ctx: Context, scope: Scope | None = None) -> Next:
     """Assign (on the result), ResultPath, OutputPath, and where to go next. `scope` is the raw
     input's, when the caller has made it already (a state's hot path makes each once)."""
-    assigned = None if state.assign is None else _assigned(state, result, ctx)
+    assigned = None if state.assign is None else _assigned(state.assign, result, ctx)
     merged = apply_result_path(getattr(state, "result_path", None), raw, result)
     if scope is None:
         scope = Scope(raw, ctx.context, ctx.variables)
@@ -207,15 +207,15 @@ def _succeed(state: m.SucceedState, raw: Json, ctx: Context) -> Next:
         return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context), raw, None)
     scope = Scope(raw, ctx.context, ctx.variables)
     value = apply_input_path(state.input_path, scope)
-    assigned = None if state.assign is None else _assigned(state, value, ctx)
+    assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
     return Next(apply_output_path(state.output_path, value, scope), None, assigned)
 
 
 def _fail_error(state: m.FailState, raw: Json, ctx: Context) -> StatesError:
     if state.query_language == m.JSONATA:
         names = bindings(ctx.variables, raw, ctx.context)
-        error = state.error.evaluate(names) if hasattr(state.error, "evaluate") else state.error
-        cause = state.cause.evaluate(names) if hasattr(state.cause, "evaluate") else state.cause
+        error = _evaluated(state.error, names)
+        cause = _evaluated(state.cause, names)
         return StatesError(_text(error), _text(cause))
     return StatesError(*fail_fields(state, Scope(raw, ctx.context, ctx.variables)))
 
@@ -226,7 +226,7 @@ def _choice(state: m.ChoiceState, raw: Json, ctx: Context) -> Next:
     scope = Scope(raw, ctx.context, ctx.variables)
     value = apply_input_path(state.input_path, scope)
     rule_scope = Scope(value, ctx.context, ctx.variables)
-    assigned = None if state.assign is None else _assigned(state, value, ctx)
+    assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
     next_name = state.default
     for rule in state.choices:
         if rule.predicate(rule_scope):
@@ -269,13 +269,13 @@ def _wait(state: m.WaitState, raw: Json, ctx: Context) -> Sleep:
     scope = Scope(raw, ctx.context, ctx.variables)
     value = apply_input_path(state.input_path, scope)
     until = wait_deadline(state, value, Scope(value, ctx.context, ctx.variables), ctx.now)
-    assigned = None if state.assign is None else _assigned(state, value, ctx)
+    assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
     return Sleep(until, Next(apply_output_path(state.output_path, value, scope), state.next, assigned))
 
 
 def _jsonata_deadline(state: m.WaitState, names: dict[str, Json], now: float) -> float:
     if state.seconds is not None:
-        seconds = state.seconds.evaluate(names) if hasattr(state.seconds, "evaluate") else state.seconds
+        seconds = _evaluated(state.seconds, names)
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
             raise query_error(
                 f"The JSONata expression '{text_of(state.seconds, seconds)}' specified for the field "
@@ -283,7 +283,7 @@ def _jsonata_deadline(state: m.WaitState, names: dict[str, Json], now: float) ->
                 f"for value: {to_json(seconds)}"
             )
         return now + seconds
-    stamp = state.timestamp.evaluate(names) if hasattr(state.timestamp, "evaluate") else state.timestamp
+    stamp = _evaluated(state.timestamp, names)
     moment = parse_timestamp(stamp) if isinstance(stamp, str) else None
     if moment is None:
         raise query_error(
@@ -291,6 +291,11 @@ def _jsonata_deadline(state: m.WaitState, names: dict[str, Json], now: float) ->
             f"string: {stamp if isinstance(stamp, str) else to_json(stamp)}"
         )
     return moment.timestamp()
+
+
+def _evaluated(field: str | float | m.Evaluable | None, names: dict[str, Json]) -> Json:
+    """A JSONata field that holds a literal or an expression, as a value."""
+    return field if field is None or isinstance(field, (str, int, float)) else field.evaluate(names)
 
 
 def _text(value: Json) -> str | None:
