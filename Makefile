@@ -25,7 +25,8 @@ venv: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/asl-engine serve $(SERVE_OPTIONS)
 
-test: $(STAMP)
+# lint first (a few seconds): a type error or a lint finding fails the test command like a test
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 # ruff (the rule set pinned in pyproject.toml) on the whole tree, mypy --strict on asl_engine and api

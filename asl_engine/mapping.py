@@ -276,7 +276,7 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, 
                 failures += 1
                 results[index] = _error_output(failure)
                 if failures > tolerance:
-                    raise _threshold(failure, tolerance)
+                    raise _threshold(failure, tolerance) from failure
         return results
     # `lanes` coroutines take the jobs in order, each the next one when it is free: a Map of
     # 3,000 items with concurrency 40 is 40 coroutines, not 3,000 tasks made (and parked) at once.
@@ -293,7 +293,7 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, 
                 failures += 1
                 results[index] = _error_output(failure)
                 if failures > tolerance:
-                    raise _threshold(failure, tolerance)
+                    raise _threshold(failure, tolerance) from failure
 
     tasks = [asyncio.ensure_future(lane()) for _ in range(lanes)]
     try:
