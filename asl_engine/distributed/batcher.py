@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator
 
 from ..errors import RUNTIME, StatesError
-from ..payload import to_json
+from ..json_text import to_json
 
 Json = Any
 MAX_BATCH_BYTES = 256 * 1024

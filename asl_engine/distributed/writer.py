@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..errors import RESULT_WRITER_FAILED, StatesError
-from ..payload import to_json
+from ..json_text import to_json
 from .names import map_run_id
 from .store import ObjectStore, StoreFailure
 

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from asl_engine.distributed.store import Boto3Store
+from asl_engine.distributed.s3 import Boto3Store
 
 _buckets = itertools.count()
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from asl_engine.distributed.reader import GET_OBJECT, LIST_OBJECTS, max_items, read_items, reader_spec
-from asl_engine.distributed.store import Boto3Store
+from asl_engine.distributed.s3 import Boto3Store
 from asl_engine.errors import DefinitionError, StatesError
 
 

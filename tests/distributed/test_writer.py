@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from asl_engine.distributed import names
-from asl_engine.distributed.store import Boto3Store
+from asl_engine.distributed.s3 import Boto3Store
 from asl_engine.distributed.writer import ChildResult, transform, write, writer_spec
 
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:csv"
