@@ -16,10 +16,12 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 import boto3
 import pytest
@@ -34,6 +36,7 @@ CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
 WAIT = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 2, "Next": "Done"},
                                       "Done": {"Type": "Pass", "End": True}}}
 COUNT = 5
+CHURN, KILLS = 40, 3  # executions, and kills of the serving server while they run
 # Debian installs it in /usr/sbin, which a user's PATH may lack.
 HAPROXY = shutil.which("haproxy", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/usr/local/sbin")
 
@@ -65,8 +68,7 @@ def test_the_standby_takes_over_the_executions_of_a_killed_server(tmp_path: Path
     active, standby = Server(tmp_path, "active", db=url), Server(tmp_path, "standby", db=url)
     try:
         active.start()
-        standby.process = subprocess.Popen(standby.command(), cwd=ROOT, env=standby.env,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _launch(standby)
         client = active.client()
         callback, waiting = _machine(client, "callback", CALLBACK), _machine(client, "wait", WAIT)
         activity = client.create_activity(name="queue")["activityArn"]
@@ -106,48 +108,47 @@ def test_the_standby_takes_over_the_executions_of_a_killed_server(tmp_path: Path
         standby.stop()
 
 
-def _serving(servers: list[Server]) -> Server:
-    """The one server that listens, once a standby has taken over (each waits until it holds the lock)."""
-    deadline = time.monotonic() + 60
-    while not (listening := [server for server in servers if _listening(server)]):
-        assert time.monotonic() < deadline, "no standby took over"
-        time.sleep(0.05)
-    assert len(listening) == 1, "two servers serve one database at once"
-    return listening[0]
+def _launch(server: Server) -> None:
+    """Start a server that may have to wait as a standby (it listens only once it serves)."""
+    server.process = subprocess.Popen(server.command(), cwd=ROOT, env=server.env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@dataclass
+class Cluster:
+    """deploy/postgres on loopback: three servers on one database behind its HAProxy configuration."""
+
+    servers: list[Server]
+    client: Any  # boto3, through the proxy
+
+    def serving(self) -> Server:
+        """The one server that listens, once a standby has taken over."""
+        deadline = time.monotonic() + 60
+        while not (listening := [server for server in self.servers if _listening(server)]):
+            assert time.monotonic() < deadline, "no standby took over"
+            time.sleep(0.05)
+        assert len(listening) == 1, "two servers serve one database at once"
+        return listening[0]
 
 
 @pytest.fixture
-def proxy_config(tmp_path: Path) -> Callable[[list[Server], int], Path]:
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
     """deploy/postgres/haproxy.cfg with loopback addresses for the compose file's service names."""
     if HAPROXY is None:
         pytest.skip("HAProxy is not installed (apt-get install haproxy; .ci/run does)")
-
-    def write(servers: list[Server], port: int) -> Path:
-        text = (ROOT / "deploy" / "postgres" / "haproxy.cfg").read_text().replace("bind :8083", f"bind 127.0.0.1:{port}")
-        for index, server in enumerate(servers, start=1):
-            text = text.replace(f"asl-{index}:8083", f"127.0.0.1:{server.port}")
-        path = tmp_path / "haproxy.cfg"
-        path.write_text(text)
-        return path
-
-    return write
-
-
-def test_three_servers_behind_the_compose_files_proxy_survive_two_kills(
-        tmp_path: Path, proxy_config: Callable[[list[Server], int], Path]) -> None:
-    """deploy/postgres: three servers on one database behind its HAProxy configuration. The
-    serving server is killed twice; each time a standby takes over, the proxy finds it by its
-    health check, and the executions started through the proxy before the kills end once."""
     url = postgres_database()
     servers = [Server(tmp_path, f"asl-{index}", db=url) for index in (1, 2, 3)]
     port = free_port()
+    text = (ROOT / "deploy" / "postgres" / "haproxy.cfg").read_text().replace("bind :8083", f"bind 127.0.0.1:{port}")
+    for index, server in enumerate(servers, start=1):
+        text = text.replace(f"asl-{index}:8083", f"127.0.0.1:{server.port}")
+    (tmp_path / "haproxy.cfg").write_text(text)
     proxy: subprocess.Popen[bytes] | None = None
     try:
         servers[0].start()
         for server in servers[1:]:
-            server.process = subprocess.Popen(server.command(), cwd=ROOT, env=server.env,
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        proxy = subprocess.Popen([str(HAPROXY), "-db", "-f", str(proxy_config(servers, port))],
+            _launch(server)
+        proxy = subprocess.Popen([str(HAPROXY), "-db", "-f", str(tmp_path / "haproxy.cfg")],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # The SDK's own retries (standard mode: 503s and refused connections) carry a request
         # over the moment between a kill and the proxy's next health check.
@@ -157,24 +158,77 @@ def test_three_servers_behind_the_compose_files_proxy_survive_two_kills(
         deadline = time.monotonic() + 30
         while True:  # until the proxy's first health check has found the serving server
             try:
-                callback = _machine(client, "callback", CALLBACK)
+                client.list_activities()
                 break
             except ClientError:
                 assert time.monotonic() < deadline, "the proxy never reached the serving server"
                 time.sleep(0.2)
-        arns = [client.start_execution(stateMachineArn=callback, input=json.dumps({"n": n}))["executionArn"]
-                for n in range(2 * COUNT)]
-        tokens = {event["n"]: event["token"] for event in servers[0].token_events(2 * COUNT)}
-        serving = servers[0]
-        for kill in range(2):
-            serving.kill()
-            serving = _serving([server for server in servers if server.process and server.process.poll() is None])
-            for n in range(kill * COUNT, (kill + 1) * COUNT):
-                client.send_task_success(taskToken=tokens[n], output=json.dumps({"approved": n}))
-                assert json.loads(_ended_once(client, arns[n])["output"]) == {"approved": n}
+        yield Cluster(servers, client)
     finally:
         if proxy is not None:
             proxy.terminate()
             proxy.wait(timeout=30)
         for server in servers:
             server.stop()
+
+
+def test_three_servers_behind_the_compose_files_proxy_survive_two_kills(cluster: Cluster) -> None:
+    """The serving server is killed twice; each time a standby takes over, the proxy finds it by
+    its health check, and the executions started through the proxy before the kills end once."""
+    client = cluster.client
+    callback = _machine(client, "callback", CALLBACK)
+    arns = [client.start_execution(stateMachineArn=callback, input=json.dumps({"n": n}))["executionArn"]
+            for n in range(2 * COUNT)]
+    tokens = {event["n"]: event["token"] for event in cluster.servers[0].token_events(2 * COUNT)}
+    serving = cluster.servers[0]
+    for kill in range(2):
+        serving.kill()
+        serving = cluster.serving()
+        for n in range(kill * COUNT, (kill + 1) * COUNT):
+            client.send_task_success(taskToken=tokens[n], output=json.dumps({"approved": n}))
+            assert json.loads(_ended_once(client, arns[n])["output"]) == {"approved": n}
+
+
+def test_executions_complete_once_while_the_serving_server_is_killed_again_and_again(cluster: Cluster) -> None:
+    """Issue 19's kill test on what is built (one server serving, two standing by): executions
+    with Wait states and callbacks, started through the proxy, while the serving server is killed
+    with SIGKILL every two seconds and started again (it comes back as a standby); a worker
+    answers every token it sees through the proxy. Each execution ends once, its history 1..n,
+    each callback's TaskSucceeded once."""
+    client = cluster.client
+    waiting, callback = _machine(client, "wait", WAIT), _machine(client, "callback", CALLBACK)
+    arns = [client.start_execution(stateMachineArn=callback if n % 2 else waiting,
+                                   input=json.dumps({"n": n}))["executionArn"] for n in range(CHURN)]
+    answered: set[str] = set()
+    done = threading.Event()
+
+    def answer() -> None:
+        while not done.is_set():
+            events = [call["event"] for server in cluster.servers for call in server.calls() if call["handler"] == "token"]
+            for event in events:
+                if event["token"] in answered:
+                    continue
+                try:
+                    client.send_task_success(taskToken=event["token"], output=json.dumps({"approved": event["n"]}))
+                except ClientError as exc:  # answered before a kill cut the reply off: the task has ended
+                    if exc.response["Error"]["Code"] not in ("TaskDoesNotExist", "TaskTimedOut"):
+                        raise
+                answered.add(event["token"])
+            time.sleep(0.1)
+
+    worker = threading.Thread(target=answer, daemon=True)
+    worker.start()
+    for _ in range(KILLS):
+        time.sleep(2)
+        victim = cluster.serving()
+        victim.kill()
+        _launch(victim)
+    try:
+        for n, arn in enumerate(arns):
+            described = _ended_once(client, arn)
+            if n % 2:
+                assert json.loads(described["output"]) == {"approved": n}
+                assert sum(event["type"] == "TaskSucceeded" for event in history(client, arn)) == 1, arn
+    finally:
+        done.set()
+        worker.join(timeout=30)
