@@ -279,7 +279,7 @@ class ExecutionRun:
                     frame.phase = {"kind": RUN}
                     self.touch(frame)
                     continue
-                self.states.failed(state, failure, frame)
+                self.state_failed(state, failure, frame)
                 catcher = find_catcher(getattr(state, "catch", ()), failure)
                 if catcher is None:
                     if frame.aborts and state.type != "Fail":
@@ -303,6 +303,11 @@ class ExecutionRun:
             details["assignedVariables"] = texts
             details["assignedVariablesDetails"] = {"truncated": False}
         frame.previous = frame.history.add(state.type + "StateExited", frame.previous, details)
+
+    def state_failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
+        """A failure the state will not retry (before Catch looks at it); TestState overrides it
+        to remember the tested state's failure."""
+        self.states.failed(state, failure, frame)
 
     def _aborted(self, state: m.State, frame: Frame) -> None:
         frame.previous = frame.history.add(state.type + "StateAborted", frame.previous)

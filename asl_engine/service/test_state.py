@@ -234,14 +234,11 @@ class _TestRun(ExecutionRun):
         self.failure: StatesError | None = None
         self.seen_context: Json = None
         self.root: Frame | None = None
-        failed = self.states.failed
 
-        def remember(state: m.State, failure: StatesError, frame: Frame) -> None:
-            if frame.id == "" and state.name == tested:
-                self.failure = failure
-            failed(state, failure, frame)
-
-        self.states.failed = remember  # type: ignore[method-assign]
+    def state_failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
+        if frame.id == "" and state.name == self.tested:
+            self.failure = failure
+        super().state_failed(state, failure, frame)
 
     async def run_state(self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None,
                         resumed: bool = False) -> tuple[Json, str | None, str]:
