@@ -24,6 +24,7 @@ from asl_engine.config import Config
 from asl_engine.offload import use_workers
 from asl_engine.service import Service
 from asl_engine.aws_errors import ServiceError
+from asl_engine.store import Store
 from asl_engine.store.postgres import PostgresStore, is_url, redact
 from asl_engine.store.sqlite import SqliteStore
 from asl_engine.version import VERSION
@@ -36,30 +37,31 @@ from .guard import Guard
 log = logging.getLogger("asl_engine.api")
 
 
-def create_app(config: Config, clock: Clock | None = None) -> FastAPI:
+def create_app(config: Config, clock: Clock | None = None, store: Store | None = None) -> FastAPI:
     """The app; its store and service are opened by the lifespan, inside the server's loop.
     Task states go where `config.tasks` says (mock file, local Lambda handlers, endpoints).
     A `clock` given replaces the configured one (asl_engine.testing: time moves when a test says)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # `--db postgresql://...` is a PostgreSQL database (asl_engine/store/postgres.py), else a file.
-        store = PostgresStore(config.db_path) if is_url(config.db_path) else SqliteStore(config.db_path)
-        await store.open()
+        # `--db postgresql://...` is a PostgreSQL database (asl_engine/store/postgres.py), else a file;
+        # `serve` gives the PostgreSQL store it has made wait for its turn (a standby's wait).
+        db = store or (PostgresStore(config.db_path) if is_url(config.db_path) else SqliteStore(config.db_path))
+        await db.open()
         try:
             use_workers()  # JSONata that outgrows its slice leaves the loop (asl_engine/offload.py)
-            app.state.service = Service(store, clock or config.make_clock(), config)
+            app.state.service = Service(db, clock or config.make_clock(), config)
             await app.state.service.activities.load()  # before any execution queues on an activity
             resumed = await app.state.service.executions.recover()
         except BaseException:
-            await store.close()  # the store's thread would keep a failed start-up alive
+            await db.close()  # the store's thread would keep a failed start-up alive
             raise
         log.info("database %s open, %d running executions resumed", redact(config.db_path), resumed)
         try:
             yield
         finally:
             await app.state.service.shutdown()
-            await store.close()
+            await db.close()
 
     app = FastAPI(
         title="asl-engine",

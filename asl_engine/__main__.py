@@ -30,6 +30,7 @@ DEFAULT_PORT = 8083
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXIT_CONFIG = 2
 EXIT_DATABASE = 1
+EXIT_INTERRUPTED = 130
 SKIP_DB_CHECK = "ASL_ENGINE_SKIP_DB_CHECK"
 
 
@@ -67,16 +68,19 @@ def serve(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     from .store.check import check_database
     from .store.errors import DatabaseUnusable
-    from .store.postgres import check_server, is_url, redact
+    from .store.postgres import PostgresStore, is_url, redact
 
+    store = PostgresStore(config.db_path) if is_url(config.db_path) else None
     try:  # a damaged or unwritable file (an unreachable server) stops here, not half-way through start-up
-        if is_url(config.db_path):
-            check_server(config.db_path)
+        if store is not None:
+            store.wait_for_turn()  # a standby waits here, before it listens, while another server serves
         else:
             check_database(config.db_path, quick_check=not (args.skip_db_check or os.environ.get(SKIP_DB_CHECK)))
     except DatabaseUnusable as exc:
         print(f"asl-engine: {exc}", file=sys.stderr)
         return EXIT_DATABASE
+    except KeyboardInterrupt:  # Ctrl-C while waiting as a standby
+        return EXIT_INTERRUPTED
 
     import uvicorn
 
@@ -94,7 +98,7 @@ def serve(args: argparse.Namespace) -> int:
     # virtual clock tells "everything is waiting" by asyncio's own ready queue, so it keeps
     # asyncio's loop.
     loop: Any = "asyncio" if config.clock == "virtual" else "auto"
-    settings = uvicorn.Config(create_app(config), host=args.host, port=args.port, log_level=args.log_level,
+    settings = uvicorn.Config(create_app(config, store=store), host=args.host, port=args.port, log_level=args.log_level,
                               access_log=False, loop=loop)
     Server(settings).run()
     return 0

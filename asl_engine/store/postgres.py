@@ -36,11 +36,10 @@ POOL_SIZE = 4  # connections for reads; the writer has its own
 CONNECT_SECONDS = 10.0
 # Held by the one server using a database (its writer connection's session). Servers sharing a
 # database's executions need leases on them, which this store does not have yet; so a second
-# server waits as a standby, trying the lock every STANDBY_POLL_SECONDS, and takes over (resumes
-# every execution from its saved position, as after a restart) once the first is gone: the lock
-# is released when that server's connection ends, however the server ends (a SIGKILL included).
+# server waits as a standby (`wait_for_turn`) and takes over (resumes every execution from its
+# saved position, as after a restart) once the first is gone: the lock is released when that
+# server's connection ends, however the server ends (a SIGKILL included).
 _ONE_SERVER_LOCK = 0x61736C66
-STANDBY_POLL_SECONDS = 1.0
 # A writer that lost its connection waits this long for the lock on a new one (the server may not
 # yet have noticed the old connection is gone); if a standby has taken over, it gives up.
 RELOCK_SECONDS = 10.0
@@ -92,14 +91,36 @@ class PostgresStore(SqliteStore):
         # PostgreSQL checkpoints by itself: the writer never schedules SQLite's WAL checkpoint.
         self._checkpoint_due = True
 
+    def wait_for_turn(self) -> None:
+        """Connect and take the one-server lock; while another server holds it, wait as its
+        standby (blocked in PostgreSQL: nothing polls). `serve` calls this before it listens, so
+        a standby does not listen, and a signal stops it at once. `DatabaseUnusable` with one
+        line if the database cannot be reached or logged into (or the driver is missing)."""
+        psycopg = _driver()
+        try:
+            self._take_lock()
+        except psycopg.Error as exc:
+            raise DatabaseUnusable(f"cannot use the database {redact(self.url)}: {_why(exc)}") from None
+
+    def _take_lock(self) -> None:
+        if self._writer_conn is None:
+            self._writer_conn = self._connect()
+        row = self._writer_conn.execute("SELECT pg_try_advisory_lock(%s)", (_ONE_SERVER_LOCK,)).fetchone()
+        if row and row[0]:
+            return
+        log.warning("another asl-engine server is using the database %s: this one waits as its standby "
+                    "and takes over when it stops", redact(self.url))
+        self._writer_conn.execute("SELECT pg_advisory_lock(%s)", (_ONE_SERVER_LOCK,))
+        log.warning("the other server stopped: this one takes over the database %s", redact(self.url))
+
     async def open(self) -> None:
-        """Connect, upgrade the schema, open the read pool; `DatabaseUnusable` says why not."""
-        import psycopg
+        """Take the lock (unless `wait_for_turn` has), upgrade the schema, open the read pool;
+        `DatabaseUnusable` says why not."""
+        psycopg = _driver()
         from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
         try:
-            self._writer_conn = await asyncio.to_thread(self._connect)
-            await self._take_over()
+            await asyncio.to_thread(self._take_lock)
             await asyncio.to_thread(self._prepare)
             self._pool = AsyncConnectionPool(self.url, min_size=1, max_size=self.pool_size, open=False,
                                              kwargs={"autocommit": True}, timeout=CONNECT_SECONDS)
@@ -108,20 +129,6 @@ class PostgresStore(SqliteStore):
             await self._release()
             raise DatabaseUnusable(f"cannot use the database {redact(self.url)}: {_why(exc)}") from None
         self._writer = asyncio.create_task(self._write_loop(), name="asl-engine-store-writer")
-
-    async def _take_over(self) -> None:
-        """Take the one-server lock, waiting as a standby while another server holds it."""
-        if await asyncio.to_thread(self._try_lock):
-            return
-        log.warning("another asl-engine server is using the database %s: this one waits as its standby "
-                    "and takes over when it stops", redact(self.url))
-        while not await asyncio.to_thread(self._try_lock):
-            await asyncio.sleep(STANDBY_POLL_SECONDS)
-        log.warning("the other server stopped: this one takes over the database %s", redact(self.url))
-
-    def _try_lock(self) -> bool:
-        row = self._writer_conn.execute("SELECT pg_try_advisory_lock(%s)", (_ONE_SERVER_LOCK,)).fetchone()
-        return bool(row and row[0])
 
     def _prepare(self) -> None:
         """Upgrade the schema (under the lock: never under a running older server) and read
@@ -296,15 +303,11 @@ class _Translating:
         return self._conn.pipeline()
 
 
-def check_server(url: str) -> None:
-    """Can the server be reached and logged into? `DatabaseUnusable` with one line if not (what
-    `serve` checks before it listens, as it checks an SQLite file)."""
+def _driver() -> Any:
+    """psycopg, or `DatabaseUnusable` saying how to install it (an optional extra)."""
     try:
         import psycopg
     except ImportError:
         raise DatabaseUnusable("a postgresql:// database needs the PostgreSQL driver: "
                                "pip install 'asl-engine[postgres]'") from None
-    try:
-        psycopg.connect(url, connect_timeout=int(CONNECT_SECONDS)).close()
-    except psycopg.Error as exc:
-        raise DatabaseUnusable(f"cannot use the database {redact(url)}: {_why(exc)}") from None
+    return psycopg

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -106,6 +107,28 @@ def test_the_standby_takes_over_the_executions_of_a_killed_server(tmp_path: Path
     finally:
         active.stop()
         standby.stop()
+
+
+def test_a_waiting_standby_stops_at_once_on_sigterm(tmp_path: Path) -> None:
+    """A standby waits before it listens, where a signal still stops it (docker stop, Ctrl-C),
+    and the server it waits for serves on."""
+    url = postgres_database()
+    active, standby = Server(tmp_path, "active", db=url), Server(tmp_path, "standby", db=url)
+    try:
+        active.start()
+        standby.process = subprocess.Popen(standby.command(), cwd=ROOT, env=standby.env,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert standby.process.stderr is not None
+        while "waits as its standby" not in standby.process.stderr.readline():
+            assert standby.process.poll() is None, "the standby exited"
+        standby.process.send_signal(signal.SIGTERM)
+        assert standby.process.wait(timeout=30) == -signal.SIGTERM
+        assert active.client().list_activities()["activities"] == []
+    finally:
+        active.stop()
+        standby.stop()
+        if standby.process is not None and standby.process.stderr is not None:
+            standby.process.stderr.close()
 
 
 def _launch(server: Server) -> None:
