@@ -1,7 +1,8 @@
 """The PostgreSQL store: `serve --db postgresql://user:password@host/db` (or `ASL_ENGINE_DB`).
 
 Why PostgreSQL: teams that run asl-engine as a shared environment want a database they already
-operate, backed up and replicated, and later several servers on it. SQLite stays the default.
+operate, backed up and replicated, and more than one server on it: today one serves and the
+others wait as standbys (`wait_for_turn`). SQLite stays the default.
 
 Why it reuses the SQLite store: the queries are the same and the guarantees must be the same, so
 they are written once. `SqliteStore` keeps its group commit (one background writer, one
