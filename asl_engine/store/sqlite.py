@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import aiosqlite
+import orjson
 
 from ..execution import ExecutionOutcome, HistoryEvent, Json
 from ..history import details_key
@@ -56,7 +57,12 @@ _ACTIVITY_COLUMNS = "arn, account, region, name, creation_date, tags, encryption
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON text; orjson writes a history event in a tenth of the standard library's
+    time, which writes what orjson refuses (an unpaired surrogate, an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(slots=True, eq=False)
