@@ -96,6 +96,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         self._writer: asyncio.Task[None] | None = None
         self._checkpoint_due = False
         self._failed: dict[str, str] = {}  # execution ARN -> why its write failed for good
+        self._machines: dict[str, tuple[Any, ...]] = {}  # get_state_machine's rows, by ARN
         self._strict: set[asyncio.Future[None]] = set()  # flushes that wait for held writes too
         # Told (on the event loop) when an execution's write failed for good: the service ends it.
         self.on_write_failed: Callable[[str, str], None] | None = None
@@ -281,11 +282,27 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
                  record.update_date or record.creation_date),
                 False,
             ))
-        await self._write(statements)
+        await self._changing_machine(arn=record.arn, statements=statements)
 
     async def get_state_machine(self, arn: str) -> StateMachineRecord | None:
-        rows = await self._read(f"SELECT {_MACHINE_COLUMNS} FROM state_machines WHERE arn = ?", (arn,))
-        return _machine(rows[0]) if rows else None
+        """The machine as last committed; read from the file once, then from memory (every
+        StartExecution asks, and only this store writes the file), as a record of its own."""
+        row = self._machines.get(arn)
+        if row is None:
+            rows = await self._read(f"SELECT {_MACHINE_COLUMNS} FROM state_machines WHERE arn = ?", (arn,))
+            if not rows:
+                return None
+            row = self._machines[arn] = rows[0]
+        return _machine(row)  # built afresh from the row: nothing the caller changes is shared
+
+    async def _changing_machine(self, arn: str, statements: list[Statement]) -> None:
+        """Write a change of a machine; the cached copy goes before and after (a read while the
+        write waits may have cached the old row), so the next read sees what committed."""
+        self._machines.pop(arn, None)
+        try:
+            await self._write(statements)
+        finally:
+            self._machines.pop(arn, None)
 
     async def get_revision(self, arn: str, revision_id: str | None) -> Revision | None:
         rows = await self._read(
@@ -296,8 +313,8 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         return Revision(*rows[0]) if rows else None
 
     async def delete_state_machine(self, arn: str) -> None:
-        await self._write([("DELETE FROM state_machines WHERE arn = ?", (arn,), False),
-                           *self._delete_versions_and_aliases(arn)])
+        await self._changing_machine(arn, [("DELETE FROM state_machines WHERE arn = ?", (arn,), False),
+                                           *self._delete_versions_and_aliases(arn)])
 
     async def list_state_machines(
         self, account: str, region: str, after: str | None, limit: int
