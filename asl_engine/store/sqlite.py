@@ -114,11 +114,12 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             # fsyncs.
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await migrate(self._conn)
-            self._reader = sqlite3.connect(self.path, isolation_level=None)
-            self._reader.execute("PRAGMA busy_timeout=5000")  # only while a crashed WAL is recovered
-            self._inline = sqlite3.connect(self.path, isolation_level=None)
-            for pragma in ("busy_timeout=5000", "synchronous=NORMAL", "wal_autocheckpoint=0"):
-                self._inline.execute(f"PRAGMA {pragma}")  # checkpoints (fsyncs) stay in the thread
+            if self.path != ":memory:":  # another connection to ":memory:" is another database
+                self._reader = sqlite3.connect(self.path, isolation_level=None)
+                self._reader.execute("PRAGMA busy_timeout=5000")  # only while a crashed WAL is recovered
+                self._inline = sqlite3.connect(self.path, isolation_level=None)
+                for pragma in ("busy_timeout=5000", "synchronous=NORMAL", "wal_autocheckpoint=0"):
+                    self._inline.execute(f"PRAGMA {pragma}")  # checkpoints (fsyncs) stay in the thread
         except (sqlite3.Error, RuntimeError) as exc:
             await self._conn.close()  # its thread would keep a failed start-up alive
             self._conn = None
@@ -256,8 +257,8 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         one hop to aiosqlite's thread, so the loop keeps serving while it is written; so do the
         checkpoints, the only fsyncs. aiosqlite has no public call for "run this function in
         your thread", so this uses its `_execute`."""
-        assert self._conn is not None and self._inline is not None
-        if len(writes) <= INLINE_WRITES:
+        assert self._conn is not None
+        if self._inline is not None and len(writes) <= INLINE_WRITES:
             return _apply(self._inline, writes)
         errors: list[BaseException | None] = await self._conn._execute(  # type: ignore[no-untyped-call]
             _apply, self._conn._conn, writes)
@@ -486,8 +487,10 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         return [row[0] for row in await self._read("SELECT arn FROM activities", ())]
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        assert self._reader is not None, "store is not open"
-        return self._reader.execute(sql, params).fetchall()
+        if self._reader is not None:
+            return self._reader.execute(sql, params).fetchall()
+        assert self._conn is not None, "store is not open"
+        return list(await self._conn.execute_fetchall(sql, params))  # ":memory:": its one connection
 
 
 class _Sink:
