@@ -14,6 +14,9 @@ from typing import Any, Callable
 
 from . import model as m
 from .choice import compile_choice_rule
+from .distributed.reader import reader_spec
+from .distributed.spec import ItemBatcher, ItemReader, ResultWriter
+from .distributed.writer import writer_spec
 from .errors import DefinitionError
 from .interpreter import parse_timestamp
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic
@@ -276,26 +279,7 @@ def _parallel(body: dict[str, Any], location: str, language: str, common: dict[s
     )
 
 
-UNSUPPORTED = "UNSUPPORTED_FEATURE"
-# Fields AWS accepts that asl-engine cannot honour yet, with the feature each one asks for. A
-# definition using one is refused (CreateStateMachine, UpdateStateMachine, TestState, a run), never
-# run as if the field were absent; ValidateStateMachineDefinition still answers as AWS does.
-NOT_YET_SUPPORTED = MappingProxyType({
-    "ItemReader": "a Distributed Map reading its items from S3",
-    "ItemBatcher": "a Distributed Map passing its items in batches",
-    "ResultWriter": "a Distributed Map writing its results to S3",
-})
-
-
-def _refuse_unsupported(body: dict[str, Any], location: str) -> None:
-    for field_name, feature in NOT_YET_SUPPORTED.items():
-        if field_name in body:
-            raise DefinitionError(UNSUPPORTED, f"asl-engine does not support the field '{field_name}' "
-                                               f"({feature}) yet", f"{location}/{field_name}")
-
-
 def _map(body: dict[str, Any], location: str, language: str, common: dict[str, Any]) -> m.State:
-    _refuse_unsupported(body, location)
     processor_key = "ItemProcessor" if "ItemProcessor" in body else "Iterator"
     processor = body[processor_key]
     config = processor.get("ProcessorConfig") or {}
@@ -325,7 +309,34 @@ def _map(body: dict[str, Any], location: str, language: str, common: dict[str, A
         retry=_retriers(body),
         catch=_catchers(body, location, language),
         label=body.get("Label"),
+        express_children=config.get("ExecutionType") == "EXPRESS",
+        **_distributed(body, location, language),
     )
+
+
+def _distributed(body: dict[str, Any], location: str, language: str) -> dict[str, Any]:
+    """A Distributed Map's ItemReader, ItemBatcher and ResultWriter, compiled (asl_engine.distributed).
+
+    What asl-engine cannot honour of them (PARQUET, Athena manifests...) is refused here with
+    UNSUPPORTED_FEATURE (CreateStateMachine, UpdateStateMachine, TestState, a run), never run as
+    if absent; ValidateStateMachineDefinition still answers as AWS does."""
+    fields: dict[str, Any] = {}
+    if isinstance(reader := body.get("ItemReader"), dict):
+        where = f"{location}/ItemReader"
+        config = reader.get("ReaderConfig") or {}
+        fields["item_reader"] = ItemReader(reader_spec(reader, where), _parameters(reader, where, language),
+                                           _number_or_path(config, "MaxItems", f"{where}/ReaderConfig", language))
+    if isinstance(batcher := body.get("ItemBatcher"), dict):
+        where = f"{location}/ItemBatcher"
+        batch_input = (compile_jsonata_value(batcher["BatchInput"], f"{where}/BatchInput", "BatchInput")
+                       if language == m.JSONATA and "BatchInput" in batcher else _template(batcher, "BatchInput", where))
+        fields["item_batcher"] = ItemBatcher(_number_or_path(batcher, "MaxItemsPerBatch", where, language),
+                                             _number_or_path(batcher, "MaxInputBytesPerBatch", where, language),
+                                             batch_input)
+    if isinstance(writer := body.get("ResultWriter"), dict):
+        where = f"{location}/ResultWriter"
+        fields["result_writer"] = ResultWriter(writer_spec(writer), _parameters(writer, where, language))
+    return fields
 
 
 _BUILDERS: dict[str, Callable[[dict[str, Any], str, str, dict[str, Any]], m.State]] = {

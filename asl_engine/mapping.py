@@ -3,7 +3,8 @@
 A failing branch fails the state with its own error and stops its siblings. Map honours
 MaxConcurrency (0 = no limit); MaxConcurrency 1 runs iterations one after another without
 creating tasks at all. A DISTRIBUTED Map runs its items here too, but, as in AWS, their events
-belong to child executions and only the MapRun* events appear in the parent's history.
+belong to child executions and only the MapRun* events appear in the parent's history; its
+ItemReader, ItemBatcher and ResultWriter are asl_engine.distributed's (read, batch, export).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from .payload import to_json
 from .position import BRANCHES, DONE, FAILED, Frame
 from .offload import settle, share_loop
 from .run_api import MapRunObserver, Run, complete
+from .distributed import names
+from .distributed import run as distributed
+from .distributed.evaluate import Source
 
 Json = Any
 INLINE_CONCURRENCY = 40  # AWS's bound on an inline Map's concurrent iterations
@@ -47,6 +51,15 @@ class MapRunner:
         else:
             fields = self._jsonpath_fields(state, raw, context, frame)
         value, items, concurrency, tolerated = fields
+        source = Source(value, context, frame.variables, state.query_language == m.JSONATA)
+        store = distributed.store_factory(self.run.tasks)
+        prepared = False  # the items are already the children's inputs (batches)
+        if state.item_reader is not None:
+            items = await distributed.read_items(state.item_reader, source, store, self.run.clock)
+        if state.item_batcher is not None:
+            inputs = [await self._item_input(state, index, item, value, context, frame)
+                      for index, item in enumerate(items)]
+            items, prepared = distributed.batch(state.item_batcher, source, inputs), True
         history = frame.history
         resumed = frame.take_resumed(BRANCHES)
         if resumed is None:
@@ -54,20 +67,26 @@ class MapRunner:
         tolerated_count, tolerated_percentage = await settle(lambda: (tolerated[0](), tolerated[1]()), self.run.clock)
         tolerance = _tolerance(len(items), tolerated_count, tolerated_percentage)
         map_run: tuple[MapRunObserver, str] | None = None
+        log: distributed.ChildLog | None = None
+        map_run_arn = None
         if state.distributed:
             # The ARN rides in the saved phase, so a resumed map reports to the same Map Run.
             map_run_arn = resumed.get("mapRunArn") if resumed is not None else None
+            if map_run_arn is None:
+                map_run_arn = names.map_run_arn(self.run.info.state_machine_arn,
+                                                state.label or str(uuid.uuid4())[:8])
             if resumed is None:
-                map_run_arn = self._map_run_arn(state)
                 frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
             observer = self.run.map_runs
-            if observer is not None and map_run_arn is not None:
+            if observer is not None:
                 map_run = (observer, map_run_arn)
                 observer.map_run_started(self.run.info.execution_arn, map_run_arn, len(items), concurrency or 0,
                                          float(tolerated_percentage or 0), tolerated_count or 0)
-        frame.phase = {"kind": BRANCHES, **({"mapRunArn": map_run[1]} if map_run is not None else {})}
+            if state.result_writer is not None:
+                log = distributed.ChildLog(map_run_arn, state.express_children)
+        frame.phase = {"kind": BRANCHES, **({"mapRunArn": map_run_arn} if map_run_arn is not None else {})}
         self.run.touch(frame)
-        iterations = [self._iteration(state, index, item, value, context, frame, map_run)
+        iterations = [self._iteration(state, index, item, value, context, frame, map_run, log, prepared)
                       for index, item in enumerate(items)]
         try:
             results = await _run_all(iterations, _concurrency(state, concurrency), tolerance)
@@ -81,6 +100,8 @@ class MapRunner:
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "ABORTED")
             raise
+        if state.result_writer is not None and log is not None:
+            results = await distributed.result(state.result_writer, source, store, self.run.clock, log, len(items))
         if state.distributed:
             frame.previous = history.add("MapRunSucceeded", frame.previous)
             if map_run is not None:
@@ -96,7 +117,7 @@ class MapRunner:
         """
         variables = frame.variables
         value = apply_input_path(state.input_path, Scope(raw, context, variables))
-        items = self._items(state, value, context, variables)
+        items = [] if state.item_reader is not None else self._items(state, value, context, variables)
         value_scope = Scope(value, context, variables)
         concurrency = _whole_number(state.max_concurrency, "MaxConcurrencyPath", value_scope)
         tolerated = (
@@ -107,7 +128,7 @@ class MapRunner:
 
     def _jsonata_fields(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> Any:
         ctx = Context(context, frame.variables)
-        items = jsonata_items(state, raw, ctx)
+        items = [] if state.item_reader is not None else jsonata_items(state, raw, ctx)
         concurrency = jsonata_number(state.max_concurrency, "MaxConcurrency", raw, ctx)
         tolerated = (
             lambda: jsonata_number(state.tolerated_failure_count, "ToleratedFailureCount", raw, ctx),
@@ -138,42 +159,47 @@ class MapRunner:
             )
         return items
 
-    def _map_run_arn(self, state: m.MapState) -> str:
-        info = self.run.info
-        prefix = info.state_machine_arn.replace(":stateMachine:", ":mapRun:", 1)
-        label = state.label or str(uuid.uuid4())[:8]
-        return f"{prefix}/{label}:{uuid.uuid4()}"
+    async def _item_input(self, state: m.MapState, index: int, item: Json, value: Json, context: Json,
+                          frame: "Frame") -> Json:
+        """An item's input: ItemSelector against the item's `$$.Map.Item`, or the item."""
+        item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
+        selector = state.item_selector
+        if state.query_language == m.JSONATA:
+            item_ctx = Context(item_context, frame.variables)
+            return await settle(lambda: jsonata_item(state, value, item_ctx, item), self.run.clock)
+        if selector is None:
+            return item
+        return selector.evaluate(Scope(value, item_context, frame.variables))
 
     def _iteration(
         self, state: m.MapState, index: int, item: Json, value: Json, context: Json, frame: "Frame",
-        map_run: tuple[MapRunObserver, str] | None = None,
+        map_run: tuple[MapRunObserver, str] | None = None, log: distributed.ChildLog | None = None,
+        prepared: bool = False,
     ) -> Callable[[], Awaitable[Json]]:
         async def iterate() -> Json:
             await share_loop()  # before any work: thousands of iterations may be ready at once
-            item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
-            selector = state.item_selector
-            if state.query_language == m.JSONATA:
-                item_ctx = Context(item_context, frame.variables)
-                item_input = await settle(lambda: jsonata_item(state, value, item_ctx, item), self.run.clock)
-            elif selector is None:
-                item_input = item
-            else:
-                item_input = selector.evaluate(Scope(value, item_context, frame.variables))
+            item_input = item if prepared else await self._item_input(state, index, item, value, context, frame)
             history = _Unrecorded(self.run.clock) if state.distributed else frame.history
             events = None if state.distributed else ("MapIteration", {"name": state.name, "index": index})
-            if map_run is None:
+            if map_run is None and log is None:
                 return await self._child(frame, index, state.processor, item_input, history, events)
-            observer, arn = map_run
-            observer.map_run_item(arn, "running")
+            clock = self.run.clock
+            if log is not None:
+                log.start(index, item_input, clock.time())
+            _tell(map_run, "running")
             try:
                 output = await self._child(frame, index, state.processor, item_input, history, events)
-            except StatesError:
-                observer.map_run_item(arn, "failed")
+            except StatesError as failure:
+                _tell(map_run, "failed")
+                if log is not None:
+                    log.end(index, clock.time(), error=failure.error, cause=failure.cause, status="FAILED")
                 raise
             except asyncio.CancelledError:
-                observer.map_run_item(arn, "aborted")
+                _tell(map_run, "aborted")
                 raise
-            observer.map_run_item(arn, "succeeded")
+            _tell(map_run, "succeeded")
+            if log is not None:
+                log.end(index, clock.time(), output=output)
             return output
 
         return iterate
@@ -235,6 +261,11 @@ class MapRunner:
         if events is not None:
             history.add(events[0] + "Succeeded", child.previous, events[1])
         return output
+
+
+def _tell(map_run: tuple[MapRunObserver, str] | None, outcome: str) -> None:
+    if map_run is not None:
+        map_run[0].map_run_item(map_run[1], outcome)
 
 
 class _Unrecorded(History):

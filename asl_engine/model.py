@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
+from .distributed.spec import ItemBatcher, ItemReader, ResultWriter
 from .paths import Path
 from .payload import Template
 
@@ -147,6 +148,11 @@ class MapState(State):
     retry: tuple[Retrier, ...]
     catch: tuple[Catcher, ...]
     label: str | None
+    # A Distributed Map's data plumbing (asl_engine.distributed), None when absent.
+    item_reader: ItemReader | None = None
+    item_batcher: ItemBatcher | None = None
+    result_writer: ResultWriter | None = None
+    express_children: bool = False  # ProcessorConfig.ExecutionType EXPRESS
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ AWS developer guide, "ItemReader (Map)"
 - `arn:aws:states:::s3:listObjectsV2` (Bucket, Prefix): one item per object,
   `{"Etag", "Key", "LastModified" (epoch seconds), "Size", "StorageClass"}`;
 - `arn:aws:states:::s3:getObject` (Bucket, Key, VersionId) with `ReaderConfig.InputType`:
-  JSON (an array, or the array `ItemsPointer` points at), JSONL (one value a line), CSV (one
+  JSON (an array), JSONL (one value a line), CSV (one
   object a row, every value a string; `CSVHeaderLocation` FIRST_ROW or GIVEN with `CSVHeaders`;
   `CSVDelimiter` COMMA, PIPE, SEMICOLON, SPACE or TAB), MANIFEST (an S3 Inventory manifest.json:
   one item a row of its CSV data files, named by its `fileSchema`);
@@ -51,7 +51,6 @@ class ReaderSpec:
     csv_header_location: str = "FIRST_ROW"
     csv_headers: tuple[str, ...] = ()
     csv_delimiter: str = ","
-    items_pointer: str | None = None
 
 
 def reader_spec(item_reader: dict[str, Any], location: str) -> ReaderSpec:
@@ -84,7 +83,6 @@ def reader_spec(item_reader: dict[str, Any], location: str) -> ReaderSpec:
         csv_header_location=config.get("CSVHeaderLocation", "FIRST_ROW"),
         csv_headers=tuple(config.get("CSVHeaders") or ()),
         csv_delimiter=DELIMITERS[delimiter],
-        items_pointer=config.get("ItemsPointer"),
     )
 
 
@@ -135,7 +133,7 @@ def parse_object(store: ObjectStore, spec: ReaderSpec, body: bytes) -> Iterable[
     """The items in an object's content, by InputType."""
     text = _text(body)
     if spec.input_type == "JSON":
-        return json_items(text, spec.items_pointer)
+        return json_items(text)
     if spec.input_type == "JSONL":
         return jsonl_items(text)
     if spec.input_type == "CSV":
@@ -143,10 +141,8 @@ def parse_object(store: ObjectStore, spec: ReaderSpec, body: bytes) -> Iterable[
     return manifest_items(store, text)
 
 
-def json_items(text: str, pointer: str | None = None) -> list[Json]:
+def json_items(text: str) -> list[Json]:
     value = _json(text)
-    if pointer:
-        value = _point(value, pointer)
     if not isinstance(value, list):
         raise failure("Attempting to map over non-iterable node.")
     return value
@@ -212,16 +208,3 @@ def _json(text: str) -> Json:
         return parse_json(text)
     except JsonRejected as exc:
         raise failure(f"The item source is not valid JSON: {exc}") from None
-
-
-def _point(value: Json, pointer: str) -> Json:
-    """RFC 6901 JSON Pointer (`/data/items`), as ItemsPointer takes it."""
-    for raw in pointer.split("/")[1:]:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(value, dict) and token in value:
-            value = value[token]
-        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
-            value = value[int(token)]
-        else:
-            raise failure(f"The ItemsPointer '{pointer}' does not point to a value in the item source")
-    return value

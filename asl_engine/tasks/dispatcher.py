@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..clock import Clock, RealClock
+from ..distributed.s3 import Boto3Store
 from ..errors import RUNTIME, StatesError
 from ..tasks_api import TaskHandler, TaskRequest, is_lambda_function, resource_parts
 from .activities import ActivityQueue
@@ -66,7 +67,7 @@ class TaskDispatcher:
         # asl_engine.testing answers Task states from test code (`asl.mock`): it wraps the
         # handler of every execution, with or without a test case.
         self.wrap_execution: Callable[[TaskHandler, str | None], TaskHandler] | None = None
-        clients = Clients(config)
+        clients = self._clients = Clients(config)
         services = ServiceTasks(clients, self.clock)
         self._routes: dict[str, Callable[[TaskRequest], Any]] = {
             "lambda": LambdaTasks(config.lambda_handlers, clients, self.clock),
@@ -83,6 +84,10 @@ class TaskDispatcher:
             raise StatesError(RUNTIME, f"The resource '{request.resource}' is not supported by asl-engine.",
                               in_state=True)
         return await handler(request)
+
+    def object_store(self) -> Boto3Store:
+        """S3 at its configured endpoint, for a Distributed Map's ItemReader and ResultWriter."""
+        return Boto3Store(self._clients.get("s3"))
 
     def mocks(self) -> MockConfig | None:
         """The MockConfigFile as it is now (re-read when the file changes)."""
@@ -112,6 +117,7 @@ class ExecutionTasks:
         self.dispatcher = dispatcher
         self.callbacks = dispatcher.callbacks
         self.activities = dispatcher.activities
+        self.object_store = dispatcher.object_store
         self._config = config
         self._case = test_case
         self._machine = state_machine_name

@@ -96,6 +96,7 @@ class _ExecutionMocks:
         # the runner parks tokens and activities in the dispatcher's registry and queue
         self.callbacks = getattr(inner, "callbacks", None)
         self.activities = getattr(inner, "activities", None)
+        self.object_store = getattr(inner, "object_store", None)  # S3 for Distributed Map
         self.counters: dict[str, int] = {}
 
     async def __call__(self, request: TaskRequest) -> Json:

@@ -30,12 +30,6 @@ def test_json_array(s3: Any, bucket: str, store: Boto3Store) -> None:
     assert _read(store, _get("JSON"), {"Bucket": bucket, "Key": "data.json"}) == [{"a": 1}, "two", 3]
 
 
-def test_json_items_pointer(s3: Any, bucket: str, store: Boto3Store) -> None:
-    s3.put_object(Bucket=bucket, Key="data.json", Body=json.dumps({"data": {"rows": [1, 2]}, "other": 0}))
-    items = _read(store, _get("JSON", ItemsPointer="/data/rows"), {"Bucket": bucket, "Key": "data.json"})
-    assert items == [1, 2]
-
-
 def test_json_that_is_not_an_array_fails_as_on_aws(s3: Any, bucket: str, store: Boto3Store) -> None:
     s3.put_object(Bucket=bucket, Key="data.json", Body=json.dumps({"a": 1}))
     with pytest.raises(StatesError) as failure:

@@ -26,7 +26,8 @@ import pytest
 from botocore.exceptions import ClientError
 from sfn_support import ROLE, create, error_of, unique, wait_done
 
-from asl_engine.compile import NOT_YET_SUPPORTED
+from asl_engine.distributed.reader import reader_spec
+from asl_engine.errors import DefinitionError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "asl.schema.json").read_text())
@@ -113,7 +114,8 @@ FIELDS: dict[str, Where] = {
     "ProcessorConfig": honoured("mapping.py"),
     "Mode": honoured("mapping.py", "DISTRIBUTED records MapRun events and a Map Run; items run inline"),
     "ExecutionType": honoured("mapping.py", "validated (EXPRESS/STANDARD); a Distributed Map's items run "
-                                            "inline, so both types behave as inline iterations"),
+                                            "inline, so both types behave as inline iterations; it forms "
+                                            "the child ARNs ResultWriter reports"),
     "ItemsPath": honoured("mapping.py"),
     "Items": honoured("engine/step.py"),
     "ItemSelector": honoured("mapping.py"),
@@ -124,26 +126,28 @@ FIELDS: dict[str, Where] = {
     "ToleratedFailurePercentage": honoured("mapping.py"),
     "ToleratedFailurePercentagePath": honoured("mapping.py"),
     "Label": honoured("mapping.py", "names the Map Run"),
-    # -- Distributed Map fields asl-engine refuses until it implements them ------------------------
-    "ItemReader": refused("ItemReader"),
-    "ReaderConfig": refused("ItemReader"),
-    "InputType": refused("ItemReader"),
-    "CSVHeaderLocation": refused("ItemReader"),
-    "CSVHeaders": refused("ItemReader"),
-    "CSVDelimiter": refused("ItemReader"),
-    "ManifestType": refused("ItemReader"),
-    "MaxItems": refused("ItemReader"),
-    "MaxItemsPath": refused("ItemReader"),
-    "Transformation": refused("ItemReader"),
-    "ItemBatcher": refused("ItemBatcher"),
-    "BatchInput": refused("ItemBatcher"),
-    "MaxItemsPerBatch": refused("ItemBatcher"),
-    "MaxItemsPerBatchPath": refused("ItemBatcher"),
-    "MaxInputBytesPerBatch": refused("ItemBatcher"),
-    "MaxInputBytesPerBatchPath": refused("ItemBatcher"),
-    "ResultWriter": refused("ResultWriter"),
-    "WriterConfig": refused("ResultWriter"),
-    "OutputType": refused("ResultWriter"),
+    # -- Distributed Map's data plumbing (asl_engine/distributed/) ---------------------------------
+    "ItemReader": honoured("distributed/reader.py", "s3:getObject and s3:listObjectsV2 through S3_ENDPOINT"),
+    "ReaderConfig": honoured("distributed/reader.py"),
+    "InputType": honoured("distributed/reader.py", "CSV, JSON, JSONL, MANIFEST; PARQUET is refused"),
+    "CSVHeaderLocation": honoured("distributed/reader.py"),
+    "CSVHeaders": honoured("distributed/reader.py"),
+    "CSVDelimiter": honoured("distributed/reader.py"),
+    "ManifestType": Where(REFUSED, "ItemReader", "S3_INVENTORY is read; ATHENA_DATA is refused"),
+    "MaxItems": honoured("distributed/reader.py"),
+    "MaxItemsPath": honoured("distributed/evaluate.py"),
+    "Transformation": honoured("distributed/writer.py", "WriterConfig's; ReaderConfig's (listObjectsV2 "
+                                                        "LOAD_AND_FLATTEN) is refused"),
+    "ItemBatcher": honoured("distributed/batcher.py"),
+    "BatchInput": honoured("distributed/batcher.py"),
+    "MaxItemsPerBatch": honoured("distributed/batcher.py"),
+    "MaxItemsPerBatchPath": honoured("distributed/evaluate.py"),
+    "MaxInputBytesPerBatch": honoured("distributed/batcher.py"),
+    "MaxInputBytesPerBatchPath": honoured("distributed/evaluate.py"),
+    "ResultWriter": honoured("distributed/writer.py", "s3:putObject: manifest.json, SUCCEEDED_0.json, "
+                                                      "FAILED_0.json when the Map Run succeeds"),
+    "WriterConfig": honoured("distributed/writer.py"),
+    "OutputType": honoured("distributed/writer.py"),
 }
 
 
@@ -196,31 +200,35 @@ def exercised() -> set[str]:
 
 
 def test_refused_fields_are_those_the_compiler_refuses() -> None:
-    containers = {where.place for where in FIELDS.values() if where.status == REFUSED}
-    assert containers == set(NOT_YET_SUPPORTED)
+    refused = {name for name, where in FIELDS.items() if where.status == REFUSED}
+    assert refused <= set(REFUSED_USES)
 
 
 DISTRIBUTED = {"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                                  "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}
+# What asl_engine/distributed/reader.py refuses: the field (or value) and the ItemReader using it.
 REFUSED_USES = {
-    "ItemReader": {"ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
-                                  "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
-                                  "Parameters": {"Bucket": "b", "Key": "k.csv"}}},
-    "ItemBatcher": {"ItemBatcher": {"MaxItemsPerBatch": 10}},
-    "ResultWriter": {"ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
-                                      "Parameters": {"Bucket": "b", "Prefix": "out"}}},
+    "ManifestType": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "m.json"},
+                     "ReaderConfig": {"InputType": "MANIFEST", "ManifestType": "ATHENA_DATA"}},
+    "InputType": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k.parquet"},
+                  "ReaderConfig": {"InputType": "PARQUET"}},
 }
 
 
 def _with(field: str) -> str:
-    inner = {"StartAt": "M", "States": {"M": {"Type": "Map", **DISTRIBUTED, **REFUSED_USES[field], "End": True}}}
+    inner = {"StartAt": "M", "States": {"M": {"Type": "Map", **DISTRIBUTED, "ItemReader": REFUSED_USES[field],
+                                              "End": True}}}
     # nested in a Parallel branch: the refusal finds the field wherever it is
     return json.dumps({"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "Branches": [inner], "End": True}}})
 
 
 def _message(field: str) -> str:
-    return (f"Invalid State Machine Definition: 'UNSUPPORTED_FEATURE: asl-engine does not support the field "
-            f"'{field}' ({NOT_YET_SUPPORTED[field]}) yet at /States/Par/Branches/0/States/M/{field}'")
+    where = "/States/Par/Branches/0/States/M/ItemReader"
+    with pytest.raises(DefinitionError) as refusal:
+        reader_spec(REFUSED_USES[field], where)
+    assert refusal.value.location == f"{where}/ReaderConfig/{field}"
+    return (f"Invalid State Machine Definition: 'UNSUPPORTED_FEATURE: {refusal.value.message} "
+            f"at {refusal.value.location}'")
 
 
 @pytest.mark.parametrize("field", sorted(REFUSED_USES))
@@ -235,11 +243,11 @@ def test_a_refused_field_is_refused_where_it_would_be_ignored(sfn: Any, field: s
     with pytest.raises(ClientError) as excinfo:
         sfn.update_state_machine(stateMachineArn=machine, definition=definition)
     assert error_of(excinfo) == ("InvalidDefinition", _message(field))
-    state = {"Type": "Map", **DISTRIBUTED, **REFUSED_USES[field], "End": True}
+    state = {"Type": "Map", **DISTRIBUTED, "ItemReader": REFUSED_USES[field], "End": True}
     with pytest.raises(ClientError) as excinfo:
         sfn.test_state(definition=json.dumps(state), roleArn=ROLE, input="[]")
     assert error_of(excinfo)[0] == "InvalidDefinition"
-    assert f"does not support the field '{field}'" in error_of(excinfo)[1]
+    assert "UNSUPPORTED_FEATURE" in error_of(excinfo)[1]
 
 
 def test_a_distributed_map_without_them_still_runs(sfn: Any) -> None:

@@ -1,0 +1,146 @@
+"""A Distributed Map reading from, batching and writing to S3 (moto's server), end to end through
+the engine: what the user sees is the execution's output and error, and the objects in S3.
+
+AWS developer guide: "ItemReader (Map)" (input-output-itemreader.html), "ItemBatcher (Map)"
+(input-output-itembatcher.html), "ResultWriter (Map)" (input-output-resultwriter.html), under
+https://docs.aws.amazon.com/step-functions/latest/dg/.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import pytest
+
+from asl_engine.testing import Environment
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+
+@pytest.fixture
+def engine(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
+    """asl-engine with S3_ENDPOINT at moto's server (read when the engine starts)."""
+    monkeypatch.setenv("S3_ENDPOINT", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with Environment() as environment:
+        yield environment
+
+
+def dmap(processor: dict[str, Any] | None = None, language: str | None = None, **fields: Any) -> dict[str, Any]:
+    state = {"Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                              **(processor or PASS)}, "End": True, **fields}
+    return {**({"QueryLanguage": language} if language else {}), "StartAt": "M", "States": {"M": state}}
+
+
+def run(engine: Environment, definition: dict[str, Any], given: Any = None) -> Any:
+    engine.create("dm", definition)
+    return engine.start("dm", given).wait()
+
+
+def test_csv_rows_in_batches(engine: Environment, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="rows.csv", Body=b"id,qty\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(5)))
+    definition = dmap(
+        ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                    "Parameters": {"Bucket.$": "$.bucket", "Key": "rows.csv"}},
+        ItemBatcher={"MaxItemsPerBatch": 2, "BatchInput": {"source.$": "$.bucket"}})
+    execution = run(engine, definition, {"bucket": bucket})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output == [
+        {"BatchInput": {"source": bucket}, "Items": [{"id": "0", "qty": "0"}, {"id": "1", "qty": "1"}]},
+        {"BatchInput": {"source": bucket}, "Items": [{"id": "2", "qty": "2"}, {"id": "3", "qty": "3"}]},
+        {"BatchInput": {"source": bucket}, "Items": [{"id": "4", "qty": "4"}]},
+    ]
+
+
+def test_paths_given_headers_and_a_delimiter(engine: Environment, s3: Any, bucket: str) -> None:
+    """Every limit read from the input: MaxItemsPath, MaxItemsPerBatchPath, MaxInputBytesPerBatchPath."""
+    s3.put_object(Bucket=bucket, Key="rows.psv", Body=b"".join(b"%d|x\n" % i for i in range(10)))
+    definition = dmap(
+        ItemReader={"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": bucket, "Key": "rows.psv"},
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["n", "tag"],
+                                     "CSVDelimiter": "PIPE", "MaxItemsPath": "$.limits.items"}},
+        ItemBatcher={"MaxItemsPerBatchPath": "$.limits.perBatch", "MaxInputBytesPerBatchPath": "$.limits.bytes"})
+    execution = run(engine, definition, {"limits": {"items": 7, "perBatch": 3, "bytes": 1024}})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [[row["n"] for row in batch["Items"]] for batch in execution.output] == [
+        ["0", "1", "2"], ["3", "4", "5"], ["6"]]
+    assert execution.output[0]["Items"][0] == {"n": "0", "tag": "x"}
+
+
+def test_bytes_per_batch(engine: Environment, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="words.jsonl", Body=b"".join(b'"%s"\n' % (b"w" * 8) for _ in range(6)))
+    definition = dmap(ItemReader={"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+                                  "Parameters": {"Bucket": bucket, "Key": "words.jsonl"}},
+                      ItemBatcher={"MaxInputBytesPerBatch": 36})  # {"Items":[]} and two 10-byte words and a comma
+    execution = run(engine, definition)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [len(batch["Items"]) for batch in execution.output] == [2, 2, 2]
+
+
+def test_jsonata_arguments_and_max_items(engine: Environment, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="data.json", Body=json.dumps([10, 20, 30, 40]))
+    definition = dmap(
+        language="JSONata",
+        ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON", "MaxItems": "{% $states.input.n %}"},
+                    "Arguments": {"Bucket": "{% $states.input.bucket %}", "Key": "data.json"}},
+        ItemSelector={"doubled": "{% $states.context.Map.Item.Value * 2 %}"})
+    execution = run(engine, definition, {"bucket": bucket, "n": 3})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output == [{"doubled": 20}, {"doubled": 40}, {"doubled": 60}]
+
+
+def test_list_objects(engine: Environment, s3: Any, bucket: str) -> None:
+    for key in ("in/a", "in/b", "other"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"12")
+    definition = dmap(ItemReader={"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                  "Parameters": {"Bucket": bucket, "Prefix": "in/"}},
+                      ItemSelector={"key.$": "$$.Map.Item.Value.Key", "size.$": "$$.Map.Item.Value.Size"})
+    execution = run(engine, definition)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output == [{"key": "in/a", "size": 2}, {"key": "in/b", "size": 2}]
+
+
+def test_result_writer_exports_and_returns_the_manifest(engine: Environment, s3: Any, bucket: str) -> None:
+    """The state's result as recorded on AWS (conformance case test_map_state_result_writer)."""
+    definition = dmap(Label="TestMap", ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                                     "Parameters": {"Bucket": bucket, "Prefix": "mapJobs"}})
+    execution = run(engine, definition, ["Hello", "World"])
+    assert execution.status == "SUCCEEDED", execution.cause
+    output = execution.output
+    run_id = output["MapRunArn"].rsplit(":", 1)[1]
+    assert output["MapRunArn"].startswith("arn:aws:states:us-east-1:123456789012:mapRun:dm/TestMap:")
+    assert output["ResultWriterDetails"] == {"Bucket": bucket, "Key": f"mapJobs/{run_id}/manifest.json"}
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"mapJobs/{run_id}/manifest.json")["Body"].read())
+    [succeeded] = manifest["ResultFiles"]["SUCCEEDED"]
+    records = json.loads(s3.get_object(Bucket=bucket, Key=succeeded["Key"])["Body"].read())
+    assert [(record["Input"], record["Output"], record["Status"]) for record in records] == [
+        ('"Hello"', '"Hello"', "SUCCEEDED"), ('"World"', '"World"', "SUCCEEDED")]
+    assert [event["type"] for event in execution.events if event["type"].startswith("MapRun")] == [
+        "MapRunStarted", "MapRunSucceeded"]
+
+
+def test_writer_config_alone_shapes_the_output(engine: Environment) -> None:
+    definition = dmap(ResultWriter={"WriterConfig": {"Transformation": "FLATTEN", "OutputType": "JSON"}})
+    execution = run(engine, definition, [[1, 2], [3], 4])
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output == [1, 2, 3, 4]
+
+
+def test_a_missing_object_fails_the_map_with_item_reader_failed(engine: Environment, bucket: str) -> None:
+    definition = dmap(ItemReader={"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                                  "Parameters": {"Bucket": bucket, "Key": "absent.json"}})
+    execution = run(engine, definition)
+    assert (execution.status, execution.error) == ("FAILED", "States.ItemReaderFailed")
+    assert "Status Code: 404" in (execution.cause or "")
+
+
+def test_parquet_is_refused_at_creation(engine: Environment) -> None:
+    definition = dmap(ItemReader={"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "PARQUET"},
+                                  "Parameters": {"Bucket": "b", "Key": "k.parquet"}})
+    with pytest.raises(Exception) as refusal:
+        engine.create("dm", definition)
+    assert "PARQUET" in str(refusal.value) and "UNSUPPORTED_FEATURE" in str(refusal.value)
