@@ -4,12 +4,13 @@ fixture `moto_endpoint` in tests/conftest.py), reached with dummy credentials.""
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
 import pytest
 
 from asl_engine.distributed.s3 import Boto3Store
+from asl_engine.testing import Environment
 
 _buckets = itertools.count()
 
@@ -30,3 +31,13 @@ def bucket(s3: Any) -> str:
 @pytest.fixture
 def store(s3: Any) -> Boto3Store:
     return Boto3Store(s3)
+
+
+@pytest.fixture
+def engine(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
+    """asl-engine with S3_ENDPOINT at moto's server (read when the engine starts)."""
+    monkeypatch.setenv("S3_ENDPOINT", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with Environment() as environment:
+        yield environment

@@ -9,23 +9,13 @@ https://docs.aws.amazon.com/step-functions/latest/dg/.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from asl_engine.testing import Environment
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
-
-
-@pytest.fixture
-def engine(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
-    """asl-engine with S3_ENDPOINT at moto's server (read when the engine starts)."""
-    monkeypatch.setenv("S3_ENDPOINT", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with Environment() as environment:
-        yield environment
 
 
 def dmap(processor: dict[str, Any] | None = None, language: str | None = None, **fields: Any) -> dict[str, Any]:
@@ -144,3 +134,10 @@ def test_parquet_is_refused_at_creation(engine: Environment) -> None:
     with pytest.raises(Exception) as refusal:
         engine.create("dm", definition)
     assert "PARQUET" in str(refusal.value) and "UNSUPPORTED_FEATURE" in str(refusal.value)
+
+
+def test_without_an_s3_endpoint_the_cause_says_what_to_set(asl: Environment) -> None:
+    definition = dmap(ItemReader={"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}})
+    execution = run(asl, definition)
+    assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
+    assert "Set S3_ENDPOINT or AWS_ENDPOINT_URL" in (execution.cause or "")
