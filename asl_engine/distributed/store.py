@@ -33,3 +33,24 @@ class ObjectStore(Protocol):
     def list(self, bucket: str, prefix: str) -> Iterator[ObjectEntry]: ...
 
     def put(self, bucket: str, key: str, body: bytes) -> None: ...
+
+
+class MemoryStore:
+    """An ObjectStore in memory: S3 for runs with no S3 endpoint that must still export results
+    (the conformance corpus replays AWS's recordings without S3)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    def get(self, bucket: str, key: str, version_id: str | None = None) -> bytes:
+        if (bucket, key) not in self.objects:
+            raise StoreFailure("The specified key does not exist. (Service: S3, Status Code: 404, Request ID: null)")
+        return self.objects[bucket, key]
+
+    def list(self, bucket: str, prefix: str) -> Iterator[ObjectEntry]:
+        for (owner, key), body in sorted(self.objects.items()):
+            if owner == bucket and key.startswith(prefix):
+                yield ObjectEntry(key, f'"{hash(body) & 0xFFFFFFFF:08x}"', 0, len(body), "STANDARD")
+
+    def put(self, bucket: str, key: str, body: bytes) -> None:
+        self.objects[bucket, key] = body

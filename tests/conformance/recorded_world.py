@@ -21,6 +21,7 @@ import asyncio
 import json
 from typing import Any
 
+from asl_engine.distributed.store import MemoryStore
 from asl_engine.errors import StatesError
 from asl_engine.tasks.activities import ActivityQueue
 from asl_engine.tasks.callbacks import CallbackRegistry
@@ -56,6 +57,10 @@ class RecordedWorld:
         self.attempts = _attempts(case.get("task_results") or [])
         self.callbacks = CallbackRegistry()
         self.activities = ActivityQueue()
+        self.s3 = MemoryStore()  # where a Distributed Map's ResultWriter exports (recorded: its manifest key)
+
+    def object_store(self) -> MemoryStore:
+        return self.s3
 
     async def __call__(self, request: TaskRequest) -> Json:
         attempt = self._take(request.resource, request.input)

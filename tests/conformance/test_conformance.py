@@ -31,8 +31,6 @@ from recorded_world import RecordedWorld
 KNOWN_FAILURES: dict[str, str] = {
     "v2/activities/test_activities::TestActivities::test_activity_task_on_deleted":
         "the activity was deleted through the API before the run; in process nothing knows that",
-    "v2/scenarios/test_base_scenarios::TestBaseScenarios::test_map_state_result_writer":
-        "ResultWriter writes to S3; the recorded output is the writer's manifest",
     "v2/test_sfn_api::TestSnfApi::test_stop_execution::exec_hist_resp": "stopped through StopExecution, an API call",
 }
 
