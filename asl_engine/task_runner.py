@@ -173,6 +173,9 @@ class TaskRunner:
         GetActivityTask answers. After a restart, a task no worker had is queued again under the
         same token; one a worker had is not handed out again: that worker answers its token."""
         self.activities.check(request.resource)  # before any event: AWS records none (test_activity_task_on_deleted)
+        refuse_mock = getattr(self.run.tasks, "check_activity", None)  # a mock test case (SFN Local)
+        if refuse_mock is not None:
+            refuse_mock(request)
         token = frame.phase["token"] or new_token(self.run.info.task_token_prefix)
         frame.phase["token"] = token
         request = TaskRequest(request.resource, request.input, request.state_name, request.context,

@@ -97,6 +97,7 @@ class _ExecutionMocks:
         self.callbacks = getattr(inner, "callbacks", None)
         self.activities = getattr(inner, "activities", None)
         self.object_store = getattr(inner, "object_store", None)  # S3 for Distributed Map
+        self.check_activity = getattr(inner, "check_activity", None)
         self.counters: dict[str, int] = {}
 
     async def __call__(self, request: TaskRequest) -> Json:

@@ -49,9 +49,6 @@ def test_a_mocked_activity_state_is_refused_with_sfn_locals_cause(config: TaskCo
     _tasks(config, "Hybrid").check_activity(request)  # not named: goes to its worker
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs the runner to call the handler's check_activity(request) before an Activity state "
-    "queues its task (asl_engine/task_runner.py, being rewritten under issue 14)"))
 def test_an_execution_whose_test_case_mocks_an_activity_fails(config: TaskConfig) -> None:
     result = run_with(config, MACHINE, {}, test_case="Mocked", state_machine_name="Approval")
     assert (result.status, result.error, result.cause) == ("FAILED", "States.Runtime", ACTIVITY_NOT_MOCKABLE)
