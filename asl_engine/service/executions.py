@@ -19,7 +19,7 @@ from .. import arns
 from ..arns import AccountRegion
 from ..clock import Clock
 from ..compile import compile_definition
-from ..errors import RUNTIME, TIMEOUT
+from ..errors import RUNTIME, TIMEOUT, DefinitionError
 from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json
 from .map_runs import MapRuns
 from ..aws_errors import (
@@ -319,7 +319,12 @@ class Executions:
         key = (arn, revision_id)
         compiled = self._compiled.get(key)
         if compiled is None or compiled[0] != definition:
-            compiled = self._compiled[key] = (definition, compile_definition(definition))
+            try:
+                model = compile_definition(definition)
+            except DefinitionError as refused:  # stored by a release that accepted it
+                raise ValidationException(
+                    f"The state machine's stored definition can no longer run here: {refused}") from refused
+            compiled = self._compiled[key] = (definition, model)
         return compiled[1]
 
     async def _drive(self, run: ExecutionRun, arn: str) -> ExecutionOutcome:

@@ -43,9 +43,6 @@ def _serve(db: Path) -> ServerThread:
     return thread
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "StartExecution answers 500 (InternalFailure): asl_engine/service/executions.py _compile lets "
-    "compile_definition's DefinitionError escape; the service package is being moved under issue 14"))
 @pytest.mark.parametrize("stored, field", [(STORED, "PARQUET"), (BAD_TIMESTAMP, "Timestamp")])
 def test_starting_a_stored_definition_with_refused_fields_is_not_a_500(tmp_path: Path, stored: dict,
                                                                          field: str) -> None:
