@@ -54,18 +54,24 @@ class MapRunner:
         source = Source(value, context, frame.variables, state.query_language == m.JSONATA)
         store = distributed.store_factory(self.run.tasks)
         prepared = False  # the items are already the children's inputs (batches)
+        weights: list[int] | None = None  # items in each child, when children are batches
         if state.item_reader is not None:
             items = await distributed.read_items(state.item_reader, source, store, self.run.clock)
         if state.item_batcher is not None:
             inputs = [await self._item_input(state, index, item, value, context, frame)
                       for index, item in enumerate(items)]
             items, prepared = distributed.batch(state.item_batcher, source, inputs), True
+            weights = [len(child["Items"]) for child in items]
         history = frame.history
         resumed = frame.take_resumed(BRANCHES)
         if resumed is None:
             frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
         tolerated_count, tolerated_percentage = await settle(lambda: (tolerated[0](), tolerated[1]()), self.run.clock)
-        tolerance = _tolerance(len(items), tolerated_count, tolerated_percentage)
+        # Tolerated failures count items: a failed batch fails all of its items (AWS developer guide,
+        # maprun-fail-threshold.html: "the total number of failed or timed out items divided by the
+        # total number of items").
+        tolerance = _tolerance(sum(weights) if weights is not None else len(items), tolerated_count,
+                               tolerated_percentage)
         map_run: tuple[MapRunObserver, str] | None = None
         log: distributed.ChildLog | None = None
         map_run_arn = None
@@ -89,7 +95,7 @@ class MapRunner:
         iterations = [self._iteration(state, index, item, value, context, frame, map_run, log, prepared)
                       for index, item in enumerate(items)]
         try:
-            results = await _run_all(iterations, _concurrency(state, concurrency), tolerance)
+            results = await _run_all(iterations, _concurrency(state, concurrency), tolerance, weights)
         except StatesError as failure:
             if state.distributed:
                 frame.previous = history.add("MapRunFailed", frame.previous, _error_details(failure))
@@ -290,12 +296,14 @@ def _concurrency(state: m.MapState, asked: int | None) -> int:
     return min(asked or INLINE_CONCURRENCY, INLINE_CONCURRENCY)
 
 
-async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, tolerance: int) -> list[Json]:
+async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, tolerance: int,
+                   weights: list[int] | None = None) -> list[Json]:
     """Run jobs, at most `concurrency` at once (0: all); results in job order.
 
     Up to `tolerance` failures are tolerated (their error output takes the result's place);
     one more fails the whole run with the first error, or with ExceedToleratedFailureThreshold
-    when failures were tolerated at all.
+    when failures were tolerated at all. A job's failure counts `weights[index]` (the items of a
+    batch), 1 without weights.
     """
     results: list[Json] = [None] * len(jobs)
     if concurrency == 1 or len(jobs) <= 1:
@@ -304,7 +312,7 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, 
             try:
                 results[index] = await job()
             except StatesError as failure:
-                failures += 1
+                failures += weights[index] if weights is not None else 1
                 results[index] = _error_output(failure)
                 if failures > tolerance:
                     raise _threshold(failure, tolerance) from failure
@@ -321,7 +329,7 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, 
             try:
                 results[index] = await jobs[index]()
             except StatesError as failure:
-                failures += 1
+                failures += weights[index] if weights is not None else 1
                 results[index] = _error_output(failure)
                 if failures > tolerance:
                     raise _threshold(failure, tolerance) from failure

@@ -141,3 +141,24 @@ def test_without_an_s3_endpoint_the_cause_says_what_to_set(asl: Environment) -> 
     execution = run(asl, definition)
     assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
     assert "Set S3_ENDPOINT or AWS_ENDPOINT_URL" in (execution.cause or "")
+
+
+FAIL_ON_SEVEN = {"StartAt": "Check", "States": {
+    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.Items[0]", "NumericEquals": 6, "Next": "Boom"}],
+              "Default": "Done"},
+    "Boom": {"Type": "Fail", "Error": "Boom", "Cause": "a bad batch"},
+    "Done": {"Type": "Succeed"}}}
+
+
+@pytest.mark.parametrize("tolerated, status", [(2, "FAILED"), (3, "SUCCEEDED")])
+def test_tolerated_failures_count_the_items_of_a_failed_batch(engine: Environment, tolerated: int,
+                                                               status: str) -> None:
+    """AWS counts failed items, not children (maprun-fail-threshold.html): the batch [6, 7, 8]
+    failing is three failed items, over a ToleratedFailureCount of 2."""
+    definition = dmap(FAIL_ON_SEVEN, ItemBatcher={"MaxItemsPerBatch": 3}, ToleratedFailureCount=tolerated)
+    execution = run(engine, definition, list(range(10)))
+    assert execution.status == status, execution.cause
+    if status == "FAILED":
+        assert execution.error == "States.ExceedToleratedFailureThreshold"
+    else:
+        assert execution.output[2] == {"Error": "Boom", "Cause": "a bad batch"}
