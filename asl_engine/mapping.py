@@ -53,14 +53,13 @@ class MapRunner:
         value, items, concurrency, tolerated = fields
         source = Source(value, context, frame.variables, state.query_language == m.JSONATA)
         store = distributed.store_factory(self.run.tasks)
-        prepared = False  # the items are already the children's inputs (batches)
-        weights: list[int] | None = None  # items in each child, when children are batches
+        weights: list[int] | None = None  # with an ItemBatcher: the items are batches of this many
         if state.item_reader is not None:
             items = await distributed.read_items(state.item_reader, source, store, self.run.clock)
         if state.item_batcher is not None:
             inputs = [await self._item_input(state, index, item, value, context, frame)
                       for index, item in enumerate(items)]
-            items, prepared = distributed.batch(state.item_batcher, source, inputs), True
+            items = distributed.batch(state.item_batcher, source, inputs)
             weights = [len(child["Items"]) for child in items]
         history = frame.history
         resumed = frame.take_resumed(BRANCHES)
@@ -86,13 +85,16 @@ class MapRunner:
             observer = self.run.map_runs
             if observer is not None:
                 map_run = (observer, map_run_arn)
-                observer.map_run_started(self.run.info.execution_arn, map_run_arn, len(items), concurrency or 0,
-                                         float(tolerated_percentage or 0), tolerated_count or 0)
+                observer.map_run_started(self.run.info.execution_arn, map_run_arn,
+                                         sum(weights) if weights is not None else len(items), concurrency or 0,
+                                         float(tolerated_percentage or 0), tolerated_count or 0,
+                                         len(items) if weights is not None else None)
             if state.result_writer is not None:
                 log = distributed.ChildLog(map_run_arn, state.express_children)
         frame.phase = {"kind": BRANCHES, **({"mapRunArn": map_run_arn} if map_run_arn is not None else {})}
         self.run.touch(frame)
-        iterations = [self._iteration(state, index, item, value, context, frame, map_run, log, prepared)
+        iterations = [self._iteration(state, index, item, value, context, frame, map_run, log,
+                                      weights[index] if weights is not None else None)
                       for index, item in enumerate(items)]
         try:
             results = await _run_all(iterations, _concurrency(state, concurrency), tolerance, weights)
@@ -180,8 +182,12 @@ class MapRunner:
     def _iteration(
         self, state: m.MapState, index: int, item: Json, value: Json, context: Json, frame: "Frame",
         map_run: tuple[MapRunObserver, str] | None = None, log: distributed.ChildLog | None = None,
-        prepared: bool = False,
+        batch_size: int | None = None,
     ) -> Callable[[], Awaitable[Json]]:
+        """One child; `batch_size` set: `item` is already its input, a batch of that many items."""
+        prepared = batch_size is not None
+        items = batch_size or 1
+
         async def iterate() -> Json:
             await share_loop()  # before any work: thousands of iterations may be ready at once
             item_input = item if prepared else await self._item_input(state, index, item, value, context, frame)
@@ -192,18 +198,18 @@ class MapRunner:
             clock = self.run.clock
             if log is not None:
                 log.start(index, item_input, clock.time())
-            _tell(map_run, "running")
+            _tell(map_run, "running", items)
             try:
                 output = await self._child(frame, index, state.processor, item_input, history, events)
             except StatesError as failure:
-                _tell(map_run, "failed")
+                _tell(map_run, "failed", items)
                 if log is not None:
                     log.end(index, clock.time(), error=failure.error, cause=failure.cause, status="FAILED")
                 raise
             except asyncio.CancelledError:
-                _tell(map_run, "aborted")
+                _tell(map_run, "aborted", items)
                 raise
-            _tell(map_run, "succeeded")
+            _tell(map_run, "succeeded", items)
             if log is not None:
                 log.end(index, clock.time(), output=output)
             return output
@@ -269,9 +275,9 @@ class MapRunner:
         return output
 
 
-def _tell(map_run: tuple[MapRunObserver, str] | None, outcome: str) -> None:
+def _tell(map_run: tuple[MapRunObserver, str] | None, outcome: str, items: int) -> None:
     if map_run is not None:
-        map_run[0].map_run_item(map_run[1], outcome)
+        map_run[0].map_run_item(map_run[1], outcome, items)
 
 
 class _Unrecorded(History):

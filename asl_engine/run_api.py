@@ -33,10 +33,12 @@ class MapRunObserver(Protocol):
     the same ARN, when a restarted server resumes the map."""
 
     def map_run_started(self, execution_arn: str, map_run_arn: str, total: int, max_concurrency: int,
-                        tolerated_failure_percentage: float, tolerated_failure_count: int) -> None: ...
+                        tolerated_failure_percentage: float, tolerated_failure_count: int,
+                        children: int | None = None) -> None:
+        """`total` items; `children` child executions when they are fewer (batches)."""
 
-    def map_run_item(self, map_run_arn: str, outcome: str) -> None:
-        """An item is now `running`, or ended `succeeded`, `failed` or `aborted`."""
+    def map_run_item(self, map_run_arn: str, outcome: str, items: int = 1) -> None:
+        """A child (of `items` items) is now `running`, or ended `succeeded`, `failed` or `aborted`."""
 
     def map_run_ended(self, map_run_arn: str, status: str) -> None:
         """SUCCEEDED, FAILED or ABORTED."""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from asl_engine.arns import AccountRegion
 from asl_engine.service import Service
+from asl_engine.service.map_runs import COUNTS, EXECUTIONS
 from asl_engine.store import MapRunRecord
 
 from ..errors import serialization
 from ..protocol import Body, next_token, optional, page_request, required
 
 
-def _counts(record: MapRunRecord) -> Body:
-    return dict(record.item_counts)
+def _counts(record: MapRunRecord, prefix: str = "") -> Body:
+    """itemCounts, or (prefix EXECUTIONS) executionCounts: the items' when each item is a child."""
+    counts = record.item_counts
+    return {key: counts.get(prefix + key, counts[key]) for key in COUNTS}
 
 
 async def describe_map_run(service: Service, scope: AccountRegion, body: Body) -> Body:
@@ -25,7 +28,7 @@ async def describe_map_run(service: Service, scope: AccountRegion, body: Body) -
         "toleratedFailurePercentage": record.tolerated_failure_percentage,
         "toleratedFailureCount": record.tolerated_failure_count,
         "itemCounts": _counts(record),
-        "executionCounts": _counts(record),  # one child execution per item
+        "executionCounts": _counts(record, EXECUTIONS),
         "redriveCount": record.redrive_count,
     }
     if record.stop_date is not None:

@@ -3,8 +3,10 @@
 The runner reports each map run to `MapRuns` (the `MapRunObserver` of asl_engine/mapping.py):
 its start, each item's progress, its end. A map run's row is saved when it starts and when it
 ends (queued, never awaited: the runner does not wait); while it runs, its item counts live in
-memory here, and DescribeMapRun shows them. As in AWS, each item counts as one child execution,
-so `executionCounts` equals `itemCounts`. UpdateMapRun stores the new settings and DescribeMapRun
+memory here, and DescribeMapRun shows them. Each item is one child execution, unless an
+ItemBatcher groups them: then `itemCounts` counts items and `executionCounts` the children (kept
+in the same counts under `executions.<count>`, so the stored row needs no column of its own;
+api/actions/map_runs.py splits them). UpdateMapRun stores the new settings and DescribeMapRun
 returns them; a map already running keeps the concurrency and tolerance it started with.
 """
 
@@ -21,6 +23,7 @@ from ..store import MapRunRecord, MapRunStore
 
 log = logging.getLogger("asl_engine.map_runs")
 COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten")
+EXECUTIONS = "executions."  # the prefix of executionCounts when they differ from itemCounts
 _MOVES = {"running": "pending", "succeeded": "running", "failed": "running", "aborted": "running"}
 
 
@@ -34,9 +37,13 @@ class MapRuns:
     # -- MapRunObserver: called by the runner, synchronously --------------------------------------
 
     def map_run_started(self, execution_arn: str, map_run_arn: str, total: int, max_concurrency: int,
-                        tolerated_failure_percentage: float, tolerated_failure_count: int) -> None:
+                        tolerated_failure_percentage: float, tolerated_failure_count: int,
+                        children: int | None = None) -> None:
         counts = {key: 0 for key in COUNTS}
         counts.update(pending=total, total=total)
+        if children is not None:
+            counts.update({f"{EXECUTIONS}{key}": 0 for key in COUNTS})
+            counts.update({f"{EXECUTIONS}pending": children, f"{EXECUTIONS}total": children})
         record = MapRunRecord(
             arn=map_run_arn, execution_arn=execution_arn, state_machine_arn=_map_run_machine(map_run_arn),
             status="RUNNING", start_date=self.clock.time(), stop_date=None, max_concurrency=max_concurrency,
@@ -46,14 +53,17 @@ class MapRuns:
         self._live[map_run_arn] = record
         self.store.save_map_run(record)  # on a resumed map, the row keeps its start and settings
 
-    def map_run_item(self, map_run_arn: str, outcome: str) -> None:
+    def map_run_item(self, map_run_arn: str, outcome: str, items: int = 1) -> None:
         record = self._live.get(map_run_arn)
         if record is None or self.closing:
             return
         counts = record.item_counts
         source = _MOVES[outcome]
-        counts[source] = max(counts[source] - 1, 0)
-        counts[outcome] += 1
+        counts[source] = max(counts[source] - items, 0)
+        counts[outcome] += items
+        if f"{EXECUTIONS}total" in counts:
+            counts[f"{EXECUTIONS}{source}"] = max(counts[f"{EXECUTIONS}{source}"] - 1, 0)
+            counts[f"{EXECUTIONS}{outcome}"] += 1
 
     def map_run_ended(self, map_run_arn: str, status: str) -> None:
         if self.closing:
@@ -63,8 +73,9 @@ class MapRuns:
             return
         if status != "SUCCEEDED":  # items never started, or cut short, end aborted
             counts = record.item_counts
-            counts["aborted"] += counts["pending"] + counts["running"]
-            counts["pending"] = counts["running"] = 0
+            for prefix in ("", EXECUTIONS) if f"{EXECUTIONS}total" in counts else ("",):
+                counts[f"{prefix}aborted"] += counts[f"{prefix}pending"] + counts[f"{prefix}running"]
+                counts[f"{prefix}pending"] = counts[f"{prefix}running"] = 0
         self.store.save_map_run(replace(record, status=status, stop_date=self.clock.time()))
         log.info("map run %s %s", status, map_run_arn)
 

@@ -162,3 +162,16 @@ def test_tolerated_failures_count_the_items_of_a_failed_batch(engine: Environmen
         assert execution.error == "States.ExceedToleratedFailureThreshold"
     else:
         assert execution.output[2] == {"Error": "Boom", "Cause": "a bad batch"}
+
+
+def test_describe_map_run_counts_items_and_children_apart(engine: Environment) -> None:
+    """API_DescribeMapRun: itemCounts counts items, executionCounts child executions; with an
+    ItemBatcher ten items are four children (3, 3, 3, 1), the failed batch three failed items."""
+    definition = dmap(FAIL_ON_SEVEN, ItemBatcher={"MaxItemsPerBatch": 3}, ToleratedFailureCount=3)
+    execution = run(engine, definition, list(range(10)))
+    assert execution.status == "SUCCEEDED", execution.cause
+    [started] = [event for event in execution.events if event["type"] == "MapRunStarted"]
+    described = engine.client.describe_map_run(mapRunArn=started["mapRunStartedEventDetails"]["mapRunArn"])
+    items, children = described["itemCounts"], described["executionCounts"]
+    assert (items["total"], items["succeeded"], items["failed"], items["pending"]) == (10, 7, 3, 0)
+    assert (children["total"], children["succeeded"], children["failed"], children["pending"]) == (4, 3, 1, 0)
