@@ -25,8 +25,11 @@ venv: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/asl-engine serve $(SERVE_OPTIONS)
 
-# lint first (a few seconds): a type error or a lint finding fails the test command like a test
+# lint first (a few seconds): a type error or a lint finding fails the test command like a test;
+# then the API suite with every server on PostgreSQL (skipped, saying why, where Debian's
+# postgresql is not installed), then the whole suite on SQLite
 test: $(STAMP) lint
+	ASL_ENGINE_TEST_STORE=postgresql $(BIN)/python -m pytest tests/api -rs
 	$(BIN)/python -m pytest
 
 # ruff (the rule set pinned in pyproject.toml) on the whole tree, mypy --strict on asl_engine and api
