@@ -20,13 +20,12 @@ JSONata-mode rules (`Condition`) are not handled here: the JSONata evaluator own
 from __future__ import annotations
 
 import operator
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
 from asl_engine.errors import RUNTIME, DefinitionError, StatesError
 from asl_engine.paths import Path, PathNotFound, PathSyntaxError, Scope, compile_path
+from asl_engine.timestamps import parse_nanos
 
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 
@@ -64,32 +63,10 @@ def _as_boolean(value: Any) -> Any:
     return value if isinstance(value, bool) else _MISMATCH
 
 
-_TIMESTAMP = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))"
-)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_SECOND = timedelta(seconds=1)
-
-
 def _as_timestamp(value: Any) -> Any:
-    """Nanoseconds since the epoch for an ASL timestamp, else _MISMATCH.
-
-    The spec's profile of RFC 3339: uppercase `T`, and `Z` or a numeric offset is required. Integer
-    nanoseconds keep fractional seconds exact (datetime would truncate past microseconds) and make
-    `2012-10-09T20:00:55+01:00` equal `2012-10-09T19:00:55Z`.
-    """
-    match = _TIMESTAMP.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        return _MISMATCH
-    year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
-    try:
-        offset = timedelta(hours=int(off_h), minutes=int(off_m)) if sign else timedelta(0)
-        zone = timezone(-offset if sign == "-" else offset)
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=zone)
-    except ValueError:  # month 13, offset +24:00, ...
-        return _MISMATCH
-    nanos = int((fraction or "").ljust(9, "0")[:9])
-    return (moment - _EPOCH) // _SECOND * 1_000_000_000 + nanos
+    """Nanoseconds since the epoch for an ASL timestamp (see `timestamps`), else _MISMATCH."""
+    nanos = parse_nanos(value)
+    return _MISMATCH if nanos is None else nanos
 
 
 # --- operator tables -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .distributed.reader import reader_spec
 from .distributed.spec import ItemBatcher, ItemReader, ResultWriter
 from .distributed.writer import writer_spec
 from .errors import DefinitionError
-from .interpreter import parse_timestamp
+from .timestamps import epoch_seconds
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic
 from .paths import Path, PathSyntaxError, compile_path
 from .payload import Template, compile_template
@@ -219,10 +219,10 @@ def _wait(body: dict[str, Any], location: str, language: str, common: dict[str, 
         if isinstance(timestamp, str):
             timestamp = compile_jsonata_value(timestamp, f"{location}/Timestamp", "Timestamp")
     elif timestamp is not None:
-        moment = parse_timestamp(timestamp)
+        moment = epoch_seconds(timestamp)
         if moment is None:
             raise DefinitionError(SCHEMA, "String does not match RFC3339 timestamp", f"{location}/Timestamp")
-        timestamp = moment.timestamp()  # a JSONPath Timestamp is a literal: parsed once, here
+        timestamp = moment  # a JSONPath Timestamp is a literal: parsed once, here
     return m.WaitState(
         **common,
         seconds=seconds,

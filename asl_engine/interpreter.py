@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 from functools import lru_cache
-import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,13 +15,9 @@ from .errors import ALL, NO_CHOICE_MATCHED, NOT_MATCHED_BY_ALL, RUNTIME, TASK_FA
 from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
+from .timestamps import epoch_seconds
 
 Json = Any
-
-_ISO_OFFSET_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}:\d{2})"
-)
-
 
 def error_matches(error_equals: tuple[str, ...], failure: StatesError) -> bool:
     """ErrorEquals matching (concepts-error-handling): exact names; States.ALL for anything but
@@ -112,7 +107,7 @@ def wait_deadline(state: m.WaitState, effective_input: Json, scope: Scope, now: 
         return now + seconds
     assert state.timestamp_path is not None
     value = _select(state.timestamp_path, effective_input, scope, "TimestampPath")
-    moment = parse_timestamp(value) if isinstance(value, str) else None
+    moment = epoch_seconds(value)
     if moment is None:
         raise StatesError(
             RUNTIME,
@@ -120,7 +115,7 @@ def wait_deadline(state: m.WaitState, effective_input: Json, scope: Scope, now: 
             f"format string: {state.timestamp_path} == {_render(value)}",
             in_state=True,
         )
-    return moment.timestamp()
+    return moment
 
 
 def _select(path: Path, effective_input: Json, scope: Scope, field: str) -> Json:
@@ -136,20 +131,6 @@ def _select(path: Path, effective_input: Json, scope: Scope, field: str) -> Json
 
 def _render(value: Json) -> str:
     return value if isinstance(value, str) else to_json(value)
-
-
-def parse_timestamp(text: str) -> datetime | None:
-    """An RFC 3339 date-time with an offset (what Wait and Timestamp rules accept), or None."""
-    if not isinstance(text, str) or not _ISO_OFFSET_DATE_TIME.fullmatch(text):
-        return None
-    normalised = text[:-1] + "+00:00" if text[-1] in "Zz" else text
-    fraction = re.search(r"\.(\d+)", normalised)
-    if fraction and len(fraction.group(1)) > 6:  # Python parses at most microseconds
-        normalised = normalised.replace(fraction.group(0), "." + fraction.group(1)[:6])
-    try:
-        return datetime.fromisoformat(normalised)
-    except ValueError:
-        return None
 
 
 @lru_cache(maxsize=64)

@@ -25,9 +25,10 @@ from typing import Any, NamedTuple, TypeAlias
 from .. import model as m
 from ..dataflow import apply_input_path, apply_output_path, apply_result_path
 from ..errors import QUERY_EVALUATION_ERROR, StatesError
-from ..interpreter import fail_fields, no_choice_matched, parse_timestamp, wait_deadline
+from ..interpreter import fail_fields, no_choice_matched, wait_deadline
 from ..paths import Scope
 from ..payload import to_json
+from ..timestamps import epoch_seconds
 
 # Steps and the context are named tuples: immutable like frozen dataclasses, but built several
 # times faster (a frozen dataclass sets each field through object.__setattr__), and two of them
@@ -284,13 +285,13 @@ def _jsonata_deadline(state: m.WaitState, names: dict[str, Json], now: float) ->
             )
         return now + seconds
     stamp = _evaluated(state.timestamp, names)
-    moment = parse_timestamp(stamp) if isinstance(stamp, str) else None
+    moment = epoch_seconds(stamp)
     if moment is None:
         raise query_error(
             "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
             f"string: {stamp if isinstance(stamp, str) else to_json(stamp)}"
         )
-    return moment.timestamp()
+    return moment
 
 
 def _evaluated(field: str | float | m.Evaluable | None, names: dict[str, Json]) -> Json:

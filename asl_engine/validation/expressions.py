@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import warnings
 from contextlib import contextmanager
-from datetime import datetime
 from functools import lru_cache
 from collections.abc import Iterator
 from typing import Any
@@ -18,11 +17,11 @@ from typing import Any
 from jsonata import Jsonata  # imported eagerly: importing it raises the process recursion limit
 
 from asl_engine.paths import PathSyntaxError, compile_path
+from asl_engine.timestamps import parse_nanos
 
 # Jayway (AWS's JSONPath) evaluates script subscripts such as `[(@.length-1)]`; jsonpath-ng does not
 # parse them, so a Path is checked with each script subscript replaced by an index.
 _SCRIPT_SUBSCRIPT = re.compile(r"\[\([^\[\]]*\)\]")
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|([+-])(\d{2}):(\d{2}))")
 
 
 @contextmanager
@@ -96,13 +95,5 @@ def path_or_intrinsic_error(value: Any) -> str | None:
 
 
 def is_rfc3339(value: Any) -> bool:
-    """AWS requires an uppercase T, a Z or numeric offset, and a real date and time."""
-    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        return False
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    try:
-        datetime(year, month, day, hour, minute, second)
-    except ValueError:
-        return False
-    return match.group(8) is None or (int(match.group(8)) < 24 and int(match.group(9)) < 60)
+    """AWS requires an uppercase T, a Z or numeric offset, and a real date and time (`timestamps`)."""
+    return parse_nanos(value) is not None
