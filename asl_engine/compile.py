@@ -17,6 +17,7 @@ from .choice import compile_choice_rule
 from .distributed.reader import reader_spec
 from .distributed.spec import ItemBatcher, ItemReader, ResultWriter
 from .distributed.writer import writer_spec
+from .engine.step import FLOWS
 from .errors import DefinitionError
 from .timestamps import epoch_seconds
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic
@@ -77,6 +78,7 @@ def _state(name: str, body: dict[str, Any], location: str, outer_language: str) 
         next=body.get("Next"),
         end=bool(body.get("End", False)),
         query_language=language,
+        flow=FLOWS.get(language, FLOWS[m.JSONPATH]),  # the validator refused any other language
         input_path=_optional_path(body, "InputPath", location, ROOT),
         output_path=_optional_path(body, "OutputPath", location, ROOT),
         assign=compile_assign(body.get("Assign"), language, f"{location}/Assign"),

@@ -23,6 +23,23 @@ class Evaluable(Protocol):
 
     def evaluate(self, source: Any, /) -> Json: ...
 
+
+
+class DataFlow(Protocol):
+    """One query language's data flow, per state type (engine/step.py: `JsonPathFlow`,
+    `JsonataFlow`). `compile.py` gives each state the one of its language, so running a state
+    never branches on the language. Typed loosely here (`ctx` is the engine's `Context`, the
+    results its `Next`/`Sleep`/`StatesError`) because the engine imports the model, not back."""
+
+    def arguments(self, state: Any, raw: Json, ctx: Any, /) -> Json: ...
+    def finish(self, state: Any, raw: Json, result: Json, ctx: Any, /) -> Any: ...
+    def pass_(self, state: Any, raw: Json, ctx: Any, /) -> Any: ...
+    def succeed(self, state: Any, raw: Json, ctx: Any, /) -> Any: ...
+    def fail_error(self, state: Any, raw: Json, ctx: Any, /) -> Any: ...
+    def choice(self, state: Any, raw: Json, ctx: Any, /) -> Any: ...
+    def wait(self, state: Any, raw: Json, ctx: Any, /) -> Any: ...
+
+
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
 
@@ -59,6 +76,7 @@ class State:
     output_path: Path | None
     assign: Evaluable | None  # compiled Assign
     output: Evaluable | None  # compiled JSONata Output
+    flow: DataFlow  # the data flow of query_language, chosen once by compile.py
 
 
 @dataclass(frozen=True, slots=True)

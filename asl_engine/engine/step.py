@@ -11,9 +11,11 @@ for the JSONata budget: it runs `advance` inside `offload.settle`, which re-runs
 once an evaluation that overran its slice on the loop has been finished in a worker process
 (the step then replays that evaluation's outcome). The core itself knows nothing of workers.
 
-The data flow of both query languages is here, in AWS's order:
-- JSONPath: InputPath, Parameters, (the work), ResultSelector, Assign, ResultPath, OutputPath;
-- JSONata: Arguments, (the work), Assign and Output against the same bindings.
+The data flow of both query languages is here, in AWS's order, one class per language:
+- `JsonPathFlow`: InputPath, Parameters, (the work), ResultSelector, Assign, ResultPath, OutputPath;
+- `JsonataFlow`: Arguments, (the work), Assign and Output against the same bindings.
+`compile.py` gives every state the flow of its query language (`state.flow`), so the core asks
+`state.flow` and never branches on the language while a run goes on.
 Reference: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-input-output-filtering.html
 and https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
 """
@@ -81,39 +83,32 @@ def advance(state: m.State, raw: Json, ctx: Context) -> Step:
     try:
         match state:
             case m.PassState():
-                return _pass(state, raw, ctx)
+                step: Step = state.flow.pass_(state, raw, ctx)
             case m.ChoiceState():
-                return _choice(state, raw, ctx)
+                step = state.flow.choice(state, raw, ctx)
             case m.WaitState():
-                return _wait(state, raw, ctx)
+                step = state.flow.wait(state, raw, ctx)
             case m.SucceedState():
-                return _succeed(state, raw, ctx)
+                step = state.flow.succeed(state, raw, ctx)
             case m.FailState():
-                return Fail(_fail_error(state, raw, ctx))
+                step = Fail(state.flow.fail_error(state, raw, ctx))
+            case _:
+                raise TypeError(f"a {state.type} state is performed by the shell, not decided by advance()")
     except StatesError as failure:
         return Fail(failure)
-    raise TypeError(f"a {state.type} state is performed by the shell, not decided by advance()")
+    return step
 
 
 def arguments(state: m.TaskState | m.ParallelState, raw: Json, ctx: Context) -> Json:
     """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""
-    if state.query_language == m.JSONATA:
-        return raw if state.parameters is None else state.parameters.evaluate(bindings(ctx.variables, raw, ctx.context))
-    value = apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables))
-    if state.parameters is not None:
-        value = state.parameters.evaluate(Scope(value, ctx.context, ctx.variables))
-    return value
+    return state.flow.arguments(state, raw, ctx)
 
 
 def finish(state: m.State, raw: Json, result: Json, ctx: Context) -> Next:
     """After a Task, Map or Parallel produced its result: ResultSelector, Assign, ResultPath,
     OutputPath in JSONPath; Assign and Output in JSONata."""
-    if state.query_language == m.JSONATA:
-        return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context, result=result), result, state.next)
-    selector = getattr(state, "result_selector", None)
-    if selector is not None:
-        result = selector.evaluate(Scope(result, ctx.context, ctx.variables))
-    return _jsonpath_next(state, raw, result, ctx)
+    step: Next = state.flow.finish(state, raw, result, ctx)
+    return step
 
 
 def jsonata_items(state: m.MapState, raw: Json, ctx: Context) -> list[Json]:
@@ -176,13 +171,10 @@ def _assigned(assign: m.Evaluable, source: Json, ctx: Context) -> dict[str, Json
     return assign.evaluate(Scope(source, ctx.context, ctx.variables))  # type: ignore[no-any-return]
 
 
-def _jsonpath_next(state: m.State, raw: Json, result: Json, ctx: Context, scope: Scope | None = None) -> Next:
-    """Assign (on the result), ResultPath, OutputPath, and where to go next. `scope` is the raw
-    input's, when the caller has made it already (a state's hot path makes each once)."""
+def _jsonpath_next(state: m.State, raw: Json, result: Json, ctx: Context, scope: Scope) -> Next:
+    """Assign (on the result), ResultPath, OutputPath, and where to go next; `scope` is the raw input's."""
     assigned = None if state.assign is None else _assigned(state.assign, result, ctx)
     merged = apply_result_path(getattr(state, "result_path", None), raw, result)
-    if scope is None:
-        scope = Scope(raw, ctx.context, ctx.variables)
     return Next(apply_output_path(state.output_path, merged, scope), state.next, assigned)
 
 
@@ -193,85 +185,110 @@ def _jsonata_next(state: m.State, names: dict[str, Json], default: Json, next_na
     return Next(output, next_name, assigned)
 
 
-def _pass(state: m.PassState, raw: Json, ctx: Context) -> Next:
-    if state.query_language == m.JSONATA:
+class JsonPathFlow:
+    """JSONPath: paths and payload templates evaluated against a `Scope` of the input or result."""
+
+    def arguments(self, state: m.TaskState | m.ParallelState, raw: Json, ctx: Context) -> Json:
+        value = apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables))
+        if state.parameters is not None:
+            value = state.parameters.evaluate(Scope(value, ctx.context, ctx.variables))
+        return value
+
+    def finish(self, state: m.State, raw: Json, result: Json, ctx: Context) -> Next:
+        selector = getattr(state, "result_selector", None)
+        if selector is not None:
+            result = selector.evaluate(Scope(result, ctx.context, ctx.variables))
+        return _jsonpath_next(state, raw, result, ctx, Scope(raw, ctx.context, ctx.variables))
+
+    def pass_(self, state: m.PassState, raw: Json, ctx: Context) -> Next:
+        scope = Scope(raw, ctx.context, ctx.variables)
+        value = apply_input_path(state.input_path, scope)
+        if state.parameters is not None:
+            value = state.parameters.evaluate(Scope(value, ctx.context, ctx.variables))
+        return _jsonpath_next(state, raw, state.result if state.has_result else value, ctx, scope)
+
+    def succeed(self, state: m.SucceedState, raw: Json, ctx: Context) -> Next:
+        scope = Scope(raw, ctx.context, ctx.variables)
+        value = apply_input_path(state.input_path, scope)
+        assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
+        return Next(apply_output_path(state.output_path, value, scope), None, assigned)
+
+    def fail_error(self, state: m.FailState, raw: Json, ctx: Context) -> StatesError:
+        return StatesError(*fail_fields(state, Scope(raw, ctx.context, ctx.variables)))
+
+    def choice(self, state: m.ChoiceState, raw: Json, ctx: Context) -> Next:
+        scope = Scope(raw, ctx.context, ctx.variables)
+        value = apply_input_path(state.input_path, scope)
+        rule_scope = Scope(value, ctx.context, ctx.variables)
+        assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
+        next_name = state.default
+        for rule in state.choices:
+            if rule.predicate(rule_scope):
+                next_name = rule.next
+                if rule.assign is not None:
+                    assigned = {**(assigned or {}), **rule.assign.evaluate(rule_scope)}
+                break
+        else:
+            if next_name is None:
+                raise no_choice_matched()
+        return Next(apply_output_path(state.output_path, value, scope), next_name, assigned)
+
+    def wait(self, state: m.WaitState, raw: Json, ctx: Context) -> Sleep:
+        scope = Scope(raw, ctx.context, ctx.variables)
+        value = apply_input_path(state.input_path, scope)
+        until = wait_deadline(state, value, Scope(value, ctx.context, ctx.variables), ctx.now)
+        assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
+        return Sleep(until, Next(apply_output_path(state.output_path, value, scope), state.next, assigned))
+
+
+class JsonataFlow:
+    """JSONata: templates evaluated against the variables and `$states` (see `bindings`)."""
+
+    def arguments(self, state: m.TaskState | m.ParallelState, raw: Json, ctx: Context) -> Json:
+        return raw if state.parameters is None else state.parameters.evaluate(bindings(ctx.variables, raw, ctx.context))
+
+    def finish(self, state: m.State, raw: Json, result: Json, ctx: Context) -> Next:
+        return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context, result=result), result, state.next)
+
+    def pass_(self, state: m.PassState, raw: Json, ctx: Context) -> Next:
         return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context), raw, state.next)
-    scope = Scope(raw, ctx.context, ctx.variables)
-    value = apply_input_path(state.input_path, scope)
-    if state.parameters is not None:
-        value = state.parameters.evaluate(Scope(value, ctx.context, ctx.variables))
-    return _jsonpath_next(state, raw, state.result if state.has_result else value, ctx, scope)
 
-
-def _succeed(state: m.SucceedState, raw: Json, ctx: Context) -> Next:
-    if state.query_language == m.JSONATA:
+    def succeed(self, state: m.SucceedState, raw: Json, ctx: Context) -> Next:
         return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context), raw, None)
-    scope = Scope(raw, ctx.context, ctx.variables)
-    value = apply_input_path(state.input_path, scope)
-    assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
-    return Next(apply_output_path(state.output_path, value, scope), None, assigned)
 
-
-def _fail_error(state: m.FailState, raw: Json, ctx: Context) -> StatesError:
-    if state.query_language == m.JSONATA:
+    def fail_error(self, state: m.FailState, raw: Json, ctx: Context) -> StatesError:
         names = bindings(ctx.variables, raw, ctx.context)
-        error = _evaluated(state.error, names)
-        cause = _evaluated(state.cause, names)
-        return StatesError(_text(error), _text(cause))
-    return StatesError(*fail_fields(state, Scope(raw, ctx.context, ctx.variables)))
+        return StatesError(_text(_evaluated(state.error, names)), _text(_evaluated(state.cause, names)))
 
-
-def _choice(state: m.ChoiceState, raw: Json, ctx: Context) -> Next:
-    if state.query_language == m.JSONATA:
-        return _jsonata_choice(state, raw, ctx)
-    scope = Scope(raw, ctx.context, ctx.variables)
-    value = apply_input_path(state.input_path, scope)
-    rule_scope = Scope(value, ctx.context, ctx.variables)
-    assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
-    next_name = state.default
-    for rule in state.choices:
-        if rule.predicate(rule_scope):
-            next_name = rule.next
-            if rule.assign is not None:
-                assigned = {**(assigned or {}), **rule.assign.evaluate(rule_scope)}
-            break
-    else:
-        if next_name is None:
+    def choice(self, state: m.ChoiceState, raw: Json, ctx: Context) -> Next:
+        names = bindings(ctx.variables, raw, ctx.context)
+        for rule in state.choices:
+            verdict = rule.condition.evaluate(names)
+            if not isinstance(verdict, bool):
+                raise query_error(
+                    f"The JSONata expression '{rule.condition.template.expression.text}' specified for the field "
+                    f"'Condition' returned an unexpected result type. Expected 'boolean', but was "
+                    f"'{json_type(verdict)}' for value: {to_json(verdict)}"
+                )
+            if verdict:
+                step = _jsonata_next(state, names, raw, rule.next)
+                assigned = step.assigned
+                if rule.assign is not None:
+                    assigned = {**(assigned or {}), **rule.assign.evaluate(names)}
+                output = step.output if rule.output is None else rule.output.evaluate(names)
+                return Next(output, rule.next, assigned)
+        if state.default is None:
             raise no_choice_matched()
-    return Next(apply_output_path(state.output_path, value, scope), next_name, assigned)
+        return _jsonata_next(state, names, raw, state.default)
+
+    def wait(self, state: m.WaitState, raw: Json, ctx: Context) -> Sleep:
+        names = bindings(ctx.variables, raw, ctx.context)
+        until = _jsonata_deadline(state, names, ctx.now)
+        return Sleep(until, _jsonata_next(state, names, raw, state.next))
 
 
-def _jsonata_choice(state: m.ChoiceState, raw: Json, ctx: Context) -> Next:
-    names = bindings(ctx.variables, raw, ctx.context)
-    for rule in state.choices:
-        verdict = rule.condition.evaluate(names)
-        if not isinstance(verdict, bool):
-            raise query_error(
-                f"The JSONata expression '{rule.condition.template.expression.text}' specified for the field "
-                f"'Condition' returned an unexpected result type. Expected 'boolean', but was "
-                f"'{json_type(verdict)}' for value: {to_json(verdict)}"
-            )
-        if verdict:
-            step = _jsonata_next(state, names, raw, rule.next)
-            assigned = step.assigned
-            if rule.assign is not None:
-                assigned = {**(assigned or {}), **rule.assign.evaluate(names)}
-            output = step.output if rule.output is None else rule.output.evaluate(names)
-            return Next(output, rule.next, assigned)
-    if state.default is None:
-        raise no_choice_matched()
-    return _jsonata_next(state, names, raw, state.default)
-
-
-def _wait(state: m.WaitState, raw: Json, ctx: Context) -> Sleep:
-    if state.query_language == m.JSONATA:
-        until = _jsonata_deadline(state, bindings(ctx.variables, raw, ctx.context), ctx.now)
-        return Sleep(until, _pass(state, raw, ctx))  # type: ignore[arg-type]  # Wait's fields are Pass's
-    scope = Scope(raw, ctx.context, ctx.variables)
-    value = apply_input_path(state.input_path, scope)
-    until = wait_deadline(state, value, Scope(value, ctx.context, ctx.variables), ctx.now)
-    assigned = None if state.assign is None else _assigned(state.assign, value, ctx)
-    return Sleep(until, Next(apply_output_path(state.output_path, value, scope), state.next, assigned))
+FLOWS: dict[str, m.DataFlow] = {m.JSONPATH: JsonPathFlow(), m.JSONATA: JsonataFlow()}
+"""The flow of each query language; `compile.py` picks a state's once."""
 
 
 def _jsonata_deadline(state: m.WaitState, names: dict[str, Json], now: float) -> float:
