@@ -22,6 +22,7 @@ and https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple, TypeAlias
 
 from .. import model as m
@@ -188,17 +189,38 @@ def _jsonata_next(state: m.State, names: dict[str, Json], default: Json, next_na
 class JsonPathFlow:
     """JSONPath: paths and payload templates evaluated against a `Scope` of the input or result."""
 
-    def arguments(self, state: m.TaskState | m.ParallelState, raw: Json, ctx: Context) -> Json:
+    def arguments(self, state: m.TaskState | m.ParallelState | m.PassState, raw: Json, ctx: Context) -> Json:
         value = apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables))
         if state.parameters is not None:
             value = state.parameters.evaluate(Scope(value, ctx.context, ctx.variables))
         return value
 
     def finish(self, state: m.State, raw: Json, result: Json, ctx: Context) -> Next:
+        return _jsonpath_next(state, raw, self.selected(state, result, ctx), ctx, Scope(raw, ctx.context, ctx.variables))
+
+    def selected(self, state: m.State, result: Json, ctx: Context) -> Json:
+        """ResultSelector (Task, Map, Parallel) on the state's result."""
         selector = getattr(state, "result_selector", None)
-        if selector is not None:
-            result = selector.evaluate(Scope(result, ctx.context, ctx.variables))
-        return _jsonpath_next(state, raw, result, ctx, Scope(raw, ctx.context, ctx.variables))
+        return result if selector is None else selector.evaluate(Scope(result, ctx.context, ctx.variables))
+
+    def inspection(self, state: m.State, raw: Json, ctx: Context, result: Json, has_result: bool
+                   ) -> Iterator[tuple[str, Json]]:
+        """TestState's inspectionData, stage by stage in the order above: afterInputPath,
+        afterParameters, result, afterResultSelector, afterResultPath. A stage that fails ends
+        the iteration with its StatesError; what came before it has been yielded."""
+        yield "afterInputPath", apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables))
+        if not isinstance(state, (m.PassState, m.TaskState, m.ParallelState)):
+            return
+        after_parameters = self.arguments(state, raw, ctx)
+        yield "afterParameters", after_parameters
+        if isinstance(state, m.PassState):
+            result = state.result if state.has_result else after_parameters
+        elif not (has_result and isinstance(state, m.TaskState)):
+            return
+        yield "result", result
+        selected = self.selected(state, result, ctx)
+        yield "afterResultSelector", selected
+        yield "afterResultPath", apply_result_path(state.result_path, raw, selected)
 
     def pass_(self, state: m.PassState, raw: Json, ctx: Context) -> Next:
         scope = Scope(raw, ctx.context, ctx.variables)
@@ -249,6 +271,12 @@ class JsonataFlow:
 
     def finish(self, state: m.State, raw: Json, result: Json, ctx: Context) -> Next:
         return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context, result=result), result, state.next)
+
+    def inspection(self, state: m.State, raw: Json, ctx: Context, result: Json, has_result: bool
+                   ) -> Iterator[tuple[str, Json]]:
+        """TestState's inspectionData: a JSONata state has no intermediate stages, only its result."""
+        if has_result:
+            yield "result", result
 
     def pass_(self, state: m.PassState, raw: Json, ctx: Context) -> Next:
         return _jsonata_next(state, bindings(ctx.variables, raw, ctx.context), raw, state.next)

@@ -10,8 +10,8 @@ Retry is stripped from the running copy, so a failure comes back at once; if a r
 original state matches it (and `stateConfiguration.retrierRetryCount` has not used it up), the
 answer is RETRIABLE, as on AWS. A failure a catcher took is CAUGHT_ERROR with the catcher's
 output and Next. `inspectionData` (DEBUG/TRACE) is recomputed from the compiled state with the
-same data-flow functions the runner uses (JSONPath states: InputPath, Parameters, the result,
-ResultSelector, ResultPath).
+state's own data flow, the one the runner uses (`state.flow.inspection`; JSONPath states: InputPath,
+Parameters, the result, ResultSelector, ResultPath).
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from .. import arns
 from .. import model as m
 from ..clock import Clock, VirtualClock
 from ..compile import compile_definition
-from ..dataflow import apply_input_path, apply_result_path
+from ..engine.step import Context
 from ..errors import TIMEOUT, StatesError
 from ..execution import ExecutionInfo, ExecutionOutcome, ListSink
 from ..interpreter import backoff_seconds, error_matches, find_catcher
-from ..paths import Scope as PathScope
 from ..payload import parse_json, to_json
 from ..runner import ExecutionRun
 from ..aws_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
@@ -311,38 +310,18 @@ def _inspection(run: _TestRun, state: m.State, value: Json, variables: dict[str,
     data: dict[str, Json] = {"input": to_json(value)}
     data.update(result.inspection_data or {})
     context = run.seen_context
-    if state.query_language == m.JSONPATH and context is not None:
+    if context is None:  # the state did not run its data flow
+        if tasks.has_result:
+            data["result"] = to_json(tasks.result)
+    else:
+        stages = state.flow.inspection(state, value, Context(context, variables), tasks.result, tasks.has_result)
         try:
-            _jsonpath_steps(state, value, context, variables, tasks, data)
+            for key, stage in stages:
+                data[key] = to_json(stage)
         except StatesError:
-            pass  # the step that failed is where the run failed too: show what came before it
-    elif tasks.has_result:
-        data["result"] = to_json(tasks.result)
+            pass  # the stage that failed is where the run failed too: show what came before it
     after = run.root.variables if run.root is not None else variables
     if after:
         data["variables"] = to_json(after)
     return data
 
-
-def _jsonpath_steps(state: m.State, value: Json, context: Json, variables: dict[str, Json], tasks: _Tasks,
-                    data: dict[str, Json]) -> None:
-    """InputPath, Parameters, the result, ResultSelector, ResultPath: the runner's order."""
-    after_input = apply_input_path(state.input_path, PathScope(value, context, variables))
-    data["afterInputPath"] = to_json(after_input)
-    if not isinstance(state, (m.PassState, m.TaskState, m.ParallelState)):
-        return
-    parameters = state.parameters
-    after_parameters = after_input if parameters is None else parameters.evaluate(
-        PathScope(after_input, context, variables))
-    data["afterParameters"] = to_json(after_parameters)
-    if isinstance(state, m.PassState):
-        outcome = state.result if state.has_result else after_parameters
-    elif isinstance(state, m.TaskState) and tasks.has_result:
-        outcome = tasks.result
-    else:
-        return
-    data["result"] = to_json(outcome)
-    selector = getattr(state, "result_selector", None)
-    selected = outcome if selector is None else selector.evaluate(PathScope(outcome, context, variables))
-    data["afterResultSelector"] = to_json(selected)
-    data["afterResultPath"] = to_json(apply_result_path(state.result_path, value, selected))
