@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from . import model as m
 from .dataflow import apply_input_path
-from .engine.step import Context, jsonata_item, jsonata_items, jsonata_number
+from .engine.step import Context, jsonata_items, jsonata_number
 from .errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
 from .execution import ListSink
 from .history import History
@@ -171,13 +171,10 @@ class MapRunner:
                           frame: "Frame") -> Json:
         """An item's input: ItemSelector against the item's `$$.Map.Item`, or the item."""
         item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
-        selector = state.item_selector
-        if state.query_language == m.JSONATA:
-            item_ctx = Context(item_context, frame.variables)
-            return await settle(lambda: jsonata_item(state, value, item_ctx, item), self.run.clock)
-        if selector is None:
-            return item
-        return selector.evaluate(Scope(value, item_context, frame.variables))
+        item_ctx = Context(item_context, frame.variables)
+        if state.flow.offloaded:
+            return await settle(lambda: state.flow.item_input(state, value, item_ctx, item), self.run.clock)
+        return state.flow.item_input(state, value, item_ctx, item)
 
     def _iteration(
         self, state: m.MapState, index: int, item: Json, value: Json, context: Json, frame: "Frame",

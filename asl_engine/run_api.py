@@ -68,7 +68,7 @@ async def complete(state: Any, raw: Json, result: Json, context: Json, frame: Fr
     """After a Task, Map or Parallel produced its result: the core's data flow (`engine.step.finish`);
     the variables it assigns take effect when the state exits."""
     ctx = Context(context, frame.variables)
-    if state.query_language == m.JSONATA:
+    if state.flow.offloaded:
         step = await settle(lambda: finish(state, raw, result, ctx), clock)
     else:
         step = finish(state, raw, result, ctx)
@@ -79,6 +79,6 @@ async def complete(state: Any, raw: Json, result: Json, context: Json, frame: Fr
 async def effective_parameters(state: Any, raw: Json, context: Json, frame: Frame, clock: Clock) -> Json:
     """What a Task or Parallel works on: InputPath then Parameters, or JSONata Arguments."""
     ctx = Context(context, frame.variables)
-    if state.query_language == m.JSONATA:
+    if state.flow.offloaded:
         return await settle(lambda: arguments(state, raw, ctx), clock)
     return arguments(state, raw, ctx)

@@ -14,16 +14,15 @@ from typing import Any
 
 from . import model as m
 from .clock import Clock
-from .dataflow import apply_result_path, check_size
+from .dataflow import check_size
 from .errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
 from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
 from .history import History
 from .limits import MAX_ASSIGN_BYTES, MAX_HISTORY_EVENTS
 from .run_api import MapRunObserver
 from .interpreter import find_catcher, iso_time, retry_delay
-from .engine.step import bindings
+from .engine.step import Context
 from .offload import share_loop
-from .paths import Scope
 from .position import RETRY, RUN, Frame, Resume
 from .payload import to_json
 from .states import StateRunner
@@ -325,15 +324,10 @@ class ExecutionRun:
         if cause is None and isinstance(failure, TaskTimeout):
             cause = ""  # a timed-out task's error output has Cause "" (recorded: test_invoke_timeout)
         error_output = {"Error": failure.error, "Cause": cause}
-        if state.query_language == m.JSONATA:
-            names = bindings(frame.variables, raw_input, context, error=error_output)
-            if catcher.assign is not None:
-                frame.assigned = catcher.assign.evaluate(names)
-            output = error_output if catcher.output is None else catcher.output.evaluate(names)
-        else:
-            if catcher.assign is not None:
-                frame.assigned = catcher.assign.evaluate(Scope(error_output, context, frame.variables))
-            output = apply_result_path(catcher.result_path, raw_input, error_output)
+        step = state.flow.caught(catcher, raw_input, error_output, Context(context, frame.variables))
+        if catcher.assign is not None:
+            frame.assigned = step.assigned
+        output = step.output
         text = to_json(output)
         check_size(state.name, text)
         self._exited(state, text, frame)

@@ -46,7 +46,7 @@ class StateRunner:
                 return await self._parallel(state, raw_input, context, frame)  # type: ignore[arg-type]
             return await self.maps.execute(state, raw_input, context, frame)  # type: ignore[arg-type]
         ctx = Context(context, frame.variables, self.run.clock.time() if state.type == "Wait" else 0.0)  # only Wait reads it
-        if state.query_language == m.JSONATA:
+        if state.flow.offloaded:
             step: Step = await settle(lambda: advance(state, raw_input, ctx), self.run.clock)
         else:
             step = advance(state, raw_input, ctx)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable
 
 from . import model as m
-from .dataflow import apply_input_path, check_size
+from .dataflow import check_size
 from .errors import RUNTIME, TIMEOUT, StatesError
-from .engine.step import Context, bindings, jsonata_number
+from .engine.step import Context, jsonata_number
 from .path_values import as_kind, rule_for
 from .paths import Path, PathNotFound, Scope
 from .payload import to_json
@@ -306,13 +306,9 @@ def _add_limits(details: dict[str, Json], request: TaskRequest) -> None:
 def _task_credentials(state: m.TaskState, raw: Json, context: Json, frame: "Frame") -> Json:
     """The state's Credentials with their paths or expressions evaluated, as AWS records them
     (`taskCredentials.roleArn`): against the effective input in JSONPath, like Parameters."""
-    source = state.credentials
-    if source is None:
+    if state.credentials is None:
         return None
-    if state.query_language == m.JSONATA:
-        return source.evaluate(bindings(frame.variables, raw, context))
-    value = apply_input_path(state.input_path, Scope(raw, context, frame.variables))
-    return source.evaluate(Scope(value, context, frame.variables))
+    return state.flow.credentials(state, raw, Context(context, frame.variables))
 
 
 def _credentials(request: TaskRequest) -> dict[str, Json] | None:

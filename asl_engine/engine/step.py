@@ -189,6 +189,29 @@ def _jsonata_next(state: m.State, names: dict[str, Json], default: Json, next_na
 class JsonPathFlow:
     """JSONPath: paths and payload templates evaluated against a `Scope` of the input or result."""
 
+    offloaded = False
+    """Whether the shell runs this flow's steps inside `offload.settle` (JSONata's budget):
+    a path never overruns its slice, so JSONPath steps are called directly."""
+
+    def caught(self, catcher: m.Catcher, raw: Json, error_output: Json, ctx: Context) -> Next:
+        """A Catcher's Assign (on the error output) and ResultPath (into the raw input)."""
+        assigned = None if catcher.assign is None else _assigned(catcher.assign, error_output, ctx)
+        return Next(apply_result_path(catcher.result_path, raw, error_output), catcher.next, assigned)
+
+    def item_input(self, state: m.MapState, value: Json, item_ctx: Context, item: Json) -> Json:
+        """A Map iteration's input: ItemSelector against the item's `$$.Map.Item`, or the item."""
+        selector = state.item_selector
+        return item if selector is None else selector.evaluate(Scope(value, item_ctx.context, item_ctx.variables))
+
+    def template(self, compiled: m.Evaluable, value: Json, ctx: Context) -> Json:
+        """A payload template (Credentials, ItemReader/ResultWriter fields) against `value`."""
+        return compiled.evaluate(Scope(value, ctx.context, ctx.variables))
+
+    def credentials(self, state: m.TaskState, raw: Json, ctx: Context) -> Json:
+        """A Task's Credentials, against the effective input (after InputPath), like Parameters."""
+        assert state.credentials is not None
+        return self.template(state.credentials, apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables)), ctx)
+
     def arguments(self, state: m.TaskState | m.ParallelState | m.PassState, raw: Json, ctx: Context) -> Json:
         value = apply_input_path(state.input_path, Scope(raw, ctx.context, ctx.variables))
         if state.parameters is not None:
@@ -265,6 +288,27 @@ class JsonPathFlow:
 
 class JsonataFlow:
     """JSONata: templates evaluated against the variables and `$states` (see `bindings`)."""
+
+    offloaded = True
+    """An expression may outgrow its slice of the loop: the shell runs these steps inside
+    `offload.settle`, which finishes such an evaluation in a worker and replays the step."""
+
+    def caught(self, catcher: m.Catcher, raw: Json, error_output: Json, ctx: Context) -> Next:
+        """A Catcher's Assign and Output against `$states.errorOutput`; Output defaults to it."""
+        names = bindings(ctx.variables, raw, ctx.context, error=error_output)
+        assigned = None if catcher.assign is None else catcher.assign.evaluate(names)
+        output = error_output if catcher.output is None else catcher.output.evaluate(names)
+        return Next(output, catcher.next, assigned)
+
+    def item_input(self, state: m.MapState, value: Json, item_ctx: Context, item: Json) -> Json:
+        return jsonata_item(state, value, item_ctx, item)
+
+    def template(self, compiled: m.Evaluable, value: Json, ctx: Context) -> Json:
+        return compiled.evaluate(bindings(ctx.variables, value, ctx.context))
+
+    def credentials(self, state: m.TaskState, raw: Json, ctx: Context) -> Json:
+        assert state.credentials is not None
+        return self.template(state.credentials, raw, ctx)
 
     def arguments(self, state: m.TaskState | m.ParallelState, raw: Json, ctx: Context) -> Json:
         return raw if state.parameters is None else state.parameters.evaluate(bindings(ctx.variables, raw, ctx.context))
