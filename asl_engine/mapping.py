@@ -51,7 +51,7 @@ class MapRunner:
         else:
             fields = self._jsonpath_fields(state, raw, context, frame)
         value, items, concurrency, tolerated = fields
-        source = Source(value, context, frame.variables, state.query_language == m.JSONATA)
+        source = Source(value, context, frame.variables, state.flow)
         store = distributed.store_factory(self.run.tasks)
         weights: list[int] | None = None  # with an ItemBatcher: the items are batches of this many
         if state.item_reader is not None:

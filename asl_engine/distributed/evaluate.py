@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.step import Context, bindings, jsonata_number
-from ..errors import PARAMETER_PATH_FAILURE, StatesError
-from ..paths import Path, PathNotFound, Scope
+from ..engine.step import Context
+from ..model import DataFlow
 from . import batcher, reader
 from .spec import ItemBatcher, ItemReader, ResultWriter
 
@@ -24,26 +23,16 @@ class Source:
     value: Json
     context: Json
     variables: dict[str, Json] | None
-    jsonata: bool
+    flow: DataFlow  # the state's (engine/step.py): JSONPath templates and paths, or JSONata
 
     def template(self, compiled: Any) -> Json:
         if compiled is None:
             return None
-        if self.jsonata:
-            return compiled.evaluate(bindings(self.variables, self.value, self.context))
-        return compiled.evaluate(Scope(self.value, self.context, self.variables))
+        return self.flow.template(compiled, self.value, Context(self.context, self.variables))
 
     def number(self, compiled: Any, field: str) -> Json:
         """A number field: a literal, a `...Path` (the value it names) or a JSONata expression."""
-        if self.jsonata:
-            return jsonata_number(compiled, field, self.value, Context(self.context, self.variables))
-        if isinstance(compiled, Path):
-            try:
-                return compiled.select(Scope(self.value, self.context, self.variables))
-            except PathNotFound:
-                raise StatesError(PARAMETER_PATH_FAILURE, f"Invalid path '{compiled}' : No results for path: "
-                                                          f"{compiled}", in_state=True) from None
-        return compiled
+        return self.flow.number(compiled, field, self.value, Context(self.context, self.variables))
 
 
 def reader_parameters(item_reader: ItemReader, source: Source) -> tuple[Json, int | None]:

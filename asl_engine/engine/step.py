@@ -27,9 +27,9 @@ from typing import Any, NamedTuple, TypeAlias
 
 from .. import model as m
 from ..dataflow import apply_input_path, apply_output_path, apply_result_path
-from ..errors import QUERY_EVALUATION_ERROR, StatesError
+from ..errors import PARAMETER_PATH_FAILURE, QUERY_EVALUATION_ERROR, StatesError
 from ..interpreter import fail_fields, no_choice_matched, wait_deadline
-from ..paths import Scope
+from ..paths import Path, PathNotFound, Scope
 from ..payload import to_json
 from ..timestamps import epoch_seconds
 
@@ -207,6 +207,16 @@ class JsonPathFlow:
         """A payload template (Credentials, ItemReader/ResultWriter fields) against `value`."""
         return compiled.evaluate(Scope(value, ctx.context, ctx.variables))
 
+    def number(self, compiled: Any, field: str, value: Json, ctx: Context) -> Json:
+        """A Distributed Map number field (MaxItems...): a literal, or the value its `...Path` names."""
+        if not isinstance(compiled, Path):
+            return compiled
+        try:
+            return compiled.select(Scope(value, ctx.context, ctx.variables))
+        except PathNotFound:
+            raise StatesError(PARAMETER_PATH_FAILURE, f"Invalid path '{compiled}' : No results for path: "
+                                                      f"{compiled}", in_state=True) from None
+
     def credentials(self, state: m.TaskState, raw: Json, ctx: Context) -> Json:
         """A Task's Credentials, against the effective input (after InputPath), like Parameters."""
         assert state.credentials is not None
@@ -305,6 +315,9 @@ class JsonataFlow:
 
     def template(self, compiled: m.Evaluable, value: Json, ctx: Context) -> Json:
         return compiled.evaluate(bindings(ctx.variables, value, ctx.context))
+
+    def number(self, compiled: Any, field: str, value: Json, ctx: Context) -> Json:
+        return jsonata_number(compiled, field, value, ctx)
 
     def credentials(self, state: m.TaskState, raw: Json, ctx: Context) -> Json:
         assert state.credentials is not None
