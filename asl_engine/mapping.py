@@ -15,14 +15,10 @@ import uuid
 from typing import Any, Awaitable, Callable
 
 from . import model as m
-from .dataflow import apply_input_path
-from .engine.step import Context, jsonata_items, jsonata_number
-from .errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
+from .engine.step import Context
+from .errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
 from .execution import ListSink
 from .history import History
-from .path_values import as_kind, rule_for
-from .paths import Path, PathNotFound, Scope
-from .payload import to_json
 from .position import BRANCHES, DONE, FAILED, Frame
 from .offload import settle, share_loop
 from .run_api import MapRunObserver, Run, complete
@@ -46,10 +42,11 @@ class MapRunner:
         self.run = run
 
     async def execute(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        if state.query_language == m.JSONATA:
-            fields = await settle(lambda: self._jsonata_fields(state, raw, context, frame), self.run.clock)
+        ctx = Context(context, frame.variables)
+        if state.flow.offloaded:
+            fields = await settle(lambda: state.flow.map_fields(state, raw, ctx), self.run.clock)
         else:
-            fields = self._jsonpath_fields(state, raw, context, frame)
+            fields = state.flow.map_fields(state, raw, ctx)
         value, items, concurrency, tolerated = fields
         source = Source(value, context, frame.variables, state.flow)
         store = distributed.store_factory(self.run.tasks)
@@ -116,56 +113,6 @@ class MapRunner:
                 map_run[0].map_run_ended(map_run[1], "SUCCEEDED")
         frame.previous = history.add("MapStateSucceeded", frame.previous)
         return await complete(state, raw, results, context, frame, self.run.clock)
-
-    def _jsonpath_fields(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> Any:
-        """(selector input, items, concurrency, deferred tolerated failures) in JSONPath.
-
-        AWS reads MaxConcurrencyPath before MapStateStarted and the tolerated failures after it
-        (recorded: test_max_concurrency_path, test_map_state_tolerated_failure_count_path).
-        """
-        variables = frame.variables
-        value = apply_input_path(state.input_path, Scope(raw, context, variables))
-        items = [] if state.item_reader is not None else self._items(state, value, context, variables)
-        value_scope = Scope(value, context, variables)
-        concurrency = _whole_number(state.max_concurrency, "MaxConcurrencyPath", value_scope)
-        tolerated = (
-            lambda: _whole_number(state.tolerated_failure_count, "ToleratedFailureCountPath", value_scope),
-            lambda: _percentage(state.tolerated_failure_percentage, value_scope),
-        )
-        return value, items, concurrency, tolerated
-
-    def _jsonata_fields(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> Any:
-        ctx = Context(context, frame.variables)
-        items = [] if state.item_reader is not None else jsonata_items(state, raw, ctx)
-        concurrency = jsonata_number(state.max_concurrency, "MaxConcurrency", raw, ctx)
-        tolerated = (
-            lambda: jsonata_number(state.tolerated_failure_count, "ToleratedFailureCount", raw, ctx),
-            lambda: _percentage(jsonata_number(state.tolerated_failure_percentage, "ToleratedFailurePercentage",
-                                               raw, ctx), Scope(raw)),
-        )
-        return raw, items, concurrency, tolerated
-
-    def _items(self, state: m.MapState, value: Json, context: Json, variables: Any) -> list[Json]:
-        path = state.items_path
-        if path is None or (path.steps == () and path.root == "input"):
-            items = value
-        else:
-            try:
-                items = path.find(value) if path.root == "input" else path.select(Scope(value, context, variables))
-            except PathNotFound:
-                raise StatesError(
-                    RUNTIME,
-                    f"Invalid path '{path}' : No results for path: {path}",
-                    in_state=True,
-                ) from None
-        if not isinstance(items, list):
-            raise StatesError(
-                RUNTIME,
-                f"Item Path '{path}' evaluated to a non-array value: {to_json(items)}"
-                if path is not None else "The input of the Map state must be a JSON array.",
-                in_state=True,
-            )
-        return items
 
     async def _item_input(self, state: m.MapState, index: int, item: Json, value: Json, context: Json,
                           frame: "Frame") -> Json:
@@ -373,63 +320,3 @@ def _tolerance(total: int, count: int | None, percentage: float | None) -> int:
     if percentage:
         tolerated = max(tolerated, math.floor(total * percentage / 100))
     return tolerated
-
-
-def _whole_number(source: Any, field: str, scope: Scope) -> int | None:
-    """A number field or its `...Path` twin; the path must name an integer the literal could be."""
-    if not isinstance(source, Path):
-        return source  # type: ignore[no-any-return]
-    return _from_path(source, field, scope)  # type: ignore[return-value]
-
-
-def _percentage(source: Any, scope: Scope) -> float | None:
-    value = source
-    if isinstance(source, Path):
-        value = _from_path(source, "ToleratedFailurePercentagePath", scope)
-    if value is not None and not rule_for("ToleratedFailurePercentage").admits(value):
-        raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.", in_state=True)
-    return value  # type: ignore[no-any-return]
-
-
-def _from_path(source: Path, field: str, scope: Scope) -> int | float:
-    """The value a Map's `...Path` field names, checked by the literal field's rule (path_values).
-
-    Recorded wording for a value of the wrong kind: test_max_concurrency_path,
-    test_map_state_tolerated_failure_*_path; out of range, the percentage's recorded sentence
-    ("ToleratedFailurePercentage must be between 0 and 100.") with the literal's own bounds."""
-    rule = rule_for(field)
-    value = _numeric_text(_resolve(source, field, scope), int if rule.integer else float)
-    number = as_kind(rule, value)
-    if number is None or (rule.integer and isinstance(value, float)):
-        kind = "integer" if rule.integer else "float"
-        raise StatesError(
-            RUNTIME,
-            f"The {field} field refers to value \"{_render(value)}\" which is not a valid {kind}: {source}",
-            in_state=True,
-        )
-    literal = field.removesuffix("Path")
-    if not rule.admits(number):
-        raise StatesError(RUNTIME, f"{literal} must be between {rule.minimum} and {rule.maximum}.", in_state=True)
-    return number
-
-
-def _numeric_text(value: Json, kind: type) -> Json:
-    """AWS reads a numeric string such as "1" as the number (recorded:
-    test_reference_in_map_state[MAP_STATE_REFERENCE_IN_MAX_CONCURRENCY_PATH])."""
-    if isinstance(value, str):
-        try:
-            return kind(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _resolve(path: Path, field: str, scope: Scope) -> Json:
-    try:
-        return path.select(scope)
-    except PathNotFound:
-        raise StatesError(RUNTIME, f"The {field} field does not reference an input value: {path}", in_state=True) from None
-
-
-def _render(value: Json) -> str:
-    return value if isinstance(value, str) else to_json(value)

@@ -22,10 +22,11 @@ and https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, TypeAlias
 
 from .. import model as m
+from . import map_fields
 from ..dataflow import apply_input_path, apply_output_path, apply_result_path
 from ..errors import PARAMETER_PATH_FAILURE, QUERY_EVALUATION_ERROR, StatesError
 from ..interpreter import fail_fields, no_choice_matched, wait_deadline
@@ -64,6 +65,17 @@ class Fail(NamedTuple):
     Retry and Catch decide what follows."""
 
     error: StatesError
+
+
+class MapFields(NamedTuple):
+    """A Map's fields for one run: the value its ItemSelector and Distributed Map fields see (the
+    effective input in JSONPath, the raw input in JSONata), its items (none yet with an
+    ItemReader), MaxConcurrency, and the tolerated failures (count, percentage), read later."""
+
+    value: Json
+    items: list[Json]
+    concurrency: int | None
+    tolerated: tuple[Callable[[], int | None], Callable[[], float | None]]
 
 
 class Sleep(NamedTuple):
@@ -207,6 +219,20 @@ class JsonPathFlow:
         """A payload template (Credentials, ItemReader/ResultWriter fields) against `value`."""
         return compiled.evaluate(Scope(value, ctx.context, ctx.variables))
 
+    def map_fields(self, state: m.MapState, raw: Json, ctx: Context) -> MapFields:
+        """AWS reads MaxConcurrencyPath before MapStateStarted and the tolerated failures after it
+        (recorded: test_max_concurrency_path, test_map_state_tolerated_failure_count_path)."""
+        variables = ctx.variables
+        value = apply_input_path(state.input_path, Scope(raw, ctx.context, variables))
+        items = [] if state.item_reader is not None else map_fields.items(state, value, ctx.context, variables)
+        value_scope = Scope(value, ctx.context, variables)
+        concurrency = map_fields.whole_number(state.max_concurrency, "MaxConcurrencyPath", value_scope)
+        tolerated = (
+            lambda: map_fields.whole_number(state.tolerated_failure_count, "ToleratedFailureCountPath", value_scope),
+            lambda: map_fields.percentage(state.tolerated_failure_percentage, value_scope),
+        )
+        return MapFields(value, items, concurrency, tolerated)
+
     def number(self, compiled: Any, field: str, value: Json, ctx: Context) -> Json:
         """A Distributed Map number field (MaxItems...): a literal, or the value its `...Path` names."""
         if not isinstance(compiled, Path):
@@ -315,6 +341,16 @@ class JsonataFlow:
 
     def template(self, compiled: m.Evaluable, value: Json, ctx: Context) -> Json:
         return compiled.evaluate(bindings(ctx.variables, value, ctx.context))
+
+    def map_fields(self, state: m.MapState, raw: Json, ctx: Context) -> MapFields:
+        items = [] if state.item_reader is not None else jsonata_items(state, raw, ctx)
+        concurrency = jsonata_number(state.max_concurrency, "MaxConcurrency", raw, ctx)
+        tolerated = (
+            lambda: jsonata_number(state.tolerated_failure_count, "ToleratedFailureCount", raw, ctx),
+            lambda: map_fields.percentage(jsonata_number(state.tolerated_failure_percentage,
+                                                         "ToleratedFailurePercentage", raw, ctx), Scope(raw)),
+        )
+        return MapFields(raw, items, concurrency, tolerated)
 
     def number(self, compiled: Any, field: str, value: Json, ctx: Context) -> Json:
         return jsonata_number(compiled, field, value, ctx)
