@@ -9,6 +9,8 @@ event loop: a poll is a parked coroutine, so it holds up neither executions nor 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any, Callable
 
 from .. import arns
@@ -33,6 +35,8 @@ from ..tasks.callbacks import PendingTask
 from ..tasks.activities import POLL_SECONDS, ActivityTask
 from ..tasks.dispatcher import TaskDispatcher
 
+log = logging.getLogger("asl_engine.activities")
+
 MAX_ERROR = 256
 MAX_CAUSE = 32_768
 
@@ -45,6 +49,8 @@ class Activities:
         self.poll_seconds = poll_seconds
         self.queue = dispatcher.activities
         self.callbacks = dispatcher.callbacks
+        self.callbacks.on_timeout = self._record_timeout
+        self._timeouts: set[asyncio.Task[None]] = set()  # timeouts being committed
 
     async def load(self) -> None:
         """On start-up: from now on only existing activities accept tasks."""
@@ -111,7 +117,7 @@ class Activities:
         if exceeds(output):
             raise ValidationException.constraint(
                 "output", "output", f"Member must have length less than or equal to {MAX_PAYLOAD_BYTES}")
-        self._check_owner(token, scope)
+        await self._check_owner(token, scope)
         try:
             parse_json(output)
         except ValueError as exc:
@@ -125,23 +131,43 @@ class Activities:
         if cause is not None and len(cause) > MAX_CAUSE:
             raise ValidationException.constraint(
                 "cause", "cause", f"Member must have length less than or equal to {MAX_CAUSE}")
-        self._check_owner(token, scope)
+        await self._check_owner(token, scope)
         await self._commit_answer(token, callbacks.answer_text(error=error, cause=cause, failed=True))
 
     async def send_heartbeat(self, token: str, scope: AccountRegion) -> None:
         """SendTaskHeartbeat: the heartbeat is committed before the answer; after a restart the
         task's deadline counts from it."""
-        self._check_owner(token, scope)
+        await self._check_owner(token, scope)
         now = self.clock.time()
         task = _answer(lambda: self.callbacks.heartbeat(token, now))
         await self.store.record_heartbeat(token, task.execution_arn, now)
 
-    def _check_owner(self, token: str, scope: AccountRegion) -> None:
+    async def _check_owner(self, token: str, scope: AccountRegion) -> None:
         """A token is answered only from the account and region of the execution it belongs to;
-        from any other it does not exist (account B cannot answer account A's tasks)."""
-        task = _answer(lambda: self.callbacks.get(token))
+        from any other it does not exist (account B cannot answer account A's tasks). A token
+        the store saw answered or timed out, before a restart or after its execution ended, is
+        TaskTimedOut: "the task associated with the token has already been closed"
+        (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html)."""
+        try:
+            task = _answer(lambda: self.callbacks.get(token))
+        except TaskDoesNotExist:
+            if await self.store.task_token_closed(token):
+                raise TaskTimedOut("Task Timed Out") from None
+            raise
         if arns.parse_arn(task.execution_arn).scope != scope:
             raise TaskDoesNotExist("Task Does Not Exist")
+
+    def _record_timeout(self, task: PendingTask) -> None:
+        """Commit that `task` timed out (queued now, with its execution's TaskTimedOut event)."""
+        write = asyncio.ensure_future(self.store.record_task_timeout(task.token, task.execution_arn))
+        self._timeouts.add(write)
+        write.add_done_callback(self._timeout_recorded)
+
+    def _timeout_recorded(self, write: asyncio.Task[None]) -> None:
+        self._timeouts.discard(write)
+        if not write.cancelled() and write.exception() is not None:
+            log.warning("a timed-out task token could not be recorded (a late answer after a restart "
+                        "gets TaskDoesNotExist, not TaskTimedOut): %s", write.exception())
 
     async def _commit_answer(self, token: str, answer: str) -> None:
         """Commit the answer, then hand it to the execution: once SendTask* answers 200, the

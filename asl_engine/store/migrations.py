@@ -150,6 +150,11 @@ SCRIPTS: tuple[str, ...] = (
     ALTER TABLE state_machines ADD COLUMN encryption_configuration TEXT;
     ALTER TABLE activities ADD COLUMN encryption_configuration TEXT;
     """,
+    # 7 -> 8: a task token that timed out (1): a late SendTask* answers TaskTimedOut after a
+    # restart too. Timed-out and answered tokens outlive their execution's end for that reason.
+    """
+    ALTER TABLE task_tokens ADD COLUMN timed_out INTEGER;
+    """,
 )
 
 LATEST = len(SCRIPTS)

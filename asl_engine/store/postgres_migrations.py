@@ -131,6 +131,10 @@ SCRIPTS: tuple[str, ...] = (
     );
     CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn);
     """,
+    # 1 -> 2: SQLite's 7 -> 8 (a task token that timed out).
+    """
+    ALTER TABLE task_tokens ADD COLUMN timed_out INTEGER;
+    """,
 )
 
 LATEST = len(SCRIPTS)

@@ -54,6 +54,10 @@ _EXECUTION_COLUMNS = (
     "stop_date, redrive_count, test_case, state_machine_version_arn, state_machine_alias_arn"
 )
 _ACTIVITY_COLUMNS = "arn, account, region, name, creation_date, tags, encryption_configuration"
+# An ended execution's tokens that nobody answered and that did not time out; answered and
+# timed-out ones stay, so a late SendTask* is TaskTimedOut ("the task associated with the token
+# has already been closed", the API reference's words) rather than TaskDoesNotExist.
+_DELETE_OPEN_TOKENS = "DELETE FROM task_tokens WHERE execution_arn = ? AND answer IS NULL AND timed_out IS NULL"
 
 
 def _dumps(value: Any) -> str:
@@ -348,7 +352,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
     async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None,
                                events: Sequence[HistoryEvent] = ()) -> None:
         """The end of an execution in one transaction: its closing `events`, its status, and
-        no position or task tokens left. Retried until it commits (a full disk passes)."""
+        no position or open task tokens left. Retried until it commits (a full disk passes)."""
         await self._write([
             ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
              [(arn, event["id"], _dumps(event)) for event in events], True),
@@ -359,7 +363,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
                 False,
             ),
             ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False),
-            ("DELETE FROM task_tokens WHERE execution_arn = ?", (arn,), False),
+            (_DELETE_OPEN_TOKENS, (arn,), False),
         ], owner=arn)
 
     async def close_execution(self, arn: str, event_type: str, status: str, error: str | None,
@@ -378,7 +382,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             ("UPDATE executions SET status = ?, output = NULL, error = ?, cause = ?, stop_date = ? WHERE arn = ?",
              (status, error, cause, stop_time, arn), False),
             ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False),
-            ("DELETE FROM task_tokens WHERE execution_arn = ?", (arn,), False),
+            (_DELETE_OPEN_TOKENS, (arn,), False),
         ], owner=arn, closing=True)
 
     # -- task tokens: answers and heartbeats recorded before SendTask* answers -------------------
@@ -395,11 +399,23 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             "INSERT INTO task_tokens (token, execution_arn, heartbeat) VALUES (?, ?, ?) "
             "ON CONFLICT (token) DO UPDATE SET heartbeat = excluded.heartbeat", (token, execution_arn, at), False)])
 
-    async def task_tokens(self) -> list[TaskTokenRecord]:
-        """What was recorded for the tokens of executions still RUNNING (read on start-up)."""
+    async def record_task_timeout(self, token: str, execution_arn: str) -> None:
+        """Commit that a task token timed out: a late answer gets TaskTimedOut, after a restart too."""
+        await self._write([(
+            "INSERT INTO task_tokens (token, execution_arn, timed_out) VALUES (?, ?, 1) "
+            "ON CONFLICT (token) DO UPDATE SET timed_out = 1", (token, execution_arn), False)])
+
+    async def task_token_closed(self, token: str) -> bool:
+        """Whether the token's task was answered or timed out (its execution may have ended since)."""
         rows = await self._read(
-            "SELECT token, execution_arn, answer, heartbeat FROM task_tokens WHERE execution_arn IN "
-            "(SELECT arn FROM executions WHERE status = 'RUNNING')", ())
+            "SELECT 1 FROM task_tokens WHERE token = ? AND (answer IS NOT NULL OR timed_out IS NOT NULL)", (token,))
+        return bool(rows)
+
+    async def task_tokens(self) -> list[TaskTokenRecord]:
+        """What was recorded for the open tokens of executions still RUNNING (read on start-up)."""
+        rows = await self._read(
+            "SELECT token, execution_arn, answer, heartbeat FROM task_tokens WHERE timed_out IS NULL "
+            "AND execution_arn IN (SELECT arn FROM executions WHERE status = 'RUNNING')", ())
         return [TaskTokenRecord(*row) for row in rows]
 
     # Execution rows are written only by awaited writes (create, finish), so reading them needs

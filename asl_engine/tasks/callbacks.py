@@ -19,7 +19,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..clock import Clock
 from ..errors import TIMEOUT, StatesError
@@ -89,6 +89,9 @@ class CallbackRegistry:
         # answer arriving first is committed and kept in `recorded` until the task registers.
         self._expected: dict[str, PendingTask] = {}
         self._claims: dict[str, asyncio.Future[bool]] = {}  # answers being committed (`claim`)
+        # Told of each task that times out, so a server can commit it (a late answer is
+        # TaskTimedOut after a restart too).
+        self.on_timeout: Callable[[PendingTask], None] | None = None
 
     def expect(self, token: str, execution_arn: str) -> None:
         """A resumed execution waits on `token` (its position says so): accept answers to it
@@ -203,13 +206,15 @@ class CallbackRegistry:
 
     def close(self, token: str, timed_out: bool = False) -> None:
         """The task ended (answered, timed out, or its execution stopped): forget the token."""
-        self._pending.pop(token, None)
+        task = self._pending.pop(token, None)
         self._clocks.pop(token, None)
         future = self._futures.pop(token, None)
         if future is not None and not future.done():
             future.cancel()
         if timed_out:
             self._timed_out.add(token)
+            if task is not None and self.on_timeout is not None:
+                self.on_timeout(task)
 
     async def wait(self, token: str) -> Json:
         """The answer for `token`; raises its failure or `States.HeartbeatTimeout`."""
@@ -233,7 +238,12 @@ class CallbackRegistry:
                 # test_heartbeats::test_heartbeat_timeout), not States.HeartbeatTimeout.
                 self.close(token, timed_out=True)
                 raise TaskTimeout(TIMEOUT, None)
+        cancelled = False
         try:
             return await future
+        except asyncio.CancelledError:
+            cancelled = True  # by the caller (TimeoutSeconds, a stop): it closes, saying whether it timed out
+            raise
         finally:
-            self.close(token)
+            if not cancelled:
+                self.close(token)

@@ -59,9 +59,11 @@ def test_human_approval_through_sqs(tasks_sfn: Any, sqs: Any, queue: str) -> Non
     assert [e["type"] for e in events][2:6] == [
         "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
     assert "MessageId" in json.loads(events[4]["taskSubmittedEventDetails"]["output"])
-    with pytest.raises(ClientError) as excinfo:  # answered once: the token is spent
+    with pytest.raises(ClientError) as excinfo:  # answered once: "the task associated with the
+        # token has already been closed" (API reference, TaskTimedOut:
+        # https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html)
         tasks_sfn.send_task_success(taskToken=message["token"], output="{}")
-    assert error_of(excinfo)[0] == "TaskDoesNotExist"
+    assert error_of(excinfo)[0] == "TaskTimedOut"
 
 
 def test_send_task_failure_is_caught_by_catch(tasks_sfn: Any, sqs: Any, queue: str) -> None:

@@ -72,7 +72,7 @@ def test_the_schema_is_sqlites_latest(tmp_path: Path) -> None:
         assert set(postgres_schema[table]) == set(columns), table
         for column, declared in columns.items():
             assert postgres_schema[table][column] in _TYPES[declared], (table, column)
-    assert migrations.LATEST == 7 and LATEST == 1, "a new SQLite script needs its PostgreSQL twin"
+    assert migrations.LATEST == 8 and LATEST == 2, "a new SQLite script needs its PostgreSQL twin"
 
 
 def test_servers_starting_together_migrate_once_one_serves_and_a_newer_database_is_refused() -> None:
