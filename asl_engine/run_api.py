@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from . import model as m
 from .clock import Clock
 from .engine.step import Context, arguments, finish
+from .errors import StatesError
 from .execution import ExecutionInfo
 from .offload import settle
 from .position import Frame, Resume
@@ -42,6 +43,21 @@ class MapRunObserver(Protocol):
 
     def map_run_ended(self, map_run_arn: str, status: str) -> None:
         """SUCCEEDED, FAILED or ABORTED."""
+
+
+class Probe(Protocol):
+    """Watches a run's states from outside and may end a scope early: TestState's
+    (service/test_state.py), handed to the run instead of subclassing it. Called for every
+    state of every scope (`frame.id` is "" for the top one), so it should be cheap."""
+
+    def stops_at(self, state: m.State, frame: Frame) -> bool:
+        """True: the state is not entered; the scope ends here, its output the state's input."""
+
+    def context(self, state: m.State, context: dict[str, Json], frame: Frame) -> dict[str, Json]:
+        """The `$$` object the state will see, given the run's own."""
+
+    def failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
+        """A failure the state will not retry (before Catch looks at it)."""
 
 
 class Run(Protocol):

@@ -19,7 +19,7 @@ from .errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOU
 from .execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
 from .history import History
 from .limits import MAX_ASSIGN_BYTES, MAX_HISTORY_EVENTS
-from .run_api import MapRunObserver
+from .run_api import MapRunObserver, Probe
 from .interpreter import find_catcher, iso_time, retry_delay
 from .engine.step import Context
 from .offload import share_loop
@@ -48,8 +48,10 @@ class ExecutionRun:
         tasks: TaskHandler | None = None,
         resume: Resume | None = None,
         variables: dict[str, Json] | None = None,
+        probe: Probe | None = None,
     ) -> None:
         self.machine = machine
+        self.probe = probe  # TestState's: watches the states and stops at its placeholders
         self.variables = variables  # the root frame's variables at the start (TestState's `variables`)
         self.resume = resume
         self._dirty: set[Frame] = set()
@@ -223,6 +225,9 @@ class ExecutionRun:
         Returns (output, next state, output as JSON text): the text is the next state's input
         text too, so each payload is serialised once.
         """
+        probe = self.probe
+        if probe is not None and probe.stops_at(state, frame):
+            return raw_input, None, input_text or to_json(raw_input)
         history = frame.history
         if resumed:
             entered, entered_at, attempts = frame.entered, frame.entered_at, frame.attempts
@@ -304,8 +309,10 @@ class ExecutionRun:
         frame.previous = frame.history.add(state.type + "StateExited", frame.previous, details)
 
     def state_failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
-        """A failure the state will not retry (before Catch looks at it); TestState overrides it
-        to remember the tested state's failure."""
+        """A failure the state will not retry (before Catch looks at it); a probe (TestState)
+        remembers the tested state's."""
+        if self.probe is not None:
+            self.probe.failed(state, failure, frame)
         self.states.failed(state, failure, frame)
 
     def _aborted(self, state: m.State, frame: Frame) -> None:
@@ -343,7 +350,7 @@ class ExecutionRun:
             "StateMachine": self.machine_context,
             "State": state_context,
         }
-        return context
+        return context if self.probe is None else self.probe.context(state, context, frame)
 
 
 

@@ -110,11 +110,11 @@ async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: AccountReg
         role_arn=request.role_arn or f"arn:{scope.partition}:iam::{scope.account}:role/asl-engine",
         start_time=clock.time(), input=value,
     )
-    run = _TestRun(machine, info, clock=clock, sink=ListSink(), tasks=tasks, variables=variables,
-                   tested=wrapped.name, targets=wrapped.targets, extra_context=context)
+    probe = _Probe(wrapped.name, wrapped.targets, context)
+    run = ExecutionRun(machine, info, clock=clock, sink=ListSink(), tasks=tasks, variables=variables, probe=probe)
     outcome = await (run.run() if waits else _run_limited(run, clock))
-    result = _result(run, outcome, checked, request.state_configuration or {})
-    result.inspection_data = None if level == "INFO" else _inspection(run, state, value, variables, tasks, result)
+    result = _result(probe, outcome, checked, request.state_configuration or {})
+    result.inspection_data = None if level == "INFO" else _inspection(probe, state, value, variables, tasks, result)
     return result
 
 
@@ -220,36 +220,34 @@ class _Tasks:
         return response
 
 
-class _TestRun(ExecutionRun):
-    """An execution that stops at the first placeholder and remembers the tested state's failure."""
+@dataclass
+class _Probe:
+    """The run's probe (`run_api.Probe`): stops the execution at the first placeholder, merges the
+    request's `context` into `$$`, and remembers what the tested state saw and how it failed."""
 
-    def __init__(self, *args: Any, tested: str, targets: dict[str, str], extra_context: dict[str, Json],
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.tested = tested
-        self.targets = targets
-        self.extra_context = extra_context
-        self.next_state: str | None = None
-        self.failure: StatesError | None = None
-        self.seen_context: Json = None
-        self.root: Frame | None = None
+    tested: str
+    targets: dict[str, str]
+    extra_context: dict[str, Json]
+    next_state: str | None = None
+    failure: StatesError | None = None
+    seen_context: Json = None
+    root: Frame | None = None
 
-    def state_failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
+    def stops_at(self, state: m.State, frame: Frame) -> bool:
+        if frame.id != "":
+            return False
+        if state.name in self.targets:
+            self.next_state = self.targets[state.name]
+            return True
+        self.root = frame
+        return False
+
+    def failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
         if frame.id == "" and state.name == self.tested:
             self.failure = failure
-        super().state_failed(state, failure, frame)
 
-    async def run_state(self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None,
-                        resumed: bool = False) -> tuple[Json, str | None, str]:
-        if frame.id == "":
-            if state.name in self.targets:
-                self.next_state = self.targets[state.name]
-                return raw_input, None, input_text or to_json(raw_input)
-            self.root = frame
-        return await super().run_state(state, raw_input, frame, input_text, resumed)
-
-    def context(self, state: m.State, entered_at: float, retry_count: int, frame: Frame) -> dict[str, Json]:
-        context = _merged(super().context(state, entered_at, retry_count, frame), self.extra_context)
+    def context(self, state: m.State, context: dict[str, Json], frame: Frame) -> dict[str, Json]:
+        context = _merged(context, self.extra_context)
         if frame.id == "" and state.name == self.tested:
             self.seen_context = context
         return context
@@ -266,7 +264,7 @@ def _merged(base: dict[str, Json], extra: dict[str, Json]) -> dict[str, Json]:
     return merged
 
 
-async def _run_limited(run: _TestRun, clock: Clock) -> ExecutionOutcome:
+async def _run_limited(run: ExecutionRun, clock: Clock) -> ExecutionOutcome:
     with watchdog(clock, run.info.start_time + LIMIT_SECONDS, lambda: run.stop(TIMEOUT, None)) as dog:
         outcome = await run.run()
     if dog.expired:
@@ -277,8 +275,8 @@ async def _run_limited(run: _TestRun, clock: Clock) -> ExecutionOutcome:
 # -- the answer ------------------------------------------------------------------------------
 
 
-def _result(run: _TestRun, outcome: ExecutionOutcome, checked: m.State, configuration: dict[str, Json]) -> TestStateResult:
-    failure = run.failure
+def _result(probe: _Probe, outcome: ExecutionOutcome, checked: m.State, configuration: dict[str, Json]) -> TestStateResult:
+    failure = probe.failure
     if failure is not None:
         retriers: tuple[m.Retrier, ...] = getattr(checked, "retry", ())
         done = int(configuration.get("retrierRetryCount") or 0)
@@ -294,22 +292,22 @@ def _result(run: _TestRun, outcome: ExecutionOutcome, checked: m.State, configur
             break  # the first matching retrier decides; it is used up
     if outcome.status == "SUCCEEDED":
         if failure is None:
-            return TestStateResult("SUCCEEDED", output=to_json(outcome.output), next_state=run.next_state)
+            return TestStateResult("SUCCEEDED", output=to_json(outcome.output), next_state=probe.next_state)
         catchers: tuple[m.Catcher, ...] = getattr(checked, "catch", ())
         catcher = find_catcher(catchers, failure)
         result = TestStateResult("CAUGHT_ERROR", output=to_json(outcome.output), error=failure.error,
-                                 cause=failure.cause, next_state=run.next_state)
+                                 cause=failure.cause, next_state=probe.next_state)
         if catcher is not None:
             result.inspection_data = {"errorDetails": {"catchIndex": catchers.index(catcher)}}
         return result
     return TestStateResult("FAILED", error=outcome.error, cause=outcome.cause)
 
 
-def _inspection(run: _TestRun, state: m.State, value: Json, variables: dict[str, Json], tasks: _Tasks,
+def _inspection(probe: _Probe, state: m.State, value: Json, variables: dict[str, Json], tasks: _Tasks,
                 result: TestStateResult) -> dict[str, Json]:
     data: dict[str, Json] = {"input": to_json(value)}
     data.update(result.inspection_data or {})
-    context = run.seen_context
+    context = probe.seen_context
     if context is None:  # the state did not run its data flow
         if tasks.has_result:
             data["result"] = to_json(tasks.result)
@@ -320,7 +318,7 @@ def _inspection(run: _TestRun, state: m.State, value: Json, variables: dict[str,
                 data[key] = to_json(stage)
         except StatesError:
             pass  # the stage that failed is where the run failed too: show what came before it
-    after = run.root.variables if run.root is not None else variables
+    after = probe.root.variables if probe.root is not None else variables
     if after:
         data["variables"] = to_json(after)
     return data
