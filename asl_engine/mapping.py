@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from . import model as m
@@ -90,11 +91,16 @@ class MapRunner:
                 log = distributed.ChildLog(map_run_arn, state.express_children)
         frame.phase = {"kind": BRANCHES, **({"mapRunArn": map_run_arn} if map_run_arn is not None else {})}
         self.run.touch(frame)
+        limits = Limits(_concurrency(state, concurrency), tolerance, live=map_run is not None)
+        if map_run is not None:
+            total = sum(weights) if weights is not None else len(items)
+            map_run[0].map_run_watch(map_run[1], lambda most, percentage, count: limits.change(
+                most, _tolerance(total, count, percentage)))
         iterations = [self._iteration(state, index, item, value, context, frame, map_run, log,
                                       weights[index] if weights is not None else None)
                       for index, item in enumerate(items)]
         try:
-            results = await _run_all(iterations, _concurrency(state, concurrency), tolerance, weights)
+            results = await _run_all(iterations, limits, weights)
         except StatesError as failure:
             if state.distributed:
                 frame.previous = history.add("MapRunFailed", frame.previous, _error_details(failure))
@@ -173,7 +179,7 @@ class MapRunner:
         try:
             sequential = all(program.synchronous for program in state.branches)
             jobs = [branch(index, program) for index, program in enumerate(state.branches)]
-            results = await _run_all(jobs, 1 if sequential else 0, 0)
+            results = await _run_all(jobs, Limits(1 if sequential else 0, 0))
         except StatesError as failure:
             raise failure.replace(from_branches=True) from None
         frame.previous = history.add("ParallelStateSucceeded", frame.previous)
@@ -246,56 +252,109 @@ def _concurrency(state: m.MapState, asked: int | None) -> int:
     return min(asked or INLINE_CONCURRENCY, INLINE_CONCURRENCY)
 
 
-async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], concurrency: int, tolerance: int,
-                   weights: list[int] | None = None) -> list[Json]:
-    """Run jobs, at most `concurrency` at once (0: all); results in job order.
+@dataclass
+class Limits:
+    """How many jobs run at once (0: all) and how many failed items are tolerated. A running
+    Distributed Map's are `live`: UpdateMapRun changes them (`change`) while its children run."""
 
-    Up to `tolerance` failures are tolerated (their error output takes the result's place);
+    concurrency: int
+    tolerance: int
+    live: bool = False
+    wake: Callable[[], None] = lambda: None
+
+    def change(self, concurrency: int, tolerance: int) -> None:
+        self.concurrency, self.tolerance = concurrency, tolerance
+        self.wake()
+
+
+async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], limits: Limits,
+                   weights: list[int] | None = None) -> list[Json]:
+    """Run jobs, at most `limits.concurrency` at once (0: all); results in job order.
+
+    Up to `limits.tolerance` failures are tolerated (their error output takes the result's place);
     one more fails the whole run with the first error, or with ExceedToleratedFailureThreshold
     when failures were tolerated at all. A job's failure counts `weights[index]` (the items of a
-    batch), 1 without weights.
+    batch), 1 without weights. Live limits are read again whenever a job ends or they change.
     """
     results: list[Json] = [None] * len(jobs)
-    if concurrency == 1 or len(jobs) <= 1:
-        failures = 0
+    failures = 0
+    last: StatesError | None = None
+
+    def failed(index: int, failure: StatesError) -> None:
+        nonlocal failures, last
+        failures += weights[index] if weights is not None else 1
+        results[index] = _error_output(failure)
+        last = failure
+        if failures > limits.tolerance:
+            raise _threshold(failure, limits.tolerance) from failure
+
+    if not limits.live and (limits.concurrency == 1 or len(jobs) <= 1):
         for index, job in enumerate(jobs):
             try:
                 results[index] = await job()
             except StatesError as failure:
-                failures += weights[index] if weights is not None else 1
-                results[index] = _error_output(failure)
-                if failures > tolerance:
-                    raise _threshold(failure, tolerance) from failure
+                failed(index, failure)
         return results
-    # `lanes` coroutines take the jobs in order, each the next one when it is free: a Map of
-    # 3,000 items with concurrency 40 is 40 coroutines, not 3,000 tasks made (and parked) at once.
-    lanes = len(jobs) if concurrency <= 0 else min(concurrency, len(jobs))
-    indexes = iter(range(len(jobs)))
-    failures = 0
+    # Lanes take the jobs in order, each the next one when it is free: a Map of 3,000 items with
+    # concurrency 40 is 40 coroutines, not 3,000 tasks made (and parked) at once. A lane ends when
+    # the jobs run out or there are more lanes than the (live) concurrency allows.
+    next_job = 0
+    lanes_running = 0
 
-    async def lane() -> None:
-        nonlocal failures
-        for index in indexes:
-            try:
-                results[index] = await jobs[index]()
-            except StatesError as failure:
-                failures += weights[index] if weights is not None else 1
-                results[index] = _error_output(failure)
-                if failures > tolerance:
-                    raise _threshold(failure, tolerance) from failure
+    def wanted() -> int:
+        return len(jobs) if limits.concurrency <= 0 else limits.concurrency
 
-    tasks = [asyncio.ensure_future(lane()) for _ in range(lanes)]
+    async def lane(index: int) -> None:
+        nonlocal next_job, lanes_running
+        try:
+            while True:
+                try:
+                    results[index] = await jobs[index]()
+                except StatesError as failure:
+                    failed(index, failure)
+                if next_job >= len(jobs) or lanes_running > wanted():
+                    return
+                index, next_job = next_job, next_job + 1
+        finally:
+            lanes_running -= 1
+
+    lanes: set[asyncio.Future[None]] = set()
+
+    def spawn() -> None:
+        nonlocal next_job, lanes_running
+        while lanes_running < wanted() and next_job < len(jobs):
+            lanes_running += 1
+            lanes.add(asyncio.ensure_future(lane(next_job)))
+            next_job += 1
+
+    changed = asyncio.Event()
+    limits.wake = changed.set
+    spawn()
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            error = task.exception()
-            if error is not None:
-                raise error
+        while lanes:
+            waiter = asyncio.ensure_future(changed.wait()) if limits.live else None
+            watched: set[asyncio.Future[Any]] = set(lanes) | ({waiter} if waiter is not None else set())
+            done, _ = await asyncio.wait(
+                watched, return_when=asyncio.FIRST_COMPLETED if limits.live else asyncio.FIRST_EXCEPTION)
+            if waiter is not None:
+                waiter.cancel()
+            changed.clear()
+            for task in done:
+                if task is waiter:
+                    continue
+                lanes.discard(task)
+                error = task.exception()
+                if error is not None:
+                    raise error
+            if last is not None and failures > limits.tolerance:  # UpdateMapRun lowered the tolerance
+                raise _threshold(last, limits.tolerance) from last
+            spawn()
     finally:
-        for task in tasks:
+        limits.wake = lambda: None
+        for task in lanes:
             if not task.done():
                 task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*lanes, return_exceptions=True)
     return results
 
 

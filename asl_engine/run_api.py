@@ -14,7 +14,7 @@ its slice of the loop in a worker process and calls the (pure, hence repeatable)
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from . import model as m
 from .clock import Clock
@@ -40,6 +40,10 @@ class MapRunObserver(Protocol):
 
     def map_run_item(self, map_run_arn: str, outcome: str, items: int = 1) -> None:
         """A child (of `items` items) is now `running`, or ended `succeeded`, `failed` or `aborted`."""
+
+    def map_run_watch(self, map_run_arn: str, changed: Callable[[int, float, int], None]) -> None:
+        """UpdateMapRun changed the running map run's settings: call `changed(max_concurrency,
+        tolerated_failure_percentage, tolerated_failure_count)` (on the loop, synchronously)."""
 
     def map_run_ended(self, map_run_arn: str, status: str) -> None:
         """SUCCEEDED, FAILED or ABORTED."""

@@ -7,13 +7,16 @@ memory here, and DescribeMapRun shows them. Each item is one child execution, un
 ItemBatcher groups them: then `itemCounts` counts items and `executionCounts` the children (kept
 in the same counts under `executions.<count>`, so the stored row needs no column of its own;
 api/actions/map_runs.py splits them). UpdateMapRun stores the new settings and DescribeMapRun
-returns them; a map already running keeps the concurrency and tolerance it started with.
+returns them; a map still running takes them at once (its runner watches them, `map_run_watch`):
+the concurrency of the children still to start and the tolerated failures, as AWS's UpdateMapRun
+does (https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateMapRun.html).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Callable, TypeVar
 
 from .. import arns
 from ..arns import AccountRegion
@@ -22,6 +25,7 @@ from ..aws_errors import InvalidArn, ResourceNotFound, ValidationException
 from ..store import MapRunRecord, MapRunStore
 
 log = logging.getLogger("asl_engine.map_runs")
+T = TypeVar("T")
 COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten")
 EXECUTIONS = "executions."  # the prefix of executionCounts when they differ from itemCounts
 _MOVES = {"running": "pending", "succeeded": "running", "failed": "running", "aborted": "running"}
@@ -33,6 +37,7 @@ class MapRuns:
         self.clock = clock
         self.closing = False  # server shutdown: running maps stay RUNNING, to resume on restart
         self._live: dict[str, MapRunRecord] = {}
+        self._watchers: dict[str, Callable[[int, float, int], None]] = {}
 
     # -- MapRunObserver: called by the runner, synchronously --------------------------------------
 
@@ -53,6 +58,9 @@ class MapRuns:
         self._live[map_run_arn] = record
         self.store.save_map_run(record)  # on a resumed map, the row keeps its start and settings
 
+    def map_run_watch(self, map_run_arn: str, changed: Callable[[int, float, int], None]) -> None:
+        self._watchers[map_run_arn] = changed
+
     def map_run_item(self, map_run_arn: str, outcome: str, items: int = 1) -> None:
         record = self._live.get(map_run_arn)
         if record is None or self.closing:
@@ -69,6 +77,7 @@ class MapRuns:
         if self.closing:
             return
         record = self._live.pop(map_run_arn, None)
+        self._watchers.pop(map_run_arn, None)
         if record is None:
             return
         if status != "SUCCEEDED":  # items never started, or cut short, end aborted
@@ -112,6 +121,15 @@ class MapRuns:
         await self._find(scope, arn)
         percentage = None if tolerated_failure_percentage is None else float(tolerated_failure_percentage)
         await self.store.update_map_run(arn, max_concurrency, percentage, tolerated_failure_count)
+        live = self._live.get(arn)
+        if live is not None:  # running: its end saves this record, and its runner takes the settings now
+            live = replace(live, max_concurrency=_given(max_concurrency, live.max_concurrency),
+                           tolerated_failure_percentage=_given(percentage, live.tolerated_failure_percentage),
+                           tolerated_failure_count=_given(tolerated_failure_count, live.tolerated_failure_count))
+            self._live[arn] = live
+            watcher = self._watchers.get(arn)
+            if watcher is not None:
+                watcher(live.max_concurrency, live.tolerated_failure_percentage, live.tolerated_failure_count)
 
     async def _find(self, scope: AccountRegion, arn: str) -> MapRunRecord:
         parsed = arns.parse_arn(arn)
@@ -121,6 +139,10 @@ class MapRuns:
         if record is None:
             raise ResourceNotFound.for_arn(arn)
         return record
+
+
+def _given(value: T | None, kept: T) -> T:
+    return kept if value is None else value
 
 
 def _map_run_machine(map_run_arn: str) -> str:

@@ -8,6 +8,7 @@ API reference pages named in each test.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -143,3 +144,79 @@ def test_list_map_runs_pages(sfn):
     assert "nextToken" not in second
     _, plain, _ = run_map(sfn, json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
     assert sfn.list_map_runs(executionArn=plain)["mapRuns"] == []
+
+
+def _activity_map(activity: str, concurrency: int, tolerated: int) -> str:
+    """A Distributed Map whose items each wait on an activity task, so it stays running."""
+    return json.dumps({"StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "Label": "waiting", "MaxConcurrency": concurrency, "ToleratedFailureCount": tolerated,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}},
+        "End": True,
+    }}})
+
+
+def _until(sfn, arn: str, running: int) -> dict:
+    """Poll DescribeMapRun until `running` children run (the map is asynchronous)."""
+    described: dict = {}
+    for _ in range(500):
+        described = sfn.describe_map_run(mapRunArn=arn)
+        if described["itemCounts"]["running"] == running:
+            return described
+        time.sleep(0.01)
+    raise AssertionError(f"map run never had {running} running: {described['itemCounts']}")
+
+
+def _map_run_of(sfn, execution: str) -> str:
+    for _ in range(500):
+        runs = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+        if runs:
+            return str(runs[0]["mapRunArn"])
+        time.sleep(0.01)
+    raise AssertionError("no map run")
+
+
+def test_update_running_map_run_concurrency(tasks_sfn):
+    """API_UpdateMapRun (https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateMapRun.html):
+    "Updates an in-progress Map Run's configuration to include changes to the settings that control
+    maximum concurrency and Map Run failure": raising maxConcurrency of a running Map Run from 1 to
+    3 starts two more children at once, and the stored settings outlive its end."""
+    activity = tasks_sfn.create_activity(name=unique("mrw"))["activityArn"]
+    machine = create(tasks_sfn, _activity_map(activity, 1, 0))
+    execution = tasks_sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))["executionArn"]
+    arn = _map_run_of(tasks_sfn, execution)
+    _until(tasks_sfn, arn, 1)
+    tasks_sfn.update_map_run(mapRunArn=arn, maxConcurrency=3)
+    described = _until(tasks_sfn, arn, 3)
+    assert described["itemCounts"]["pending"] == 1 and described["maxConcurrency"] == 3
+    for _ in ITEMS:
+        task = tasks_sfn.get_activity_task(activityArn=activity)
+        tasks_sfn.send_task_success(taskToken=task["taskToken"], output="1")
+    assert wait_done(tasks_sfn, execution)["status"] == "SUCCEEDED"
+    described = tasks_sfn.describe_map_run(mapRunArn=arn)
+    assert described["status"] == "SUCCEEDED" and described["maxConcurrency"] == 3
+    assert described["itemCounts"]["succeeded"] == len(ITEMS)
+
+
+def test_update_running_map_run_tolerance(tasks_sfn):
+    """API_UpdateMapRun: toleratedFailureCount of a running Map Run is checked against the new value:
+    a map that tolerated no failure, raised to 2, survives two failed items (their error outputs in
+    its result, as
+    https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html describes)."""
+    activity = tasks_sfn.create_activity(name=unique("mrt"))["activityArn"]
+    machine = create(tasks_sfn, _activity_map(activity, 1, 0))
+    execution = tasks_sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))["executionArn"]
+    arn = _map_run_of(tasks_sfn, execution)
+    _until(tasks_sfn, arn, 1)
+    tasks_sfn.update_map_run(mapRunArn=arn, toleratedFailureCount=2)
+    for index, _ in enumerate(ITEMS):
+        task = tasks_sfn.get_activity_task(activityArn=activity)
+        if index < 2:
+            tasks_sfn.send_task_failure(taskToken=task["taskToken"], error="Boom", cause="no")
+        else:
+            tasks_sfn.send_task_success(taskToken=task["taskToken"], output="1")
+    ended = wait_done(tasks_sfn, execution)
+    assert ended["status"] == "SUCCEEDED"
+    assert json.loads(ended["output"]) == [{"Error": "Boom", "Cause": "no"}] * 2 + [1, 1]
+    described = tasks_sfn.describe_map_run(mapRunArn=arn)
+    assert (described["itemCounts"]["failed"], described["toleratedFailureCount"]) == (2, 2)
