@@ -108,6 +108,8 @@ class MapRunner:
                     map_run[0].map_run_ended(map_run[1], "FAILED")
             raise failure.replace(from_branches=True) from None
         except asyncio.CancelledError:
+            if state.distributed and self.run.stopping:  # before the run's ExecutionAborted/TimedOut
+                frame.previous = history.add("MapRunAborted", frame.previous)
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "ABORTED")
             raise

@@ -73,6 +73,10 @@ class Run(Protocol):
     resume: Resume | None
     map_runs: MapRunObserver | None
 
+    @property
+    def stopping(self) -> bool:
+        """StopExecution or the execution's timeout is ending the run (not a server shutdown)."""
+
     def touch(self, frame: Frame) -> None:
         """The frame's position changed: save it with the next flush."""
 

@@ -134,6 +134,11 @@ class ExecutionRun:
     def _started_details(self) -> dict[str, Json]:
         return {"input": to_json(self.info.input), "inputDetails": {"truncated": False}, "roleArn": self.info.role_arn}
 
+    @property
+    def stopping(self) -> bool:
+        """StopExecution or the execution's timeout is ending the run (not a server shutdown)."""
+        return self._stop_request is not None or self._timed_out
+
     def touch(self, frame: Frame) -> None:
         """The frame's position changed: save it with the next flush."""
         self._dirty.add(frame)
@@ -259,7 +264,7 @@ class ExecutionRun:
                 text = to_json(output)
                 check_size(state.name, text)
             except asyncio.CancelledError:
-                if frame.aborts and self._stop_request is None and not self._timed_out:
+                if frame.aborts and not self.stopping:
                     self._aborted(state, frame)
                 raise
             except StatesError as error:

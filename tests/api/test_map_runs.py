@@ -220,3 +220,25 @@ def test_update_running_map_run_tolerance(tasks_sfn):
     assert json.loads(ended["output"]) == [{"Error": "Boom", "Cause": "no"}] * 2 + [1, 1]
     described = tasks_sfn.describe_map_run(mapRunArn=arn)
     assert (described["itemCounts"]["failed"], described["toleratedFailureCount"]) == (2, 2)
+
+
+def test_stop_execution_aborts_map_run(tasks_sfn):
+    """StopExecution of the parent aborts its Map Run: DescribeMapRun shows ABORTED (MapRunStatus,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html) with
+    the unfinished items aborted, and the parent's history records MapRunAborted (an event type of
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html, with no
+    details) just before ExecutionAborted, the run's last event."""
+    activity = tasks_sfn.create_activity(name=unique("mra"))["activityArn"]
+    machine = create(tasks_sfn, _activity_map(activity, 2, 0))
+    execution = tasks_sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))["executionArn"]
+    arn = _map_run_of(tasks_sfn, execution)
+    _until(tasks_sfn, arn, 2)
+    tasks_sfn.stop_execution(executionArn=execution, error="Halt", cause="enough")
+    assert wait_done(tasks_sfn, execution)["status"] == "ABORTED"
+    types = [event["type"] for event in tasks_sfn.get_execution_history(executionArn=execution)["events"]]
+    assert types[-2:] == ["MapRunAborted", "ExecutionAborted"]
+    assert types.count("MapRunAborted") == 1 and "MapRunSucceeded" not in types
+    described = tasks_sfn.describe_map_run(mapRunArn=arn)
+    assert described["status"] == "ABORTED" and "stopDate" in described
+    counts = described["itemCounts"]
+    assert (counts["aborted"], counts["running"], counts["pending"], counts["total"]) == (4, 0, 0, 4)
