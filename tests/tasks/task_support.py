@@ -4,6 +4,11 @@ TaskDispatcher on a virtual clock."""
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from serving import free_port  # noqa: F401  (re-exported for the task tests)
@@ -26,3 +31,33 @@ def run_with(config: TaskConfig, definition: dict[str, Any], execution_input: An
                                           state_machine_name=state_machine_name)
 
     return asyncio.run(go())
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers a POST with what it received: path (with query), headers (lower-cased names) and
+    JSON body; a path under /missing answers 404."""
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        payload = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                              "body": json.loads(self.rfile.read(length) or b"null")}).encode()
+        self.send_response(404 if self.path.startswith("/missing") else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def echo_server() -> Iterator[str]:
+    """An HTTP endpoint on loopback for http:invoke tests: its base URL."""
+    server = HTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

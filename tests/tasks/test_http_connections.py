@@ -11,41 +11,21 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from asl_engine.tasks.config import TaskConfig
-from task_support import run_with
+from task_support import echo_server, run_with
 
 ARN = "arn:aws:events:us-east-1:123456789012:connection/orders/0f1e2d3c-aaaa-bbbb-cccc-000000000000"
 
 
-class _Echo(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", 0))
-        payload = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                              "body": json.loads(self.rfile.read(length) or b"null")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/orders"
-    server.shutdown()
-    server.server_close()
+    with echo_server() as url:
+        yield f"{url}/orders"
 
 
 def _definition(endpoint: str, connection: str = ARN) -> dict:

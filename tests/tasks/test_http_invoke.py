@@ -4,43 +4,20 @@ StatusCode/StatusText; States.Http.Socket when nothing listens)."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Iterator
 
 import pytest
 
 from asl_engine.tasks.config import TaskConfig
-from task_support import free_port, run_with
+from task_support import echo_server, free_port, run_with
 
 LOOPBACK_ALLOWED = TaskConfig(http_allow=("127.0.0.1",))  # loopback is refused unless allowed
 
 
-class _Echo(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", 0))
-        body = json.loads(self.rfile.read(length) or b"null")
-        status = 404 if self.path.startswith("/missing") else 200
-        payload = json.dumps({"path": self.path, "body": body, "token": self.headers.get("X-Token")}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def http_server() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with echo_server() as url:
+        yield url
 
 
 def _definition(endpoint: str) -> dict:
@@ -55,7 +32,8 @@ def test_http_invoke_returns_status_and_parsed_body(http_server: str) -> None:
     result = run_with(LOOPBACK_ALLOWED, _definition(http_server + "/orders"), {"order": 9})
     assert result.status == "SUCCEEDED", result.cause
     assert (result.output["StatusCode"], result.output["StatusText"]) == (200, "OK")
-    assert result.output["ResponseBody"] == {"path": "/orders?q=1", "body": {"order": 9}, "token": "t1"}
+    echoed = result.output["ResponseBody"]
+    assert (echoed["path"], echoed["body"], echoed["headers"]["x-token"]) == ("/orders?q=1", {"order": 9}, "t1")
 
 
 def test_http_error_status_fails_the_task(http_server: str) -> None:
