@@ -18,6 +18,8 @@ from .payload import to_json
 from .timestamps import epoch_seconds
 
 Json = Any
+_JITTER = random.Random()
+"""Retry jitter draws from its own generator, leaving the global random state to user code and tests."""
 
 def error_matches(error_equals: tuple[str, ...], failure: StatesError) -> bool:
     """ErrorEquals matching (concepts-error-handling): exact names; States.ALL for anything but
@@ -54,7 +56,7 @@ def retry_delay(retriers: tuple[m.Retrier, ...], attempts: list[int], failure: S
         attempts[index] = done + 1
         delay = backoff_seconds(retrier, done)
         if retrier.jitter_full:
-            delay = random.uniform(0, delay)
+            delay = _JITTER.uniform(0, delay)
         return float(delay)
     return None
 

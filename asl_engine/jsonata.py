@@ -198,9 +198,13 @@ def _hash(value: Any, algorithm: Any) -> Any:
     return hashlib.new(name, value.encode("utf-8")).hexdigest()
 
 
+_UNSEEDED = random.Random()
+"""Unseeded $random draws from its own generator, leaving the global random state alone."""
+
+
 def _random(seed: Any = None) -> float:
     """$random([seed]): [0, 1); a given seed always yields the same number (not AWS's number)."""
-    return random.Random(seed).random() if seed is not None else random.random()
+    return random.Random(seed).random() if seed is not None else _UNSEEDED.random()
 
 
 def _uuid() -> str:

@@ -32,6 +32,9 @@ from .machines import Machines
 
 ALIAS_NAME = re.compile(r"^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$")
 MAX_DESCRIPTION = 256
+# Our own generator: drawing from the module-level one would shift the global random state that
+# user code and test tools (Hypothesis replays) rely on.
+_ROUTING = random.Random()
 
 
 def not_found(arn: str) -> ResourceNotFound:
@@ -150,7 +153,7 @@ class Versions:
             if alias is None:
                 raise StateMachineDoesNotExist.for_arn(arn)
             routes = alias.routing_configuration
-            chosen = random.choices(routes, weights=[route["weight"] for route in routes])[0]
+            chosen = _ROUTING.choices(routes, weights=[route["weight"] for route in routes])[0]
             alias_arn, version_arn = arn, chosen["stateMachineVersionArn"]
         record, _ = await self.version(scope, version_arn)
         return replace(record, arn=base), version_arn, alias_arn
