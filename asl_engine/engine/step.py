@@ -28,8 +28,9 @@ from typing import Any, NamedTuple, TypeAlias
 from .. import model as m
 from . import map_fields
 from ..dataflow import apply_input_path, apply_output_path, apply_result_path
-from ..errors import PARAMETER_PATH_FAILURE, QUERY_EVALUATION_ERROR, StatesError
+from ..errors import PARAMETER_PATH_FAILURE, QUERY_EVALUATION_ERROR, RUNTIME, StatesError
 from ..interpreter import fail_fields, no_choice_matched, wait_deadline
+from ..path_values import as_kind, rule_for
 from ..paths import Path, PathNotFound, Scope
 from ..payload import to_json
 from ..timestamps import epoch_seconds
@@ -85,14 +86,77 @@ class Sleep(NamedTuple):
     then: Next
 
 
-Step: TypeAlias = Next | Fail | Sleep
+class CallTask(NamedTuple):
+    """A Task state's work, for the shell to perform: call `resource` with `arguments` (after
+    InputPath and Parameters, or JSONata Arguments), within `timeout` seconds and `heartbeat`
+    seconds between heartbeats (None: no limit), with the evaluated `credentials` (None: none)
+    and the task `token` the context offered (`$$.Task.Token`, None for a plain call). Once the
+    call produced a result, `finish(result)` is what the state passes on."""
+
+    resource: str
+    arguments: Json
+    timeout: float | None
+    heartbeat: float | None
+    credentials: Json
+    token: str | None
+    state: m.TaskState
+    raw: Json
+    ctx: Context
+
+    def finish(self, result: Json) -> Next:
+        """ResultSelector, Assign, ResultPath, OutputPath (JSONata: Assign, Output) on `result`."""
+        return finish(self.state, self.raw, result, self.ctx)
+
+
+class RunBranches(NamedTuple):
+    """A Parallel state's branches or a Map state's iterations, for the shell to run side by side.
+
+    Parallel: each of `programs` runs once with `value` as its input. Map: `programs` is its
+    ItemProcessor, run once per item of `items` (empty when an ItemReader reads them, which the
+    shell does) with `item_input(index, item)` as input, at most `max_concurrency` at once (as
+    asked: None or 0 is no limit), tolerating the failures `tolerated()` gives (read after
+    MapStateStarted, as AWS does). Their results, in order, combine into one list (a failure
+    tolerated in a Map puts its error output in its place); `finish(results)` is what the state
+    passes on."""
+
+    programs: tuple[m.Program, ...]
+    value: Json  # Parallel: every branch's input; Map: what ItemSelector (and ItemReader...) see
+    items: list[Json] | None  # None for a Parallel
+    max_concurrency: int | None
+    tolerances: tuple[Callable[[], int | None], Callable[[], float | None]] | None
+    state: m.ParallelState | m.MapState
+    raw: Json
+    ctx: Context
+
+    def item_input(self, index: int, item: Json) -> Json:
+        """A Map iteration's input: ItemSelector against the item's `$$.Map.Item`, or the item."""
+        state = self.state
+        assert isinstance(state, m.MapState)
+        ctx = self.ctx
+        item_ctx = Context({**ctx.context, "Map": {"Item": {"Index": index, "Value": item}}}, ctx.variables)
+        return state.flow.item_input(state, self.value, item_ctx, item)
+
+    def tolerated(self) -> tuple[int | None, float | None]:
+        """A Map's ToleratedFailureCount and ToleratedFailurePercentage (or their ...Path)."""
+        if self.tolerances is None:
+            return None, None
+        return self.tolerances[0](), self.tolerances[1]()
+
+    def finish(self, results: list[Json]) -> Next:
+        """ResultSelector, Assign, ResultPath, OutputPath (JSONata: Assign, Output) on the results."""
+        return finish(self.state, self.raw, results, self.ctx)
+
+
+Step: TypeAlias = Next | Fail | Sleep | CallTask | RunBranches
 
 
 def advance(state: m.State, raw: Json, ctx: Context) -> Step:
-    """What `state` does with its raw input: one case per state type that decides on its own.
+    """What `state` does with its raw input: one case per state type.
 
-    Task, Parallel and Map hand their work to the shell: it asks `arguments` for what they work
-    on, and `finish` for what they pass on once the work produced a result."""
+    Pass, Choice, Wait, Succeed and Fail decide on their own. Task, Parallel and Map describe
+    their work (`CallTask`, `RunBranches`) for the shell to perform; the step's `finish` is
+    what follows once the work produced its result. A field that cannot be evaluated is a
+    `Fail`, for Retry and Catch."""
     try:
         match state:
             case m.PassState():
@@ -105,11 +169,58 @@ def advance(state: m.State, raw: Json, ctx: Context) -> Step:
                 step = state.flow.succeed(state, raw, ctx)
             case m.FailState():
                 step = Fail(state.flow.fail_error(state, raw, ctx))
+            case m.TaskState():
+                step = call_task(state, raw, ctx)
+            case m.ParallelState():
+                step = RunBranches(state.branches, arguments(state, raw, ctx), None, None, None, state, raw, ctx)
+            case m.MapState():
+                fields = state.flow.map_fields(state, raw, ctx)
+                step = RunBranches((state.processor,), fields.value, fields.items, fields.concurrency,
+                                   fields.tolerated, state, raw, ctx)
             case _:
-                raise TypeError(f"a {state.type} state is performed by the shell, not decided by advance()")
+                raise TypeError(f"no state type {state.type}")
     except StatesError as failure:
         return Fail(failure)
     return step
+
+
+def call_task(state: m.TaskState, raw: Json, ctx: Context) -> CallTask:
+    """A Task's call, its fields evaluated in AWS's order: Parameters (or Arguments), then
+    TimeoutSeconds(Path), HeartbeatSeconds(Path), Credentials; the first that fails fails the state."""
+    parameters = arguments(state, raw, ctx)
+    timeout = task_limit(state.timeout_seconds, "TimeoutSeconds", raw, ctx)
+    heartbeat = task_limit(state.heartbeat_seconds, "HeartbeatSeconds", raw, ctx)
+    credentials = None if state.credentials is None else state.flow.credentials(state, raw, ctx)
+    task = ctx.context.get("Task")
+    token = task.get("Token") if isinstance(task, dict) else None
+    return CallTask(state.resource, parameters, timeout, heartbeat, credentials, token, state, raw, ctx)
+
+
+def task_limit(source: Any, name: str, raw: Json, ctx: Context) -> float | None:
+    """TimeoutSeconds / HeartbeatSeconds: a number, a reference path (into the raw input), or a
+    JSONata expression."""
+    if source is None or isinstance(source, (int, float)):
+        return source
+    if not isinstance(source, Path):
+        return jsonata_number(source, name, raw, ctx)  # type: ignore[no-any-return]
+    try:
+        value = source.select(Scope(raw, ctx.context, ctx.variables))
+    except PathNotFound:
+        raise StatesError(RUNTIME, f"Invalid path '{source}' : No results for path: {_bracketed(source)}",
+                          in_state=True) from None
+    rule = rule_for(f"{name}Path")
+    seconds = as_kind(rule, value)
+    if seconds is None or not rule.admits(seconds):
+        raise StatesError(RUNTIME, f"The {name}Path parameter does not reference a {rule.noun}: "
+                                   f"{source} == {to_json(value)}", in_state=True)
+    return seconds
+
+
+def _bracketed(path: Path) -> str:
+    """A definite path as AWS quotes it in this cause: $['a'][0]."""
+    if path.steps is None:
+        return path.text
+    return "$" + "".join(f"['{step}']" if isinstance(step, str) else f"[{step}]" for step in path.steps)
 
 
 def arguments(state: m.TaskState | m.ParallelState, raw: Json, ctx: Context) -> Json:

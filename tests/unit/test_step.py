@@ -16,7 +16,9 @@ import pytest
 
 from asl_engine import model as m
 from asl_engine.compile import compile_definition
-from asl_engine.engine.step import Context, Fail, Next, Sleep, Step, advance, arguments, finish
+from asl_engine.engine.step import (
+    CallTask, Context, Fail, Next, RunBranches, Sleep, Step, advance, arguments, finish,
+)
 
 NOW = 1_700_000_000.0
 CONTEXT = {"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:m:e"}, "State": {"Name": "S"}}
@@ -109,12 +111,6 @@ def test_advance(definition: dict[str, Any], language: str, raw: Any, variables:
     assert outcome(advance(state(definition, language), raw, Context(CONTEXT, variables, NOW))) == expected
 
 
-def test_a_state_that_works_is_not_decided_by_advance() -> None:
-    """Task, Parallel and Map do their work in the shell; advance refuses them rather than guess."""
-    with pytest.raises(TypeError):
-        advance(state({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}), {}, Context(CONTEXT, None))
-
-
 TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "InputPath": "$.in",
         "Parameters": {"FunctionName": "f", "Payload.$": "$"}, "ResultSelector": {"p.$": "$.Payload"},
         "ResultPath": "$.out", "OutputPath": "$.out.p", "Next": "Next"}
@@ -136,3 +132,115 @@ def test_a_task_data_flow(definition: dict[str, Any], language: str, raw: Any, s
     ctx = Context(CONTEXT, None, NOW)
     assert arguments(task, raw, ctx) == sent
     assert finish(task, raw, result, ctx) == expected
+
+
+# -- The states that work: what to call, what to run, and how their results are finished -------
+# Task: https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html (TimeoutSeconds(Path),
+# HeartbeatSeconds(Path), Credentials); Parallel: .../state-parallel.html; Map: .../state-map.html,
+# ItemsPath/ItemSelector/MaxConcurrencyPath and the tolerated failure fields.
+
+TOKEN_CONTEXT = {**CONTEXT, "Task": {"Token": "tok-1"}}
+
+
+def work(definition: dict[str, Any], raw: Any, language: str = "JSONPath", context: Any = None,
+         variables: dict[str, Any] | None = None) -> tuple[m.State, Step]:
+    compiled = state(definition, language)
+    return compiled, advance(compiled, raw, Context(CONTEXT if context is None else context, variables, NOW))
+
+
+def call(step: Step) -> tuple[Any, ...]:
+    """What a CallTask asks the shell to do, without the state it finishes with."""
+    assert isinstance(step, CallTask), outcome(step)
+    return step.resource, step.arguments, step.timeout, step.heartbeat, step.credentials, step.token
+
+
+TASK_ROWS: list[tuple[str, dict[str, Any], str, Any, Any]] = [
+    ("JSONPath: Parameters, literal timeout, HeartbeatSecondsPath into the raw input, Credentials after InputPath",
+     {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "InputPath": "$.in",
+      "Parameters": {"Body.$": "$.b", "Token.$": "$$.Task.Token"}, "TimeoutSeconds": 30,
+      "HeartbeatSecondsPath": "$.hb", "Credentials": {"RoleArn.$": "$.role"}, "End": True},
+     "JSONPath", {"in": {"b": "x", "role": "arn:aws:iam::1:role/r"}, "hb": 10},
+     ("arn:aws:states:::sqs:sendMessage.waitForTaskToken", {"Body": "x", "Token": "tok-1"}, 30, 10,
+      {"RoleArn": "arn:aws:iam::1:role/r"}, "tok-1")),
+    ("JSONPath: a TimeoutSecondsPath that finds nothing fails the state",
+     {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSecondsPath": "$.t", "End": True},
+     "JSONPath", {},
+     ("Fail", "States.Runtime", "Invalid path '$.t' : No results for path: $['t']")),
+    ("JSONPath: a HeartbeatSecondsPath to no positive integer fails the state",
+     {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "HeartbeatSecondsPath": "$.h", "End": True},
+     "JSONPath", {"h": "soon"},
+     ("Fail", "States.Runtime", "The HeartbeatSecondsPath parameter does not reference a positive integer: "
+                                "$.h == \"soon\"")),
+    ("JSONata: Arguments and TimeoutSeconds from expressions",
+     {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+      "Arguments": {"Payload": "{% $states.input.p %}"}, "TimeoutSeconds": "{% $states.input.t %}", "End": True},
+     "JSONata", {"p": 1, "t": 5},
+     ("arn:aws:states:::lambda:invoke", {"Payload": 1}, 5, None, None, None)),
+    ("JSONata: a TimeoutSeconds that is no number fails with States.QueryEvaluationError",
+     {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": "{% 'x' %}", "End": True},
+     "JSONata", {},
+     ("Fail", "States.QueryEvaluationError",
+      "The JSONata expression ''x'' specified for the field 'TimeoutSeconds' returned an unexpected result "
+      "type. Expected 'number', but was 'string' for value: \"x\"")),
+]
+
+
+@pytest.mark.parametrize(("definition", "language", "raw", "expected"), [row[1:] for row in TASK_ROWS],
+                         ids=[row[0] for row in TASK_ROWS])
+def test_a_task_asks_for_a_call(definition: dict[str, Any], language: str, raw: Any, expected: Any) -> None:
+    _, step = work(definition, raw, language, TOKEN_CONTEXT if "Token" in str(definition) else CONTEXT)
+    assert (outcome(step) if isinstance(step, Fail) else call(step)) == expected
+
+
+def test_a_task_finishes_with_its_result_in_the_state_it_was_called_from() -> None:
+    """The CallTask carries how to finish: ResultSelector, ResultPath, OutputPath on the raw input."""
+    _, step = work(TASK, {"in": 1, "keep": True})
+    assert isinstance(step, CallTask)
+    assert step.arguments == {"FunctionName": "f", "Payload": 1}
+    assert step.finish({"Payload": 2}) == Next(2, "Next")
+    _, step = work(JSONATA_TASK, {"in": 1}, "JSONata", variables={"last": 0})
+    assert isinstance(step, CallTask)
+    assert step.finish({"Payload": 2}) == Next(3, "Next", {"last": 2})
+
+
+def test_a_parallel_runs_its_branches_on_its_parameters() -> None:
+    parallel, step = work({"Type": "Parallel", "Parameters": {"v.$": "$.a"}, "ResultSelector": {"all.$": "$"},
+                           "ResultPath": "$.r", "End": True,
+                           "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}},
+                                        {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}]},
+                          {"a": 1})
+    assert isinstance(parallel, m.ParallelState) and isinstance(step, RunBranches)
+    assert (step.programs, step.value, step.items, step.max_concurrency) == (parallel.branches, {"v": 1}, None, None)
+    assert step.tolerated() == (None, None)
+    assert step.finish([{"v": 1}, {"v": 1}]) == Next({"a": 1, "r": {"all": [{"v": 1}, {"v": 1}]}}, None)
+
+
+MAP = {"Type": "Map", "ItemsPath": "$.xs", "ItemSelector": {"i.$": "$$.Map.Item.Index", "x.$": "$$.Map.Item.Value",
+                                                            "k.$": "$.k"},
+       "MaxConcurrencyPath": "$.most", "ToleratedFailureCountPath": "$.ok", "ToleratedFailurePercentage": 10,
+       "ResultPath": "$.out", "End": True,
+       "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}
+
+
+def test_a_map_runs_its_processor_once_per_item() -> None:
+    mapped, step = work(MAP, {"xs": ["a", "b"], "k": 7, "most": 2, "ok": 1})
+    assert isinstance(mapped, m.MapState) and isinstance(step, RunBranches)
+    assert (step.programs, step.items, step.max_concurrency) == ((mapped.processor,), ["a", "b"], 2)
+    assert step.item_input(1, "b") == {"i": 1, "x": "b", "k": 7}
+    assert step.tolerated() == (1, 10)
+    assert step.finish([1, 2]).output == {"xs": ["a", "b"], "k": 7, "most": 2, "ok": 1, "out": [1, 2]}
+
+
+def test_a_map_whose_items_are_no_array_fails() -> None:
+    _, step = work(MAP, {"xs": "a", "most": 2})
+    assert isinstance(step, Fail) and step.error.error == "States.Runtime"
+
+
+def test_a_jsonata_map_reads_items_and_item_selector_from_expressions() -> None:
+    _, step = work({"Type": "Map", "Items": "{% $states.input.xs %}",
+                    "ItemSelector": {"v": "{% $states.context.Map.Item.Value * $m %}"}, "End": True,
+                    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}},
+                   {"xs": [1, 2]}, "JSONata", variables={"m": 10})
+    assert isinstance(step, RunBranches)
+    assert step.items == [1, 2] and step.item_input(1, 2) == {"v": 20}
+    assert step.finish([{"v": 10}, {"v": 20}]) == Next([{"v": 10}, {"v": 20}], None)
