@@ -20,7 +20,7 @@ from typing import Any
 from ..clock import Clock, VirtualClock
 from ..compile import compile_definition
 from ..execution import ExecutionInfo, ExecutionOutcome, HistoryEvent, ListSink
-from ..runner import ExecutionRun
+from ..runtime.run import ExecutionRun
 from ..tasks_api import TaskHandler
 from .history import waiting
 from .stuck import Stuck
@@ -88,7 +88,10 @@ async def _unless_stuck(run: asyncio.Future[ExecutionOutcome], clock: Clock, sin
             return run.result()
         await clock.quiescent()
         scheduled = [handle for handle in loop._scheduled if not handle.cancelled()]
-        if not run.done() and clock.next_deadline() is None and not scheduled:
+        # A callback still ready (a sleeper the clock's driver has just woken) can move it too:
+        # under load the driver may jump the clock while we settle, and then nothing is due.
+        ready = getattr(loop, "_ready", ())
+        if not run.done() and clock.next_deadline() is None and not scheduled and not ready:
             run.cancel()
             await asyncio.gather(run, return_exceptions=True)
             raise Stuck(execution_arn, list(waiting(sink.events)))
