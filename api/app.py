@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -63,7 +63,8 @@ def create_app(config: Config, clock: Clock | None = None, store: Store | None =
             await app.state.service.shutdown()
             await db.close()
 
-    app = FastAPI(
+    app = App(
+        config,
         title="asl-engine",
         summary="AWS Step Functions on your own machine",
         description="`POST /` speaks AWS's JSON 1.0 protocol (boto3, the aws CLI); "
@@ -71,36 +72,34 @@ def create_app(config: Config, clock: Clock | None = None, store: Store | None =
         lifespan=lifespan,
     )
     app.include_router(rest.router)
-    # Every SDK call is a POST /: `AwsProtocol` answers it before FastAPI's router and its
-    # middleware (a fifth of a DescribeExecution's CPU went there), inside Guard and ErrorNet.
     app.router.routes.append(Route("/health", _health, methods=["GET"]))
     # The web console (api/ui): its pages under /ui/, and GET / sends a browser there.
     app.router.routes.extend([ui.console, Route("/", ui.root, methods=["GET"])])
-    app.add_middleware(AwsProtocol)
     app.add_middleware(Guard, config=config)  # Host check, and SigV4 when credentials are configured
     app.add_middleware(ErrorNet)
     return app
 
 
+class App(FastAPI):
+    """FastAPI for the REST API, the console and /health; every SDK call (POST /, AWS's JSON
+    protocol) is answered before FastAPI's own middleware stack and router, by the error net, the
+    guard and `protocol.AwsJsonEndpoint` alone: those layers cost a DescribeExecution a fifth of
+    its CPU and do nothing for it."""
+
+    def __init__(self, config: Config, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.aws: ASGIApp = ErrorNet(Guard(protocol.AwsJsonEndpoint(self.state, ACTIONS), config=config))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/" and scope["method"] == "POST":
+            await self.aws(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 async def _health(request: Request) -> Response:
     """For a CI step or a container health check: the server is up and its database open."""
     return Response(encode_json({"status": "ok", "version": VERSION}), media_type="application/json")
-
-
-class AwsProtocol:
-    """POST / is AWS's JSON protocol: dispatched here, straight to its action; any other
-    request goes on to the app's routes."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        result = await protocol.dispatch(request.app.state.service, ACTIONS, request)
-        await Response(encode_json(result), media_type=protocol.CONTENT_TYPE)(scope, receive, send)
 
 
 class ErrorNet:
@@ -139,10 +138,10 @@ class ErrorNet:
             log.exception("request %s failed with an unexpected error", request_id)
             if not response_started:
                 await _error_response(internal_failure(), aws)(scope, receive, send_with_id)
-        if log.isEnabledFor(logging.INFO):
+        if log.isEnabledFor(logging.DEBUG):  # one line per request costs a tenth of a call: on request
             target = next((value.decode() for key, value in scope["headers"] if key == b"x-amz-target"), "")
-            log.info("%s %s %s -> %d in %.1f ms [%s]", scope["method"], scope["path"], target, status,
-                     (time.perf_counter() - started) * 1000, request_id)
+            log.debug("%s %s %s -> %d in %.1f ms [%s]", scope["method"], scope["path"], target, status,
+                      (time.perf_counter() - started) * 1000, request_id)
 
 
 def _error_response(error: ApiError, aws: bool) -> Response:

@@ -19,6 +19,7 @@ is refused, as AWS does.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import re
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from asl_engine.config import Config
 
 from .errors import ApiError
+from .protocol import read_body
 
 _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request,\s*"
@@ -57,25 +59,28 @@ class Guard:
         self.hosts = {name.lower().rstrip(".") for name in config.allowed_hosts}
         self.hosts.update(("localhost", socket.gethostname().lower()))
         self.credentials = dict(config.credentials)
+        # The answers for the last few Host values: a client sends the same one on every request,
+        # and reading it as an IP address costs more than the rest of the guard.
+        self._host_allowed = functools.lru_cache(maxsize=64)(self.host_allowed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-        host = headers.get("host")
-        if host is not None and not self.any_host and not self.host_allowed(host):
-            raise ApiError(
-                "AccessDeniedException",
-                f"Host '{host}' is not one this server answers to (a defence against DNS rebinding); "
-                "name it in ASL_ENGINE_ALLOWED_HOSTS or --allowed-hosts",
-                403,
-            )
+        for key, value in scope["headers"] if not self.any_host else ():
+            if key == b"host" and not self._host_allowed(host := value.decode("latin-1")):  # each, if repeated
+                raise ApiError(
+                    "AccessDeniedException",
+                    f"Host '{host}' is not one this server answers to (a defence against DNS rebinding); "
+                    "name it in ASL_ENGINE_ALLOWED_HOSTS or --allowed-hosts",
+                    403,
+                )
         receive = _bounded(receive, MAX_BODY_BYTES)
         if self.credentials and _is_console(scope):
             raise ApiError("AccessDeniedException", CONSOLE_REFUSED, 403)
         if self.credentials and scope["path"] != HEALTH:  # a probe that reveals nothing needs no key
-            body = await _read_body(receive)
+            body = await read_body(receive)
+            headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
             self.verify(scope, headers, body)
             receive = _replay(body, receive)
         await self.app(scope, receive, send)
@@ -161,18 +166,6 @@ def _is_ip(name: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def _bounded(receive: Receive, limit: int) -> Receive:
