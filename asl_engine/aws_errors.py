@@ -50,6 +50,10 @@ class ExecutionAlreadyExists(ServiceError):
     ARN_MESSAGE = "Execution Already Exists: '{arn}'"
 
 
+class ExecutionNotRedrivable(ServiceError):
+    """RedriveExecution of an execution that cannot be redriven (service/redrive.py)."""
+
+
 class InvalidArn(ServiceError):
     ARN_MESSAGE = "Invalid Arn: '{arn}'"
 

@@ -22,6 +22,7 @@ class ExecutionInfo:
     input: Json
     redrive_count: int = 0
     task_token_prefix: str = ""
+    redrive_time: float | None = None  # when RedriveExecution last redrove it ($$.Execution.RedriveTime)
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,9 @@ class MapRunner:
                                                 state.label or str(uuid.uuid4())[:8])
             if resumed is None:
                 frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
+            elif "redriveCount" in resumed:  # RedriveExecution reruns its unsuccessful items (service/redrive.py)
+                frame.previous = history.add("MapRunRedriven", frame.previous,
+                                             {"mapRunArn": map_run_arn, "redriveCount": resumed["redriveCount"]})
             observer = self.run.map_runs
             if observer is not None:
                 map_run = (observer, map_run_arn)

@@ -29,6 +29,7 @@ RESULT = "result"  # the task's result (or error) is recorded: never call the ha
 BRANCHES = "branches"  # waiting for Map iterations or Parallel branches
 DONE = "done"  # a branch or iteration that finished, with its output
 FAILED = "failed"  # a branch or iteration that failed, with error and cause
+REDRIVE = "redrive"  # RedriveExecution (service/redrive.py): enter the state again, as if anew
 
 
 @dataclass(slots=True, eq=False)

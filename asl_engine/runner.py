@@ -23,7 +23,7 @@ from .run_api import MapRunObserver, Probe
 from .interpreter import find_catcher, iso_time, retry_delay
 from .engine.step import Context
 from .offload import share_loop
-from .position import RETRY, RUN, Frame, Resume
+from .position import REDRIVE, RETRY, RUN, Frame, Resume
 from .payload import to_json
 from .states import StateRunner
 from .tasks_api import TaskHandler, TaskTimeout
@@ -70,6 +70,8 @@ class ExecutionRun:
             "RoleArn": info.role_arn,
             "RedriveCount": info.redrive_count,
         }
+        if info.redrive_time is not None:
+            self.execution_context["RedriveTime"] = iso_time(info.redrive_time)
         self.machine_context = {"Id": info.state_machine_arn, "Name": info.state_machine_name}
         self.states = StateRunner(self)
         self._main: asyncio.Future[Json] | None = None
@@ -82,6 +84,7 @@ class ExecutionRun:
         # one transaction (service_executions).
         self.keep_closing = False
         self.closing_events: list[HistoryEvent] = []
+        self.closing_frames: dict[str, str] = {}  # and, unless it succeeded, the positions they changed
 
     async def run(self) -> ExecutionOutcome:
         """Run to the end and return how it ended; the closing event is the last one emitted.
@@ -101,7 +104,8 @@ class ExecutionRun:
         if self._stop_request is not None or self._abandoned is not None:
             self._main.cancel()
         timeout = self.machine.timeout_seconds
-        with watchdog(self.clock, None if timeout is None else self.info.start_time + timeout, self._time_out):
+        began = self.info.start_time if self.info.redrive_time is None else self.info.redrive_time  # redrive: anew
+        with watchdog(self.clock, None if timeout is None else began + timeout, self._time_out):
             try:
                 output = await self._main
                 outcome = self._succeeded(frame, output)
@@ -190,6 +194,8 @@ class ExecutionRun:
         if cause is not None:
             details["cause"] = cause
         self.history.add(event, frame.previous, details)
+        if self.keep_closing:  # where it ended, saved with its end: RedriveExecution resumes from there
+            self.closing_frames = {frame.id: to_json(frame.snapshot()) for frame in self._dirty}
         self._close_history()
         return ExecutionOutcome(status, None, error, cause, stop_time=self.clock.time())
 
@@ -209,6 +215,7 @@ class ExecutionRun:
         if resumed:
             frame.restore(saved)  # type: ignore[arg-type]
             state, value = states[frame.state], frame.input  # type: ignore[index]
+            resumed = frame.take_resumed(REDRIVE) is None  # a redriven state is entered again
         else:
             state = states[program.start_at]
         text = None

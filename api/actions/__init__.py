@@ -23,6 +23,7 @@ ACTIONS: dict[str, Handler] = {
     "ListExecutions": executions.list_executions,
     "StopExecution": executions.stop_execution,
     "GetExecutionHistory": executions.get_execution_history,
+    "RedriveExecution": executions.redrive_execution,
     "TagResource": tags.tag_resource,
     "UntagResource": tags.untag_resource,
     "ListTagsForResource": tags.list_tags_for_resource,

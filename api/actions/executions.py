@@ -27,6 +27,7 @@ def execution_shape(record: ExecutionRecord) -> Body:
     shape.update(present(
         stopDate=record.stop_date, error=record.error, cause=record.cause,
         stateMachineVersionArn=record.state_machine_version_arn, stateMachineAliasArn=record.state_machine_alias_arn,
+        redriveDate=record.redrive_date,
     ))
     return shape
 
@@ -50,18 +51,29 @@ async def start_sync_execution(service: Service, scope: AccountRegion, body: Bod
 
 
 async def describe_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
-    return execution_shape(await service.executions.describe(scope, required(body, "executionArn")))
+    record = await service.executions.describe(scope, required(body, "executionArn"))
+    redrive = service.redrive.status(record)
+    return {**execution_shape(record), "redriveStatus": redrive.status,
+            **present(redriveStatusReason=redrive.reason)}
+
+
+async def redrive_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
+    date = await service.redrive_execution(scope, required(body, "executionArn"), optional(body, "clientToken"))
+    return {"redriveDate": date}
 
 
 async def list_executions(service: Service, scope: AccountRegion, body: Body) -> Body:
     cursor, limit = page_request("ListExecutions", body)
     page = await service.list_executions(
-        scope, required(body, "stateMachineArn"), optional(body, "statusFilter"), cursor, limit
+        scope, required(body, "stateMachineArn"), optional(body, "statusFilter"), cursor, limit,
+        optional(body, "redriveFilter"),
     )
     items = []
     for record in page.items:
         item = {key: value for key, value in execution_shape(record).items()
                 if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")}
+        if record.redrive_count:  # ExecutionListItem's redrive fields, once it was redriven
+            item.update(redriveCount=record.redrive_count, **present(redriveDate=record.redrive_date))
         items.append(item)
     return {"executions": items, **next_token("ListExecutions", body, page.cursor)}
 

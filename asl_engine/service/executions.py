@@ -47,6 +47,7 @@ T = TypeVar("T")
 EXPRESS_LIMIT_SECONDS = 300.0
 RECOVERY_POLL_SECONDS = 0.05
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+REDRIVE_FILTERS = ("REDRIVEN", "NOT_REDRIVEN")
 
 
 @dataclass
@@ -162,16 +163,23 @@ class Executions:
         return record
 
     async def list(
-        self, machine: StateMachineRecord, status: str | None, after: int | None, limit: int
+        self, machine: StateMachineRecord, status: str | None, after: int | None, limit: int,
+        redrive_filter: str | None = None,
     ) -> Page[ExecutionRecord]:
-        """ListExecutions, newest first; Express executions are not listed (not recorded)."""
+        """ListExecutions, newest first; Express executions are not listed (not recorded).
+        `redrive_filter`: REDRIVEN (redriven at least once) or NOT_REDRIVEN."""
         if machine.type == "EXPRESS":
             raise StateMachineTypeNotSupported()
         if status is not None and status not in STATUSES:
             raise ValidationException.constraint(
                 status, "statusFilter", f"Member must satisfy enum value set: [{', '.join(STATUSES)}]"
             )
-        items, cursor = await self.store.list_executions(machine.arn, status, after, limit)
+        if redrive_filter is not None and redrive_filter not in REDRIVE_FILTERS:
+            raise ValidationException.constraint(
+                redrive_filter, "redriveFilter", f"Member must satisfy enum value set: [{', '.join(REDRIVE_FILTERS)}]"
+            )
+        redriven = None if redrive_filter is None else redrive_filter == "REDRIVEN"
+        items, cursor = await self.store.list_executions(machine.arn, status, after, limit, redriven)
         return Page(items, cursor)
 
     async def stop(self, scope: AccountRegion, arn: str, error: str | None, cause: str | None) -> float:
@@ -229,7 +237,7 @@ class Executions:
         running = await self.store.list_running()
         for record in running:
             try:
-                await self._resume(record)
+                await self.resume(record)
             except Exception as exc:
                 log.exception("execution %s cannot be resumed", record.arn)
                 try:
@@ -238,10 +246,13 @@ class Executions:
                     log.exception("execution %s cannot be ended", record.arn)
         return len(running)
 
-    async def _resume(self, record: ExecutionRecord) -> None:
+    async def resume(self, record: ExecutionRecord) -> None:
+        """Run a RUNNING execution from its saved position: after a restart, or a redrive
+        (service/redrive.py), whose ExecutionRedriven event is the last one recorded."""
         position = await self.store.get_position(record.arn)
         last = position.last_event or {}
-        if last.get("type", "").startswith("Execution") and last.get("type") != "ExecutionStarted":
+        if last.get("type", "").startswith("Execution") and last.get("type") not in ("ExecutionStarted",
+                                                                                     "ExecutionRedriven"):
             await self._close_recorded(record, last)
             return
         revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
@@ -252,7 +263,7 @@ class Executions:
         info = ExecutionInfo(
             execution_arn=record.arn, name=record.name, state_machine_arn=record.state_machine_arn,
             state_machine_name=machine_name, role_arn=revision.role_arn, start_time=record.start_date,
-            input=json.loads(record.input), redrive_count=record.redrive_count,
+            input=json.loads(record.input), redrive_count=record.redrive_count, redrive_time=record.redrive_date,
         )
         machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
         resume = Resume(dict(position.frames), int(last.get("id", 0)))
@@ -337,7 +348,7 @@ class Executions:
             why = self.store.failure(arn)
             try:
                 if why is None and run.closing_events:
-                    await self.store.finish_execution(arn, outcome, output, run.closing_events)
+                    await self.store.finish_execution(arn, outcome, output, run.closing_events, run.closing_frames)
                 elif why is None:  # the engine crashed before it closed the history: close it here
                     await self.store.close_execution(arn, "ExecutionFailed", outcome.status, outcome.error,
                                                      outcome.cause, outcome.stop_time)

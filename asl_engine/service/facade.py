@@ -30,6 +30,7 @@ from ..tasks.mock import MockConfigError
 from .activities import Activities
 from .console import Console
 from .executions import Executions, Page, SyncResult
+from .redrive import Redrive
 from .machines import DEFAULT_LOGGING, DEFAULT_TRACING, MAX_TAGS, Machines, check_machine_arn, tag_dict
 from .test_state import TestStateRequest, TestStateResult, test_state
 from .versions import Versions, split_qualified
@@ -43,6 +44,7 @@ class Service:
         self.machines = Machines(store, clock)  # the state machines' own use cases
         self.tasks = TaskDispatcher(config.tasks, clock, children=self)
         self.executions = Executions(store, clock, self.tasks)
+        self.redrive = Redrive(store, clock, self.executions)  # RedriveExecution, redriveStatus
         self.activities = Activities(store, clock, self.tasks, config.activity_poll_seconds)
         self.versions = Versions(store, clock, self.machines)
         self.map_runs = self.executions.map_runs  # DescribeMapRun, ListMapRuns, UpdateMapRun
@@ -140,10 +142,15 @@ class Service:
             raise ChildRefused(error.type_name, error.message) from None
 
     async def list_executions(
-        self, scope: AccountRegion, machine_arn: str, status: str | None, after: int | None, limit: int
+        self, scope: AccountRegion, machine_arn: str, status: str | None, after: int | None, limit: int,
+        redrive_filter: str | None = None,
     ) -> Page[ExecutionRecord]:
         machine = await self.machines.get(scope, machine_arn)
-        return await self.executions.list(machine, status, after, limit)
+        return await self.executions.list(machine, status, after, limit, redrive_filter)
+
+    async def redrive_execution(self, scope: AccountRegion, execution_arn: str, client_token: str | None) -> float:
+        """RedriveExecution (service/redrive.py); returns the redrive date."""
+        return await self.redrive.redrive(scope, execution_arn, client_token)
 
     # -- tags ----------------------------------------------------------------------------------
 

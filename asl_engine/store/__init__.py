@@ -14,7 +14,7 @@ the contract:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from ..execution import EventSink, ExecutionOutcome, HistoryEvent
 
@@ -59,6 +59,7 @@ class ExecutionRecord:
     test_case: str | None = None  # the SFN Local mock test case it runs (`<arn>#<TestCase>`)
     state_machine_version_arn: str | None = None  # started through this version (or an alias's)
     state_machine_alias_arn: str | None = None  # started through this alias
+    redrive_date: float | None = None  # when RedriveExecution last redrove it
 
 
 @dataclass
@@ -232,8 +233,19 @@ class ExecutionStore(Committing, Protocol):
         ...
 
     async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None,
-                               events: Sequence[HistoryEvent] = ()) -> None:
-        """The closing `events` and the status in one commit."""
+                               events: Sequence[HistoryEvent] = (), frames: Mapping[str, str] | None = None) -> None:
+        """The closing `events` and the status in one commit; an execution that did not succeed
+        keeps its frames (and the changed `frames`, id -> JSON text) for RedriveExecution."""
+        ...
+
+    async def redrive_execution(self, arn: str, redrive_count: int, redrive_date: float, tokens: str,
+                                event: HistoryEvent, frames: Mapping[str, str]) -> None:
+        """Commit a redrive: RUNNING again, the redrive fields and client `tokens` (JSON text),
+        `frames` (id -> JSON text) in place of the saved ones, and the ExecutionRedriven `event`."""
+        ...
+
+    async def redrive_tokens(self, arn: str) -> str | None:
+        """The client tokens `redrive_execution` saved last (JSON text), or None."""
         ...
 
     async def close_execution(self, arn: str, event_type: str, status: str, error: str | None,
@@ -248,9 +260,11 @@ class ExecutionStore(Committing, Protocol):
     async def get_execution(self, arn: str) -> ExecutionRecord | None: ...
 
     async def list_executions(
-        self, state_machine_arn: str, status: str | None, after: int | None, limit: int
+        self, state_machine_arn: str, status: str | None, after: int | None, limit: int,
+        redriven: bool | None = None,
     ) -> tuple[list[ExecutionRecord], int | None]:
-        """Newest first; returns the page and the cursor of its last row when more may follow."""
+        """Newest first; returns the page and the cursor of its last row when more may follow.
+        `redriven`: only executions redriven at least once (True) or never (False)."""
         ...
 
     async def get_history(
@@ -260,7 +274,8 @@ class ExecutionStore(Committing, Protocol):
         ...
 
     async def get_position(self, execution_arn: str) -> Position:
-        """The saved frames of a RUNNING execution and its last recorded event."""
+        """The saved frames of an execution (RUNNING, or ended without success) and its last
+        recorded event."""
         ...
 
     async def list_running(self) -> list[ExecutionRecord]:

@@ -155,6 +155,12 @@ SCRIPTS: tuple[str, ...] = (
     """
     ALTER TABLE task_tokens ADD COLUMN timed_out INTEGER;
     """,
+    # 8 -> 9: RedriveExecution: when an execution was last redriven, and the client tokens of its
+    # last redrives (JSON; a repeated token answers the same redrive, service/redrive.py).
+    """
+    ALTER TABLE executions ADD COLUMN redrive_date REAL;
+    ALTER TABLE executions ADD COLUMN redrive_tokens TEXT;
+    """,
 )
 
 LATEST = len(SCRIPTS)

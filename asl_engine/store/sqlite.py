@@ -20,7 +20,7 @@ import json
 import logging
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import aiosqlite
 import orjson
@@ -51,7 +51,7 @@ _MACHINE_COLUMNS = (
 )
 _EXECUTION_COLUMNS = (
     "arn, state_machine_arn, name, revision_id, status, input, start_date, output, error, cause, "
-    "stop_date, redrive_count, test_case, state_machine_version_arn, state_machine_alias_arn"
+    "stop_date, redrive_count, test_case, state_machine_version_arn, state_machine_alias_arn, redrive_date"
 )
 _ACTIVITY_COLUMNS = "arn, account, region, name, creation_date, tags, encryption_configuration"
 # An ended execution's tokens that nobody answered and that did not time out; answered and
@@ -338,10 +338,10 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             record.arn, record.state_machine_arn, record.name, record.revision_id, record.status,
             record.input, record.start_date, record.output, record.error, record.cause,
             record.stop_date, record.redrive_count, record.test_case, record.state_machine_version_arn,
-            record.state_machine_alias_arn,
+            record.state_machine_alias_arn, record.redrive_date,
         )
         await self._write([
-            (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(15)})", row, False),
+            (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(16)})", row, False),
             ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
              [(record.arn, event["id"], _dumps(event)) for event in events], True),
         ])
@@ -350,9 +350,16 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         return _Sink(self, execution_arn)
 
     async def finish_execution(self, arn: str, outcome: ExecutionOutcome, output: str | None,
-                               events: Sequence[HistoryEvent] = ()) -> None:
+                               events: Sequence[HistoryEvent] = (), frames: Mapping[str, str] | None = None) -> None:
         """The end of an execution in one transaction: its closing `events`, its status, and
-        no position or open task tokens left. Retried until it commits (a full disk passes)."""
+        no open task tokens left. A SUCCEEDED execution keeps no position; one that did not
+        succeed keeps its frames, with the `frames` its last transition changed, for
+        RedriveExecution to resume from. Retried until it commits (a full disk passes)."""
+        if outcome.status == "SUCCEEDED":
+            position: Statement = ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False)
+        else:
+            position = ("INSERT OR REPLACE INTO frames VALUES (?, ?, ?)",
+                        [(arn, frame_id, body) for frame_id, body in (frames or {}).items()], True)
         await self._write([
             ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
              [(arn, event["id"], _dumps(event)) for event in events], True),
@@ -362,9 +369,29 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
                 (outcome.status, output, outcome.error, outcome.cause, outcome.stop_time, arn),
                 False,
             ),
-            ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False),
+            position,
             (_DELETE_OPEN_TOKENS, (arn,), False),
         ], owner=arn)
+
+    async def redrive_execution(self, arn: str, redrive_count: int, redrive_date: float, tokens: str,
+                                event: HistoryEvent, frames: Mapping[str, str]) -> None:
+        """RedriveExecution, committed before returning: the execution RUNNING again with its
+        redrive fields, its frames replaced by the positions to resume from, and its
+        ExecutionRedriven event, in one transaction."""
+        await self._write([
+            ("UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, "
+             "stop_date = NULL, redrive_count = ?, redrive_date = ?, redrive_tokens = ? WHERE arn = ?",
+             (redrive_count, redrive_date, tokens, arn), False),
+            ("DELETE FROM frames WHERE execution_arn = ?", (arn,), False),
+            ("INSERT OR REPLACE INTO frames VALUES (?, ?, ?)",
+             [(arn, frame_id, body) for frame_id, body in frames.items()], True),
+            ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)", (arn, event["id"], _dumps(event)), False),
+        ], owner=arn)
+
+    async def redrive_tokens(self, arn: str) -> str | None:
+        """The client tokens of the execution's last redrives (JSON text), as `redrive_execution` saved them."""
+        rows = await self._read("SELECT redrive_tokens FROM executions WHERE arn = ?", (arn,))
+        return rows[0][0] if rows else None
 
     async def close_execution(self, arn: str, event_type: str, status: str, error: str | None,
                               cause: str | None, stop_time: float) -> None:
@@ -425,13 +452,16 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         return ExecutionRecord(*rows[0]) if rows else None
 
     async def list_executions(
-        self, state_machine_arn: str, status: str | None, after: int | None, limit: int
+        self, state_machine_arn: str, status: str | None, after: int | None, limit: int,
+        redriven: bool | None = None,
     ) -> tuple[list[ExecutionRecord], int | None]:
         sql = f"SELECT seq, {_EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?"
         params: list[Any] = [state_machine_arn]
         if status:
             sql += " AND status = ?"
             params.append(status)
+        if redriven is not None:
+            sql += " AND redrive_count > 0" if redriven else " AND redrive_count = 0"
         if after is not None:
             sql += " AND seq < ?"
             params.append(after)

@@ -1,0 +1,176 @@
+"""RedriveExecution: a Standard execution that ended FAILED, TIMED_OUT or ABORTED carries on from
+the states that did not succeed, with the same ARN, definition and input.
+
+AWS: https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html and
+https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html ("it continues the
+failed execution from the unsuccessful step and uses the same input ... For workflows that include
+an Inline Map or Parallel state, RedriveExecution reschedules and redrives only the iterations and
+branches that failed or aborted"; the state machine's TimeoutSeconds counts again from the redrive).
+
+How: an execution's position is a tree of frames (asl_engine/position.py), and a store keeps the
+frames of an execution that did not succeed (`finish_execution`). A redrive turns them into the
+positions to resume from (`redriven_frames`): a branch or iteration that succeeded keeps its output
+and is not run again; a Map or Parallel that was waiting for its branches waits for them again
+(a Distributed Map records MapRunRedriven); every other frame (the state that failed, a branch cut
+short by its sibling's failure or by StopExecution, a Wait, a Task in flight) enters its state
+again, with the input it had and fresh retry counters. Then, in one transaction, the execution
+is RUNNING with its new redrive count and date, those frames and an ExecutionRedriven event, and
+it runs from them the way a restarted server resumes a RUNNING execution (`Executions.resume`):
+a redrive that was acknowledged survives a kill -9.
+
+What is not AWS's: a Distributed Map's items are not child executions here, so its Map Run is
+redriven with its parent (its failed items run again inside it, MapRunRedriven is recorded) and
+no execution is ever REDRIVABLE_BY_MAP_RUN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .. import arns
+from ..arns import AccountRegion
+from ..aws_errors import ExecutionNotRedrivable, ValidationException
+from ..clock import Clock
+from ..limits import MAX_HISTORY_EVENTS
+from ..position import BRANCHES, DONE, REDRIVE
+from ..store import ExecutionRecord, Store
+from .executions import Executions
+
+Json = Any
+REDRIVABLE_SECONDS = 14 * 24 * 3600.0  # "the redrivable period of 14 days", from the execution's end
+MAX_OPEN_SECONDS = 365 * 24 * 3600.0  # "the maximum open time of one year"
+MAX_REDRIVES = 1000
+TOKENS_KEPT = 10  # "idempotent responses for the last 10 client tokens ...
+TOKEN_SECONDS = 15 * 60.0  # ... valid for up to 15 minutes after they are first used"
+_ENDED = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class RedriveStatus:
+    """DescribeExecution's redriveStatus and, when NOT_REDRIVABLE, redriveStatusReason."""
+
+    status: str  # REDRIVABLE | NOT_REDRIVABLE
+    reason: str | None = None
+
+
+class Redrive:
+    def __init__(self, store: Store, clock: Clock, executions: Executions) -> None:
+        self.store = store
+        self.clock = clock
+        self.executions = executions
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def status(self, record: ExecutionRecord) -> RedriveStatus:
+        """Whether RedriveExecution would redrive the execution now, in the words of AWS's
+        redriveStatusReason (API_DescribeExecution)."""
+        if record.status not in _ENDED:
+            return RedriveStatus("NOT_REDRIVABLE", f"Execution is {record.status} and cannot be redriven")
+        now = self.clock.time()
+        if now - record.start_date > MAX_OPEN_SECONDS:
+            return RedriveStatus("NOT_REDRIVABLE", "Execution has exceeded the max execution time")
+        if record.stop_date is not None and now - record.stop_date > REDRIVABLE_SECONDS:
+            return RedriveStatus("NOT_REDRIVABLE", "Execution redrivable period exceeded")
+        if record.redrive_count >= MAX_REDRIVES:
+            return RedriveStatus("NOT_REDRIVABLE", f"Execution has been redriven {MAX_REDRIVES} times, the most "
+                                                   "it can be")
+        return RedriveStatus("REDRIVABLE")
+
+    async def redrive(self, scope: AccountRegion, arn: str, client_token: str | None) -> float:
+        """RedriveExecution; returns the redrive date. A client token used for one of the
+        execution's last redrives answers that redrive again instead of redriving once more."""
+        if client_token is not None:
+            _check_token(client_token)
+        if arns.parse_arn(arn).resource_type == "express":  # not recorded, as on AWS: nothing to resume
+            raise ExecutionNotRedrivable("Execution is of an EXPRESS state machine and cannot be redriven")
+        await self.executions.describe(scope, arn)  # ExecutionDoesNotExist, InvalidArn
+        lock = self._locks.setdefault(arn, asyncio.Lock())
+        try:
+            async with lock:  # one redrive of an execution at a time: the second sees it RUNNING
+                return await self._redrive(arn, client_token)
+        finally:
+            if not lock.locked():
+                self._locks.pop(arn, None)
+
+    async def _redrive(self, arn: str, client_token: str | None) -> float:
+        record = await self.store.get_execution(arn)
+        assert record is not None  # executions are never deleted
+        now = self.clock.time()
+        tokens = [token for token in json.loads(await self.store.redrive_tokens(arn) or "[]")
+                  if now - token["used"] <= TOKEN_SECONDS]
+        if client_token is not None:
+            for token in tokens:
+                if token["token"] == client_token:
+                    return float(token["redriveDate"])
+        status = self.status(record)
+        if status.reason is not None:
+            raise ExecutionNotRedrivable(status.reason)
+        revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
+        if revision is None or await self.store.get_state_machine(record.state_machine_arn) is None:
+            raise ExecutionNotRedrivable("State machine is in DELETING status")
+        await self.executions.ended(arn)  # its runner has let go of it (its end is committed)
+        position = await self.store.get_position(arn)
+        last_id = int((position.last_event or {}).get("id", 0))
+        if last_id >= MAX_HISTORY_EVENTS - 1:  # room for ExecutionRedriven and one more event
+            raise ExecutionNotRedrivable("Execution history event limit exceeded")
+        if "" not in position.frames:
+            raise ExecutionNotRedrivable(
+                "asl-engine kept no position for this execution (it was ended outside its run), "
+                "so it cannot resume it")
+        count = record.redrive_count + 1
+        event = {"timestamp": now, "type": "ExecutionRedriven", "id": last_id + 1, "previousEventId": last_id,
+                 "executionRedrivenEventDetails": {"redriveCount": count}}
+        map_runs: dict[str, int] = {}
+        if any("mapRunArn" in (frame.get("phase") or {}) for frame in position.frames.values()):
+            map_runs = _map_run_redrives(await self.store.get_history(arn, None, last_id, False))
+        frames = redriven_frames(position.frames, last_id + 1, map_runs)
+        if client_token is not None:
+            tokens = [*tokens, {"token": client_token, "used": now, "redriveDate": now}][-TOKENS_KEPT:]
+        await self.store.redrive_execution(arn, count, now, json.dumps(tokens), event,
+                                           {frame_id: json.dumps(frame) for frame_id, frame in frames.items()})
+        record = await self.store.get_execution(arn)
+        assert record is not None
+        await self.executions.resume(record)
+        return now
+
+
+def redriven_frames(frames: dict[str, Json], redriven_event: int, map_runs: dict[str, int]) -> dict[str, Json]:
+    """The positions a redrive resumes from (see the module docstring). `map_runs`: how many
+    times each Distributed Map's Map Run was redriven before (it is counted in MapRunRedriven)."""
+    redriven: dict[str, Json] = {}
+    for frame_id, frame in frames.items():
+        phase = frame.get("phase") or {}
+        if phase.get("kind") == DONE:
+            redriven[frame_id] = frame
+        elif phase.get("kind") == BRANCHES:
+            map_run_arn = phase.get("mapRunArn")
+            if map_run_arn is not None:
+                phase = {**phase, "redriveCount": map_runs.get(map_run_arn, 0) + 1}
+            redriven[frame_id] = {**frame, "phase": phase}
+        else:
+            redriven[frame_id] = {**frame, "phase": {"kind": REDRIVE}}  # entered anew: fresh retry counters
+            if frame_id == "":  # the execution's own thread goes on after ExecutionRedriven
+                redriven[frame_id]["previous"] = redriven_event
+    return redriven
+
+
+def _map_run_redrives(events: list[Json]) -> dict[str, int]:
+    """Map Run ARN -> how many MapRunRedriven events the history holds for it."""
+    counts: dict[str, int] = {}
+    for event in events:
+        if event.get("type") == "MapRunRedriven":
+            arn = event["mapRunRedrivenEventDetails"]["mapRunArn"]
+            counts[arn] = counts.get(arn, 0) + 1
+    return counts
+
+
+def _check_token(token: str) -> None:
+    """clientToken: 1 to 64 printable ASCII characters without spaces (AWS's model: [!-~]+)."""
+    if not 1 <= len(token) <= 64:
+        bound = "greater than or equal to 1" if not token else "less than or equal to 64"
+        raise ValidationException.constraint(token, "clientToken", f"Member must have length {bound}")
+    if not all("!" <= char <= "~" for char in token):
+        raise ValidationException.constraint(token, "clientToken",
+                                             "Member must satisfy regular expression pattern: [!-~]+")
