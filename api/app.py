@@ -23,6 +23,7 @@ from asl_engine.clock import Clock
 from asl_engine.config import Config
 from asl_engine.offload import use_workers
 from asl_engine.service import Service
+from asl_engine.service.cluster import join_cluster
 from asl_engine.aws_errors import ServiceError
 from asl_engine.store import Store
 from asl_engine.store.postgres import PostgresStore, is_url, redact
@@ -45,14 +46,19 @@ def create_app(config: Config, clock: Clock | None = None, store: Store | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # `--db postgresql://...` is a PostgreSQL database (asl_engine/store/postgres.py), else a file;
-        # `serve` gives the PostgreSQL store it has made wait for its turn (a standby's wait).
+        # `serve` gives the PostgreSQL store it has connected (an unreachable database stops it first).
         db = store or (PostgresStore(config.db_path) if is_url(config.db_path) else SqliteStore(config.db_path))
         await db.open()
         try:
             use_workers()  # JSONata that outgrows its slice leaves the loop (asl_engine/offload.py)
             app.state.service = Service(db, clock or config.make_clock(), config)
+            # Several servers on one PostgreSQL database: leases, and calls to the others (before
+            # anything queues an activity task or resumes an execution).
+            cluster = await join_cluster(app.state.service, db)
             await app.state.service.activities.load()  # before any execution queues on an activity
             resumed = await app.state.service.executions.recover()
+            if cluster is not None:
+                await cluster.start()
         except BaseException:
             await db.close()  # the store's thread would keep a failed start-up alive
             raise
@@ -60,6 +66,8 @@ def create_app(config: Config, clock: Clock | None = None, store: Store | None =
         try:
             yield
         finally:
+            if cluster is not None:
+                await cluster.close()
             await app.state.service.shutdown()
             await db.close()
 

@@ -70,16 +70,17 @@ def serve(args: argparse.Namespace) -> int:
     from .store.errors import DatabaseUnusable
     from .store.postgres import PostgresStore, is_url, redact
 
-    store = PostgresStore(config.db_path) if is_url(config.db_path) else None
+    store: PostgresStore | None = None
     try:  # a damaged or unwritable file (an unreachable server) stops here, not half-way through start-up
-        if store is not None:
-            store.wait_for_turn()  # a standby waits here, before it listens, while another server serves
+        if is_url(config.db_path):
+            store = PostgresStore(config.db_path)  # its settings (pool, lease) are checked here
+            store.connect()  # an unreachable database stops `serve` here, before it listens
         else:
             check_database(config.db_path, quick_check=not (args.skip_db_check or os.environ.get(SKIP_DB_CHECK)))
     except DatabaseUnusable as exc:
         print(f"asl-engine: {exc}", file=sys.stderr)
         return EXIT_DATABASE
-    except KeyboardInterrupt:  # Ctrl-C while waiting as a standby
+    except KeyboardInterrupt:  # Ctrl-C while connecting
         return EXIT_INTERRUPTED
 
     import uvicorn

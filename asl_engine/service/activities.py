@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from .. import arns
 from ..arns import AccountRegion
@@ -51,6 +51,9 @@ class Activities:
         self.callbacks = dispatcher.callbacks
         self.callbacks.on_timeout = self._record_timeout
         self._timeouts: set[asyncio.Task[None]] = set()  # timeouts being committed
+        # Several servers on one PostgreSQL database (service/cluster.py): answers to tokens that
+        # another server's executions wait on go through it.
+        self.remote: RemoteTokens | None = None
 
     async def load(self) -> None:
         """On start-up: from now on only existing activities accept tasks."""
@@ -117,12 +120,12 @@ class Activities:
         if exceeds(output):
             raise ValidationException.constraint(
                 "output", "output", f"Member must have length less than or equal to {MAX_PAYLOAD_BYTES}")
-        await self._check_owner(token, scope)
+        elsewhere = await self._check_owner(token, scope)
         try:
             parse_json(output)
         except ValueError as exc:
             raise InvalidOutput(f"Invalid Output: '{exc}'") from None
-        await self._commit_answer(token, callbacks.answer_text(output))
+        await self._commit_answer(token, callbacks.answer_text(output), elsewhere)
 
     async def send_failure(self, token: str, error: str | None, cause: str | None, scope: AccountRegion) -> None:
         if error is not None and len(error) > MAX_ERROR:
@@ -131,31 +134,39 @@ class Activities:
         if cause is not None and len(cause) > MAX_CAUSE:
             raise ValidationException.constraint(
                 "cause", "cause", f"Member must have length less than or equal to {MAX_CAUSE}")
-        await self._check_owner(token, scope)
-        await self._commit_answer(token, callbacks.answer_text(error=error, cause=cause, failed=True))
+        elsewhere = await self._check_owner(token, scope)
+        await self._commit_answer(token, callbacks.answer_text(error=error, cause=cause, failed=True), elsewhere)
 
     async def send_heartbeat(self, token: str, scope: AccountRegion) -> None:
         """SendTaskHeartbeat: the heartbeat is committed before the answer; after a restart the
         task's deadline counts from it."""
-        await self._check_owner(token, scope)
+        elsewhere = await self._check_owner(token, scope)
         now = self.clock.time()
+        if elsewhere is not None and self.remote is not None:
+            await self.remote.heartbeat(token, elsewhere, now)
+            return
         task = _answer(lambda: self.callbacks.heartbeat(token, now))
         await self.store.record_heartbeat(token, task.execution_arn, now)
 
-    async def _check_owner(self, token: str, scope: AccountRegion) -> None:
+    async def _check_owner(self, token: str, scope: AccountRegion) -> str | None:
         """A token is answered only from the account and region of the execution it belongs to;
         from any other it does not exist (account B cannot answer account A's tasks). A token
         the store saw answered or timed out, before a restart or after its execution ended, is
         TaskTimedOut: "the task associated with the token has already been closed"
-        (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html)."""
+        (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html).
+        Returns the execution's ARN when another server runs the execution that waits on it."""
         try:
             task = _answer(lambda: self.callbacks.get(token))
         except TaskDoesNotExist:
+            elsewhere = None if self.remote is None else await self.remote.waiting(token, scope)
+            if elsewhere is not None:
+                return elsewhere
             if await self.store.task_token_closed(token):
                 raise TaskTimedOut("Task Timed Out") from None
             raise
         if arns.parse_arn(task.execution_arn).scope != scope:
             raise TaskDoesNotExist("Task Does Not Exist")
+        return None
 
     def _record_timeout(self, task: PendingTask) -> None:
         """Commit that `task` timed out (queued now, with its execution's TaskTimedOut event)."""
@@ -169,9 +180,13 @@ class Activities:
             log.warning("a timed-out task token could not be recorded (a late answer after a restart "
                         "gets TaskDoesNotExist, not TaskTimedOut): %s", write.exception())
 
-    async def _commit_answer(self, token: str, answer: str) -> None:
+    async def _commit_answer(self, token: str, answer: str, elsewhere: str | None = None) -> None:
         """Commit the answer, then hand it to the execution: once SendTask* answers 200, the
-        answer survives a crash and the execution consumes it (now, or after a restart)."""
+        answer survives a crash and the execution consumes it (now, or after a restart). An
+        execution `elsewhere` (on another server) gets it from there."""
+        if elsewhere is not None and self.remote is not None:
+            await self.remote.answer(token, elsewhere, answer)
+            return
         task = _answer(lambda: self.callbacks.claim(token))
         try:
             await self.store.record_task_answer(token, task.execution_arn, answer)
@@ -179,6 +194,20 @@ class Activities:
             self.callbacks.unclaim(token)
             raise
         self.callbacks.deliver(token, answer)
+
+
+class RemoteTokens(Protocol):
+    """Task tokens that executions on other servers wait on (service/cluster.py)."""
+
+    async def waiting(self, token: str, scope: AccountRegion) -> str | None:
+        """The ARN of the execution in `scope`, running on another server, that waits on the token."""
+        ...
+
+    async def answer(self, token: str, execution_arn: str, answer: str) -> None:
+        """Commit the answer and tell the execution's server; TaskTimedOut if the task closed meanwhile."""
+        ...
+
+    async def heartbeat(self, token: str, execution_arn: str, at: float) -> None: ...
 
 
 def _answer(send: Callable[[], PendingTask]) -> PendingTask:

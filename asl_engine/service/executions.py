@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Generic, TypeVar
+from typing import Any, Awaitable, Callable, Generic, Sequence, TypeVar
 
 from .. import arns
 from ..arns import AccountRegion
@@ -91,6 +91,10 @@ class Executions:
         # StartSyncExecution's run, handed to whoever moves a test's virtual clock while the
         # caller waits inside the request (asl_engine.testing); None: awaited as it is.
         self.sync_driver: Callable[[Awaitable[ExecutionOutcome]], Awaitable[ExecutionOutcome]] | None = None
+        # Several servers on one PostgreSQL database (service/cluster.py): a task token names its
+        # execution, and StopExecution of an execution another server runs is asked of that server.
+        self.token_prefix: Callable[[str], str] = _no_prefix
+        self.remote_stop: Callable[[str, str | None, str | None], Awaitable[float]] | None = None
 
     async def start(
         self, scope: AccountRegion, machine: StateMachineRecord, name: str | None, input_text: str | None,
@@ -190,6 +194,8 @@ class Executions:
             live.run.stop(error, cause)
             await asyncio.wait({live.task})
             record = await self.describe(scope, arn)
+        elif record.status == "RUNNING" and self.remote_stop is not None:  # another server runs it
+            return await self.remote_stop(arn, error, cause)
         elif record.status == "RUNNING":  # recorded RUNNING but not running here: close it
             stopped = self.clock.time()
             await self.store.close_execution(arn, "ExecutionAborted", "ABORTED", error, cause, stopped)
@@ -232,9 +238,18 @@ class Executions:
         that cannot be resumed (its records do not decode, its definition no longer compiles) is
         ended FAILED with a cause that says why, and the others carry on: one execution never
         keeps the server from starting."""
-        self.dispatcher.callbacks.recorded = {
-            token.token: RecordedToken(token.answer, token.heartbeat) for token in await self.store.task_tokens()}
         running = await self.store.list_running()
+        await self.adopt(running)
+        return len(running)
+
+    async def adopt(self, running: Sequence[ExecutionRecord]) -> None:
+        """Resume executions recorded RUNNING that do not run here: on start-up, or taken over
+        from a server whose lease expired (service/cluster.py). What was committed for their
+        task tokens (answers, heartbeats) is handed to the tasks as they register again."""
+        arns = {record.arn for record in running}
+        self.dispatcher.callbacks.recorded.update({
+            token.token: RecordedToken(token.answer, token.heartbeat) for token in await self.store.task_tokens()
+            if token.execution_arn in arns})
         for record in running:
             try:
                 await self.resume(record)
@@ -263,6 +278,7 @@ class Executions:
         info = ExecutionInfo(
             execution_arn=record.arn, name=record.name, state_machine_arn=record.state_machine_arn,
             state_machine_name=machine_name, role_arn=revision.role_arn, start_time=record.start_date,
+            task_token_prefix=self.token_prefix(record.arn),
             input=json.loads(record.input), redrive_count=record.redrive_count, redrive_time=record.redrive_date,
         )
         machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
@@ -293,6 +309,27 @@ class Executions:
         if live is not None:
             live.run.abandon(_unrecorded(why))
 
+    def is_live(self, arn: str) -> bool:
+        """Does the execution run on this server?"""
+        return arn in self._live
+
+    def stop_live(self, arn: str, error: str | None, cause: str | None) -> None:
+        """StopExecution asked by another server, of an execution running here."""
+        live = self._live.get(arn)
+        if live is not None:
+            live.run.stop(error, cause)
+
+    def release(self, arn: str) -> None:
+        """Another server runs the execution now (its lease here expired): stop running it
+        here without recording anything, as a shutdown does."""
+        live = self._live.get(arn)
+        if live is not None:
+            live.task.cancel()
+
+    def release_all(self) -> None:
+        for arn in list(self._live):
+            self.release(arn)
+
     async def _close_recorded(self, record: ExecutionRecord, last: HistoryEvent) -> None:
         status = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
                   "ExecutionAborted": "ABORTED", "ExecutionTimedOut": "TIMED_OUT"}[last["type"]]
@@ -317,7 +354,7 @@ class Executions:
         return ExecutionInfo(
             execution_arn=arn, name=name, state_machine_arn=machine.arn,
             state_machine_name=machine.name, role_arn=machine.role_arn,
-            start_time=self.clock.time(), input=value,
+            start_time=self.clock.time(), input=value, task_token_prefix=self.token_prefix(arn),
         )
 
     def _runner(self, machine: StateMachineRecord, info: ExecutionInfo, sink: EventSink,
@@ -383,6 +420,10 @@ async def _outcome_of(run: ExecutionRun, clock: Clock) -> ExecutionOutcome:
     except Exception as exc:
         log.exception("execution %s crashed in the engine", run.info.execution_arn)
         return ExecutionOutcome("FAILED", None, RUNTIME, f"Internal error in asl-engine: {exc!r}", clock.time())
+
+
+def _no_prefix(arn: str) -> str:
+    return ""
 
 
 def _unrecorded(why: str) -> str:

@@ -1,8 +1,9 @@
 """The PostgreSQL store: `serve --db postgresql://user:password@host/db` (or `ASL_ENGINE_DB`).
 
 Why PostgreSQL: teams that run asl-engine as a shared environment want a database they already
-operate, backed up and replicated, and more than one server on it: today one serves and the
-others wait as standbys (`wait_for_turn`). SQLite stays the default.
+operate, backed up and replicated, and several servers on it, all serving at once: each runs
+the executions it holds a lease on and answers any call (postgres_cluster.py, service/cluster.py).
+SQLite stays the default.
 
 Why it reuses the SQLite store: the queries are the same and the guarantees must be the same, so
 they are written once. `SqliteStore` keeps its group commit (one background writer, one
@@ -22,28 +23,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from . import ExecutionRecord
 from .errors import DatabaseUnusable, describe, for_request
+from .postgres_cluster import LEASE_SECONDS, ClusterMixin, is_fenced
 from .postgres_migrations import migrate
-from .sqlite import SqliteStore, _apply, _Write
+from .sqlite import SqliteStore, Statement, _apply, _Write
 
 log = logging.getLogger(__name__)
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 POOL_SIZE = 4  # connections for reads; the writer has its own
+POOL_VARIABLE = "ASL_ENGINE_DB_POOL"
+LEASE_VARIABLE = "ASL_ENGINE_LEASE_SECONDS"
 CONNECT_SECONDS = 10.0
-# Held by the one server using a database (its writer connection's session). Servers sharing a
-# database's executions need leases on them, which this store does not have yet; so a second
-# server waits as a standby (`wait_for_turn`) and takes over (resumes every execution from its
-# saved position, as after a restart) once the first is gone: the lock is released when that
-# server's connection ends, however the server ends (a SIGKILL included).
-_ONE_SERVER_LOCK = 0x61736C66
-# A writer that lost its connection waits this long for the lock on a new one (the server may not
-# yet have noticed the old connection is gone); if a standby has taken over, it gives up.
-RELOCK_SECONDS = 10.0
+_FENCE = "SELECT asl_engine_fence(?, ?)"
 
 _UPSERT = re.compile(r"INSERT OR REPLACE INTO (\w+)(?: \(([^)]*)\))? VALUES ")
 # Each table's primary key and other columns, read from the catalog (no list to keep in step).
@@ -78,13 +76,17 @@ def _why(error: BaseException) -> str:
     return " ".join(describe(error).split())
 
 
-class PostgresStore(SqliteStore):
+class PostgresStore(ClusterMixin, SqliteStore):
     """`Store` on PostgreSQL: SQLite's group commit and queries (see the module docstring)."""
 
-    def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
+    def __init__(self, url: str, pool_size: int | None = None, lease_seconds: float | None = None) -> None:
         super().__init__(url)
         self.url = url
-        self.pool_size = pool_size
+        self.pool_size = pool_size or int(_setting(POOL_VARIABLE, POOL_SIZE, 1))
+        self.lease_seconds = lease_seconds or _setting(LEASE_VARIABLE, LEASE_SECONDS, 0.5)
+        self.new_server_id()
+        self._writer_server = ""  # the server id the writer's session names new executions with
+        self._lost: set[str] = set()  # executions whose write was fenced: another server runs them
         self._writer_conn: Any = None  # psycopg.Connection, used in worker threads only
         self._pool: Any = None  # psycopg_pool.AsyncConnectionPool, for reads
         self._upserts: dict[str, tuple[list[str], list[str]]] = {}  # table -> (key, other columns)
@@ -92,48 +94,38 @@ class PostgresStore(SqliteStore):
         # PostgreSQL checkpoints by itself: the writer never schedules SQLite's WAL checkpoint.
         self._checkpoint_due = True
 
-    def wait_for_turn(self) -> None:
-        """Connect and take the one-server lock; while another server holds it, wait as its
-        standby (blocked in PostgreSQL: nothing polls). `serve` calls this before it listens, so
-        a standby does not listen, and a signal stops it at once. `DatabaseUnusable` with one
-        line if the database cannot be reached or logged into (or the driver is missing)."""
+    def connect(self) -> None:
+        """Connect the writer: `serve` calls this before it listens, so a database that cannot
+        be reached or logged into (or a missing driver) stops it with one line
+        (`DatabaseUnusable`)."""
         psycopg = _driver()
         try:
-            self._take_lock()
+            if self._writer_conn is None:
+                self._writer_conn = self._connect()
         except psycopg.Error as exc:
             raise DatabaseUnusable(f"cannot use the database {redact(self.url)}: {_why(exc)}") from None
 
-    def _take_lock(self) -> None:
-        if self._writer_conn is None:
-            self._writer_conn = self._connect()
-        row = self._writer_conn.execute("SELECT pg_try_advisory_lock(%s)", (_ONE_SERVER_LOCK,)).fetchone()
-        if row and row[0]:
-            return
-        log.warning("another asl-engine server is using the database %s: this one waits as its standby "
-                    "and takes over when it stops", redact(self.url))
-        self._writer_conn.execute("SELECT pg_advisory_lock(%s)", (_ONE_SERVER_LOCK,))
-        log.warning("the other server stopped: this one takes over the database %s", redact(self.url))
-
     async def open(self) -> None:
-        """Take the lock (unless `wait_for_turn` has), upgrade the schema, open the read pool;
+        """Connect, upgrade the schema, open the read pool, take a lease (postgres_cluster.py);
         `DatabaseUnusable` says why not."""
         psycopg = _driver()
         from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
         try:
-            await asyncio.to_thread(self._take_lock)
             await asyncio.to_thread(self._prepare)
             self._pool = AsyncConnectionPool(self.url, min_size=1, max_size=self.pool_size, open=False,
                                              kwargs={"autocommit": True}, timeout=CONNECT_SECONDS)
             await self._pool.open(wait=True, timeout=CONNECT_SECONDS)
+            await self.join()
         except (psycopg.Error, PoolTimeout, RuntimeError) as exc:
             await self._release()
             raise DatabaseUnusable(f"cannot use the database {redact(self.url)}: {_why(exc)}") from None
         self._writer = asyncio.create_task(self._write_loop(), name="asl-engine-store-writer")
 
     def _prepare(self) -> None:
-        """Upgrade the schema (under the lock: never under a running older server) and read
-        each table's key for the upserts."""
+        """Upgrade the schema and read each table's key for the upserts."""
+        if self._writer_conn is None:
+            self._writer_conn = self._connect()
         migrate(self._writer_conn)
         rows = self._writer_conn.execute(_TABLES).fetchall()
         upserts: dict[str, tuple[list[str], list[str]]] = {}
@@ -151,30 +143,22 @@ class PostgresStore(SqliteStore):
         return psycopg.connect(self.url, autocommit=True, connect_timeout=int(CONNECT_SECONDS))
 
     def _reconnect(self) -> None:
-        """A new writer connection, holding the lock again. If a standby took over meanwhile, the
-        writes stay queued and requests are answered ServiceUnavailable: nothing of this server
-        is written after the other server began."""
-        import psycopg
-
+        """A new writer connection (the fence keeps a server that was cut off from writing what
+        another server runs now)."""
         if self._writer_conn is not None:
             self._writer_conn.close()
         self._writer_conn = None
-        conn = self._connect()
-        try:
-            conn.execute(f"SET lock_timeout = {int(RELOCK_SECONDS * 1000)}")
-            conn.execute("SELECT pg_advisory_lock(%s)", (_ONE_SERVER_LOCK,))
-            conn.execute("RESET lock_timeout")
-        except psycopg.errors.LockNotAvailable:
-            conn.close()
-            raise psycopg.OperationalError(
-                "another asl-engine server took over this database while this one was cut off from it; "
-                "restart this one (it then waits as a standby)") from None
-        self._writer_conn = conn
+        self._writer_server = ""
+        self._writer_conn = self._connect()
 
     async def close(self) -> None:
         if self._pool is None:
             return
         await self.flush()
+        try:
+            await self.leave()
+        except Exception:  # the lease then expires by itself
+            log.warning("the lease could not be given up; it expires in %gs", self.lease_seconds, exc_info=True)
         if self._writer is not None:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
@@ -205,6 +189,9 @@ class PostgresStore(SqliteStore):
         for _ in range(2):
             if self._writer_conn is None or self._writer_conn.closed or self._writer_conn.broken:
                 self._reconnect()
+            if self._writer_server != self.server_id:  # new executions are this server's
+                self._writer_conn.execute("SELECT set_config('asl_engine.server', %s, false)", (self.server_id,))
+                self._writer_server = self.server_id
             translating = _Translating(self, self._writer_conn)
             try:
                 errors: list[BaseException | None] = self._apply_at_once(translating, writes)
@@ -234,6 +221,63 @@ class PostgresStore(SqliteStore):
                         conn.execute(sql, params)
             conn.execute("COMMIT")
         return [None] * len(writes)
+
+    # -- several servers: the fence on every write of an execution (postgres_cluster.py) --------------
+
+    def _enqueue(self, statements: list[Statement], owner: str | None = None) -> None:
+        if owner is not None:
+            statements = [(_FENCE, (owner, self.server_id), False), *statements]
+        super()._enqueue(statements, owner)
+
+    async def _write(self, statements: list[Statement], owner: str | None = None, closing: bool = False) -> None:
+        if owner is not None:
+            statements = [(_FENCE, (owner, self.server_id), False), *statements]
+        await super()._write(statements, owner, closing)
+
+    def _settle(self, write: _Write, error: BaseException | None) -> None:
+        """A fenced write is dropped, and its execution released here (it runs on elsewhere),
+        not ended FAILED as a write that failed is."""
+        if error is None or write.owner is None or not is_fenced(error):
+            super()._settle(write, error)
+            return
+        self._pending -= 1
+        if write.owner not in self._lost:
+            self._lost.add(write.owner)
+            log.warning("execution %s runs on another server now: this one stops running it", write.owner)
+            if self.on_lease_lost is not None:
+                self.on_lease_lost(write.owner)
+        if write.done is not None and not write.done.done():
+            write.done.set_exception(for_request(error))
+
+    async def list_running(self) -> list[ExecutionRecord]:
+        """The RUNNING executions this server takes over now: those of servers whose lease
+        expired (all of them, on a database one server used alone)."""
+        await self.flush()
+        claimed = await self.claim_running()
+        self._lost.difference_update(record.arn for record in claimed)
+        return claimed
+
+    async def redrive_execution(self, arn: str, *args: Any, **kwargs: Any) -> None:
+        """RedriveExecution runs the execution here: this server owns it first."""
+        await self.take_over(arn)
+        self._lost.discard(arn)
+        await super().redrive_execution(arn, *args, **kwargs)
+
+    async def put_activity(self, record: Any) -> None:
+        await super().put_activity(record)
+        await self.notify({"kind": "activities"})
+
+    async def delete_activity(self, arn: str) -> None:
+        await super().delete_activity(arn)
+        await self.notify({"kind": "activities"})
+
+    async def _changing_machine(self, arn: str, statements: list[Statement]) -> None:
+        await super()._changing_machine(arn, statements)
+        await self.notify({"kind": "machine", "arn": arn})
+
+    def forget_machine(self, arn: str) -> None:
+        """Another server changed the machine: read it again next time."""
+        self._machines.pop(arn, None)
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """One query on a pooled connection. A connection the server dropped (a restart, a
@@ -302,6 +346,20 @@ class _Translating:
 
     def pipeline(self) -> Any:
         return self._conn.pipeline()
+
+
+def _setting(name: str, default: float, least: float) -> float:
+    """A number from the environment (`default` when unset); `DatabaseUnusable` when it is not one."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = least - 1
+    if not value >= least:
+        raise DatabaseUnusable(f"{name} must be a number >= {least:g}, not {text!r}")
+    return value
 
 
 def _driver() -> Any:
