@@ -28,6 +28,8 @@ import re
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from ..aws_errors import ExecutionAlreadyExists
+from ..execution import HistoryEvent
 from . import ExecutionRecord
 from .errors import DatabaseUnusable, describe, for_request
 from .postgres_cluster import LEASE_SECONDS, ClusterMixin, is_fenced
@@ -248,6 +250,15 @@ class PostgresStore(ClusterMixin, SqliteStore):
                 self.on_lease_lost(write.owner)
         if write.done is not None and not write.done.done():
             write.done.set_exception(for_request(error))
+
+    async def create_execution(self, record: ExecutionRecord, events: Sequence[HistoryEvent] = ()) -> None:
+        """Two servers starting one name at once: the second finds the first's row."""
+        import psycopg
+
+        try:
+            await super().create_execution(record, events)
+        except psycopg.errors.UniqueViolation:
+            raise ExecutionAlreadyExists.for_arn(record.arn) from None
 
     async def list_running(self) -> list[ExecutionRecord]:
         """The RUNNING executions this server takes over now: those of servers whose lease

@@ -374,3 +374,4 @@ def test_three_servers_behind_the_compose_files_proxy_lose_one(cluster: Cluster,
     finally:
         proxy.terminate()
         proxy.wait(timeout=30)
+
