@@ -34,6 +34,7 @@ from .. import arns
 from ..arns import AccountRegion
 from ..aws_errors import ExecutionNotRedrivable, ValidationException
 from ..clock import Clock
+from ..history import details_key
 from ..limits import MAX_HISTORY_EVENTS
 from ..position import BRANCHES, DONE, REDRIVE
 from ..store import ExecutionRecord, Store
@@ -121,49 +122,51 @@ class Redrive:
                 "so it cannot resume it")
         count = record.redrive_count + 1
         event = {"timestamp": now, "type": "ExecutionRedriven", "id": last_id + 1, "previousEventId": last_id,
-                 "executionRedrivenEventDetails": {"redriveCount": count}}
-        map_runs: dict[str, int] = {}
-        if any("mapRunArn" in (frame.get("phase") or {}) for frame in position.frames.values()):
-            map_runs = _map_run_redrives(await self.store.get_history(arn, None, last_id, False))
-        frames = redriven_frames(position.frames, last_id + 1, map_runs)
+                 details_key("ExecutionRedriven"): {"redriveCount": count}}
+        frames = redriven_frames(position.frames, last_id + 1)
+        map_runs: dict[str, int] = {}  # Map Run ARN -> its redrive count from now on
+        for frame in frames.values():
+            map_run_arn = frame["phase"].get("mapRunArn")
+            if map_run_arn is not None:
+                known = await self.store.get_map_run(map_run_arn)
+                map_runs[map_run_arn] = frame["phase"]["redriveCount"] = (known.redrive_count if known else 0) + 1
         if client_token is not None:
             tokens = [*tokens, {"token": client_token, "used": now, "redriveDate": now}][-TOKENS_KEPT:]
         await self.store.redrive_execution(arn, count, now, json.dumps(tokens), event,
-                                           {frame_id: json.dumps(frame) for frame_id, frame in frames.items()})
+                                           {frame_id: json.dumps(frame) for frame_id, frame in frames.items()},
+                                           map_runs)
         record = await self.store.get_execution(arn)
         assert record is not None
         await self.executions.resume(record)
         return now
 
 
-def redriven_frames(frames: dict[str, Json], redriven_event: int, map_runs: dict[str, int]) -> dict[str, Json]:
-    """The positions a redrive resumes from (see the module docstring). `map_runs`: how many
-    times each Distributed Map's Map Run was redriven before (it is counted in MapRunRedriven)."""
+def redriven_frames(frames: dict[str, Json], redriven_event: int) -> dict[str, Json]:
+    """The positions a redrive resumes from (see the module docstring). The frames inside a
+    branch or iteration that succeeded are left out: it is not run again, and their last
+    positions are not where anything stopped."""
+    done = {frame_id for frame_id, frame in frames.items() if (frame.get("phase") or {}).get("kind") == DONE}
+    # (frame, "<entered>.<retry count>") of every frame's parent: a frame whose state has branches
+    # or iterations of its own (position.Frame.child_id) is a Map or Parallel running them
+    parents = {(frame_id[:cut], frame_id[cut + 1:frame_id.rindex(":")])
+               for frame_id in frames for cut in (frame_id.rfind("/"),) if cut >= 0}
     redriven: dict[str, Json] = {}
     for frame_id, frame in frames.items():
+        ancestors = (frame_id[:at] for at in range(1, len(frame_id)) if frame_id[at] == "/")
+        if any(ancestor in done for ancestor in ancestors):
+            continue
         phase = frame.get("phase") or {}
-        if phase.get("kind") == DONE:
-            redriven[frame_id] = frame
-        elif phase.get("kind") == BRANCHES:
-            map_run_arn = phase.get("mapRunArn")
-            if map_run_arn is not None:
-                phase = {**phase, "redriveCount": map_runs.get(map_run_arn, 0) + 1}
-            redriven[frame_id] = {**frame, "phase": phase}
+        if phase.get("kind") in (DONE, BRANCHES):  # a Distributed Map's also counts its redrive (`_redrive`)
+            redriven[frame_id] = {**frame, "phase": dict(phase)}
+        elif (frame_id, f"{frame.get('entered')}.{frame.get('retry_count')}") in parents:
+            # A branch or iteration that failed inside a Map or Parallel of its own (its phase says
+            # only FAILED): that state waits for its branches again, and reruns the failed ones.
+            redriven[frame_id] = {**frame, "phase": {"kind": BRANCHES}}
         else:
             redriven[frame_id] = {**frame, "phase": {"kind": REDRIVE}}  # entered anew: fresh retry counters
             if frame_id == "":  # the execution's own thread goes on after ExecutionRedriven
                 redriven[frame_id]["previous"] = redriven_event
     return redriven
-
-
-def _map_run_redrives(events: list[Json]) -> dict[str, int]:
-    """Map Run ARN -> how many MapRunRedriven events the history holds for it."""
-    counts: dict[str, int] = {}
-    for event in events:
-        if event.get("type") == "MapRunRedriven":
-            arn = event["mapRunRedrivenEventDetails"]["mapRunArn"]
-            counts[arn] = counts.get(arn, 0) + 1
-    return counts
 
 
 def _check_token(token: str) -> None:

@@ -239,9 +239,11 @@ class ExecutionStore(Committing, Protocol):
         ...
 
     async def redrive_execution(self, arn: str, redrive_count: int, redrive_date: float, tokens: str,
-                                event: HistoryEvent, frames: Mapping[str, str]) -> None:
+                                event: HistoryEvent, frames: Mapping[str, str],
+                                map_runs: Mapping[str, int] | None = None) -> None:
         """Commit a redrive: RUNNING again, the redrive fields and client `tokens` (JSON text),
-        `frames` (id -> JSON text) in place of the saved ones, and the ExecutionRedriven `event`."""
+        `frames` (id -> JSON text) in place of the saved ones, the ExecutionRedriven `event`, and
+        `map_runs` (Map Run ARN -> its new redrive count)."""
         ...
 
     async def redrive_tokens(self, arn: str) -> str | None:

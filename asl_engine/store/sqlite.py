@@ -374,11 +374,14 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         ], owner=arn)
 
     async def redrive_execution(self, arn: str, redrive_count: int, redrive_date: float, tokens: str,
-                                event: HistoryEvent, frames: Mapping[str, str]) -> None:
+                                event: HistoryEvent, frames: Mapping[str, str],
+                                map_runs: Mapping[str, int] | None = None) -> None:
         """RedriveExecution, committed before returning: the execution RUNNING again with its
-        redrive fields, its frames replaced by the positions to resume from, and its
-        ExecutionRedriven event, in one transaction."""
+        redrive fields, its frames replaced by the positions to resume from, its ExecutionRedriven
+        event, and the new redrive count of each Map Run it redrives, in one transaction."""
         await self._write([
+            ("UPDATE map_runs SET redrive_count = ? WHERE arn = ?",
+             [(count, map_run_arn) for map_run_arn, count in (map_runs or {}).items()], True),
             ("UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, "
              "stop_date = NULL, redrive_count = ?, redrive_date = ?, redrive_tokens = ? WHERE arn = ?",
              (redrive_count, redrive_date, tokens, arn), False),

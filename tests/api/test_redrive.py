@@ -166,6 +166,27 @@ def test_a_failed_inline_map_reruns_its_failed_iterations_only(sfn: Any) -> None
     assert types(events).count("MapStateStarted") == 1
 
 
+def test_nested_branches_rerun_only_where_they_failed(sfn: Any) -> None:
+    """A Map whose iterations each run a Parallel: in the failed iteration only the failed branch
+    runs again; the other iterations, and the other branch of the failed one, keep their output."""
+    prefix = unique("nested")
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True, "ItemsPath": "$.items",
+        "ItemProcessor": {"StartAt": "Both", "States": {"Both": {
+            "Type": "Parallel", "End": True, "Branches": [
+                {"StartAt": "Left", "States": {"Left": task("$.left", End=True)}},
+                {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "Right"},
+                                               "Right": task("$.right", End=True)}}]}}}}}}
+    items = [{"left": f"{prefix}-l{index}", "right": f"{prefix}-r{index}", "delay": 60 if index == 1 else 0}
+             for index in range(3)]
+    arn = failed_then_mended(sfn, definition, {"items": items}, [f"{prefix}-r1"])
+    sfn.redrive_execution(executionArn=arn)
+    described = wait_done(sfn, arn)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [[{"done": item["left"]}, {"done": item["right"]}] for item in items]
+    assert [(calls(item["left"]), calls(item["right"])) for item in items] == [(1, 1), (1, 2), (1, 1)]
+
+
 def test_a_failed_distributed_map_redrives_its_map_run(sfn: Any) -> None:
     prefix = unique("child")
     keys = [f"{prefix}-{index}" for index in range(3)]
@@ -190,7 +211,9 @@ def test_a_failed_distributed_map_redrives_its_map_run(sfn: Any) -> None:
         {"mapRunArn": map_run_arn, "redriveCount": 1}]
     assert types(events).index("ExecutionRedriven") < types(events).index("MapRunRedriven")
     assert types(events)[-4:] == ["MapRunSucceeded", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
-    assert sfn.describe_map_run(mapRunArn=map_run_arn)["status"] == "SUCCEEDED"
+    map_run = sfn.describe_map_run(mapRunArn=map_run_arn)
+    assert (map_run["status"], map_run["redriveCount"]) == ("SUCCEEDED", 1)
+    assert map_run["itemCounts"]["succeeded"] == 3 and map_run["itemCounts"]["failed"] == 0
 
 
 def test_a_timed_out_execution_gets_its_timeout_again_and_sees_its_redrive_in_the_context(sfn: Any) -> None:
