@@ -34,7 +34,7 @@ from .. import arns
 from ..arns import AccountRegion
 from ..aws_errors import ExecutionNotRedrivable, ValidationException
 from ..clock import Clock
-from ..history import details_key
+from ..execution import HistoryEvent
 from ..limits import MAX_HISTORY_EVENTS
 from ..position import BRANCHES, DONE, REDRIVE
 from ..store import ExecutionRecord, Store
@@ -121,8 +121,8 @@ class Redrive:
                 "asl-engine kept no position for this execution (it was ended outside its run), "
                 "so it cannot resume it")
         count = record.redrive_count + 1
-        event = {"timestamp": now, "type": "ExecutionRedriven", "id": last_id + 1, "previousEventId": last_id,
-                 details_key("ExecutionRedriven"): {"redriveCount": count}}
+        event: HistoryEvent = {"timestamp": now, "type": "ExecutionRedriven", "id": last_id + 1,
+                               "previousEventId": last_id, "executionRedrivenEventDetails": {"redriveCount": count}}
         frames = redriven_frames(position.frames, last_id + 1)
         map_runs: dict[str, int] = {}  # Map Run ARN -> its redrive count from now on
         for frame in frames.values():
