@@ -124,6 +124,13 @@ class Redrive:
         event: HistoryEvent = {"timestamp": now, "type": "ExecutionRedriven", "id": last_id + 1,
                                "previousEventId": last_id, "executionRedrivenEventDetails": {"redriveCount": count}}
         frames = redriven_frames(position.frames, last_id + 1)
+        failed_maps = [frame for frame_id, frame in frames.items()  # see `_map_runs_entered`
+                       if frame["phase"]["kind"] == BRANCHES and position.frames[frame_id]["phase"]["kind"] != BRANCHES]
+        if failed_maps:
+            entered = _map_runs_entered(await self.store.get_history(arn, None, last_id, False))
+            for frame in failed_maps:
+                if frame.get("entered") in entered:
+                    frame["phase"]["mapRunArn"] = entered[frame["entered"]]
         map_runs: dict[str, int] = {}  # Map Run ARN -> its redrive count from now on
         for frame in frames.values():
             map_run_arn = frame["phase"].get("mapRunArn")
@@ -167,6 +174,20 @@ def redriven_frames(frames: dict[str, Json], redriven_event: int) -> dict[str, J
             if frame_id == "":  # the execution's own thread goes on after ExecutionRedriven
                 redriven[frame_id]["previous"] = redriven_event
     return redriven
+
+
+def _map_runs_entered(events: list[HistoryEvent]) -> dict[int, str]:
+    """The id of each Distributed Map's MapStateEntered event -> its Map Run's ARN. A branch or
+    iteration that failed in a Distributed Map kept no Map Run ARN in its FAILED phase: the history
+    says which it was (MapStateEntered <- MapStateStarted <- MapRunStarted, by previousEventId)."""
+    by_id = {event["id"]: event for event in events}
+    entered: dict[int, str] = {}
+    for event in events:
+        if event["type"] == "MapRunStarted":
+            started = by_id.get(event["previousEventId"], {})
+            if started.get("type") == "MapStateStarted":
+                entered[started["previousEventId"]] = event["mapRunStartedEventDetails"]["mapRunArn"]
+    return entered
 
 
 def _check_token(token: str) -> None:

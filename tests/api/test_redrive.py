@@ -204,6 +204,30 @@ def test_nested_branches_rerun_only_where_they_failed(sfn: Any) -> None:
     assert [(calls(item["left"]), calls(item["right"])) for item in items] == [(1, 1), (1, 2), (1, 1)]
 
 
+def test_a_distributed_map_that_failed_in_a_parallel_branch_redrives_the_same_map_run(sfn: Any) -> None:
+    prefix = unique("branch")
+    keys = [f"{prefix}-{index}" for index in range(3)]
+    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Good", "States": {"Good": task("$.good", End=True)}},
+        {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "End": True, "ItemsPath": "$.items", "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "Work"},
+                                              "Work": task(End=True)}}}}}]}}}
+    items = [{"key": key, "delay": 60 if key == keys[1] else 0} for key in keys]
+    arn = failed_then_mended(sfn, definition, {"good": prefix, "items": items}, [keys[1]])
+    sfn.redrive_execution(executionArn=arn)
+    described = wait_done(sfn, arn)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [{"done": prefix}, [{"done": key} for key in keys]]
+    assert [calls(key) for key in (prefix, *keys)] == [1, 1, 2, 1]
+    events = history(sfn, arn)
+    started = [event["mapRunStartedEventDetails"]["mapRunArn"] for event in events if event["type"] == "MapRunStarted"]
+    redriven = [event["mapRunRedrivenEventDetails"] for event in events if event["type"] == "MapRunRedriven"]
+    assert len(started) == 1 and redriven == [{"mapRunArn": started[0], "redriveCount": 1}]
+    assert sfn.describe_map_run(mapRunArn=started[0])["status"] == "SUCCEEDED"
+
+
 def test_a_timed_out_execution_gets_its_timeout_again_and_sees_its_redrive_in_the_context(sfn: Any) -> None:
     """TIMED_OUT at StartTime + 10 s inside a Wait until StartTime + 15 s; redriven, the Wait is
     entered again and the 10 s count from the redrive, so it ends."""
