@@ -10,6 +10,7 @@ listens on the database's channel for what other servers ask:
   `task_tokens`, and handed here to the waiting task. A token names its execution (its prefix),
   so any server can tell whether, and in which account, an execution waits on it;
 - StopExecution of an execution running here: stopped here, the asker waits for its end;
+  UpdateMapRun of a Distributed Map running here: its runner takes the new settings;
 - activity tasks (cluster_activities.py); a state machine or the activities changed elsewhere.
 
 SQLite (one server) never loads this: `join_cluster` returns None.
@@ -82,6 +83,7 @@ class Cluster:
         service.activities.remote = self
         self.executions.token_prefix = token_prefix
         self.executions.remote_stop = self.stop_elsewhere
+        self.executions.map_runs.remote_update = self.update_map_run_elsewhere
         store.on_lease_lost = self.executions.release
         self._adopting: set[str] = set()  # executions being resumed here
         self._tasks: list[asyncio.Task[None]] = []
@@ -174,6 +176,10 @@ class Cluster:
         await self.store.drop_stop(arn)
         return record.stop_date if record is not None and record.stop_date is not None else self.service.clock.time()
 
+    async def update_map_run_elsewhere(self, arn: str) -> None:
+        """UpdateMapRun stored settings of a map that may run on another server: it takes them."""
+        await self.store.notify({"kind": "map_run", "arn": arn})
+
     # -- asked of this server ------------------------------------------------------------------------
 
     async def _listen(self) -> None:
@@ -219,6 +225,12 @@ class Cluster:
             self.queue.started(message["token"], message["worker"])
         elif kind in ("recorded", "withdrawn"):
             self.queue.settled(message["token"], kind == "recorded")
+        elif kind == "map_run":
+            map_run = await self.store.get_map_run(message["arn"])
+            if map_run is not None:
+                self.executions.map_runs.take_settings(map_run.arn, map_run.max_concurrency,
+                                                       map_run.tolerated_failure_percentage,
+                                                       map_run.tolerated_failure_count)
         elif kind == "machine":
             self.store.forget_machine(message["arn"])
         elif kind == "activities":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Callable, TypeVar
+from typing import Awaitable, Callable, TypeVar
 
 from .. import arns
 from ..arns import AccountRegion
@@ -38,6 +38,9 @@ class MapRuns:
         self.closing = False  # server shutdown: running maps stay RUNNING, to resume on restart
         self._live: dict[str, MapRunRecord] = {}
         self._watchers: dict[str, Callable[[int, float, int], None]] = {}
+        # Several servers on one PostgreSQL database (service/cluster.py): UpdateMapRun of a map
+        # running on another server is passed on to it.
+        self.remote_update: Callable[[str], Awaitable[None]] | None = None
 
     # -- MapRunObserver: called by the runner, synchronously --------------------------------------
 
@@ -121,6 +124,13 @@ class MapRuns:
         await self._find(scope, arn)
         percentage = None if tolerated_failure_percentage is None else float(tolerated_failure_percentage)
         await self.store.update_map_run(arn, max_concurrency, percentage, tolerated_failure_count)
+        if arn not in self._live and self.remote_update is not None:
+            await self.remote_update(arn)
+        self.take_settings(arn, max_concurrency, percentage, tolerated_failure_count)
+
+    def take_settings(self, arn: str, max_concurrency: int | None, percentage: float | None,
+                      tolerated_failure_count: int | None) -> None:
+        """The settings UpdateMapRun stored (None keeps one), for a map running here."""
         live = self._live.get(arn)
         if live is not None:  # running: its end saves this record, and its runner takes the settings now
             live = replace(live, max_concurrency=_given(max_concurrency, live.max_concurrency),

@@ -375,3 +375,33 @@ def test_three_servers_behind_the_compose_files_proxy_lose_one(cluster: Cluster,
         proxy.terminate()
         proxy.wait(timeout=30)
 
+
+
+def test_update_map_run_on_another_server_reaches_the_running_map(cluster: Cluster) -> None:
+    """UpdateMapRun sent to a server that does not run the Distributed Map: the map takes the new
+    maxConcurrency at once, as on one server (API_UpdateMapRun: "Updates an in-progress Map Run's
+    configuration"), and DescribeMapRun on any server shows the stored settings."""
+    owner, other = cluster.client(0), cluster.client(1)
+    activity = owner.create_activity(name="items")["activityArn"]
+    time.sleep(0.5)  # every server has heard of the new activity
+    definition = {"StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "Label": "waiting", "MaxConcurrency": 1,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}},
+        "End": True}}}
+    machine = str(owner.create_state_machine(name="map", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"])
+    execution = str(owner.start_execution(stateMachineArn=machine, input=json.dumps([1, 2, 3, 4]))["executionArn"])
+    deadline = time.monotonic() + 30
+    while not (runs := owner.list_map_runs(executionArn=execution)["mapRuns"]):
+        assert time.monotonic() < deadline, "no map run"
+        time.sleep(0.05)
+    arn = runs[0]["mapRunArn"]
+    other.update_map_run(mapRunArn=arn, maxConcurrency=3)
+    while (counts := owner.describe_map_run(mapRunArn=arn)["itemCounts"])["running"] != 3:
+        assert time.monotonic() < deadline, counts
+        time.sleep(0.05)
+    assert cluster.client(2).describe_map_run(mapRunArn=arn)["maxConcurrency"] == 3
+    for _ in range(4):
+        task = other.get_activity_task(activityArn=activity, workerName="w")
+        other.send_task_success(taskToken=task["taskToken"], output="1")
+    assert _ended_once(other, execution)[0]["status"] == "SUCCEEDED"
