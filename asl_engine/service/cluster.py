@@ -260,8 +260,9 @@ class Cluster:
             self.callbacks.deliver(token, answer)
 
     async def _missed(self) -> None:
-        """After listening again: answers committed elsewhere meanwhile, and a round of takeovers."""
+        """After listening again: answers and stops asked elsewhere meanwhile, and a round of takeovers."""
         tokens = [task.token for task in self.callbacks.pending()]
         for token, answer in await self.store.answered_tokens(tokens):
             await self._deliver(token, answer)
+        await self._apply_stops(None)
         self._wake.set()
