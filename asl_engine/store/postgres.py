@@ -269,8 +269,10 @@ class PostgresStore(ClusterMixin, SqliteStore):
         return claimed
 
     async def redrive_execution(self, arn: str, *args: Any, **kwargs: Any) -> None:
-        """RedriveExecution runs the execution here: this server owns it first."""
+        """RedriveExecution runs the execution here: this server owns it first, and a stop
+        asked of its earlier run is forgotten."""
         await self.take_over(arn)
+        await self.drop_stop(arn)
         self._lost.discard(arn)
         await super().redrive_execution(arn, *args, **kwargs)
 

@@ -24,6 +24,7 @@ from api.app import create_app
 from asl_engine.config import Config
 
 from asl_engine.__main__ import EXIT_DATABASE
+from asl_engine.aws_errors import ExecutionAlreadyExists
 from asl_engine.store import migrations
 from asl_engine.store.errors import DatabaseUnusable
 from asl_engine.store.postgres import PostgresStore, redact
@@ -164,7 +165,7 @@ def test_a_statement_the_server_refuses_fails_only_its_own_write() -> None:
         names[4] = "taken"
         results = await asyncio.gather(*(store.create_execution(execution(name), [{"id": 1}]) for name in names),
                                        return_exceptions=True)
-        assert [isinstance(result, psycopg.errors.UniqueViolation) for result in results] == \
+        assert [isinstance(result, ExecutionAlreadyExists) for result in results] == \
             [name == "taken" for name in names]
         listed, _ = await store.list_executions(machine, None, None, 100)
         assert sorted(record.name for record in listed) == sorted({*names})
