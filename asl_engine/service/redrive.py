@@ -43,7 +43,7 @@ from .executions import Executions
 Json = Any
 REDRIVABLE_SECONDS = 14 * 24 * 3600.0  # "the redrivable period of 14 days", from the execution's end
 MAX_OPEN_SECONDS = 365 * 24 * 3600.0  # "the maximum open time of one year"
-MAX_REDRIVES = 1000
+MAX_REDRIVES = 1000  # AWS documents this hard limit for a Map Run's redrives (redrive-map-run.html); kept here too
 TOKENS_KEPT = 10  # "idempotent responses for the last 10 client tokens ...
 TOKEN_SECONDS = 15 * 60.0  # ... valid for up to 15 minutes after they are first used"
 _ENDED = ("FAILED", "TIMED_OUT", "ABORTED")
