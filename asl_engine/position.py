@@ -15,11 +15,12 @@ enters the same Map state again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from .history import History
 
 Json = Any
+Phase: TypeAlias = dict[str, Json]  # {"kind": RUN | WAIT | ..., and the fields of that kind}
 
 RUN = "run"  # executing the state's body (resume: execute it again)
 WAIT = "wait"  # Wait state until `until`
@@ -47,8 +48,8 @@ class Frame:
     entered_at: float = 0.0
     attempts: list[int] = field(default_factory=list)
     retry_count: int = 0
-    phase: dict[str, Json] = field(default_factory=lambda: {"kind": RUN})
-    resumed: dict[str, Json] | None = None  # the phase found on disk, until the body consumes it
+    phase: Phase = field(default_factory=lambda: {"kind": RUN})
+    resumed: Phase | None = None  # the phase found on disk, until the body consumes it
     # A Parallel branch: a state it leaves unfinished when the branch fails or is cancelled is
     # recorded as <Type>StateAborted (recorded: SQS_PARALLEL_WAIT_FOR_TASK_TOKEN).
     aborts: bool = False

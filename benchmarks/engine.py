@@ -16,7 +16,7 @@ import time
 from asl_engine.clock import VirtualClock
 from asl_engine.compile import compile_definition
 from asl_engine.execution import ExecutionInfo, ListSink
-from asl_engine.runner import ExecutionRun
+from asl_engine.runtime.run import ExecutionRun
 
 from .workloads import ENGINE_WORKLOADS, Workload
 

@@ -3,7 +3,7 @@
 This is the pure core of the runtime (the design of ../shared/style.md, example 7): it reads the
 compiled state, the state's raw input and a `Context`, and returns what should happen next. It
 never awaits, never touches a store and never reads the clock (the time is in the `Context`);
-the shell (`asl_engine/states.py`, `asl_engine/runner.py`) performs the step: it records the
+the shell (`asl_engine/runtime/shell.py`) performs the step: it records the
 history, checkpoints, sleeps, and raises a `Fail`'s error into Retry and Catch.
 
 Because a step is pure, it can be computed twice with the same answer. The shell relies on that

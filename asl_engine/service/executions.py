@@ -33,7 +33,7 @@ from ..aws_errors import (
 from ..model import StateMachine
 from ..payload import parse_json, to_json
 from ..position import TASK, Resume
-from ..runner import ExecutionRun
+from ..runtime.run import ExecutionRun
 from ..store import ExecutionRecord, StateMachineRecord, Store
 from ..store.errors import describe
 from ..tasks.callbacks import RecordedToken

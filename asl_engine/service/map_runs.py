@@ -1,6 +1,6 @@
 """Map Runs: the resource behind a Distributed Map state (DescribeMapRun, ListMapRuns, UpdateMapRun).
 
-The runner reports each map run to `MapRuns` (the `MapRunObserver` of asl_engine/mapping.py):
+The runner reports each map run to `MapRuns` (the `MapRunObserver` of asl_engine/runtime/ports.py):
 its start, each item's progress, its end. A map run's row is saved when it starts and when it
 ends (queued, never awaited: the runner does not wait); while it runs, its item counts live in
 memory here, and DescribeMapRun shows them. Each item is one child execution, unless an

@@ -30,7 +30,7 @@ from ..errors import TIMEOUT, StatesError
 from ..execution import ExecutionInfo, ExecutionOutcome, ListSink
 from ..interpreter import backoff_seconds, error_matches, find_catcher
 from ..payload import parse_json, to_json
-from ..runner import ExecutionRun
+from ..runtime.run import ExecutionRun
 from ..aws_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
 from .machines import check_definition
 from ..tasks_api import Final, Submitted, TaskRequest, integration_pattern, is_activity
@@ -222,7 +222,7 @@ class _Tasks:
 
 @dataclass
 class _Probe:
-    """The run's probe (`run_api.Probe`): stops the execution at the first placeholder, merges the
+    """The run's probe (`runtime.ports.Probe`): stops the execution at the first placeholder, merges the
     request's `context` into `$$`, and remembers what the tested state saw and how it failed."""
 
     tested: str

@@ -23,7 +23,7 @@ from asl_engine.compile import compile_definition
 from asl_engine.execution import ExecutionInfo, HistoryEvent
 from asl_engine.errors import StatesError
 from asl_engine.position import Resume
-from asl_engine.runner import ExecutionRun
+from asl_engine.runtime.run import ExecutionRun
 from asl_engine.tasks_api import TaskRequest
 
 START = 1_700_000_000.0

@@ -57,19 +57,19 @@ COMPARISONS = [kind + ordering + path for kind in ("String", "Numeric", "Timesta
 
 FIELDS: dict[str, Where] = {
     # -- the machine and every state -----------------------------------------------------------
-    "StartAt": honoured("runner.py"),
+    "StartAt": honoured("runtime/shell.py"),
     "States": honoured("compile.py"),
     "Comment": Where(NO_EFFECT, "", "a comment; AWS keeps it in the definition only"),
     "Version": Where(NO_EFFECT, "", "the ASL version, \"1.0\"; validated, nothing to do"),
-    "TimeoutSeconds": honoured("runner.py", "the machine's ExecutionTimedOut; on Task, task_runner.py"),
+    "TimeoutSeconds": honoured("runtime/run.py", "the machine's ExecutionTimedOut; on Task, runtime/tasks.py"),
     "QueryLanguage": honoured("engine/step.py", "JSONata or JSONPath per machine and per state"),
     "Type": honoured("engine/step.py"),
-    "Next": honoured("runner.py"),
-    "End": honoured("runner.py"),
+    "Next": honoured("runtime/shell.py"),
+    "End": honoured("runtime/shell.py"),
     "InputPath": honoured("dataflow.py"),
     "OutputPath": honoured("dataflow.py"),
     "ResultPath": honoured("dataflow.py"),
-    "Parameters": honoured("payload.py", "Pass/Task/Parallel; Map's legacy ItemSelector (mapping.py)"),
+    "Parameters": honoured("payload.py", "Pass/Task/Parallel; Map's legacy ItemSelector (engine/step.py)"),
     "ResultSelector": honoured("dataflow.py"),
     "Result": honoured("engine/step.py"),
     "Assign": honoured("query.py", "variables, both query languages"),
@@ -85,10 +85,10 @@ FIELDS: dict[str, Where] = {
     "JitterStrategy": honoured("interpreter.py"),
     # -- Task ------------------------------------------------------------------------------------
     "Resource": honoured("tasks/dispatcher.py"),
-    "TimeoutSecondsPath": honoured("task_runner.py"),
-    "HeartbeatSeconds": honoured("task_runner.py"),
-    "HeartbeatSecondsPath": honoured("task_runner.py"),
-    "Credentials": honoured("task_runner.py", "RoleArn evaluated per run and recorded as TaskScheduled "
+    "TimeoutSecondsPath": honoured("engine/step.py"),
+    "HeartbeatSeconds": honoured("runtime/tasks.py"),
+    "HeartbeatSecondsPath": honoured("engine/step.py"),
+    "Credentials": honoured("runtime/tasks.py", "RoleArn evaluated per run and recorded as TaskScheduled "
                                               "taskCredentials.roleArn (test_credentials.py); calls go to "
                                               "the configured local endpoints, where no role is assumed"),
     # -- Wait, Fail ------------------------------------------------------------------------------
@@ -108,24 +108,24 @@ FIELDS: dict[str, Where] = {
     **{name: CHOICE for name in COMPARISONS},
     "Condition": honoured("query.py", "JSONata Choice rules"),
     # -- Parallel, Map -----------------------------------------------------------------------------
-    "Branches": honoured("runner.py"),
-    "ItemProcessor": honoured("mapping.py"),
-    "Iterator": honoured("mapping.py", "the legacy name of ItemProcessor"),
-    "ProcessorConfig": honoured("mapping.py"),
-    "Mode": honoured("mapping.py", "DISTRIBUTED records MapRun events and a Map Run; items run inline"),
-    "ExecutionType": honoured("mapping.py", "validated (EXPRESS/STANDARD); a Distributed Map's items run "
+    "Branches": honoured("runtime/branches.py"),
+    "ItemProcessor": honoured("runtime/branches.py"),
+    "Iterator": honoured("runtime/branches.py", "the legacy name of ItemProcessor"),
+    "ProcessorConfig": honoured("runtime/branches.py"),
+    "Mode": honoured("runtime/branches.py", "DISTRIBUTED records MapRun events and a Map Run; items run inline"),
+    "ExecutionType": honoured("runtime/branches.py", "validated (EXPRESS/STANDARD); a Distributed Map's items run "
                                             "inline, so both types behave as inline iterations; it forms "
                                             "the child ARNs ResultWriter reports"),
-    "ItemsPath": honoured("mapping.py"),
+    "ItemsPath": honoured("runtime/branches.py"),
     "Items": honoured("engine/step.py"),
-    "ItemSelector": honoured("mapping.py"),
-    "MaxConcurrency": honoured("mapping.py"),
-    "MaxConcurrencyPath": honoured("mapping.py"),
-    "ToleratedFailureCount": honoured("mapping.py"),
-    "ToleratedFailureCountPath": honoured("mapping.py"),
-    "ToleratedFailurePercentage": honoured("mapping.py"),
-    "ToleratedFailurePercentagePath": honoured("mapping.py"),
-    "Label": honoured("mapping.py", "names the Map Run"),
+    "ItemSelector": honoured("runtime/branches.py"),
+    "MaxConcurrency": honoured("runtime/branches.py"),
+    "MaxConcurrencyPath": honoured("runtime/branches.py"),
+    "ToleratedFailureCount": honoured("runtime/branches.py"),
+    "ToleratedFailureCountPath": honoured("runtime/branches.py"),
+    "ToleratedFailurePercentage": honoured("runtime/branches.py"),
+    "ToleratedFailurePercentagePath": honoured("runtime/branches.py"),
+    "Label": honoured("runtime/branches.py", "names the Map Run"),
     # -- Distributed Map's data plumbing (asl_engine/distributed/) ---------------------------------
     "ItemReader": honoured("distributed/reader.py", "s3:getObject and s3:listObjectsV2 through S3_ENDPOINT"),
     "ReaderConfig": honoured("distributed/reader.py"),

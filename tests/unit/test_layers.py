@@ -20,7 +20,8 @@ PACKAGES = ("asl_engine", "api")
 PURE = [
     "asl_engine.errors", "asl_engine.paths", "asl_engine.payload", "asl_engine.intrinsics",
     "asl_engine.choice", "asl_engine.model", "asl_engine.compile", "asl_engine.dataflow",
-    "asl_engine.interpreter", "asl_engine.query", "asl_engine.jsonata",
+    "asl_engine.interpreter", "asl_engine.query", "asl_engine.jsonata", "asl_engine.engine.step",
+    "asl_engine.engine.map_fields",
 ]
 FORBIDDEN = ["asyncio", "sqlite3", "aiosqlite", "http.client", "httpx", "fastapi", "starlette", "uvicorn"]
 
@@ -32,6 +33,7 @@ ENTRY_POINTS = ("asl_engine.__main__", "asl_engine.run_command", "asl_engine.pyt
 LAYERS = {
     "api": ("api",),
     "asl_engine.service": ("api", "asl_engine.service"),
+    "asl_engine.runtime": ("asl_engine.service", "asl_engine.runtime"),
     "asl_engine.store": ("api", "asl_engine.service", "asl_engine.store"),
 }
 

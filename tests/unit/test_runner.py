@@ -177,7 +177,7 @@ def test_history_is_limited_to_25000_events() -> None:
 def test_stop_ends_an_execution_aborted() -> None:
     from asl_engine.compile import compile_definition
     from asl_engine.execution import ExecutionInfo, ListSink
-    from asl_engine.runner import ExecutionRun
+    from asl_engine.runtime.run import ExecutionRun
 
     async def scenario() -> tuple[Any, list[str]]:
         clock = VirtualClock(START, auto_advance=False)

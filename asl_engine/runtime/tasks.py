@@ -1,4 +1,5 @@
-"""Running a Task state's work: the handler call, its timeouts, and the events AWS records for it.
+"""A Task state's attempt, the shell's collaborator for `CallTask`: the handler call, its
+timeouts and heartbeats, task tokens and activity parking, and the events AWS records for it.
 
 The resource ARN's form decides the event family: a Lambda function ARN records
 LambdaFunction* events, an activity ARN Activity* events, every other resource Task* events
@@ -6,33 +7,34 @@ with resourceType/resource split as AWS splits them (`lambda`/`invoke`, `aws-sdk
 `listBuckets`). The integration pattern (service-integration-patterns) decides what is awaited:
 the response, a task token (`.waitForTaskToken`, TaskSubmitted first) or the end of a job
 (`.sync`, TaskSubmitted first).
+
+What the call is (resource, arguments, limits, credentials) the pure core decided
+(`engine.step.CallTask`); this module performs it and checkpoints through `Checkpoints`: the
+TASK phase (token, deadline, what was submitted) before the call, the RESULT phase once it
+answered, so a restarted server never calls a task again that has a recorded result.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable
+from typing import Any, Awaitable
 
-from . import model as m
-from .dataflow import check_size
-from .errors import RUNTIME, TIMEOUT, StatesError
-from .engine.step import Context, jsonata_number
-from .path_values import as_kind, rule_for
-from .paths import Path, PathNotFound, Scope
-from .payload import to_json
-from .offload import settle
-from .position import RESULT, TASK
-from .run_api import Run, complete, effective_parameters
-from .tasks.activities import ActivityQueue, ActivityTask
-from .tasks.callbacks import CallbackRegistry, PendingTask, new_token
-from .tasks_api import (
-    WAIT_FOR_TASK_TOKEN, Final, Submitted, TaskRequest, TaskTimeout, integration_pattern, is_activity,
-    is_lambda_function, resource_parts,
+from .. import model as m
+from ..clock import Clock
+from ..dataflow import check_size
+from ..engine.step import CallTask
+from ..errors import RUNTIME, TIMEOUT, StatesError
+from ..execution import ExecutionInfo
+from ..payload import to_json
+from ..position import RESULT, TASK, Frame
+from ..tasks.activities import ActivityQueue, ActivityTask
+from ..tasks.callbacks import CallbackRegistry, PendingTask, new_token
+from ..tasks_api import (
+    WAIT_FOR_TASK_TOKEN, Final, Submitted, TaskHandler, TaskRequest, TaskTimeout, integration_pattern,
+    is_activity, is_lambda_function, resource_parts,
 )
-
-if TYPE_CHECKING:
-    from .position import Frame
+from .checkpoints import Checkpoints
 
 Json = Any
 
@@ -42,7 +44,7 @@ class _Events:
     """The events of one task attempt: which family, and the fields every event repeats."""
 
     prefix: str  # "Task" | "LambdaFunction" | "Activity"
-    frame: "Frame"
+    frame: Frame
     base: dict[str, Json] = field(default_factory=dict)  # resourceType/resource for Task*
 
     def add(self, kind: str, details: dict[str, Json] | None = None) -> None:
@@ -58,61 +60,63 @@ class _Events:
         self.add(kind, {key: value for key, value in details.items() if value is not None})
 
 
-class TaskRunner:
-    """Runs the Task states of one execution."""
+class TaskAttempts:
+    """Performs the Task states of one execution."""
 
-    def __init__(self, run: "Run") -> None:
-        self.run = run
+    def __init__(self, clock: Clock, checkpoints: Checkpoints, handler: TaskHandler | None,
+                 info: ExecutionInfo) -> None:
+        self.clock = clock
+        self.checkpoints = checkpoints
+        self.handler = handler
+        self.info = info
         # The dispatcher owns the process-wide registry and queue; without one, the execution
         # keeps its own (nobody can answer it, but timeouts still work).
-        self.callbacks: CallbackRegistry = getattr(run.tasks, "callbacks", None) or CallbackRegistry()
-        self.activities: ActivityQueue = getattr(run.tasks, "activities", None) or ActivityQueue()
+        self.callbacks: CallbackRegistry = getattr(handler, "callbacks", None) or CallbackRegistry()
+        self.activities: ActivityQueue = getattr(handler, "activities", None) or ActivityQueue()
 
-    async def execute(
-        self, state: m.TaskState, raw: Json, context: Json, frame: "Frame"
-    ) -> tuple[Json, str | None]:
-        """The whole Task state: token, Parameters, limits, the call, then ResultSelector etc.
+    def offer_token(self, state: m.TaskState, context: dict[str, Json], frame: Frame) -> None:
+        """`$$.Task.Token` for a task that may use one (AWS offers it to .sync tasks too), before
+        the core reads the state's fields: a new token, or after a restart the one already handed out."""
+        if integration_pattern(state.resource):
+            in_flight = frame.resumed if frame.resumed is not None and frame.resumed["kind"] == TASK else None
+            token = in_flight["token"] if in_flight else new_token(self.info.task_token_prefix)
+            context["Task"] = {"Token": token}
+
+    async def call(self, call: CallTask, frame: Frame) -> Json:
+        """The task's result: the handler's answer, a token's, or an activity worker's.
 
         After a restart (`frame.resumed`), a result already recorded is used as it is, and a
         call that was in flight is made again (at-least-once) or, for a task token that was
         already handed out, waited for again under the same token."""
         recorded = frame.take_resumed(RESULT)
         if recorded is not None:
-            return await complete(state, raw, recorded["output"], context, frame, self.run.clock)
+            return recorded["output"]
         in_flight = frame.take_resumed(TASK)
-        token = None
-        if integration_pattern(state.resource):  # AWS offers $$.Task.Token to .sync tasks too
-            token = in_flight["token"] if in_flight else new_token(self.run.info.task_token_prefix)
-            context["Task"] = {"Token": token}
-        parameters = await effective_parameters(state, raw, context, frame, self.run.clock)
-        timeout = await self._limit(state, state.timeout_seconds, "TimeoutSeconds", raw, context, frame)
-        heartbeat = await self._limit(state, state.heartbeat_seconds, "HeartbeatSeconds", raw, context, frame)
+        token = call.token
         submitted = in_flight.get("submitted") if in_flight else None
-        credentials = _task_credentials(state, raw, context, frame)
-        request = TaskRequest(state.resource, parameters, state.name, context, timeout, heartbeat,
-                              credentials, token, submitted)
-        deadline = None if timeout is None else self.run.clock.time() + timeout
+        request = TaskRequest(call.resource, call.arguments, call.state.name, call.ctx.context, call.timeout,
+                              call.heartbeat, call.credentials, token, submitted)
+        clock = self.clock
+        deadline = None if call.timeout is None else clock.time() + call.timeout
         if in_flight is not None:
             deadline = in_flight.get("deadline")  # the original deadline survives a restart
         # `opened`: when the task began waiting; a heartbeat deadline counts from it (or from the
         # last recorded heartbeat), across restarts too.
         opened = in_flight.get("opened") if in_flight else None
         frame.phase = {"kind": TASK, "token": token, "deadline": deadline,
-                       "submitted": submitted, "opened": opened or self.run.clock.time()}
+                       "submitted": submitted, "opened": opened or clock.time()}
         if in_flight is not None:  # an activity's token and hand-out outlive a restart
             frame.phase["token"] = token or in_flight.get("token")
             if in_flight.get("started") is not None:
                 frame.phase["started"] = in_flight["started"]
-        if is_activity(state.resource):
+        if is_activity(call.resource):
             result = await self._activity(request, frame, in_flight is not None)
         else:
             result = await self.invoke(request, frame, in_flight is not None)
-        frame.phase = {"kind": RESULT, "output": result}
-        self.run.touch(frame)
-        self.run.flush()  # the result is recorded: this task is never called again
-        return await complete(state, raw, result, context, frame, self.run.clock)
+        self.checkpoints.commit(frame, {"kind": RESULT, "output": result})  # never called again
+        return result
 
-    async def invoke(self, request: TaskRequest, frame: "Frame", resumed: bool = False) -> Json:
+    async def invoke(self, request: TaskRequest, frame: Frame, resumed: bool = False) -> Json:
         """Hand the task to the handler, recording Scheduled/Started/[Submitted]/outcome events."""
         resource_type, resource = resource_parts(request.resource)
         if is_lambda_function(request.resource):
@@ -125,11 +129,11 @@ class TaskRunner:
             if not resumed:
                 events.add("Scheduled", self._task_scheduled(request))
                 events.add("Started")
-        self.run.touch(frame)
-        self.run.flush()
+        self.checkpoints.touch(frame)
+        self.checkpoints.flush()
         callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
-            self.callbacks.register(self._pending(request), self.run.clock, frame.phase["opened"])
+            self.callbacks.register(self._pending(request), self.clock, frame.phase["opened"])
         timed_out = False
         try:
             return await self._outcome(events, self._perform(request, events, callback), request)
@@ -141,7 +145,7 @@ class TaskRunner:
                 self.callbacks.close(request.token or "", timed_out)
 
     async def _perform(self, request: TaskRequest, events: _Events, callback: bool) -> Json:
-        handler = self.run.tasks
+        handler = self.handler
         if handler is None:
             raise StatesError(
                 RUNTIME, f"No task handler is configured for the resource '{request.resource}'.", in_state=True
@@ -163,20 +167,20 @@ class TaskRunner:
     def _submitted(self, events: _Events, output: Json) -> None:
         events.output("Submitted", output)
         events.frame.phase["submitted"] = output
-        self.run.touch(events.frame)
-        self.run.flush()
+        self.checkpoints.touch(events.frame)
+        self.checkpoints.flush()
 
-    async def _activity(self, request: TaskRequest, frame: "Frame", resumed: bool = False) -> Json:
+    async def _activity(self, request: TaskRequest, frame: Frame, resumed: bool = False) -> Json:
         """Queue the task for a worker; ActivityStarted once one pulls it, then wait for its answer.
 
         ActivityStarted is recorded with the position that says so (`started`) before
         GetActivityTask answers. After a restart, a task no worker had is queued again under the
         same token; one a worker had is not handed out again: that worker answers its token."""
         self.activities.check(request.resource)  # before any event: AWS records none (test_activity_task_on_deleted)
-        refuse_mock = getattr(self.run.tasks, "check_activity", None)  # a mock test case (SFN Local)
+        refuse_mock = getattr(self.handler, "check_activity", None)  # a mock test case (SFN Local)
         if refuse_mock is not None:
             refuse_mock(request)
-        token = frame.phase["token"] or new_token(self.run.info.task_token_prefix)
+        token = frame.phase["token"] or new_token(self.info.task_token_prefix)
         frame.phase["token"] = token
         request = TaskRequest(request.resource, request.input, request.state_name, request.context,
                               request.timeout_seconds, request.heartbeat_seconds, request.credentials, token)
@@ -186,9 +190,9 @@ class TaskRunner:
                          "inputDetails": {"truncated": False}}
             _add_limits(scheduled, request)
             events.add("Scheduled", scheduled)
-        self.run.touch(frame)
-        self.run.flush()
-        self.callbacks.register(self._pending(request), self.run.clock, frame.phase["opened"])
+        self.checkpoints.touch(frame)
+        self.checkpoints.flush()
+        self.callbacks.register(self._pending(request), self.clock, frame.phase["opened"])
         handout = None
         if frame.phase.get("started") is None:
             handout = self.activities.put(ActivityTask(token, request.resource, to_json(request.input)))
@@ -198,8 +202,8 @@ class TaskRunner:
                 worker = await handout.started
                 events.add("Started", {"workerName": worker})
                 frame.phase["started"] = worker
-                self.run.touch(frame)
-                self.run.flush()
+                self.checkpoints.touch(frame)
+                self.checkpoints.flush()
                 handout.recorded.set_result(None)
             return await self.callbacks.wait(token)
 
@@ -235,7 +239,7 @@ class TaskRunner:
         committed when the deadline comes wins (it was acknowledged)."""
         if deadline is None:
             return await work
-        clock = self.run.clock
+        clock = self.clock
         task = asyncio.ensure_future(work)
         timer = asyncio.ensure_future(clock.sleep_until(deadline))
         try:
@@ -254,7 +258,7 @@ class TaskRunner:
     def _pending(self, request: TaskRequest) -> PendingTask:
         assert request.token is not None
         activity = request.resource if is_activity(request.resource) else None
-        return PendingTask(request.token, self.run.info.execution_arn, request.state_name,
+        return PendingTask(request.token, self.info.execution_arn, request.state_name,
                            request.heartbeat_seconds, activity_arn=activity)
 
     def _lambda_scheduled(self, request: TaskRequest) -> dict[str, Json]:
@@ -267,7 +271,7 @@ class TaskRunner:
         return details
 
     def _task_scheduled(self, request: TaskRequest) -> dict[str, Json]:
-        details: dict[str, Json] = {"region": _region(request.resource, self.run),
+        details: dict[str, Json] = {"region": _region(request.resource, self.info),
                                     "parameters": to_json(request.input)}
         _add_limits(details, request)
         credentials = _credentials(request)
@@ -275,40 +279,12 @@ class TaskRunner:
             details["taskCredentials"] = credentials
         return details
 
-    async def _limit(self, state: m.TaskState, source: Any, name: str, raw: Json, context: Json,
-                     frame: "Frame") -> float | None:
-        """TimeoutSeconds / HeartbeatSeconds: a number, a reference path, or a JSONata expression."""
-        if source is None or isinstance(source, (int, float)):
-            return source
-        if not isinstance(source, Path):
-            ctx = Context(context, frame.variables)
-            return await settle(lambda: jsonata_number(source, name, raw, ctx), self.run.clock)
-        try:
-            value = source.select(Scope(raw, context, frame.variables))
-        except PathNotFound:
-            raise StatesError(RUNTIME, f"Invalid path '{source}' : No results for path: {_bracketed(source)}",
-                              in_state=True) from None
-        rule = rule_for(f"{name}Path")
-        seconds = as_kind(rule, value)
-        if seconds is None or not rule.admits(seconds):
-            raise StatesError(RUNTIME, f"The {name}Path parameter does not reference a {rule.noun}: "
-                                       f"{source} == {to_json(value)}", in_state=True)
-        return seconds
-
 
 def _add_limits(details: dict[str, Json], request: TaskRequest) -> None:
     if request.timeout_seconds is not None:
         details["timeoutInSeconds"] = request.timeout_seconds
     if request.heartbeat_seconds is not None:
         details["heartbeatInSeconds"] = request.heartbeat_seconds
-
-
-def _task_credentials(state: m.TaskState, raw: Json, context: Json, frame: "Frame") -> Json:
-    """The state's Credentials with their paths or expressions evaluated, as AWS records them
-    (`taskCredentials.roleArn`): against the effective input in JSONPath, like Parameters."""
-    if state.credentials is None:
-        return None
-    return state.flow.credentials(state, raw, Context(context, frame.variables))
 
 
 def _credentials(request: TaskRequest) -> dict[str, Json] | None:
@@ -326,16 +302,9 @@ def _size_subject(resource: str) -> str:
     return resource if is_lambda_function(resource) else resource_parts(resource)[0]
 
 
-def _bracketed(path: Path) -> str:
-    """A definite path as AWS quotes it in this cause: $['a'][0]."""
-    if path.steps is None:
-        return path.text
-    return "$" + "".join(f"['{step}']" if isinstance(step, str) else f"[{step}]" for step in path.steps)
-
-
-def _region(resource: str, run: "Run") -> str:
+def _region(resource: str, info: ExecutionInfo) -> str:
     parts = resource.split(":")
     if len(parts) > 3 and parts[3]:
         return parts[3]
-    arn = run.info.state_machine_arn.split(":")
+    arn = info.state_machine_arn.split(":")
     return arn[3] if len(arn) > 3 else "us-east-1"

@@ -1,10 +1,15 @@
-"""Map and Parallel: run iterations and branches side by side as coroutines, results in order.
+"""Map and Parallel, the shell's collaborator for `RunBranches`: iterations and branches side by
+side as coroutines, results in order.
 
 A failing branch fails the state with its own error and stops its siblings. Map honours
 MaxConcurrency (0 = no limit); MaxConcurrency 1 runs iterations one after another without
 creating tasks at all. A DISTRIBUTED Map runs its items here too, but, as in AWS, their events
 belong to child executions and only the MapRun* events appear in the parent's history; its
 ItemReader, ItemBatcher and ResultWriter are asl_engine.distributed's (read, batch, export).
+
+Each branch or iteration runs in a frame of its own (`position.Frame`) through the shell's
+`run_program`, handed in as `run_scope`; its outcome is saved (DONE/FAILED) so a restarted server
+does not run a finished one again.
 """
 
 from __future__ import annotations
@@ -15,19 +20,23 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from . import model as m
-from .engine.step import Context
-from .errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
-from .execution import ListSink
-from .history import History
-from .position import BRANCHES, DONE, FAILED, Frame
-from .offload import settle, share_loop
-from .run_api import MapRunObserver, Run, complete
-from .distributed import names
-from .distributed import run as distributed
-from .distributed.evaluate import Source
+from .. import model as m
+from ..clock import Clock
+from ..engine.step import RunBranches
+from ..errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
+from ..execution import ExecutionInfo, ListSink
+from ..history import History
+from ..position import BRANCHES, DONE, FAILED, Frame, Resume
+from ..offload import settle, share_loop
+from ..tasks_api import TaskHandler
+from ..distributed import names
+from ..distributed import run as distributed
+from ..distributed.evaluate import Source
+from .checkpoints import Checkpoints
+from .ports import MapRunObserver
 
 Json = Any
+RunScope = Callable[[m.Program, Json, Frame], Awaitable[Json]]
 INLINE_CONCURRENCY = 40  # AWS's bound on an inline Map's concurrent iterations
 
 
@@ -38,32 +47,45 @@ class _Discard(ListSink):
         return None
 
 
-class MapRunner:
-    def __init__(self, run: "Run") -> None:
-        self.run = run
+class Branches:
+    """Runs the Parallel and Map states of one execution."""
 
-    async def execute(self, state: m.MapState, raw: Json, context: Json, frame: "Frame") -> tuple[Json, str | None]:
-        ctx = Context(context, frame.variables)
-        if state.flow.offloaded:
-            fields = await settle(lambda: state.flow.map_fields(state, raw, ctx), self.run.clock)
-        else:
-            fields = state.flow.map_fields(state, raw, ctx)
-        value, items, concurrency, tolerated = fields
-        source = Source(value, context, frame.variables, state.flow)
-        store = distributed.store_factory(self.run.tasks)
+    def __init__(self, clock: Clock, checkpoints: Checkpoints, resume: Resume | None, info: ExecutionInfo,
+                 handler: TaskHandler | None, stopping: Callable[[], bool]) -> None:
+        self.clock = clock
+        self.checkpoints = checkpoints
+        self.resume = resume
+        self.info = info
+        self.handler = handler  # a Distributed Map reads and writes S3 through it
+        self.stopping = stopping  # StopExecution or the timeout (not a shutdown) is ending the run
+        # Told about Distributed Maps' runs (DescribeMapRun); the service sets it, tests need not.
+        self.map_runs: MapRunObserver | None = None
+
+    async def run(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:
+        """The results of a Parallel's branches or a Map's iterations, in order; each runs
+        through `run_scope` (the shell's) in a frame of its own."""
+        if step.items is None:
+            return await self._parallel(step, frame, run_scope)
+        return await self._map(step, frame, run_scope)
+
+    async def _map(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:
+        state = step.state
+        assert isinstance(state, m.MapState) and step.items is not None
+        value, items, concurrency = step.value, step.items, step.max_concurrency
+        source = Source(value, step.ctx.context, step.ctx.variables, state.flow)
+        store = distributed.store_factory(self.handler)
         weights: list[int] | None = None  # with an ItemBatcher: the items are batches of this many
         if state.item_reader is not None:
-            items = await distributed.read_items(state.item_reader, source, store, self.run.clock)
+            items = await distributed.read_items(state.item_reader, source, store, self.clock)
         if state.item_batcher is not None:
-            inputs = [await self._item_input(state, index, item, value, context, frame)
-                      for index, item in enumerate(items)]
+            inputs = [await self._item_input(step, index, item) for index, item in enumerate(items)]
             items = distributed.batch(state.item_batcher, source, inputs)
             weights = [len(child["Items"]) for child in items]
         history = frame.history
         resumed = frame.take_resumed(BRANCHES)
         if resumed is None:
             frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
-        tolerated_count, tolerated_percentage = await settle(lambda: (tolerated[0](), tolerated[1]()), self.run.clock)
+        tolerated_count, tolerated_percentage = await settle(step.tolerated, self.clock)
         # Tolerated failures count items: a failed batch fails all of its items (AWS developer guide,
         # maprun-fail-threshold.html: "the total number of failed or timed out items divided by the
         # total number of items").
@@ -76,30 +98,29 @@ class MapRunner:
             # The ARN rides in the saved phase, so a resumed map reports to the same Map Run.
             map_run_arn = resumed.get("mapRunArn") if resumed is not None else None
             if map_run_arn is None:
-                map_run_arn = names.map_run_arn(self.run.info.state_machine_arn,
+                map_run_arn = names.map_run_arn(self.info.state_machine_arn,
                                                 state.label or str(uuid.uuid4())[:8])
             if resumed is None:
                 frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
             elif "redriveCount" in resumed:  # RedriveExecution reruns its unsuccessful items (service/redrive.py)
                 frame.previous = history.add("MapRunRedriven", frame.previous,
                                              {"mapRunArn": map_run_arn, "redriveCount": resumed["redriveCount"]})
-            observer = self.run.map_runs
+            observer = self.map_runs
             if observer is not None:
                 map_run = (observer, map_run_arn)
-                observer.map_run_started(self.run.info.execution_arn, map_run_arn,
+                observer.map_run_started(self.info.execution_arn, map_run_arn,
                                          sum(weights) if weights is not None else len(items), concurrency or 0,
                                          float(tolerated_percentage or 0), tolerated_count or 0,
                                          len(items) if weights is not None else None)
             if state.result_writer is not None:
                 log = distributed.ChildLog(map_run_arn, state.express_children)
-        frame.phase = {"kind": BRANCHES, **({"mapRunArn": map_run_arn} if map_run_arn is not None else {})}
-        self.run.touch(frame)
+        self.checkpoints.save(frame, {"kind": BRANCHES, **({"mapRunArn": map_run_arn} if map_run_arn is not None else {})})
         limits = Limits(_concurrency(state, concurrency), tolerance, live=map_run is not None)
         if map_run is not None:
             total = sum(weights) if weights is not None else len(items)
             map_run[0].map_run_watch(map_run[1], lambda most, percentage, count: limits.change(
                 most, _tolerance(total, count, percentage)))
-        iterations = [self._iteration(state, index, item, value, context, frame, map_run, log,
+        iterations = [self._iteration(step, index, item, frame, run_scope, map_run, log,
                                       weights[index] if weights is not None else None)
                       for index, item in enumerate(items)]
         try:
@@ -111,51 +132,50 @@ class MapRunner:
                     map_run[0].map_run_ended(map_run[1], "FAILED")
             raise failure.replace(from_branches=True) from None
         except asyncio.CancelledError:
-            if state.distributed and self.run.stopping:  # before the run's ExecutionAborted/TimedOut
+            if state.distributed and self.stopping():  # before the run's ExecutionAborted/TimedOut
                 frame.previous = history.add("MapRunAborted", frame.previous)
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "ABORTED")
             raise
         if state.result_writer is not None and log is not None:
-            results = await distributed.result(state.result_writer, source, store, self.run.clock, log, len(items))
+            results = await distributed.result(state.result_writer, source, store, self.clock, log, len(items))
         if state.distributed:
             frame.previous = history.add("MapRunSucceeded", frame.previous)
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "SUCCEEDED")
         frame.previous = history.add("MapStateSucceeded", frame.previous)
-        return await complete(state, raw, results, context, frame, self.run.clock)
+        return results
 
-    async def _item_input(self, state: m.MapState, index: int, item: Json, value: Json, context: Json,
-                          frame: "Frame") -> Json:
+    async def _item_input(self, step: RunBranches, index: int, item: Json) -> Json:
         """An item's input: ItemSelector against the item's `$$.Map.Item`, or the item."""
-        item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
-        item_ctx = Context(item_context, frame.variables)
-        if state.flow.offloaded:
-            return await settle(lambda: state.flow.item_input(state, value, item_ctx, item), self.run.clock)
-        return state.flow.item_input(state, value, item_ctx, item)
+        if step.state.flow.offloaded:
+            return await settle(lambda: step.item_input(index, item), self.clock)
+        return step.item_input(index, item)
 
     def _iteration(
-        self, state: m.MapState, index: int, item: Json, value: Json, context: Json, frame: "Frame",
+        self, step: RunBranches, index: int, item: Json, frame: Frame, run_scope: RunScope,
         map_run: tuple[MapRunObserver, str] | None = None, log: distributed.ChildLog | None = None,
         batch_size: int | None = None,
     ) -> Callable[[], Awaitable[Json]]:
         """One child; `batch_size` set: `item` is already its input, a batch of that many items."""
+        state = step.state
+        assert isinstance(state, m.MapState)
         prepared = batch_size is not None
         items = batch_size or 1
 
         async def iterate() -> Json:
             await share_loop()  # before any work: thousands of iterations may be ready at once
-            item_input = item if prepared else await self._item_input(state, index, item, value, context, frame)
-            history = _Unrecorded(self.run.clock) if state.distributed else frame.history
+            item_input = item if prepared else await self._item_input(step, index, item)
+            history = _Unrecorded(self.clock) if state.distributed else frame.history
             events = None if state.distributed else ("MapIteration", {"name": state.name, "index": index})
             if map_run is None and log is None:
-                return await self._child(frame, index, state.processor, item_input, history, events)
-            clock = self.run.clock
+                return await self._child(run_scope, frame, index, state.processor, item_input, history, events)
+            clock = self.clock
             if log is not None:
                 log.start(index, item_input, clock.time())
             _tell(map_run, "running", items)
             try:
-                output = await self._child(frame, index, state.processor, item_input, history, events)
+                output = await self._child(run_scope, frame, index, state.processor, item_input, history, events)
             except StatesError as failure:
                 _tell(map_run, "failed", items)
                 if log is not None:
@@ -171,19 +191,18 @@ class MapRunner:
 
         return iterate
 
-    async def run_branches(self, state: m.ParallelState, value: Json, frame: "Frame") -> list[Json]:
-        history = frame.history
+    async def _parallel(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:
+        value, history = step.value, frame.history
         if frame.take_resumed(BRANCHES) is None:
             frame.previous = history.add("ParallelStateStarted", frame.previous)
-        frame.phase = {"kind": BRANCHES}
-        self.run.touch(frame)
+        self.checkpoints.save(frame, {"kind": BRANCHES})
 
         def branch(index: int, program: m.Program) -> Callable[[], Awaitable[Json]]:
-            return lambda: self._child(frame, index, program, value, history, None)
+            return lambda: self._child(run_scope, frame, index, program, value, history, None)
 
         try:
-            sequential = all(program.synchronous for program in state.branches)
-            jobs = [branch(index, program) for index, program in enumerate(state.branches)]
+            sequential = all(program.synchronous for program in step.programs)
+            jobs = [branch(index, program) for index, program in enumerate(step.programs)]
             results = await _run_all(jobs, Limits(1 if sequential else 0, 0))
         except StatesError as failure:
             raise failure.replace(from_branches=True) from None
@@ -191,7 +210,7 @@ class MapRunner:
         return results
 
     async def _child(
-        self, parent: "Frame", index: int, program: m.Program, value: Json, history: History,
+        self, run_scope: RunScope, parent: Frame, index: int, program: m.Program, value: Json, history: History,
         events: tuple[str, dict[str, Json]] | None,
     ) -> Json:
         """Run one branch or iteration in a frame of its own, or take its saved outcome.
@@ -201,7 +220,7 @@ class MapRunner:
         child = Frame(parent.child_id(index), parent.previous, history,
                       dict(parent.variables) if parent.variables is not None else None,
                       aborts=events is None and history is parent.history)
-        resume = self.run.resume
+        resume = self.resume
         saved = resume.frames.get(child.id) if resume is not None else None
         if saved is not None and saved["phase"]["kind"] in (DONE, FAILED):
             resume.take(child.id)  # type: ignore[union-attr]
@@ -212,10 +231,9 @@ class MapRunner:
         if saved is None and events is not None:
             child.previous = history.add(events[0] + "Started", parent.previous, events[1])
         try:
-            output = await self.run.run_program(program, value, child)
+            output = await run_scope(program, value, child)
         except StatesError as failure:
-            child.phase = {"kind": FAILED, "error": failure.error, "cause": failure.cause}
-            self.run.touch(child)
+            self.checkpoints.save(child, {"kind": FAILED, "error": failure.error, "cause": failure.cause})
             if events is not None:
                 history.add(events[0] + "Failed", child.previous, events[1])
             raise
@@ -223,8 +241,7 @@ class MapRunner:
             if events is not None:
                 history.add(events[0] + "Aborted", child.previous, events[1])
             raise
-        child.phase = {"kind": DONE, "output": output}
-        self.run.touch(child)
+        self.checkpoints.save(child, {"kind": DONE, "output": output})
         if events is not None:
             history.add(events[0] + "Succeeded", child.previous, events[1])
         return output

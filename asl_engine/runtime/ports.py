@@ -1,0 +1,52 @@
+"""What the runtime is told by, or tells, the layer above it: ports the service implements.
+
+`MapRunObserver` hears about a Distributed Map's Map Run (DescribeMapRun); `Probe` is
+TestState's view of a run (service/test_state.py). Both are handed to the run, never imported
+from the service, so dependencies point one way.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+from .. import model as m
+from ..errors import StatesError
+from ..position import Frame
+
+Json = Any
+
+
+class MapRunObserver(Protocol):
+    """Told about a Distributed Map's Map Run (DescribeMapRun): set as `run.map_runs` by the
+    service. Synchronous and non-blocking, like an event sink. `started` is called again, with
+    the same ARN, when a restarted server resumes the map."""
+
+    def map_run_started(self, execution_arn: str, map_run_arn: str, total: int, max_concurrency: int,
+                        tolerated_failure_percentage: float, tolerated_failure_count: int,
+                        children: int | None = None) -> None:
+        """`total` items; `children` child executions when they are fewer (batches)."""
+
+    def map_run_item(self, map_run_arn: str, outcome: str, items: int = 1) -> None:
+        """A child (of `items` items) is now `running`, or ended `succeeded`, `failed` or `aborted`."""
+
+    def map_run_watch(self, map_run_arn: str, changed: Callable[[int, float, int], None]) -> None:
+        """UpdateMapRun changed the running map run's settings: call `changed(max_concurrency,
+        tolerated_failure_percentage, tolerated_failure_count)` (on the loop, synchronously)."""
+
+    def map_run_ended(self, map_run_arn: str, status: str) -> None:
+        """SUCCEEDED, FAILED or ABORTED."""
+
+
+class Probe(Protocol):
+    """Watches a run's states from outside and may end a scope early: TestState's
+    (service/test_state.py), handed to the run instead of subclassing it. Called for every
+    state of every scope (`frame.id` is "" for the top one), so it should be cheap."""
+
+    def stops_at(self, state: m.State, frame: Frame) -> bool:
+        """True: the state is not entered; the scope ends here, its output the state's input."""
+
+    def context(self, state: m.State, context: dict[str, Json], frame: Frame) -> dict[str, Json]:
+        """The `$$` object the state will see, given the run's own."""
+
+    def failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
+        """A failure the state will not retry (before Catch looks at it)."""
