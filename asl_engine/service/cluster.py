@@ -108,6 +108,8 @@ class Cluster:
     # -- the lease, and executions of servers that stopped -------------------------------------------
 
     async def _keep_lease(self) -> None:
+        """Renew four times a lease. Wall-clock time on purpose, not the execution clock (which
+        a test may stop or scale): the lease runs on the database's clock."""
         interval = self.store.lease_seconds / 4
         while True:
             try:
