@@ -26,7 +26,7 @@ from ..engine.step import RunBranches
 from ..errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
 from ..execution import ExecutionInfo, ListSink
 from ..history import History
-from ..position import BRANCHES, DONE, FAILED, Frame, Resume
+from ..position import BranchesPhase, DonePhase, FailedPhase, Frame, Resume, phase_from_json
 from ..offload import settle, share_loop
 from ..tasks_api import TaskHandler
 from ..distributed import names
@@ -82,7 +82,7 @@ class Branches:
             items = distributed.batch(state.item_batcher, source, inputs)
             weights = [len(child["Items"]) for child in items]
         history = frame.history
-        resumed = frame.take_resumed(BRANCHES)
+        resumed = frame.take_resumed(BranchesPhase)
         if resumed is None:
             frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
         tolerated_count, tolerated_percentage = await settle(step.tolerated, self.clock)
@@ -96,15 +96,15 @@ class Branches:
         map_run_arn = None
         if state.distributed:
             # The ARN rides in the saved phase, so a resumed map reports to the same Map Run.
-            map_run_arn = resumed.get("mapRunArn") if resumed is not None else None
+            map_run_arn = resumed.map_run_arn if resumed is not None else None
             if map_run_arn is None:
                 map_run_arn = names.map_run_arn(self.info.state_machine_arn,
                                                 state.label or str(uuid.uuid4())[:8])
             if resumed is None:
                 frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
-            elif "redriveCount" in resumed:  # RedriveExecution reruns its unsuccessful items (service/redrive.py)
+            elif resumed.redrive_count is not None:  # RedriveExecution reruns its unsuccessful items (service/redrive.py)
                 frame.previous = history.add("MapRunRedriven", frame.previous,
-                                             {"mapRunArn": map_run_arn, "redriveCount": resumed["redriveCount"]})
+                                             {"mapRunArn": map_run_arn, "redriveCount": resumed.redrive_count})
             observer = self.map_runs
             if observer is not None:
                 map_run = (observer, map_run_arn)
@@ -114,7 +114,7 @@ class Branches:
                                          len(items) if weights is not None else None)
             if state.result_writer is not None:
                 log = distributed.ChildLog(map_run_arn, state.express_children)
-        self.checkpoints.save(frame, {"kind": BRANCHES, **({"mapRunArn": map_run_arn} if map_run_arn is not None else {})})
+        self.checkpoints.save(frame, BranchesPhase(map_run_arn))
         limits = Limits(_concurrency(state, concurrency), tolerance, live=map_run is not None)
         if map_run is not None:
             total = sum(weights) if weights is not None else len(items)
@@ -193,9 +193,9 @@ class Branches:
 
     async def _parallel(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:
         value, history = step.value, frame.history
-        if frame.take_resumed(BRANCHES) is None:
+        if frame.take_resumed(BranchesPhase) is None:
             frame.previous = history.add("ParallelStateStarted", frame.previous)
-        self.checkpoints.save(frame, {"kind": BRANCHES})
+        self.checkpoints.save(frame, BranchesPhase())
 
         def branch(index: int, program: m.Program) -> Callable[[], Awaitable[Json]]:
             return lambda: self._child(run_scope, frame, index, program, value, history, None)
@@ -222,18 +222,18 @@ class Branches:
                       aborts=events is None and history is parent.history)
         resume = self.resume
         saved = resume.frames.get(child.id) if resume is not None else None
-        if saved is not None and saved["phase"]["kind"] in (DONE, FAILED):
+        ended = phase_from_json(saved["phase"]) if saved is not None else None
+        if isinstance(ended, (DonePhase, FailedPhase)):
             resume.take(child.id)  # type: ignore[union-attr]
-            phase = saved["phase"]
-            if phase["kind"] == DONE:
-                return phase["output"]
-            raise StatesError(phase.get("error"), phase.get("cause"))
+            if isinstance(ended, DonePhase):
+                return ended.output
+            raise StatesError(ended.error, ended.cause)
         if saved is None and events is not None:
             child.previous = history.add(events[0] + "Started", parent.previous, events[1])
         try:
             output = await run_scope(program, value, child)
         except StatesError as failure:
-            self.checkpoints.save(child, {"kind": FAILED, "error": failure.error, "cause": failure.cause})
+            self.checkpoints.save(child, FailedPhase(failure.error, failure.cause))
             if events is not None:
                 history.add(events[0] + "Failed", child.previous, events[1])
             raise
@@ -241,7 +241,7 @@ class Branches:
             if events is not None:
                 history.add(events[0] + "Aborted", child.previous, events[1])
             raise
-        self.checkpoints.save(child, {"kind": DONE, "output": output})
+        self.checkpoints.save(child, DonePhase(output))
         if events is not None:
             history.add(events[0] + "Succeeded", child.previous, events[1])
         return output

@@ -31,7 +31,7 @@ from ..interpreter import find_catcher, iso_time, retry_delay
 from ..limits import MAX_ASSIGN_BYTES, MAX_HISTORY_EVENTS
 from ..offload import settle, share_loop
 from ..payload import to_json
-from ..position import REDRIVE, RETRY, RUN, WAIT, Frame, Resume
+from ..position import RUNNING, Frame, RedrivePhase, Resume, RetryPhase, WaitPhase
 from ..tasks_api import TaskTimeout
 from .branches import Branches
 from .checkpoints import Checkpoints
@@ -64,7 +64,7 @@ class Shell:
         if resumed:
             frame.restore(saved)  # type: ignore[arg-type]
             state, value = states[frame.state], frame.input  # type: ignore[index]
-            resumed = frame.take_resumed(REDRIVE) is None  # a redriven state is entered again
+            resumed = frame.take_resumed(RedrivePhase) is None  # a redriven state is entered again
         else:
             state = states[program.start_at]
         text = None
@@ -90,10 +90,10 @@ class Shell:
             return raw_input, None, input_text or to_json(raw_input)
         if resumed:
             entered, entered_at, attempts = frame.entered, frame.entered_at, frame.attempts
-            backoff = frame.take_resumed(RETRY)
+            backoff = frame.take_resumed(RetryPhase)
             if backoff is not None:
-                await self.clock.sleep_until(backoff["until"])
-                self.checkpoints.save(frame, {"kind": RUN})
+                await self.clock.sleep_until(backoff.until)
+                self.checkpoints.save(frame, RUNNING)
         else:
             entered_at, entered, attempts = self._entered(state, raw_input, input_text, frame)
         while True:
@@ -114,9 +114,9 @@ class Shell:
                 if delay is not None:
                     until = self.clock.time() + delay
                     frame.retry_count += 1
-                    self.checkpoints.commit(frame, {"kind": RETRY, "until": until})
+                    self.checkpoints.commit(frame, RetryPhase(until))
                     await self.clock.sleep_until(until)
-                    self.checkpoints.save(frame, {"kind": RUN})
+                    self.checkpoints.save(frame, RUNNING)
                     continue
                 self.state_failed(state, failure, frame)
                 catcher = find_catcher(getattr(state, "catch", ()), failure)
@@ -163,10 +163,10 @@ class Shell:
         """A Wait state's sleep, saved first so that a restart waits only for what remains."""
         clock = self.clock
         deadline = clock.wait_state_until(until)  # WAIT_TIME_SCALE shortens Wait states only
-        resumed = frame.take_resumed(WAIT)
+        resumed = frame.take_resumed(WaitPhase)
         if resumed is not None:
-            deadline = resumed["until"]
-        self.checkpoints.commit(frame, {"kind": WAIT, "until": deadline})
+            deadline = resumed.until
+        self.checkpoints.commit(frame, WaitPhase(deadline))
         await clock.sleep_until(deadline)
 
     def context(self, state: m.State, entered_at: float, retry_count: int, frame: Frame) -> dict[str, Json]:
@@ -197,7 +197,7 @@ class Shell:
         frame.previous = frame.entered = entered
         frame.state, frame.input, frame.entered_at = state.name, raw_input, entered_at
         frame.attempts, frame.retry_count = attempts, 0
-        self.checkpoints.save(frame, {"kind": RUN})
+        self.checkpoints.save(frame, RUNNING)
         return entered_at, entered, attempts
 
     def _located(self, state: m.State, failure: StatesError, entered: int, frame: Frame) -> StatesError:

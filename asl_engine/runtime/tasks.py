@@ -17,7 +17,7 @@ answered, so a restarted server never calls a task again that has a recorded res
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable
 
 from .. import model as m
@@ -27,7 +27,7 @@ from ..engine.step import CallTask
 from ..errors import RUNTIME, TIMEOUT, StatesError
 from ..execution import ExecutionInfo
 from ..payload import to_json
-from ..position import RESULT, TASK, Frame
+from ..position import Frame, ResultPhase, TaskPhase
 from ..tasks.activities import ActivityQueue, ActivityTask
 from ..tasks.callbacks import CallbackRegistry, PendingTask, new_token
 from ..tasks_api import (
@@ -78,8 +78,8 @@ class TaskAttempts:
         """`$$.Task.Token` for a task that may use one (AWS offers it to .sync tasks too), before
         the core reads the state's fields: a new token, or after a restart the one already handed out."""
         if integration_pattern(state.resource):
-            in_flight = frame.resumed if frame.resumed is not None and frame.resumed["kind"] == TASK else None
-            token = in_flight["token"] if in_flight else new_token(self.info.task_token_prefix)
+            in_flight = frame.resumed
+            token = in_flight.token if isinstance(in_flight, TaskPhase) else new_token(self.info.task_token_prefix)
             context["Task"] = {"Token": token}
 
     async def call(self, call: CallTask, frame: Frame) -> Json:
@@ -88,32 +88,28 @@ class TaskAttempts:
         After a restart (`frame.resumed`), a result already recorded is used as it is, and a
         call that was in flight is made again (at-least-once) or, for a task token that was
         already handed out, waited for again under the same token."""
-        recorded = frame.take_resumed(RESULT)
+        recorded = frame.take_resumed(ResultPhase)
         if recorded is not None:
-            return recorded["output"]
-        in_flight = frame.take_resumed(TASK)
+            return recorded.output
+        in_flight = frame.take_resumed(TaskPhase)
         token = call.token
-        submitted = in_flight.get("submitted") if in_flight else None
+        submitted = in_flight.submitted if in_flight is not None else None
         request = TaskRequest(call.resource, call.arguments, call.state.name, call.ctx.context, call.timeout,
                               call.heartbeat, call.credentials, token, submitted)
         clock = self.clock
         deadline = None if call.timeout is None else clock.time() + call.timeout
-        if in_flight is not None:
-            deadline = in_flight.get("deadline")  # the original deadline survives a restart
         # `opened`: when the task began waiting; a heartbeat deadline counts from it (or from the
         # last recorded heartbeat), across restarts too.
-        opened = in_flight.get("opened") if in_flight else None
-        frame.phase = {"kind": TASK, "token": token, "deadline": deadline,
-                       "submitted": submitted, "opened": opened or clock.time()}
-        if in_flight is not None:  # an activity's token and hand-out outlive a restart
-            frame.phase["token"] = token or in_flight.get("token")
-            if in_flight.get("started") is not None:
-                frame.phase["started"] = in_flight["started"]
+        if in_flight is None:
+            frame.phase = TaskPhase(token, deadline, submitted, clock.time())
+        else:  # the original deadline survives a restart, and so do an activity's token and hand-out
+            frame.phase = TaskPhase(token or in_flight.token, in_flight.deadline, submitted,
+                                    in_flight.opened or clock.time(), in_flight.started)
         if is_activity(call.resource):
             result = await self._activity(request, frame, in_flight is not None)
         else:
             result = await self.invoke(request, frame, in_flight is not None)
-        self.checkpoints.commit(frame, {"kind": RESULT, "output": result})  # never called again
+        self.checkpoints.commit(frame, ResultPhase(result))  # never called again
         return result
 
     async def invoke(self, request: TaskRequest, frame: Frame, resumed: bool = False) -> Json:
@@ -133,7 +129,7 @@ class TaskAttempts:
         self.checkpoints.flush()
         callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
-            self.callbacks.register(self._pending(request), self.clock, frame.phase["opened"])
+            self.callbacks.register(self._pending(request), self.clock, _task_phase(frame).opened)
         timed_out = False
         try:
             return await self._outcome(events, self._perform(request, events, callback), request)
@@ -166,9 +162,7 @@ class TaskAttempts:
 
     def _submitted(self, events: _Events, output: Json) -> None:
         events.output("Submitted", output)
-        events.frame.phase["submitted"] = output
-        self.checkpoints.touch(events.frame)
-        self.checkpoints.flush()
+        self.checkpoints.commit(events.frame, replace(_task_phase(events.frame), submitted=output))
 
     async def _activity(self, request: TaskRequest, frame: Frame, resumed: bool = False) -> Json:
         """Queue the task for a worker; ActivityStarted once one pulls it, then wait for its answer.
@@ -180,8 +174,9 @@ class TaskAttempts:
         refuse_mock = getattr(self.handler, "check_activity", None)  # a mock test case (SFN Local)
         if refuse_mock is not None:
             refuse_mock(request)
-        token = frame.phase["token"] or new_token(self.info.task_token_prefix)
-        frame.phase["token"] = token
+        phase = _task_phase(frame)
+        token = phase.token or new_token(self.info.task_token_prefix)
+        self.checkpoints.save(frame, replace(phase, token=token))
         request = TaskRequest(request.resource, request.input, request.state_name, request.context,
                               request.timeout_seconds, request.heartbeat_seconds, request.credentials, token)
         events = _Events("Activity", frame)
@@ -192,18 +187,16 @@ class TaskAttempts:
             events.add("Scheduled", scheduled)
         self.checkpoints.touch(frame)
         self.checkpoints.flush()
-        self.callbacks.register(self._pending(request), self.clock, frame.phase["opened"])
+        self.callbacks.register(self._pending(request), self.clock, phase.opened)
         handout = None
-        if frame.phase.get("started") is None:
+        if phase.started is None:
             handout = self.activities.put(ActivityTask(token, request.resource, to_json(request.input)))
 
         async def work() -> Json:
             if handout is not None:
                 worker = await handout.started
                 events.add("Started", {"workerName": worker})
-                frame.phase["started"] = worker
-                self.checkpoints.touch(frame)
-                self.checkpoints.flush()
+                self.checkpoints.commit(frame, replace(_task_phase(frame), started=worker))
                 handout.recorded.set_result(None)
             return await self.callbacks.wait(token)
 
@@ -222,7 +215,8 @@ class TaskAttempts:
     async def _outcome(self, events: _Events, work: Awaitable[Json], request: TaskRequest) -> Json:
         """Await the work until the TimeoutSeconds deadline and record how it ended."""
         try:
-            result = await self._within(work, events.frame.phase["deadline"], events.frame.phase.get("token"))
+            phase = _task_phase(events.frame)
+            result = await self._within(work, phase.deadline, phase.token)
             check_size(_size_subject(request.resource), to_json(result))
         except TaskTimeout as failure:
             events.failure("TimedOut", failure)
@@ -278,6 +272,13 @@ class TaskAttempts:
         if credentials:
             details["taskCredentials"] = credentials
         return details
+
+
+def _task_phase(frame: Frame) -> TaskPhase:
+    """The frame's phase while its task runs."""
+    phase = frame.phase
+    assert isinstance(phase, TaskPhase)
+    return phase
 
 
 def _add_limits(details: dict[str, Json], request: TaskRequest) -> None:
