@@ -40,7 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("asl_engine.cluster")
 
-STOP_POLL_SECONDS = 0.05
+POLL_SECONDS = 0.05  # how often a stopped execution's end, or a token's position, is looked for
+# A token answered on another server as its execution's position is being committed: looked for
+# this many times, POLL_SECONDS apart, before it is TaskDoesNotExist.
+TOKEN_LOOKS = 20
 RELISTEN_SECONDS = 1.0
 _RANDOM = 64  # characters of a token after its prefix (secrets.token_urlsafe(48))
 
@@ -153,7 +156,13 @@ class Cluster:
         execution_arn = execution_of(token)
         if execution_arn is None or arns.parse_arn(execution_arn).scope != scope:
             return None
-        return execution_arn if await self.store.token_waits(token, execution_arn) else None
+        for _ in range(TOKEN_LOOKS):
+            waits = await self.store.token_waits(token, execution_arn)
+            if waits is not None:
+                return execution_arn if waits else None
+            with self.service.clock.busy():  # its position is being committed: look again shortly
+                await asyncio.sleep(POLL_SECONDS)
+        return None
 
     async def answer(self, token: str, execution_arn: str, answer: str) -> None:
         if not await self.store.answer_token(token, execution_arn, answer):
@@ -174,7 +183,7 @@ class Cluster:
             if record is None or record.status != "RUNNING":
                 break
             with self.service.clock.busy():
-                await asyncio.sleep(STOP_POLL_SECONDS)
+                await asyncio.sleep(POLL_SECONDS)
         await self.store.drop_stop(arn)
         return record.stop_date if record is not None and record.stop_date is not None else self.service.clock.time()
 

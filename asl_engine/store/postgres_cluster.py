@@ -110,15 +110,18 @@ class ClusterMixin:
 
     # -- task tokens answered on another server ---------------------------------------------------
 
-    async def token_waits(self, token: str, execution_arn: str) -> bool:
-        """Does the RUNNING execution wait on this token (its position holds it) and nobody
-        answered it or saw it time out yet?"""
+    async def token_waits(self, token: str, execution_arn: str) -> bool | None:
+        """Does the RUNNING execution wait on this token? True: its saved position holds the
+        token, and nobody answered it or saw it time out yet. None: it runs but its position
+        does not hold the token (yet: a token is handed out as its position is being committed).
+        False: no."""
         rows = await self._read(
-            "SELECT 1 FROM executions e WHERE e.arn = ? AND e.status = 'RUNNING' "
-            "AND EXISTS (SELECT 1 FROM frames f WHERE f.execution_arn = e.arn AND strpos(f.body, ?) > 0) "
-            "AND NOT EXISTS (SELECT 1 FROM task_tokens t WHERE t.token = ? "
-            "AND (t.answer IS NOT NULL OR t.timed_out IS NOT NULL))", (execution_arn, token, token))
-        return bool(rows)
+            "SELECT EXISTS (SELECT 1 FROM frames f WHERE f.execution_arn = e.arn AND strpos(f.body, ?) > 0), "
+            "EXISTS (SELECT 1 FROM task_tokens t WHERE t.token = ? AND (t.answer IS NOT NULL OR t.timed_out IS NOT NULL)) "
+            "FROM executions e WHERE e.arn = ? AND e.status = 'RUNNING'", (token, token, execution_arn))
+        if not rows or rows[0][1]:
+            return False
+        return True if rows[0][0] else None
 
     async def answer_token(self, token: str, execution_arn: str, answer: str) -> bool:
         """Commit an answer unless the token was answered or timed out meanwhile (False)."""

@@ -99,3 +99,23 @@ def test_an_activity_task_is_taken_by_one_poller_of_many() -> None:
         assert await first.take_activity_task(activity, "w") is None
 
     _two_stores(scenario)
+
+
+def test_a_token_waits_once_its_position_holds_it_until_it_is_answered() -> None:
+    """What a server that does not run the execution checks before it takes an answer: the
+    execution runs and its saved position holds the token (None while it does not yet: the
+    position may still be on its way), and no answer or timeout closed it."""
+    async def scenario(first: PostgresStore, second: PostgresStore, url: str) -> None:
+        token = "AQ" + "t" * 70
+        assert await second.token_waits(token, ARN) is False  # no such execution
+        await first.create_execution(_record(), [_event(1)])
+        assert await second.token_waits(token, ARN) is None
+        first.sink(ARN).emit([_event(2)], {"frames": {"root": f'{{"phase": {{"token": "{token}"}}}}'}})
+        await first.flush()
+        assert await second.token_waits(token, ARN) is True
+        assert await second.answer_token(token, ARN, '{"output": "1"}')
+        assert not await second.answer_token(token, ARN, '{"output": "2"}')  # answered once
+        assert await second.token_waits(token, ARN) is False
+        assert await second.token_record(token) == ('{"output": "1"}', None)
+
+    _two_stores(scenario)
