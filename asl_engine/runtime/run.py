@@ -67,10 +67,12 @@ class ExecutionRun:
             execution_context["RedriveTime"] = iso_time(info.redrive_time)
         context = {"Execution": execution_context,
                    "StateMachine": {"Id": info.state_machine_arn, "Name": info.state_machine_name}}
-        self.branches = Branches(clock, self.checkpoints, resume, info, tasks, lambda: self.stopping)
+        def stopping() -> bool:
+            return self.stopping
+
+        self.branches = Branches(clock, self.checkpoints, resume, info, tasks, stopping)
         self.shell = Shell(clock, self.checkpoints, TaskAttempts(clock, self.checkpoints, tasks, info), self.branches,
-                           resume, context, probe)
-        self.shell.stopping = lambda: self.stopping
+                           resume, context, stopping, probe)
         self._main: asyncio.Future[Json] | None = None
         self._stop_request: tuple[str | None, str | None] | None = None
         self._timed_out = False

@@ -1,9 +1,8 @@
 """The async shell around the pure core: it performs what `engine.step.advance` decides.
 
-One state, in order (`Shell.run_state`): record <Type>StateEntered and checkpoint; then one
-attempt (`Shell.attempt`): advance, checkpoint, perform the effect, repeat until the state is
-done; a failure goes to Retry (back off, checkpointed, attempt again) or Catch; finally
-<Type>StateExited, with the variables the state assigned. `run_program` strings states together
+One state, in order, is one function (`Shell.run_state`): record <Type>StateEntered; advance
+(the pure core decides), checkpoint, perform the effect, repeat until the state is done; a
+failure goes to Retry (back off, checkpointed, attempt again) or Catch; <Type>StateExited. `run_program` strings states together
 from StartAt to the end of a scope (the machine, a Parallel branch, a Map iteration).
 
 The effects are small collaborators handed to the shell: `TaskAttempts` (a task's call,
@@ -46,7 +45,8 @@ class Shell:
     """Runs the states of one execution, performing each step with its collaborators."""
 
     def __init__(self, clock: Clock, checkpoints: Checkpoints, tasks: TaskAttempts, branches: Branches,
-                 resume: Resume | None, context: dict[str, Json], probe: Probe | None = None) -> None:
+                 resume: Resume | None, context: dict[str, Json], stopping: Callable[[], bool],
+                 probe: Probe | None = None) -> None:
         self.clock = clock
         self.checkpoints = checkpoints
         self.tasks = tasks
@@ -54,7 +54,7 @@ class Shell:
         self.resume = resume
         self.base_context = context  # the `$$` object's Execution and StateMachine
         self.probe = probe  # TestState's: watches the states and stops at its placeholders
-        self.stopping: Callable[[], bool] = lambda: False  # StopExecution or the timeout, not a shutdown
+        self.stopping = stopping  # StopExecution or the timeout is ending the run (not a shutdown)
 
     async def run_program(self, program: m.Program, value: Json, frame: Frame) -> Json:
         """Run a scope (the machine, a branch or an iteration) from StartAt to its end."""
@@ -80,7 +80,11 @@ class Shell:
     async def run_state(
         self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None, resumed: bool = False
     ) -> tuple[Json, str | None, str]:
-        """Enter a state, run it with Retry and Catch, and exit it.
+        """One state, in order: <Type>StateEntered (checkpointed with the next flush); then
+        attempts: advance (the pure core decides), perform the effect the step asks for (sleep,
+        call the task, run the branches; each collaborator checkpoints before it waits), repeat
+        until the state is done; a failure goes to Retry (back off, checkpointed, attempt again)
+        or to Catch; last <Type>StateExited, with the variables the state assigned.
 
         Returns (output, next state, output as JSON text): the text is the next state's input
         text too, so each payload is serialised once.
@@ -96,12 +100,29 @@ class Shell:
                 self.checkpoints.save(frame, RUNNING)
         else:
             entered_at, entered, attempts = self._entered(state, raw_input, input_text, frame)
-        while True:
+        while True:  # one attempt per turn; Retry comes back here
             context = self.context(state, entered_at, frame.retry_count, frame)
             try:
-                done = await self.attempt(state, raw_input, context, frame)
-                frame.assigned = done.assigned
-                output, text = done.output, to_json(done.output)
+                if type(state) is m.TaskState:
+                    self.tasks.offer_token(state, context, frame)  # $$.Task.Token, before the core reads the fields
+                ctx = Context(context, frame.variables, self.clock.time() if type(state) is m.WaitState else 0.0)
+                step: Step = await self.settled(state, advance, state, raw_input, ctx) if state.flow.offloaded \
+                    else advance(state, raw_input, ctx)  # a JSONPath step needs no coroutine (engine benchmark)
+                while not isinstance(step, Next):
+                    match step:
+                        case Fail():
+                            raise step.error
+                        case Sleep():
+                            await self.sleep(step.until, frame)
+                            step = step.then
+                        case CallTask():
+                            result = await self.tasks.call(step, frame)
+                            step = await self.settled(state, step.finish, result)
+                        case RunBranches():
+                            results = await self.branches.run(step, frame, self.run_program)
+                            step = await self.settled(state, step.finish, results)
+                frame.assigned = step.assigned
+                output, text = step.output, to_json(step.output)
                 check_size(state.name, text)
             except asyncio.CancelledError:
                 if frame.aborts and not self.stopping():
@@ -126,31 +147,7 @@ class Shell:
                     raise failure from None
                 return self._caught(state, catcher, failure, raw_input, context, frame)
             self._exited(state, text, frame)
-            return output, done.next, text
-
-    async def attempt(self, state: m.State, raw: Json, context: dict[str, Json], frame: Frame) -> Next:
-        """One attempt at a state: advance, perform the effect (each collaborator checkpoints
-        what it must before it waits), repeat until the state is done (`Next`) or failed (raises)."""
-        if type(state) is m.TaskState:
-            self.tasks.offer_token(state, context, frame)  # $$.Task.Token, before the core reads the fields
-        ctx = Context(context, frame.variables, self.clock.time() if type(state) is m.WaitState else 0.0)
-        step: Step = await self.settled(state, advance, state, raw, ctx) if state.flow.offloaded \
-            else advance(state, raw, ctx)  # most states: no coroutine for a JSONPath step (engine benchmark)
-        while True:
-            match step:
-                case Next():
-                    return step
-                case Fail():
-                    raise step.error
-                case Sleep():
-                    await self.sleep(step.until, frame)
-                    step = step.then
-                case CallTask():
-                    result = await self.tasks.call(step, frame)
-                    step = await self.settled(state, step.finish, result)
-                case RunBranches():
-                    results = await self.branches.run(step, frame, self.run_program)
-                    step = await self.settled(state, step.finish, results)
+            return output, step.next, text
 
     async def settled(self, state: m.State, decide: Callable[..., T], *args: Any) -> T:
         """A call into the pure core; inside `offload.settle` when the state's flow may overrun
