@@ -28,7 +28,7 @@ import re
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from ..aws_errors import ExecutionAlreadyExists
+from ..aws_errors import ExecutionAlreadyExists, TaskTimedOut
 from ..execution import HistoryEvent
 from . import ExecutionRecord
 from .errors import DatabaseUnusable, describe, for_request
@@ -259,6 +259,14 @@ class PostgresStore(ClusterMixin, SqliteStore):
             await super().create_execution(record, events)
         except psycopg.errors.UniqueViolation:
             raise ExecutionAlreadyExists.for_arn(record.arn) from None
+
+    async def record_task_answer(self, token: str, execution_arn: str, answer: str) -> None:
+        """Commit the answer unless another server committed one first (two SendTask* for one
+        token on two servers at once): then TaskTimedOut, the task having been closed. What is
+        queued before it (the position holding the token) is written first, as on SQLite."""
+        await self.flush()
+        if not await self.answer_token(token, execution_arn, answer):
+            raise TaskTimedOut("Task Timed Out")
 
     async def list_running(self) -> list[ExecutionRecord]:
         """The RUNNING executions this server takes over now: those of servers whose lease

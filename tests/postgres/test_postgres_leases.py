@@ -10,7 +10,7 @@ from typing import Awaitable, Callable
 import psycopg
 import pytest
 
-from asl_engine.aws_errors import ExecutionAlreadyExists
+from asl_engine.aws_errors import ExecutionAlreadyExists, TaskTimedOut
 from asl_engine.store import ExecutionRecord
 from asl_engine.store.postgres import PostgresStore
 from postgres_server import postgres_database
@@ -117,5 +117,20 @@ def test_a_token_waits_once_its_position_holds_it_until_it_is_answered() -> None
         assert not await second.answer_token(token, ARN, '{"output": "2"}')  # answered once
         assert await second.token_waits(token, ARN) is False
         assert await second.token_record(token) == ('{"output": "1"}', None)
+
+    _two_stores(scenario)
+
+
+def test_a_token_answered_on_two_servers_at_once_takes_the_first_answer() -> None:
+    """The server running the execution commits its own SendTaskSuccess only if no other server
+    committed one first; the second answer is TaskTimedOut (the task "has already been closed",
+    API_SendTaskSuccess), not a second 200 whose answer is lost."""
+    async def scenario(first: PostgresStore, second: PostgresStore, url: str) -> None:
+        token = "AQ" + "u" * 70
+        await first.create_execution(_record(), [_event(1)])
+        assert await second.answer_token(token, ARN, '{"output": "1"}')
+        with pytest.raises(TaskTimedOut):
+            await first.record_task_answer(token, ARN, '{"output": "2"}')
+        assert await first.token_record(token) == ('{"output": "1"}', None)
 
     _two_stores(scenario)
