@@ -4,7 +4,7 @@
 99999999. One table says, per literal field, what it may hold; it is the definition schema's rule
 for that field (schemas/asl.schema.json: positiveIntegerOrExpression, nonNegativeIntegerOrExpression,
 percentageOrExpression; tests/fidelity/test_path_values.py keeps the two equal). The states word
-their errors as AWS words them (interpreter, engine/step, engine/map_fields); this module only decides.
+their errors as AWS words them (engine/decisions, engine/step, engine/map_fields); this module only decides.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The one timeout watchdog: at a deadline on an execution's clock, call `expire` once.
 
-Used for a state machine's TimeoutSeconds (runner.py), an Express execution's five minutes
+Used for a state machine's TimeoutSeconds (runtime/run.py), an Express execution's five minutes
 (service/executions.py) and a TestState call's five minutes (service/test_state.py). The wait
 goes through the clock (real, scaled or virtual), never `time.sleep`.
 """

@@ -1,4 +1,4 @@
-"""A Distributed Map's ItemReader, ItemBatcher and ResultWriter as the runtime (mapping.py) uses
+"""A Distributed Map's ItemReader, ItemBatcher and ResultWriter as the runtime (runtime/branches.py) uses
 them: the S3 calls run off the event loop while the clock counts the run as busy, the child
 outcomes are logged for ResultWriter, and the state's result is what AWS returns.
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..clock import Clock
-from ..interpreter import iso_time
+from ..engine.decisions import iso_time
 from ..tasks.aws import call_blocking
 from . import batcher, names, reader, writer
 from .evaluate import Source, batch_settings, reader_parameters, writer_parameters

@@ -29,7 +29,7 @@ from .. import model as m
 from . import map_fields
 from ..dataflow import apply_input_path, apply_output_path, apply_result_path
 from ..errors import PARAMETER_PATH_FAILURE, QUERY_EVALUATION_ERROR, RUNTIME, StatesError
-from ..interpreter import fail_fields, no_choice_matched, wait_deadline
+from .decisions import fail_fields, no_choice_matched, wait_deadline
 from ..path_values import as_kind, rule_for
 from ..paths import Path, PathNotFound, Scope
 from ..payload import to_json

@@ -17,7 +17,7 @@ from .. import model as m
 from ..clock import Clock
 from ..errors import RUNTIME, TIMEOUT, StatesError
 from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
-from ..interpreter import iso_time
+from ..engine.decisions import iso_time
 from ..payload import to_json
 from ..position import Frame, Resume
 from ..tasks_api import TaskHandler

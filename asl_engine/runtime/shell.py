@@ -26,7 +26,7 @@ from ..clock import Clock
 from ..dataflow import check_size
 from ..engine.step import CallTask, Context, Fail, Next, RunBranches, Sleep, Step, advance
 from ..errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, StatesError
-from ..interpreter import find_catcher, iso_time, retry_delay
+from ..engine.decisions import find_catcher, iso_time, retry_delay
 from ..limits import MAX_ASSIGN_BYTES, MAX_HISTORY_EVENTS
 from ..offload import settle, share_loop
 from ..payload import to_json

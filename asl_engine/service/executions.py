@@ -86,7 +86,7 @@ class Executions:
         self._express: set[asyncio.Task[ExecutionOutcome]] = set()  # strong refs until done
         self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
         self._start_locks: dict[str, asyncio.Lock] = {}
-        self.map_runs = MapRuns(store, clock)  # told about Distributed Maps' runs (mapping.py)
+        self.map_runs = MapRuns(store, clock)  # told about Distributed Maps' runs (runtime/branches.py)
         store.on_write_failed = self._write_failed
         # StartSyncExecution's run, handed to whoever moves a test's virtual clock while the
         # caller waits inside the request (asl_engine.testing); None: awaited as it is.

@@ -28,7 +28,7 @@ from ..compile import compile_definition
 from ..engine.step import Context
 from ..errors import TIMEOUT, StatesError
 from ..execution import ExecutionInfo, ExecutionOutcome, ListSink
-from ..interpreter import backoff_seconds, error_matches, find_catcher
+from ..engine.decisions import backoff_seconds, error_matches, find_catcher
 from ..payload import parse_json, to_json
 from ..runtime.run import ExecutionRun
 from ..aws_errors import InvalidDefinition, InvalidExecutionInput, ValidationException

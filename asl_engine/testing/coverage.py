@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..choice import compile_choice_rule
 from ..errors import DefinitionError, StatesError
-from ..interpreter import error_matches
+from ..engine.decisions import error_matches
 from ..paths import Scope
 from .history import Event, Occurrence, details, occurrences, state_paths
 

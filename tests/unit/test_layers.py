@@ -20,7 +20,7 @@ PACKAGES = ("asl_engine", "api")
 PURE = [
     "asl_engine.errors", "asl_engine.paths", "asl_engine.payload", "asl_engine.intrinsics",
     "asl_engine.choice", "asl_engine.model", "asl_engine.compile", "asl_engine.dataflow",
-    "asl_engine.interpreter", "asl_engine.query", "asl_engine.jsonata", "asl_engine.engine.step",
+    "asl_engine.engine.decisions", "asl_engine.query", "asl_engine.jsonata", "asl_engine.engine.step",
     "asl_engine.engine.map_fields",
 ]
 FORBIDDEN = ["asyncio", "sqlite3", "aiosqlite", "http.client", "httpx", "fastapi", "starlette", "uvicorn"]

@@ -2,7 +2,7 @@
 an execution saved by them (an existing SQLite file) still resumes, and the service can read a
 saved phase as plain JSON (service/executions.py reads a task's token from it).
 
-Each row is a phase exactly as runner.py/task_runner.py/mapping.py wrote it before phases were
+Each row is a phase exactly as the runtime (then runner.py, task_runner.py, mapping.py) wrote it before phases were
 typed (keys and their order included), and the phase it reads as.
 """
 

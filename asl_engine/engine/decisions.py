@@ -1,6 +1,7 @@
-"""Pure decisions the runner asks for: retry or catch, how long to wait, what a Fail state says.
+"""Pure decisions of the core: retry or catch (and the backoff), when a Wait ends, what a Fail
+state says, and the time as `$$` shows it.
 
-Nothing here awaits or performs I/O; the runner (`runner.py`) does the waiting.
+Nothing here awaits or performs I/O; the shell (`runtime/shell.py`) does the waiting.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
 
-from . import model as m
-from .errors import ALL, NO_CHOICE_MATCHED, NOT_MATCHED_BY_ALL, RUNTIME, TASK_FAILED, TIMEOUT, StatesError
-from .path_values import as_kind, rule_for
-from .paths import Path, PathNotFound, Scope
-from .payload import to_json
-from .timestamps import epoch_seconds
+from .. import model as m
+from ..errors import ALL, NO_CHOICE_MATCHED, NOT_MATCHED_BY_ALL, RUNTIME, TASK_FAILED, TIMEOUT, StatesError
+from ..path_values import as_kind, rule_for
+from ..paths import Path, PathNotFound, Scope
+from ..payload import to_json
+from ..timestamps import epoch_seconds
 
 Json = Any
 _JITTER = random.Random()
