@@ -4,8 +4,9 @@ Why a lease per server, not per execution: renewing costs one row a few times a 
 the number of executions. A server's row in `asl_engine_servers` expires `lease_seconds` after
 its last renewal (the database's clock, so servers' clocks never disagree); each RUNNING
 execution names its server (`executions.owner`). An execution whose server's lease expired is
-claimed by another (`claim_running`, `FOR UPDATE SKIP LOCKED`: two servers never claim one row),
-which resumes it from its saved position as after a restart. A lease that expired is never
+claimed by another (`claim_running`, `FOR UPDATE SKIP LOCKED`: two servers never claim one row;
+each takes its share, so the servers left split the work), which resumes it from its saved
+position as after a restart. A lease that expired is never
 renewed: a server that finds its own expired (it was paused, or cut off) has lost every execution
 and joins again under a new id.
 
@@ -37,6 +38,10 @@ CHANNEL = "asl_engine"
 LEASE_SECONDS = 10.0  # ASL_ENGINE_LEASE_SECONDS
 FENCED = "AE001"  # asl_engine_fence's SQLSTATE: the execution runs on another server now
 _CLAIM_BATCH = 100
+# A RUNNING execution (`e`) no live server owns. In the claim's locking subquery it is checked
+# again on the row as another server's claim left it, so no two servers claim one execution.
+_ORPHAN = ("e.status = 'RUNNING' AND (e.owner IS NULL OR NOT EXISTS (SELECT 1 FROM asl_engine_servers s "
+           "WHERE s.id = e.owner AND s.expires > clock_timestamp()))")
 
 
 def is_fenced(error: BaseException) -> bool:
@@ -82,19 +87,16 @@ class ClusterMixin:
         await self.notify({"kind": "left"})
 
     async def claim_running(self) -> list[ExecutionRecord]:
-        """Take over the RUNNING executions whose server's lease expired (or that name none),
-        oldest first; this server resumes them."""
-        claimed: list[ExecutionRecord] = []
-        while True:
-            rows = await self._read(
-                f"UPDATE executions SET owner = ? WHERE seq IN (SELECT seq FROM executions e "
-                "WHERE status = 'RUNNING' AND (owner IS NULL OR NOT EXISTS (SELECT 1 FROM asl_engine_servers s "
-                "WHERE s.id = e.owner AND s.expires > clock_timestamp())) "
-                f"ORDER BY seq LIMIT {_CLAIM_BATCH} FOR UPDATE SKIP LOCKED) "
-                f"RETURNING seq, {self._execution_columns}", (self.server_id,))
-            claimed.extend(ExecutionRecord(*row[1:]) for row in sorted(rows, key=lambda row: row[0]))
-            if len(rows) < _CLAIM_BATCH:
-                return claimed
+        """Take over this server's share of the RUNNING executions whose server's lease expired
+        (or that name none), oldest first: the orphans over the live servers (at least
+        `_CLAIM_BATCH`), so the servers left split a stopped server's executions between them;
+        the next round takes what is left. This server resumes them."""
+        rows = await self._read(
+            f"UPDATE executions SET owner = ? WHERE seq IN (SELECT seq FROM executions e WHERE {_ORPHAN} "
+            f"ORDER BY seq LIMIT (SELECT greatest(?, ceil(count(*)::numeric / greatest(1, (SELECT count(*) "
+            f"FROM asl_engine_servers WHERE expires > clock_timestamp())))) FROM executions e WHERE {_ORPHAN}) "
+            f"FOR UPDATE SKIP LOCKED) RETURNING seq, {self._execution_columns}", (self.server_id, _CLAIM_BATCH))
+        return [ExecutionRecord(*row[1:]) for row in sorted(rows, key=lambda row: row[0])]
 
     async def take_over(self, arn: str) -> bool:
         """Claim one execution that is not running anywhere now (redrive: before it runs again here)."""

@@ -134,3 +134,27 @@ def test_a_token_answered_on_two_servers_at_once_takes_the_first_answer() -> Non
         assert await first.token_record(token) == ('{"output": "1"}', None)
 
     _two_stores(scenario)
+
+
+def test_the_servers_left_split_a_stopped_servers_executions() -> None:
+    """Each claim takes the orphans over the live servers (at least 100): of the 300 executions a
+    stopped server ran, the first of the two servers left takes half, and each is taken once."""
+    url = postgres_database()
+
+    async def run() -> None:
+        stores = [PostgresStore(url, lease_seconds=30) for _ in range(3)]
+        for store in stores:
+            await store.open()
+        try:
+            await asyncio.gather(*(stores[0].create_execution(
+                ExecutionRecord(f"{ARN}{n}", MACHINE, f"e{n}", None, "RUNNING", "{}", 1.0)) for n in range(300)))
+            _expire(url, stores[0])
+            rounds = [await stores[index].list_running() for index in (1, 2, 1, 2)]
+            assert [len(claimed) for claimed in rounds] == [150, 100, 50, 0]  # half, then at least 100
+            arns = [record.arn for claimed in rounds for record in claimed]
+            assert sorted(arns) == sorted(f"{ARN}{n}" for n in range(300))  # each once
+        finally:
+            for store in stores:
+                await store.close()
+
+    asyncio.run(run())
