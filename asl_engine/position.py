@@ -177,6 +177,10 @@ class Frame:
     # recorded as <Type>StateAborted (recorded: SQS_PARALLEL_WAIT_FOR_TASK_TOKEN).
     aborts: bool = False
 
+    def record(self, event_type: str, details: dict[str, Json] | None = None) -> None:
+        """Record an event of this thread of control: it follows the thread's last event."""
+        self.previous = self.history.add(event_type, self.previous, details)
+
     def child_id(self, index: int) -> str:
         return f"{self.id}/{self.entered}.{self.retry_count}:{index}"
 

@@ -81,10 +81,9 @@ class Branches:
             inputs = [await self._item_input(step, index, item) for index, item in enumerate(items)]
             items = distributed.batch(state.item_batcher, source, inputs)
             weights = [len(child["Items"]) for child in items]
-        history = frame.history
         resumed = frame.take_resumed(BranchesPhase)
         if resumed is None:
-            frame.previous = history.add("MapStateStarted", frame.previous, {"length": len(items)})
+            frame.record("MapStateStarted", {"length": len(items)})
         tolerated_count, tolerated_percentage = await settle(step.tolerated, self.clock)
         # Tolerated failures count items: a failed batch fails all of its items (AWS developer guide,
         # maprun-fail-threshold.html: "the total number of failed or timed out items divided by the
@@ -101,10 +100,9 @@ class Branches:
                 map_run_arn = names.map_run_arn(self.info.state_machine_arn,
                                                 state.label or str(uuid.uuid4())[:8])
             if resumed is None:
-                frame.previous = history.add("MapRunStarted", frame.previous, {"mapRunArn": map_run_arn})
+                frame.record("MapRunStarted", {"mapRunArn": map_run_arn})
             elif resumed.redrive_count is not None:  # RedriveExecution reruns its unsuccessful items (service/redrive.py)
-                frame.previous = history.add("MapRunRedriven", frame.previous,
-                                             {"mapRunArn": map_run_arn, "redriveCount": resumed.redrive_count})
+                frame.record("MapRunRedriven", {"mapRunArn": map_run_arn, "redriveCount": resumed.redrive_count})
             observer = self.map_runs
             if observer is not None:
                 map_run = (observer, map_run_arn)
@@ -127,23 +125,23 @@ class Branches:
             results = await _run_all(iterations, limits, weights)
         except StatesError as failure:
             if state.distributed:
-                frame.previous = history.add("MapRunFailed", frame.previous, _error_details(failure))
+                frame.record("MapRunFailed", _error_details(failure))
                 if map_run is not None:
                     map_run[0].map_run_ended(map_run[1], "FAILED")
             raise failure.replace(from_branches=True) from None
         except asyncio.CancelledError:
             if state.distributed and self.stopping():  # before the run's ExecutionAborted/TimedOut
-                frame.previous = history.add("MapRunAborted", frame.previous)
+                frame.record("MapRunAborted")
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "ABORTED")
             raise
         if state.result_writer is not None and log is not None:
             results = await distributed.result(state.result_writer, source, store, self.clock, log, len(items))
         if state.distributed:
-            frame.previous = history.add("MapRunSucceeded", frame.previous)
+            frame.record("MapRunSucceeded")
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "SUCCEEDED")
-        frame.previous = history.add("MapStateSucceeded", frame.previous)
+        frame.record("MapStateSucceeded")
         return results
 
     async def _item_input(self, step: RunBranches, index: int, item: Json) -> Json:
@@ -194,7 +192,7 @@ class Branches:
     async def _parallel(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:
         value, history = step.value, frame.history
         if frame.take_resumed(BranchesPhase) is None:
-            frame.previous = history.add("ParallelStateStarted", frame.previous)
+            frame.record("ParallelStateStarted")
         self.checkpoints.save(frame, BranchesPhase())
 
         def branch(index: int, program: m.Program) -> Callable[[], Awaitable[Json]]:
@@ -206,7 +204,7 @@ class Branches:
             results = await _run_all(jobs, Limits(1 if sequential else 0, 0))
         except StatesError as failure:
             raise failure.replace(from_branches=True) from None
-        frame.previous = history.add("ParallelStateSucceeded", frame.previous)
+        frame.record("ParallelStateSucceeded")
         return results
 
     async def _child(

@@ -4,7 +4,7 @@ A checkpoint is the events recorded since the last one plus the position of ever
 moved since then (`position.Frame.snapshot`), handed to the sink as one unit so a store writes
 both in one transaction: what is on disk is always one consistent moment of the execution, and a
 restarted server resumes from it (`position.Resume`). The shell and its collaborators record
-events on a frame's history and say when a position must be durable (`save`, `commit`); only
+events on a frame (`Frame.record`) and say when a position must be durable (`save`, `commit`); only
 this class decides what goes to the sink and when.
 """
 
@@ -28,19 +28,16 @@ class Checkpoints:
         self.history = History(clock, sink)
         self._dirty: set[Frame] = set()
 
-    def touch(self, frame: Frame) -> None:
-        """The frame's position changed: save it with the next flush."""
-        self._dirty.add(frame)
-
     def save(self, frame: Frame, phase: Phase) -> None:
         """The frame is now in `phase`: saved with the next flush."""
         frame.phase = phase
         self._dirty.add(frame)
 
-    def commit(self, frame: Frame, phase: Phase) -> None:
-        """The frame is now in `phase`, durable before the caller goes on (it is about to wait,
-        or to do what must not be done twice)."""
-        frame.phase = phase
+    def commit(self, frame: Frame, phase: Phase | None = None) -> None:
+        """The frame is now in `phase` (None: the one it is in), durable with the events before
+        it before the caller goes on (it is about to wait, or to do what must not be done twice)."""
+        if phase is not None:
+            frame.phase = phase
         self._dirty.add(frame)
         self.flush()
 

@@ -221,7 +221,7 @@ class Shell:
             frame.variables.update(assigned)
             details["assignedVariables"] = texts
             details["assignedVariablesDetails"] = {"truncated": False}
-        frame.previous = frame.history.add(state.type + "StateExited", frame.previous, details)
+        frame.record(state.type + "StateExited", details)
 
     def state_failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
         """A failure the state will not retry (before Catch looks at it): Map and Parallel record
@@ -229,15 +229,15 @@ class Shell:
         if self.probe is not None:
             self.probe.failed(state, failure, frame)
         if failure.from_branches:
-            frame.previous = frame.history.add(state.type + "StateFailed", frame.previous)
+            frame.record(state.type + "StateFailed")
 
     def _aborted(self, state: m.State, frame: Frame) -> None:
-        frame.previous = frame.history.add(state.type + "StateAborted", frame.previous)
+        frame.record(state.type + "StateAborted")
 
     def _evaluation_failed(self, state: m.State, failure: StatesError, frame: Frame) -> StatesError:
         """JSONata errors are recorded as EvaluationFailed, once per attempt; a Map then also fails."""
         details = {"error": failure.error, "cause": failure.cause, "state": state.name}
-        frame.previous = frame.history.add("EvaluationFailed", frame.previous, details)
+        frame.record("EvaluationFailed", details)
         return failure.replace(from_branches=True) if state.type == "Map" else failure
 
     def _caught(

@@ -50,7 +50,7 @@ class _Events:
     def add(self, kind: str, details: dict[str, Json] | None = None) -> None:
         if self.base:
             details = {**self.base, **(details or {})}
-        self.frame.previous = self.frame.history.add(self.prefix + kind, self.frame.previous, details)
+        self.frame.record(self.prefix + kind, details)
 
     def output(self, kind: str, value: Json) -> None:
         self.add(kind, {"output": to_json(value), "outputDetails": {"truncated": False}})
@@ -125,8 +125,7 @@ class TaskAttempts:
             if not resumed:
                 events.add("Scheduled", self._task_scheduled(request))
                 events.add("Started")
-        self.checkpoints.touch(frame)
-        self.checkpoints.flush()
+        self.checkpoints.commit(frame)
         callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
             self.callbacks.register(self._pending(request), self.clock, _task_phase(frame).opened)
@@ -185,8 +184,7 @@ class TaskAttempts:
                          "inputDetails": {"truncated": False}}
             _add_limits(scheduled, request)
             events.add("Scheduled", scheduled)
-        self.checkpoints.touch(frame)
-        self.checkpoints.flush()
+        self.checkpoints.commit(frame)
         self.callbacks.register(self._pending(request), self.clock, phase.opened)
         handout = None
         if phase.started is None:
