@@ -37,7 +37,7 @@ FRAME = re.compile(r"^(.*) \((.*?):\d+\)$")
 # A sample belongs to the layer of the topmost frame that names one; asyncio's own frames don't.
 LAYERS = (
     ("logging", "logging/"), ("json (stdlib)", "json/"), ("aiosqlite worker thread", "_connection_worker_thread"),
-    ("asl_engine/store (event loop side)", "asl_engine/store/"), ("asl_engine (runner, states, history)", "asl_engine/"),
+    ("asl_engine/store (event loop side)", "asl_engine/store/"), ("asl_engine (runtime, history)", "asl_engine/"),
     ("api/ (protocol, actions, app)", "api/"), ("HTTP stack (uvicorn, h11, starlette, fastapi, anyio)",
                                                  "uvicorn/|h11/|starlette/|fastapi/|anyio/"),
 )
