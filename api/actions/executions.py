@@ -27,7 +27,7 @@ def execution_shape(record: ExecutionRecord) -> Body:
     shape.update(present(
         stopDate=record.stop_date, error=record.error, cause=record.cause,
         stateMachineVersionArn=record.state_machine_version_arn, stateMachineAliasArn=record.state_machine_alias_arn,
-        redriveDate=record.redrive_date,
+        redriveDate=record.redrive_date, mapRunArn=record.map_run_arn,
     ))
     return shape
 
@@ -65,13 +65,13 @@ async def redrive_execution(service: Service, scope: AccountRegion, body: Body) 
 async def list_executions(service: Service, scope: AccountRegion, body: Body) -> Body:
     cursor, limit = page_request("ListExecutions", body)
     page = await service.list_executions(
-        scope, required(body, "stateMachineArn"), optional(body, "statusFilter"), cursor, limit,
-        optional(body, "redriveFilter"),
+        scope, optional(body, "stateMachineArn"), optional(body, "statusFilter"), cursor, limit,
+        optional(body, "redriveFilter"), optional(body, "mapRunArn"),
     )
     items = []
     for record in page.items:
         item = {key: value for key, value in execution_shape(record).items()
-                if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")}
+                if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate", "mapRunArn")}
         if record.redrive_count:  # ExecutionListItem's redrive fields, once it was redriven
             item.update(redriveCount=record.redrive_count, **present(redriveDate=record.redrive_date))
         items.append(item)

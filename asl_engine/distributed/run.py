@@ -64,16 +64,35 @@ class ChildLog:
         self.started[index] = (child_input, now)
 
     def end(self, index: int, now: float, output: Json = None, error: str | None = None,
-            cause: str | None = None, status: str = writer.SUCCEEDED) -> None:
+            cause: str | None = None, status: str = writer.SUCCEEDED, execution_arn: str | None = None) -> None:
+        """`execution_arn`: the child execution's (None: its items ran inline, an ARN is made up)."""
         child_input, start = self.started[index]
-        name = str(uuid.uuid4())
+        if execution_arn is None:
+            execution_arn = names.child_execution_arn(self.map_run_arn, str(uuid.uuid4()), self.express)
+        name = execution_arn.split(":")[7]
         self.ended[index] = writer.ChildResult(
-            execution_arn=names.child_execution_arn(self.map_run_arn, name, self.express), name=name,
+            execution_arn=execution_arn, name=name,
             state_machine_arn=names.child_machine_arn(self.map_run_arn), status=status, input=child_input,
             output=output, error=error, cause=cause, start_date=iso_time(start), stop_date=iso_time(now))
 
     def children(self, count: int) -> list[writer.ChildResult]:
         return [self.ended[index] for index in range(count) if index in self.ended]
+
+    def unfinished(self, inputs: list[Json], now: float) -> list[writer.ChildResult]:
+        """Every child of a Map Run that failed or was aborted: those that ended as they ended,
+        those still running ABORTED (the Map Run stops them), those never started PENDING."""
+        machine = names.child_machine_arn(self.map_run_arn)
+        children = []
+        for index, child_input in enumerate(inputs):
+            if index in self.ended:
+                children.append(self.ended[index])
+            elif index in self.started:
+                self.end(index, now, status="ABORTED")
+                children.append(self.ended[index])
+            else:
+                children.append(writer.ChildResult(execution_arn="", name="", state_machine_arn=machine,
+                                                   status=writer.PENDING, input=child_input))
+        return children
 
 
 async def result(result_writer: ResultWriter, source: Source, store: StoreFactory, clock: Clock,
@@ -85,3 +104,15 @@ async def result(result_writer: ResultWriter, source: Source, store: StoreFactor
     parameters = writer_parameters(result_writer, source)
     return await call_blocking(clock, lambda: writer.write(store(), parameters, log.map_run_arn, children,
                                                            result_writer.spec))
+
+
+async def export_unfinished(result_writer: ResultWriter, source: Source, store: StoreFactory, clock: Clock,
+                            log: ChildLog, inputs: list[Json]) -> None:
+    """A Map Run that failed or was aborted still exports what its children did: FAILED_0.json
+    and PENDING_0.json beside SUCCEEDED_0.json, and the manifest (AWS: input-output-resultwriter.html)."""
+    if not result_writer.spec.exports:
+        return
+    children = log.unfinished(inputs, clock.time())
+    parameters = writer_parameters(result_writer, source)
+    await call_blocking(clock, lambda: writer.write(store(), parameters, log.map_run_arn, children,
+                                                    result_writer.spec))

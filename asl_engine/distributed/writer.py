@@ -71,12 +71,10 @@ class ChildResult:
 
     def record(self) -> Json:
         """The child as NONE writes it: the fields DescribeExecution would show."""
-        record: dict[str, Json] = {
-            "ExecutionArn": self.execution_arn,
-            "Input": to_json(self.input),
-            "InputDetails": {"Included": True},
-            "Name": self.name,
-        }
+        record: dict[str, Json] = {"ExecutionArn": self.execution_arn} if self.execution_arn else {}
+        record.update({"Input": to_json(self.input), "InputDetails": {"Included": True}})
+        if self.name:  # a PENDING child never started: it has no execution, so no ARN and no name
+            record["Name"] = self.name
         if self.status == SUCCEEDED:
             record["Output"] = to_json(self.output)
             record["OutputDetails"] = {"Included": True}

@@ -3,8 +3,10 @@ side as coroutines, results in order.
 
 A failing branch fails the state with its own error and stops its siblings. Map honours
 MaxConcurrency (0 = no limit); MaxConcurrency 1 runs iterations one after another without
-creating tasks at all. A DISTRIBUTED Map runs its items here too, but, as in AWS, their events
-belong to child executions and only the MapRun* events appear in the parent's history; its
+creating tasks at all. A DISTRIBUTED Map starts one child execution per item (or batch) through
+the `ChildExecutions` port the service sets (`children`, runtime/ports.py): as on AWS, only the
+MapRun* events appear in the parent's history, each child has its own. Without that port (the
+in-process runner) its items run here as iterations whose events are not recorded. Its
 ItemReader, ItemBatcher and ResultWriter are asl_engine.distributed's (read, batch, export).
 
 Each branch or iteration runs in a frame of its own (`position.Frame`) through the shell's
@@ -15,6 +17,7 @@ does not run a finished one again.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import uuid
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from typing import Any, Awaitable, Callable
 from .. import model as m
 from ..clock import Clock
 from ..engine.step import RunBranches
-from ..errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
+from ..errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, TIMEOUT, StatesError
 from ..execution import ExecutionInfo, ListSink
 from ..history import History
 from ..position import BranchesPhase, DonePhase, FailedPhase, Frame, Resume, phase_from_json
@@ -33,8 +36,9 @@ from ..distributed import names
 from ..distributed import run as distributed
 from ..distributed.evaluate import Source
 from .checkpoints import Checkpoints
-from .ports import MapRunObserver
+from .ports import ChildEnd, ChildExecutions, ChildRequest, MapRunObserver
 
+log_ = logging.getLogger("asl_engine.branches")
 Json = Any
 RunScope = Callable[[m.Program, Json, Frame], Awaitable[Json]]
 INLINE_CONCURRENCY = 40  # AWS's bound on an inline Map's concurrent iterations
@@ -60,6 +64,8 @@ class Branches:
         self.stopping = stopping  # StopExecution or the timeout (not a shutdown) is ending the run
         # Told about Distributed Maps' runs (DescribeMapRun); the service sets it, tests need not.
         self.map_runs: MapRunObserver | None = None
+        # Starts a Distributed Map's children as executions (service/map_children.py); None: inline.
+        self.children: ChildExecutions | None = None
 
     async def run(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:
         """The results of a Parallel's branches or a Map's iterations, in order; each runs
@@ -118,12 +124,18 @@ class Branches:
             total = sum(weights) if weights is not None else len(items)
             map_run[0].map_run_watch(map_run[1], lambda most, percentage, count: limits.change(
                 most, _tolerance(total, count, percentage)))
+        spawn = None
+        if state.distributed and self.children is not None and map_run_arn is not None:
+            spawn = _Spawn(self.children, self.info.execution_arn, map_run_arn, state,
+                           resumed is not None and resumed.redrive_count is not None)
         iterations = [self._iteration(step, index, item, frame, run_scope, map_run, log,
-                                      weights[index] if weights is not None else None)
+                                      weights[index] if weights is not None else None, spawn)
                       for index, item in enumerate(items)]
         try:
             results = await _run_all(iterations, limits, weights)
         except StatesError as failure:
+            if state.result_writer is not None and log is not None:
+                await self._export_unfinished(state.result_writer, source, store, log, items)
             if state.distributed:
                 frame.record("MapRunFailed", _error_details(failure))
                 if map_run is not None:
@@ -131,6 +143,8 @@ class Branches:
             raise failure.replace(from_branches=True) from None
         except asyncio.CancelledError:
             if state.distributed and self.stopping():  # before the run's ExecutionAborted/TimedOut
+                if state.result_writer is not None and log is not None:
+                    await self._export_unfinished(state.result_writer, source, store, log, items)
                 frame.record("MapRunAborted")
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "ABORTED")
@@ -144,6 +158,15 @@ class Branches:
         frame.record("MapStateSucceeded")
         return results
 
+    async def _export_unfinished(self, result_writer: Any, source: Source, store: distributed.StoreFactory,
+                                 log: distributed.ChildLog, inputs: list[Json]) -> None:
+        """ResultWriter of a Map Run that failed or was aborted; its own failure to write does not
+        replace the Map Run's error (it is logged)."""
+        try:
+            await distributed.export_unfinished(result_writer, source, store, self.clock, log, inputs)
+        except StatesError as refused:
+            log_.warning("ResultWriter of %s could not export: %s", log.map_run_arn, refused.cause)
+
     async def _item_input(self, step: RunBranches, index: int, item: Json) -> Json:
         """An item's input: ItemSelector against the item's `$$.Map.Item`, or the item."""
         if step.state.flow.offloaded:
@@ -153,9 +176,10 @@ class Branches:
     def _iteration(
         self, step: RunBranches, index: int, item: Json, frame: Frame, run_scope: RunScope,
         map_run: tuple[MapRunObserver, str] | None = None, log: distributed.ChildLog | None = None,
-        batch_size: int | None = None,
+        batch_size: int | None = None, spawn: _Spawn | None = None,
     ) -> Callable[[], Awaitable[Json]]:
-        """One child; `batch_size` set: `item` is already its input, a batch of that many items."""
+        """One child; `batch_size` set: `item` is already its input, a batch of that many items;
+        `spawn` set: the child is an execution of its own."""
         state = step.state
         assert isinstance(state, m.MapState)
         prepared = batch_size is not None
@@ -166,25 +190,36 @@ class Branches:
             item_input = item if prepared else await self._item_input(step, index, item)
             history = _Unrecorded(self.clock) if state.distributed else frame.history
             events = None if state.distributed else ("MapIteration", {"name": state.name, "index": index})
-            if map_run is None and log is None:
+            if map_run is None and log is None and spawn is None:
                 return await self._child(run_scope, frame, index, state.processor, item_input, history, events)
             clock = self.clock
             if log is not None:
                 log.start(index, item_input, clock.time())
             _tell(map_run, "running", items)
+            child_arn = None
             try:
-                output = await self._child(run_scope, frame, index, state.processor, item_input, history, events)
+                if spawn is not None:
+                    output, child_arn = await spawn.run(index, item_input, map_run, items)
+                else:
+                    output = await self._child(run_scope, frame, index, state.processor, item_input, history,
+                                               events)
+                    _tell(map_run, "succeeded", items)
+            except _ChildFailed as failed:
+                if log is not None:
+                    log.end(index, clock.time(), error=failed.error.error, cause=failed.error.cause,
+                            status=failed.status, execution_arn=failed.execution_arn)
+                raise failed.error from None
             except StatesError as failure:
                 _tell(map_run, "failed", items)
                 if log is not None:
                     log.end(index, clock.time(), error=failure.error, cause=failure.cause, status="FAILED")
                 raise
             except asyncio.CancelledError:
-                _tell(map_run, "aborted", items)
+                if spawn is None:
+                    _tell(map_run, "aborted", items)
                 raise
-            _tell(map_run, "succeeded", items)
             if log is not None:
-                log.end(index, clock.time(), output=output)
+                log.end(index, clock.time(), output=output, execution_arn=child_arn)
             return output
 
         return iterate
@@ -243,6 +278,45 @@ class Branches:
         if events is not None:
             history.add(events[0] + "Succeeded", child.previous, events[1])
         return output
+
+
+_OUTCOMES = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut", "ABORTED": "aborted"}
+
+
+class _ChildFailed(Exception):
+    """A child execution that did not succeed: the error its Map sees, and its status."""
+
+    def __init__(self, error: StatesError, status: str, execution_arn: str | None) -> None:
+        super().__init__(error.error)
+        self.error, self.status, self.execution_arn = error, status, execution_arn
+
+
+@dataclass
+class _Spawn:
+    """A Distributed Map's children as executions of their own (the `ChildExecutions` port)."""
+
+    port: ChildExecutions
+    parent_arn: str
+    map_run_arn: str
+    state: m.MapState
+    redrive: bool  # the Map Run is redriven: children that did not succeed run again
+
+    async def run(self, index: int, child_input: Json, map_run: tuple[MapRunObserver, str] | None,
+                  items: int) -> tuple[Json, str | None]:
+        """The child's output and ARN; raises _ChildFailed when it did not succeed."""
+        processor = m.StateMachine(self.state.processor, None, None)
+        request = ChildRequest(self.parent_arn, self.map_run_arn, index, processor, child_input,
+                               self.state.express_children, self.redrive)
+        try:
+            end: ChildEnd = await self.port.run_child(request)
+        except asyncio.CancelledError:
+            _tell(map_run, "aborted", items)
+            raise
+        _tell(map_run, _OUTCOMES[end.status], items)
+        if end.status == "SUCCEEDED":
+            return end.output, end.execution_arn
+        error = StatesError(end.error or (TIMEOUT if end.status == "TIMED_OUT" else RUNTIME), end.cause)
+        raise _ChildFailed(error, end.status, end.execution_arn)
 
 
 def _tell(map_run: tuple[MapRunObserver, str] | None, outcome: str, items: int) -> None:

@@ -1,12 +1,14 @@
 """What the runtime is told by, or tells, the layer above it: ports the service implements.
 
-`MapRunObserver` hears about a Distributed Map's Map Run (DescribeMapRun); `Probe` is
-TestState's view of a run (service/test_state.py). Both are handed to the run, never imported
-from the service, so dependencies point one way.
+`MapRunObserver` hears about a Distributed Map's Map Run (DescribeMapRun); `ChildExecutions`
+starts a Distributed Map's child executions (service/map_children.py); `Probe` is TestState's
+view of a run (service/test_state.py). All are handed to the run, never imported from the
+service, so dependencies point one way.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from .. import model as m
@@ -35,6 +37,42 @@ class MapRunObserver(Protocol):
 
     def map_run_ended(self, map_run_arn: str, status: str) -> None:
         """SUCCEEDED, FAILED or ABORTED."""
+
+
+@dataclass(frozen=True)
+class ChildRequest:
+    """One child execution of a Distributed Map: the `index`th of its Map Run, running the
+    ItemProcessor (`machine`) on `input`. `redrive`: RedriveExecution asks for it again after it
+    did not succeed."""
+
+    parent_arn: str
+    map_run_arn: str
+    index: int
+    machine: m.StateMachine
+    input: Json
+    express: bool
+    redrive: bool = False
+
+
+@dataclass(frozen=True)
+class ChildEnd:
+    """How a child execution ended: SUCCEEDED (with `output`), FAILED, TIMED_OUT or ABORTED."""
+
+    status: str
+    output: Json = None
+    error: str | None = None
+    cause: str | None = None
+    execution_arn: str | None = None
+
+
+class ChildExecutions(Protocol):
+    """Starts a Distributed Map's children as executions of their own and awaits their end: set
+    as `run.branches.children` by the service. Asked again for the same child (a restarted or redriven
+    parent), it resumes, awaits or redrives that child instead of starting another. Cancelled
+    while the child runs (StopExecution of the parent, the Map Run failing), it aborts the child,
+    except when the server is shutting down (the child then resumes with its parent)."""
+
+    async def run_child(self, request: ChildRequest) -> ChildEnd: ...
 
 
 class Probe(Protocol):

@@ -33,6 +33,7 @@ from ..aws_errors import (
 from ..model import StateMachine
 from ..payload import parse_json, to_json
 from ..position import TASK, Resume
+from ..runtime.ports import ChildExecutions
 from ..runtime.run import ExecutionRun
 from ..store import ExecutionRecord, StateMachineRecord, Store
 from ..store.errors import describe
@@ -87,6 +88,7 @@ class Executions:
         self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
         self._start_locks: dict[str, asyncio.Lock] = {}
         self.map_runs = MapRuns(store, clock)  # told about Distributed Maps' runs (runtime/branches.py)
+        self.children: ChildExecutions | None = None  # starts Distributed Maps' children (service/map_children.py)
         store.on_write_failed = self._write_failed
         # StartSyncExecution's run, handed to whoever moves a test's virtual clock while the
         # caller waits inside the request (asl_engine.testing); None: awaited as it is.
@@ -107,7 +109,8 @@ class Executions:
         tasks = self.dispatcher.for_execution(test_case, machine.name)
         if machine.type == "EXPRESS":
             info = self._info(machine, arns.express_execution_arn(scope, machine.name, name), name, value)
-            task = asyncio.create_task(self._run_express(machine, info, tasks))
+            compiled = self._compile(machine.arn, machine.revision_id, machine.definition)
+            task = asyncio.create_task(self.run_express(compiled, info, tasks))
             self._express.add(task)
             task.add_done_callback(self._express.discard)
             return _record(machine, info, input_text, version_arn, alias_arn)
@@ -122,8 +125,7 @@ class Executions:
                     raise ExecutionAlreadyExists.for_arn(arn)
                 info = self._info(machine, arn, name, value)
                 run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
-                run.map_runs = self.map_runs
-                run.keep_closing = True
+                self._prepare(run)
                 record = _record(machine, info, input_text, version_arn, alias_arn)
                 record.test_case = test_case
                 # The row and ExecutionStarted in one commit: once StartExecution answers, both are
@@ -132,10 +134,23 @@ class Executions:
         finally:
             if not lock.locked():
                 self._start_locks.pop(arn, None)
-        task = asyncio.create_task(self._drive(run, arn), name=f"execution {arn}")
-        self._live[arn] = _Live(run, task)
+        self._launch(run, arn)
         log.debug("execution RUNNING %s", arn)
         return record
+
+    async def start_child(self, record: ExecutionRecord, machine: StateMachine, info: ExecutionInfo,
+                          tasks: TaskHandler) -> None:
+        """Record and start a Standard execution the service starts itself, a Distributed Map's
+        child (service/map_children.py): committed with its ExecutionStarted like any other."""
+        run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn), tasks=tasks)
+        self._prepare(run)
+        await self.store.create_execution(record, [run.announce()])
+        self._launch(run, record.arn)
+
+    def running(self, arn: str) -> tuple[ExecutionRun, asyncio.Task[ExecutionOutcome]] | None:
+        """The run and task of an execution running here."""
+        live = self._live.get(arn)
+        return None if live is None else (live.run, live.task)
 
     async def start_sync(
         self, scope: AccountRegion, machine: StateMachineRecord, name: str | None, input_text: str | None,
@@ -147,7 +162,7 @@ class Executions:
         name, value, input_text = _arguments(name, input_text)
         info = self._info(machine, arns.express_execution_arn(scope, machine.name, name), name, value)
         tasks = self.dispatcher.for_execution(test_case, machine.name)
-        run = self._run_express(machine, info, tasks)
+        run = self.run_express(self._compile(machine.arn, machine.revision_id, machine.definition), info, tasks)
         outcome = await (run if self.sync_driver is None else self.sync_driver(run))
         record = _record(machine, info, input_text, version_arn, alias_arn)
         _close(record, outcome)
@@ -167,12 +182,13 @@ class Executions:
         return record
 
     async def list(
-        self, machine: StateMachineRecord, status: str | None, after: int | None, limit: int,
-        redrive_filter: str | None = None,
+        self, machine: StateMachineRecord | None, status: str | None, after: int | None, limit: int,
+        redrive_filter: str | None = None, map_run_arn: str | None = None,
     ) -> Page[ExecutionRecord]:
         """ListExecutions, newest first; Express executions are not listed (not recorded).
-        `redrive_filter`: REDRIVEN (redriven at least once) or NOT_REDRIVEN."""
-        if machine.type == "EXPRESS":
+        `redrive_filter`: REDRIVEN (redriven at least once) or NOT_REDRIVEN. `map_run_arn`
+        (no `machine`): the child executions of that Map Run."""
+        if machine is not None and machine.type == "EXPRESS":
             raise StateMachineTypeNotSupported()
         if status is not None and status not in STATUSES:
             raise ValidationException.constraint(
@@ -183,7 +199,8 @@ class Executions:
                 redrive_filter, "redriveFilter", f"Member must satisfy enum value set: [{', '.join(REDRIVE_FILTERS)}]"
             )
         redriven = None if redrive_filter is None else redrive_filter == "REDRIVEN"
-        items, cursor = await self.store.list_executions(machine.arn, status, after, limit, redriven)
+        items, cursor = await self.store.list_executions(machine.arn if machine is not None else "", status, after,
+                                                         limit, redriven, map_run_arn)
         return Page(items, cursor)
 
     async def stop(self, scope: AccountRegion, arn: str, error: str | None, cause: str | None) -> float:
@@ -252,6 +269,9 @@ class Executions:
             if token.execution_arn in arns})
         for record in running:
             try:
+                if record.map_run_arn is not None:  # a Distributed Map's child: its parent's Map resumes it
+                    await self._orphan(record, arns)
+                    continue
                 await self.resume(record)
             except Exception as exc:
                 log.exception("execution %s cannot be resumed", record.arn)
@@ -261,27 +281,38 @@ class Executions:
                     log.exception("execution %s cannot be ended", record.arn)
         return len(running)
 
-    async def resume(self, record: ExecutionRecord) -> None:
+    async def _orphan(self, record: ExecutionRecord, running: set[str]) -> None:
+        """A child whose parent is not running any more (it ended as the server died) ends ABORTED."""
+        map_run = await self.store.get_map_run(record.map_run_arn or "")
+        if map_run is None or map_run.execution_arn not in running:
+            await self.store.close_execution(record.arn, "ExecutionAborted", "ABORTED", None, None, self.clock.time())
+
+    async def resume(self, record: ExecutionRecord, machine: StateMachine | None = None,
+                     role_arn: str = "") -> None:
         """Run a RUNNING execution from its saved position: after a restart, or a redrive
-        (service/redrive.py), whose ExecutionRedriven event is the last one recorded."""
+        (service/redrive.py), whose ExecutionRedriven event is the last one recorded. A
+        Distributed Map's child is handed its `machine` (the ItemProcessor) and `role_arn` by
+        its parent (service/map_children.py): it has no state machine of its own to look up."""
         position = await self.store.get_position(record.arn)
         last = position.last_event or {}
         if last.get("type", "").startswith("Execution") and last.get("type") not in ("ExecutionStarted",
                                                                                      "ExecutionRedriven"):
             await self._close_recorded(record, last)
             return
-        revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
-        if revision is None:  # its state machine is gone: nothing to run it with
-            await self._end_failed(record.arn, "The state machine no longer exists.")
-            return
+        if machine is None:
+            revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
+            if revision is None:  # its state machine is gone: nothing to run it with
+                await self._end_failed(record.arn, "The state machine no longer exists.")
+                return
+            machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
+            role_arn = revision.role_arn
         machine_name = arns.parse_arn(record.state_machine_arn).parts[0]
         info = ExecutionInfo(
             execution_arn=record.arn, name=record.name, state_machine_arn=record.state_machine_arn,
-            state_machine_name=machine_name, role_arn=revision.role_arn, start_time=record.start_date,
+            state_machine_name=machine_name, role_arn=role_arn, start_time=record.start_date,
             task_token_prefix=self.token_prefix(record.arn),
             input=json.loads(record.input), redrive_count=record.redrive_count, redrive_time=record.redrive_date,
         )
-        machine = self._compile(record.state_machine_arn, record.revision_id, revision.definition)
         resume = Resume(dict(position.frames), int(last.get("id", 0)))
         for frame in position.frames.values():  # its tokens answer from now on, not once re-registered
             phase = frame.get("phase") or {}
@@ -290,10 +321,8 @@ class Executions:
         tasks = self.dispatcher.for_execution(record.test_case, machine_name)
         run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
                            tasks=tasks, resume=resume)
-        run.map_runs = self.map_runs
-        run.keep_closing = True
-        task = asyncio.create_task(self._drive(run, record.arn), name=f"execution {record.arn}")
-        self._live[record.arn] = _Live(run, task)
+        self._prepare(run)
+        self._launch(run, record.arn)
         log.debug("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
 
     async def _end_failed(self, arn: str, cause: str) -> None:
@@ -357,6 +386,17 @@ class Executions:
             start_time=self.clock.time(), input=value, task_token_prefix=self.token_prefix(arn),
         )
 
+    def _prepare(self, run: ExecutionRun) -> None:
+        """What the service hands every recorded run: the Map Run observer, the starter of a
+        Distributed Map's child executions, and its closing events kept for the final commit."""
+        run.map_runs = self.map_runs
+        run.branches.children = self.children
+        run.keep_closing = True
+
+    def _launch(self, run: ExecutionRun, arn: str) -> None:
+        task = asyncio.create_task(self._drive(run, arn), name=f"execution {arn}")
+        self._live[arn] = _Live(run, task)
+
     def _runner(self, machine: StateMachineRecord, info: ExecutionInfo, sink: EventSink,
                 tasks: TaskHandler) -> ExecutionRun:
         compiled = self._compile(machine.arn, machine.revision_id, machine.definition)
@@ -400,10 +440,9 @@ class Executions:
             self._live.pop(arn, None)
             self.dispatcher.callbacks.forget(arn)
 
-    async def _run_express(self, machine: StateMachineRecord, info: ExecutionInfo,
-                           tasks: TaskHandler) -> ExecutionOutcome:
+    async def run_express(self, machine: StateMachine, info: ExecutionInfo, tasks: TaskHandler) -> ExecutionOutcome:
         """Run an Express execution, ending it TIMED_OUT after AWS's five-minute limit."""
-        run = self._runner(machine, info, _DiscardSink(), tasks)
+        run = ExecutionRun(machine, info, clock=self.clock, sink=_DiscardSink(), tasks=tasks)
         with watchdog(self.clock, info.start_time + EXPRESS_LIMIT_SECONDS, lambda: run.stop(TIMEOUT, None)) as dog:
             outcome = await _outcome_of(run, self.clock)
         if dog.expired:

@@ -30,6 +30,7 @@ from ..tasks.mock import MockConfigError
 from .activities import Activities
 from .console import Console
 from .executions import Executions, Page, SyncResult
+from .map_children import MapChildren
 from .redrive import Redrive
 from .machines import DEFAULT_LOGGING, DEFAULT_TRACING, MAX_TAGS, Machines, check_machine_arn, tag_dict
 from .test_state import TestStateRequest, TestStateResult, test_state
@@ -45,6 +46,8 @@ class Service:
         self.tasks = TaskDispatcher(config.tasks, clock, children=self)
         self.executions = Executions(store, clock, self.tasks)
         self.redrive = Redrive(store, clock, self.executions)  # RedriveExecution, redriveStatus
+        # a Distributed Map's children are executions of their own
+        self.executions.children = MapChildren(store, self.executions, self.redrive)
         self.activities = Activities(store, clock, self.tasks, config.activity_poll_seconds)
         self.versions = Versions(store, clock, self.machines)
         self.map_runs = self.executions.map_runs  # DescribeMapRun, ListMapRuns, UpdateMapRun
@@ -142,10 +145,17 @@ class Service:
             raise ChildRefused(error.type_name, error.message) from None
 
     async def list_executions(
-        self, scope: AccountRegion, machine_arn: str, status: str | None, after: int | None, limit: int,
-        redrive_filter: str | None = None,
+        self, scope: AccountRegion, machine_arn: str | None, status: str | None, after: int | None, limit: int,
+        redrive_filter: str | None = None, map_run_arn: str | None = None,
     ) -> Page[ExecutionRecord]:
-        machine = await self.machines.get(scope, machine_arn)
+        """ListExecutions of a state machine, or (`map_run_arn`) the children of a Map Run:
+        "You can specify either a mapRunArn or a stateMachineArn, but not both" (API_ListExecutions)."""
+        if (machine_arn is None) == (map_run_arn is None):
+            raise ValidationException("Exactly one of stateMachineArn and mapRunArn must be specified")
+        if map_run_arn is not None:
+            await self.map_runs.describe(scope, map_run_arn)  # InvalidArn, ResourceNotFound
+            return await self.executions.list(None, status, after, limit, redrive_filter, map_run_arn)
+        machine = await self.machines.get(scope, machine_arn or "")
         return await self.executions.list(machine, status, after, limit, redrive_filter)
 
     async def redrive_execution(self, scope: AccountRegion, execution_arn: str, client_token: str | None) -> float:

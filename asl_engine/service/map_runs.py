@@ -28,7 +28,8 @@ log = logging.getLogger("asl_engine.map_runs")
 T = TypeVar("T")
 COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten")
 EXECUTIONS = "executions."  # the prefix of executionCounts when they differ from itemCounts
-_MOVES = {"running": "pending", "succeeded": "running", "failed": "running", "aborted": "running"}
+_MOVES = {"running": "pending", "succeeded": "running", "failed": "running", "timedOut": "running",
+          "aborted": "running"}
 
 
 class MapRuns:

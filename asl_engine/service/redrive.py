@@ -18,9 +18,11 @@ is RUNNING with its new redrive count and date, those frames and an ExecutionRed
 it runs from them the way a restarted server resumes a RUNNING execution (`Executions.resume`):
 a redrive that was acknowledged survives a kill -9.
 
-What is not AWS's: a Distributed Map's items are not child executions here, so its Map Run is
-redriven with its parent (its failed items run again inside it, MapRunRedriven is recorded) and
-no execution is ever REDRIVABLE_BY_MAP_RUN.
+A Distributed Map is redriven as the same Map Run (MapRunRedriven): its children that succeeded
+keep their output, those that did not are redriven as executions of their own (redrive_child,
+asked by service/map_children.py; https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html).
+What is not AWS's: a child is redriven only with its parent, never on its own, so no execution is
+ever REDRIVABLE_BY_MAP_RUN.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ..clock import Clock
 from ..execution import HistoryEvent
 from ..limits import MAX_HISTORY_EVENTS
 from ..position import BRANCHES, DONE, REDRIVE
+from ..model import StateMachine
 from ..store import ExecutionRecord, Store
 from .executions import Executions
 
@@ -111,6 +114,25 @@ class Redrive:
         revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
         if revision is None or await self.store.get_state_machine(record.state_machine_arn) is None:
             raise ExecutionNotRedrivable("State machine is in DELETING status")
+        if client_token is not None:
+            tokens = [*tokens, {"token": client_token, "used": now, "redriveDate": now}][-TOKENS_KEPT:]
+        await self._rerun(record, now, tokens)
+        return now
+
+    async def redrive_child(self, arn: str, machine: StateMachine, role_arn: str) -> None:
+        """Redrive a Distributed Map's child execution that did not succeed, its Map Run being
+        redriven (service/map_children.py): as RedriveExecution would, with the ItemProcessor
+        its parent hands it (a child has no state machine of its own)."""
+        record = await self.store.get_execution(arn)
+        assert record is not None  # executions are never deleted
+        await self._rerun(record, self.clock.time(), json.loads(await self.store.redrive_tokens(arn) or "[]"),
+                          machine, role_arn)
+
+    async def _rerun(self, record: ExecutionRecord, now: float, tokens: list[Json],
+                     machine: StateMachine | None = None, role_arn: str = "") -> None:
+        """Commit the redrive (status, count, date, ExecutionRedriven, the frames to resume from)
+        and resume the execution from there."""
+        arn = record.arn
         await self.executions.ended(arn)  # its runner has let go of it (its end is committed)
         position = await self.store.get_position(arn)
         last_id = int((position.last_event or {}).get("id", 0))
@@ -124,28 +146,28 @@ class Redrive:
         event: HistoryEvent = {"timestamp": now, "type": "ExecutionRedriven", "id": last_id + 1,
                                "previousEventId": last_id, "executionRedrivenEventDetails": {"redriveCount": count}}
         frames = redriven_frames(position.frames, last_id + 1)
+        # A branch that failed in a Distributed Map kept only FAILED: the Map waits for its Map
+        # Run again (its children that did not succeed are redriven, service/map_children.py).
         failed_maps = [frame for frame_id, frame in frames.items()  # see `_map_runs_entered`
-                       if frame["phase"]["kind"] == BRANCHES and position.frames[frame_id]["phase"]["kind"] != BRANCHES]
+                       if frame["phase"]["kind"] in (BRANCHES, REDRIVE)
+                       and position.frames[frame_id]["phase"]["kind"] != BRANCHES]
         if failed_maps:
             entered = _map_runs_entered(await self.store.get_history(arn, None, last_id, False))
             for frame in failed_maps:
                 if frame.get("entered") in entered:
-                    frame["phase"]["mapRunArn"] = entered[frame["entered"]]
+                    frame["phase"] = {"kind": BRANCHES, "mapRunArn": entered[frame["entered"]]}
         map_runs: dict[str, int] = {}  # Map Run ARN -> its redrive count from now on
         for frame in frames.values():
             map_run_arn = frame["phase"].get("mapRunArn")
             if map_run_arn is not None:
                 known = await self.store.get_map_run(map_run_arn)
                 map_runs[map_run_arn] = frame["phase"]["redriveCount"] = (known.redrive_count if known else 0) + 1
-        if client_token is not None:
-            tokens = [*tokens, {"token": client_token, "used": now, "redriveDate": now}][-TOKENS_KEPT:]
         await self.store.redrive_execution(arn, count, now, json.dumps(tokens), event,
                                            {frame_id: json.dumps(frame) for frame_id, frame in frames.items()},
                                            map_runs)
-        record = await self.store.get_execution(arn)
-        assert record is not None
-        await self.executions.resume(record)
-        return now
+        redriven = await self.store.get_execution(arn)
+        assert redriven is not None
+        await self.executions.resume(redriven, machine, role_arn)
 
 
 def redriven_frames(frames: dict[str, Json], redriven_event: int) -> dict[str, Json]:

@@ -60,6 +60,7 @@ class ExecutionRecord:
     state_machine_version_arn: str | None = None  # started through this version (or an alias's)
     state_machine_alias_arn: str | None = None  # started through this alias
     redrive_date: float | None = None  # when RedriveExecution last redrove it
+    map_run_arn: str | None = None  # a Distributed Map's child: the Map Run that started it
 
 
 @dataclass
@@ -263,10 +264,11 @@ class ExecutionStore(Committing, Protocol):
 
     async def list_executions(
         self, state_machine_arn: str, status: str | None, after: int | None, limit: int,
-        redriven: bool | None = None,
+        redriven: bool | None = None, map_run_arn: str | None = None,
     ) -> tuple[list[ExecutionRecord], int | None]:
         """Newest first; returns the page and the cursor of its last row when more may follow.
-        `redriven`: only executions redriven at least once (True) or never (False)."""
+        `redriven`: only executions redriven at least once (True) or never (False).
+        `map_run_arn`: the child executions of that Map Run instead of the machine's."""
         ...
 
     async def get_history(

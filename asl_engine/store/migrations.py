@@ -161,6 +161,12 @@ SCRIPTS: tuple[str, ...] = (
     ALTER TABLE executions ADD COLUMN redrive_date REAL;
     ALTER TABLE executions ADD COLUMN redrive_tokens TEXT;
     """,
+    # 9 -> 10: a Distributed Map's child executions name their Map Run (ListExecutions mapRunArn,
+    # DescribeExecution mapRunArn); NULL for every other execution.
+    """
+    ALTER TABLE executions ADD COLUMN map_run_arn TEXT;
+    CREATE INDEX executions_by_map_run ON executions (map_run_arn, seq) WHERE map_run_arn IS NOT NULL;
+    """,
 )
 
 LATEST = len(SCRIPTS)

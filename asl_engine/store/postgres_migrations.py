@@ -176,6 +176,11 @@ SCRIPTS: tuple[str, ...] = (
         END IF;
     END $$;
     """,
+    # 4 -> 5: SQLite's 9 -> 10 (a Distributed Map's child executions name their Map Run).
+    """
+    ALTER TABLE executions ADD COLUMN map_run_arn TEXT;
+    CREATE INDEX executions_by_map_run ON executions (map_run_arn, seq) WHERE map_run_arn IS NOT NULL;
+    """,
 )
 
 # What the cluster (script 3 -> 4) adds that SQLite's single server has no use for.

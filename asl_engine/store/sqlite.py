@@ -51,7 +51,8 @@ _MACHINE_COLUMNS = (
 )
 _EXECUTION_COLUMNS = (
     "arn, state_machine_arn, name, revision_id, status, input, start_date, output, error, cause, "
-    "stop_date, redrive_count, test_case, state_machine_version_arn, state_machine_alias_arn, redrive_date"
+    "stop_date, redrive_count, test_case, state_machine_version_arn, state_machine_alias_arn, redrive_date, "
+    "map_run_arn"
 )
 _ACTIVITY_COLUMNS = "arn, account, region, name, creation_date, tags, encryption_configuration"
 # An ended execution's tokens that nobody answered and that did not time out; answered and
@@ -338,10 +339,10 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             record.arn, record.state_machine_arn, record.name, record.revision_id, record.status,
             record.input, record.start_date, record.output, record.error, record.cause,
             record.stop_date, record.redrive_count, record.test_case, record.state_machine_version_arn,
-            record.state_machine_alias_arn, record.redrive_date,
+            record.state_machine_alias_arn, record.redrive_date, record.map_run_arn,
         )
         await self._write([
-            (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(16)})", row, False),
+            (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(17)})", row, False),
             ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
              [(record.arn, event["id"], _dumps(event)) for event in events], True),
         ])
@@ -456,10 +457,11 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
 
     async def list_executions(
         self, state_machine_arn: str, status: str | None, after: int | None, limit: int,
-        redriven: bool | None = None,
+        redriven: bool | None = None, map_run_arn: str | None = None,
     ) -> tuple[list[ExecutionRecord], int | None]:
-        sql = f"SELECT seq, {_EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?"
-        params: list[Any] = [state_machine_arn]
+        column = "state_machine_arn" if map_run_arn is None else "map_run_arn"
+        sql = f"SELECT seq, {_EXECUTION_COLUMNS} FROM executions WHERE {column} = ?"
+        params: list[Any] = [state_machine_arn if map_run_arn is None else map_run_arn]
         if status:
             sql += " AND status = ?"
             params.append(status)

@@ -149,8 +149,9 @@ def test_a_failed_parallel_reruns_its_failed_branch_only(sfn: Any) -> None:
 
 @pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
 def test_a_failed_map_reruns_its_failed_iterations_only(sfn: Any, mode: str) -> None:
-    """A Distributed Map's items are not child executions here: its Map Run is redriven with its
-    parent (MapRunRedriven, the same Map Run ARN, its redriveCount on DescribeMapRun)."""
+    """A Distributed Map's Map Run is redriven with its parent (MapRunRedriven, the same Map Run
+    ARN, its redriveCount on DescribeMapRun), and so is its failed child execution, the others
+    keeping their output (https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html)."""
     prefix = unique(mode.lower())
     keys = [f"{prefix}-{index}" for index in range(4)]
     processor: dict[str, Any] = {"StartAt": "Hold", "States": {
@@ -181,6 +182,9 @@ def test_a_failed_map_reruns_its_failed_iterations_only(sfn: Any, mode: str) -> 
     map_run = sfn.describe_map_run(mapRunArn=map_run_arn)
     assert (map_run["status"], map_run["redriveCount"]) == ("SUCCEEDED", 1)
     assert map_run["itemCounts"]["succeeded"] == 4 and map_run["itemCounts"]["failed"] == 0
+    kids = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
+    assert sorted(kid.get("redriveCount", 0) for kid in kids) == [0, 0, 0, 1]
+    assert {kid["status"] for kid in kids} == {"SUCCEEDED"}
 
 
 def test_nested_branches_rerun_only_where_they_failed(sfn: Any) -> None:

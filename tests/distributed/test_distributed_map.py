@@ -175,3 +175,36 @@ def test_describe_map_run_counts_items_and_children_apart(engine: Environment) -
     items, children = described["itemCounts"], described["executionCounts"]
     assert (items["total"], items["succeeded"], items["failed"], items["pending"]) == (10, 7, 3, 0)
     assert (children["total"], children["succeeded"], children["failed"], children["pending"]) == (4, 3, 1, 0)
+
+
+def test_a_failed_map_run_still_exports_failed_and_pending_children(engine: Environment, s3: Any,
+                                                                     bucket: str) -> None:
+    """ResultWriter of a Map Run that fails: FAILED_0.json and PENDING_0.json beside
+    SUCCEEDED_0.json, listed in the manifest
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html)."""
+    processor = {"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Boom"}],
+                  "Default": "Done"},
+        "Boom": {"Type": "Fail", "Error": "Boom", "Cause": "item 2"},
+        "Done": {"Type": "Pass", "End": True}}}
+    definition = dmap(processor, MaxConcurrency=1, Label="L",
+                      ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                    "Parameters": {"Bucket": bucket, "Prefix": "out"}})
+    execution = run(engine, definition, [1, 2, 3, 4])
+    assert (execution.status, execution.error) == ("FAILED", "Boom")
+    map_run_arn = next(event["mapRunStartedEventDetails"]["mapRunArn"] for event in execution.events
+                       if event["type"] == "MapRunStarted")
+    folder = f"out/{map_run_arn.rsplit(':', 1)[1]}"
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"{folder}/manifest.json")["Body"].read())
+    assert {status: [entry["Key"] for entry in files] for status, files in manifest["ResultFiles"].items()} == {
+        "SUCCEEDED": [f"{folder}/SUCCEEDED_0.json"], "FAILED": [f"{folder}/FAILED_0.json"],
+        "PENDING": [f"{folder}/PENDING_0.json"]}
+
+    def records(status: str) -> list[Any]:
+        return json.loads(s3.get_object(Bucket=bucket, Key=f"{folder}/{status}_0.json")["Body"].read())
+
+    assert [(r["Input"], r["Status"]) for r in records("SUCCEEDED")] == [("1", "SUCCEEDED")]
+    [failed] = records("FAILED")
+    assert (failed["Input"], failed["Status"], failed["Error"], failed["Cause"]) == ("2", "FAILED", "Boom", "item 2")
+    assert failed["ExecutionArn"].split(":execution:")[1].startswith("dm/L:")
+    assert [(r["Input"], r["Status"]) for r in records("PENDING")] == [("3", "PENDING"), ("4", "PENDING")]

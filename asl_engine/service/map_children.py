@@ -1,0 +1,123 @@
+"""A Distributed Map's child executions: the `ChildExecutions` port (runtime/ports.py) the service
+hands every recorded run.
+
+As on AWS (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html), each
+child is an execution of its own, of `ProcessorConfig.ExecutionType`: its state machine is
+`...:stateMachine:<machine>/<label>`, its ARN `...:execution:<machine>/<label>:<name>`, and
+DescribeExecution shows its `mapRunArn`. A STANDARD child is recorded like any execution
+(Executions.start_child: ListExecutions(mapRunArn), DescribeExecution, GetExecutionHistory); an
+EXPRESS child runs in memory, unrecorded, as every Express execution does here.
+
+A child's name is derived from its Map Run and its index, so the parent's Map, asked again for the
+same child (a restarted server resuming the parent, a redrive), finds it: RUNNING and not running
+here, it resumes (through Executions.resume, the restart path, with the ItemProcessor its parent
+hands it); ended, its end is the answer; not successful and redriven, it is redriven as
+RedriveExecution would (service/redrive.py), from where it stopped. Recovery therefore leaves
+children to their parents (Executions.adopt).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, replace
+
+from .. import arns
+from ..distributed import names
+from ..execution import ExecutionInfo
+from ..payload import to_json
+from ..runtime.ports import ChildEnd, ChildRequest
+from ..store import ExecutionRecord, Store
+from .executions import Executions
+from .redrive import Redrive
+
+_PARENTS_KEPT = 256  # parents whose role and test case are cached (one lookup per Map Run, not per child)
+
+
+@dataclass(frozen=True)
+class _Parent:
+    role_arn: str
+    test_case: str | None
+    machine_name: str
+    revision_id: str | None
+
+
+class MapChildren:
+    def __init__(self, store: Store, executions: Executions, redrive: Redrive) -> None:
+        self.store = store
+        self.executions = executions
+        self.redrive = redrive
+        self._parents: dict[str, _Parent] = {}
+
+    async def run_child(self, request: ChildRequest) -> ChildEnd:
+        with self.executions.clock.busy():  # store I/O, not waiting on time (a virtual clock holds still)
+            started = await self._start(request)
+        if isinstance(started, ChildEnd):
+            return started
+        return await self._end(started)
+
+    async def _start(self, request: ChildRequest) -> ChildEnd | str:
+        """Start, resume or redrive the child; the ARN of a Standard child to await, or how an
+        Express child ended."""
+        parent = await self._parent(request.parent_arn)
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{request.map_run_arn}#{request.index}"))
+        info = ExecutionInfo(
+            execution_arn="", name=name, state_machine_arn=names.child_machine_arn(request.map_run_arn),
+            state_machine_name=names.child_machine_arn(request.map_run_arn).split(":stateMachine:", 1)[1],
+            role_arn=parent.role_arn, start_time=self.executions.clock.time(), input=request.input,
+        )
+        tasks = self.executions.dispatcher.for_execution(parent.test_case, parent.machine_name)
+        if request.express:  # unrecorded; restarted or redriven, it runs again from its start
+            info = _with_arn(info, names.child_execution_arn(request.map_run_arn, name, express=True))
+            outcome = await self.executions.run_express(request.machine, info, tasks)
+            return ChildEnd(outcome.status, outcome.output, outcome.error, outcome.cause, info.execution_arn)
+        arn = names.child_execution_arn(request.map_run_arn, name)
+        record = await self.store.get_execution(arn)
+        if record is None:
+            record = ExecutionRecord(
+                arn=arn, state_machine_arn=info.state_machine_arn, name=name, revision_id=parent.revision_id,
+                status="RUNNING", input=to_json(request.input), start_date=info.start_time,
+                test_case=parent.test_case, map_run_arn=request.map_run_arn)
+            await self.executions.start_child(record, request.machine, _with_arn(info, arn), tasks)
+        elif record.status == "RUNNING" and self.executions.running(arn) is None:
+            await self.executions.resume(record, request.machine, parent.role_arn)
+        elif record.status != "SUCCEEDED" and request.redrive and self.redrive.status(record).reason is None:
+            await self.redrive.redrive_child(arn, request.machine, parent.role_arn)
+        return arn
+
+    async def _end(self, arn: str) -> ChildEnd:
+        """Await the child's end; cancelled (its parent stopped, its Map Run failed), abort it
+        first, unless the server is shutting down (it then resumes with its parent)."""
+        running = self.executions.running(arn)
+        if running is not None:
+            run, task = running
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not self.executions.map_runs.closing and not task.done():
+                    run.stop()
+                    await asyncio.wait({task})
+                raise
+        with self.executions.clock.busy():
+            record = await self.store.get_execution(arn)
+        assert record is not None  # executions are never deleted
+        output = json.loads(record.output) if record.output is not None else None
+        return ChildEnd(record.status, output, record.error, record.cause, arn)
+
+    async def _parent(self, arn: str) -> _Parent:
+        parent = self._parents.get(arn)
+        if parent is None:
+            record = await self.store.get_execution(arn)
+            assert record is not None  # the parent runs: it is recorded
+            revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
+            parent = _Parent(revision.role_arn if revision is not None else "", record.test_case,
+                             arns.parse_arn(record.state_machine_arn).parts[0], record.revision_id)
+            if len(self._parents) >= _PARENTS_KEPT:
+                self._parents.clear()
+            self._parents[arn] = parent
+        return parent
+
+
+def _with_arn(info: ExecutionInfo, arn: str) -> ExecutionInfo:
+    return replace(info, execution_arn=arn)

@@ -1,0 +1,182 @@
+"""A Distributed Map's child executions, through real boto3 against a real server.
+
+AWS: each item (or batch) runs as a child workflow execution of its own; the Map Run is
+`arn:...:mapRun:<machine>/<label>:<id>`, its children `arn:...:execution:<machine>/<label>:<name>`
+of the labelled state machine `arn:...:stateMachine:<machine>/<label>`
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html);
+ListExecutions with `mapRunArn` lists them, "either a mapRunArn or a stateMachineArn, but not both"
+(https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html);
+DescribeExecution of a child returns its `mapRunArn`
+(https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html); the
+parent's history keeps the MapRun* events only, each child has its own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+ROLE = "arn:aws:iam::123456789012:role/test-role"
+
+
+def processor(kind: str = "STANDARD", fail_on: int | None = None, wait: int | None = None) -> dict[str, Any]:
+    states: dict[str, Any] = {"Double": {"Type": "Pass", "Parameters": {"n.$": "$"}, "End": True}}
+    start = "Double"
+    if fail_on is not None:
+        start = "Check"
+        states["Check"] = {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": fail_on,
+                                                         "Next": "Boom"}], "Default": "Double"}
+        states["Boom"] = {"Type": "Fail", "Error": "Boom", "Cause": "item failed"}
+    if wait is not None:
+        start = "Hold"
+        states["Hold"] = {"Type": "Wait", "Seconds": wait, "Next": "Double"}
+    return {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind}, "StartAt": start, "States": states}
+
+
+def machine(sfn: Any, item_processor: dict[str, Any], **fields: Any) -> tuple[str, str]:
+    name = f"dm-{uuid.uuid4().hex[:8]}"
+    definition = {"StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "Label": "kids", "ItemProcessor": item_processor, "End": True, **fields}}}
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+    return name, arn
+
+
+def wait_for(check: Any, attempts: int = 500) -> Any:
+    for _ in range(attempts):
+        value = check()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError("condition never held")
+
+
+def ended(sfn: Any, arn: str) -> dict[str, Any]:
+    return wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d)
+
+
+def map_run_of(sfn: Any, arn: str) -> str:
+    return wait_for(lambda: sfn.list_map_runs(executionArn=arn)["mapRuns"])[0]["mapRunArn"]
+
+
+def children(sfn: Any, map_run_arn: str, **filters: Any) -> list[dict[str, Any]]:
+    return sfn.list_executions(mapRunArn=map_run_arn, **filters)["executions"]
+
+
+def types(sfn: Any, arn: str) -> list[str]:
+    return [event["type"] for event in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]]
+
+
+def test_standard_children_are_executions_of_their_own(sfn: Any) -> None:
+    name, machine_arn = machine(sfn, processor())
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1, 2, 3]")["executionArn"]
+    assert ended(sfn, arn)["status"] == "SUCCEEDED"
+    assert json.loads(sfn.describe_execution(executionArn=arn)["output"]) == [{"n": 1}, {"n": 2}, {"n": 3}]
+    map_run_arn = map_run_of(sfn, arn)
+    prefix = machine_arn.split(":stateMachine:")[0]
+    assert map_run_arn.startswith(f"{prefix}:mapRun:{name}/kids:")
+    listed = children(sfn, map_run_arn)
+    assert len(listed) == 3
+    for child in listed:
+        assert child["executionArn"] == f"{prefix}:execution:{name}/kids:{child['name']}"
+        assert child["stateMachineArn"] == f"{prefix}:stateMachine:{name}/kids"
+        assert child["status"] == "SUCCEEDED" and child["mapRunArn"] == map_run_arn
+        described = sfn.describe_execution(executionArn=child["executionArn"])
+        assert described["mapRunArn"] == map_run_arn
+        assert json.loads(described["output"]) == {"n": json.loads(described["input"])}
+        assert types(sfn, child["executionArn"]) == [
+            "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    assert sorted(json.loads(sfn.describe_execution(executionArn=c["executionArn"])["input"]) for c in listed) == [
+        1, 2, 3]
+    # The parent keeps the Map Run's events, not its children's.
+    assert types(sfn, arn) == ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted",
+                               "MapRunSucceeded", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+    assert [e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine_arn)["executions"]] == [arn]
+    counts = sfn.describe_map_run(mapRunArn=map_run_arn)
+    assert counts["executionCounts"]["succeeded"] == counts["executionCounts"]["total"] == 3
+    assert counts["itemCounts"]["succeeded"] == 3
+
+
+def test_list_executions_takes_a_map_run_or_a_machine_not_both(sfn: Any) -> None:
+    _, machine_arn = machine(sfn, processor())
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1]")["executionArn"]
+    map_run_arn = map_run_of(sfn, arn)
+    with pytest.raises(ClientError) as both:
+        sfn.list_executions(stateMachineArn=machine_arn, mapRunArn=map_run_arn)
+    assert both.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as unknown:
+        sfn.list_executions(mapRunArn=map_run_arn.rsplit(":", 1)[0] + f":{uuid.uuid4()}")
+    assert unknown.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_express_children_run_and_are_counted_but_not_recorded(sfn: Any) -> None:
+    """Express executions are not recorded here (no history API accepts them, as on AWS, whose
+    Express history goes to CloudWatch Logs): the Map Run counts them; ListExecutions has none."""
+    _, machine_arn = machine(sfn, processor("EXPRESS"))
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1, 2]")["executionArn"]
+    assert ended(sfn, arn)["status"] == "SUCCEEDED"
+    assert json.loads(sfn.describe_execution(executionArn=arn)["output"]) == [{"n": 1}, {"n": 2}]
+    map_run_arn = map_run_of(sfn, arn)
+    assert sfn.describe_map_run(mapRunArn=map_run_arn)["executionCounts"]["succeeded"] == 2
+    assert children(sfn, map_run_arn) == []
+
+
+def test_a_failed_child_fails_the_map_run_and_is_counted(sfn: Any) -> None:
+    _, machine_arn = machine(sfn, processor(fail_on=2), MaxConcurrency=1)
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1, 2, 3]")["executionArn"]
+    described = ended(sfn, arn)
+    assert (described["status"], described["error"], described["cause"]) == ("FAILED", "Boom", "item failed")
+    map_run_arn = map_run_of(sfn, arn)
+    failed = children(sfn, map_run_arn, statusFilter="FAILED")
+    assert len(failed) == 1 and json.loads(sfn.describe_execution(executionArn=failed[0]["executionArn"])["input"]) == 2
+    assert types(sfn, failed[0]["executionArn"])[-1] == "ExecutionFailed"
+    run = sfn.describe_map_run(mapRunArn=map_run_arn)
+    assert run["status"] == "FAILED"
+    counts = run["executionCounts"]
+    assert (counts["succeeded"], counts["failed"], counts["aborted"], counts["total"]) == (1, 1, 1, 3)
+    assert types(sfn, arn)[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+def test_tolerated_failures_count_failed_children(sfn: Any) -> None:
+    _, machine_arn = machine(sfn, processor(fail_on=2), ToleratedFailureCount=1)
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1, 2, 3]")["executionArn"]
+    described = ended(sfn, arn)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"])[1] == {"Error": "Boom", "Cause": "item failed"}
+    counts = sfn.describe_map_run(mapRunArn=map_run_of(sfn, arn))["executionCounts"]
+    assert (counts["succeeded"], counts["failed"]) == (2, 1)
+
+
+def test_stopping_the_parent_aborts_its_running_children(live: Any) -> None:
+    _, machine_arn = machine(live, processor(wait=3600), MaxConcurrency=2)
+    arn = live.start_execution(stateMachineArn=machine_arn, input="[1, 2, 3]")["executionArn"]
+    map_run_arn = map_run_of(live, arn)
+    running = wait_for(lambda: len(children(live, map_run_arn, statusFilter="RUNNING")) == 2)
+    assert running
+    live.stop_execution(executionArn=arn, error="Enough", cause="stopped by the test")
+    assert ended(live, arn)["status"] == "ABORTED"
+    listed = children(live, map_run_arn)
+    assert [child["status"] for child in listed] == ["ABORTED", "ABORTED"]
+    assert types(live, listed[0]["executionArn"])[-1] == "ExecutionAborted"
+    run = live.describe_map_run(mapRunArn=map_run_arn)
+    assert run["status"] == "ABORTED"
+    assert (run["executionCounts"]["aborted"], run["executionCounts"]["total"]) == (3, 3)
+    assert types(live, arn)[-2:] == ["MapRunAborted", "ExecutionAborted"]
+
+
+def test_update_map_run_starts_more_children(live: Any) -> None:
+    """UpdateMapRun's maxConcurrency applies to a running Map Run
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateMapRun.html)."""
+    _, machine_arn = machine(live, processor(wait=3600), MaxConcurrency=1)
+    arn = live.start_execution(stateMachineArn=machine_arn, input="[1, 2, 3, 4]")["executionArn"]
+    map_run_arn = map_run_of(live, arn)
+    wait_for(lambda: len(children(live, map_run_arn, statusFilter="RUNNING")) == 1)
+    live.update_map_run(mapRunArn=map_run_arn, maxConcurrency=3)
+    wait_for(lambda: len(children(live, map_run_arn, statusFilter="RUNNING")) == 3)
+    assert live.describe_map_run(mapRunArn=map_run_arn)["executionCounts"]["running"] == 3
+    live.stop_execution(executionArn=arn)
+    assert ended(live, arn)["status"] == "ABORTED"
