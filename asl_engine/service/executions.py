@@ -279,7 +279,6 @@ class Executions:
                     await self._end_failed(record.arn, f"The execution could not be resumed after a restart: {exc!r}")
                 except Exception:  # not even its end can be written: it stays for the next start
                     log.exception("execution %s cannot be ended", record.arn)
-        return len(running)
 
     async def _orphan(self, record: ExecutionRecord, running: set[str]) -> None:
         """A child whose parent is not running any more (it ended as the server died) ends ABORTED."""
