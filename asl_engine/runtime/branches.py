@@ -118,7 +118,10 @@ class Branches:
                                          len(items) if weights is not None else None)
             if state.result_writer is not None:
                 log = distributed.ChildLog(map_run_arn, state.express_children)
-        self.checkpoints.save(frame, BranchesPhase(map_run_arn))
+        if state.distributed:  # durable before any child exists: a restarted parent finds its Map Run again
+            self.checkpoints.commit(frame, BranchesPhase(map_run_arn))
+        else:
+            self.checkpoints.save(frame, BranchesPhase(map_run_arn))
         limits = Limits(_concurrency(state, concurrency), tolerance, live=map_run is not None)
         if map_run is not None:
             total = sum(weights) if weights is not None else len(items)

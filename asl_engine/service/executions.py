@@ -423,11 +423,13 @@ class Executions:
             output = _json_text(outcome.output) if outcome.status == "SUCCEEDED" else None
             why = self.store.failure(arn)
             try:
-                if why is None and run.closing_events:
-                    await self.store.finish_execution(arn, outcome, output, run.closing_events, run.closing_frames)
-                elif why is None:  # the engine crashed before it closed the history: close it here
-                    await self.store.close_execution(arn, "ExecutionFailed", outcome.status, outcome.error,
-                                                     outcome.cause, outcome.stop_time)
+                with self.clock.busy():  # committing, not waiting on time (a Map's parent awaits this end)
+                    if why is None and run.closing_events:
+                        await self.store.finish_execution(arn, outcome, output, run.closing_events,
+                                                          run.closing_frames)
+                    elif why is None:  # the engine crashed before it closed the history: close it here
+                        await self.store.close_execution(arn, "ExecutionFailed", outcome.status, outcome.error,
+                                                         outcome.cause, outcome.stop_time)
             except Exception as exc:
                 why = self.store.failure(arn) or describe(exc)
             if why is not None:

@@ -1,0 +1,67 @@
+"""A Distributed Map's child executions survive SIGKILL like any execution: the restarted server
+resumes the parent, whose Map finds its children again (same ARNs) and resumes those still running
+through the restart path; DescribeMapRun's counts are exact afterwards.
+
+AWS: a Distributed Map runs each item as a child workflow execution of its own
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html), listed by
+ListExecutions(mapRunArn) (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from processes import ROLE, Server, history, wait_until_ended
+
+LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:"
+ITEMS = 6
+MACHINE = {"StartAt": "Each", "States": {"Each": {
+    "Type": "Map", "Label": "each", "MaxConcurrency": 2, "End": True,
+    "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+    "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Hold", "States": {
+            "Hold": {"Type": "Wait", "Seconds": 100, "Next": "Work"},  # one second with WAIT_TIME_SCALE
+            "Work": {"Type": "Task", "Resource": LAMBDA + "item", "End": True}}}}}}
+
+
+def test_children_running_at_a_kill_resume_and_the_counts_stay_exact(tmp_path: Path) -> None:
+    server = Server(tmp_path, "children", {"WAIT_TIME_SCALE": "0.01"})
+    server.start()
+    try:
+        sfn = server.client()
+        machine = sfn.create_state_machine(name="children-kill", definition=json.dumps(MACHINE), roleArn=ROLE)
+        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
+                                  input=json.dumps(list(range(ITEMS))))["executionArn"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+            if runs and sfn.list_executions(mapRunArn=runs[0]["mapRunArn"], statusFilter="RUNNING")["executions"]:
+                break
+            time.sleep(0.02)
+        map_run_arn = runs[0]["mapRunArn"]
+        server.kill()
+        server.start()
+        sfn = server.client()
+        described = wait_until_ended(sfn, arn)
+        assert described["status"] == "SUCCEEDED", described.get("cause")
+        assert json.loads(described["output"]) == [{"item": i, "double": 2 * i} for i in range(ITEMS)]
+        children = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
+        assert len(children) == ITEMS and {child["status"] for child in children} == {"SUCCEEDED"}
+        for child in children:
+            events = history(sfn, child["executionArn"])
+            assert [event["id"] for event in events] == list(range(1, len(events) + 1))
+            kinds = [event["type"] for event in events]
+            assert kinds[0] == "ExecutionStarted" and kinds[-1] == "ExecutionSucceeded"
+            assert kinds.count("ExecutionStarted") == 1
+        run = sfn.describe_map_run(mapRunArn=map_run_arn)
+        assert run["status"] == "SUCCEEDED"
+        assert (run["executionCounts"]["succeeded"], run["executionCounts"]["total"]) == (ITEMS, ITEMS)
+        assert (run["itemCounts"]["succeeded"], run["itemCounts"]["failed"]) == (ITEMS, 0)
+        assert sorted({call["event"]["item"] for call in server.calls()}) == list(range(ITEMS))
+        parent = [event["type"] for event in history(sfn, arn)]
+        assert parent.count("MapRunStarted") == 1 and "WaitStateEntered" not in parent
+    finally:
+        server.stop()
