@@ -202,7 +202,7 @@ class Branches:
             child_arn = None
             try:
                 if spawn is not None:
-                    output, child_arn = await spawn.run(index, item_input, map_run, items)
+                    output, child_arn = await self._spawned(spawn, frame, index, item_input, map_run, items)
                 else:
                     output = await self._child(run_scope, frame, index, state.processor, item_input, history,
                                                events)
@@ -226,6 +226,30 @@ class Branches:
             return output
 
         return iterate
+
+    async def _spawned(self, spawn: _Spawn, parent: Frame, index: int, child_input: Json,
+                       map_run: tuple[MapRunObserver, str] | None, items: int) -> tuple[Json, str | None]:
+        """A child execution's output and ARN. An EXPRESS child is not recorded, so its outcome is
+        kept in the parent's position instead: a restarted or redriven parent does not run a
+        child that succeeded again (a STANDARD child's record says it, service/map_children.py)."""
+        if not spawn.state.express_children:
+            return await spawn.run(index, child_input, map_run, items)
+        child = Frame(parent.child_id(index), parent.previous, parent.history, None)
+        saved = self.resume.take(child.id) if self.resume is not None else None
+        ended = phase_from_json(saved["phase"]) if saved is not None else None
+        if isinstance(ended, DonePhase):
+            _tell(map_run, "succeeded", items)
+            return ended.output, None
+        if isinstance(ended, FailedPhase):  # a restart (a redrive turned it into REDRIVE: it runs again)
+            _tell(map_run, "failed", items)
+            raise _ChildFailed(StatesError(ended.error, ended.cause), "FAILED", None)
+        try:
+            output, arn = await spawn.run(index, child_input, map_run, items)
+        except _ChildFailed as failed:
+            self.checkpoints.save(child, FailedPhase(failed.error.error, failed.error.cause))
+            raise
+        self.checkpoints.save(child, DonePhase(output))
+        return output, arn
 
     async def _parallel(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:
         value, history = step.value, frame.history

@@ -29,6 +29,7 @@ from ..execution import ExecutionInfo
 from ..payload import to_json
 from ..runtime.ports import ChildEnd, ChildRequest
 from ..store import ExecutionRecord, Store
+from ..tasks_api import TaskHandler
 from .executions import Executions
 from .redrive import Redrive
 
@@ -51,16 +52,9 @@ class MapChildren:
         self._parents: dict[str, _Parent] = {}
 
     async def run_child(self, request: ChildRequest) -> ChildEnd:
-        with self.executions.clock.busy():  # store I/O, not waiting on time (a virtual clock holds still)
-            started = await self._start(request)
-        if isinstance(started, ChildEnd):
-            return started
-        return await self._end(started)
-
-    async def _start(self, request: ChildRequest) -> ChildEnd | str:
-        """Start, resume or redrive the child; the ARN of a Standard child to await, or how an
-        Express child ended."""
-        parent = await self._parent(request.parent_arn)
+        busy = self.executions.clock.busy  # store I/O, not waiting on time (a virtual clock holds still)
+        with busy():
+            parent = await self._parent(request.parent_arn)
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{request.map_run_arn}#{request.index}"))
         info = ExecutionInfo(
             execution_arn="", name=name, state_machine_arn=names.child_machine_arn(request.map_run_arn),
@@ -68,10 +62,17 @@ class MapChildren:
             role_arn=parent.role_arn, start_time=self.executions.clock.time(), input=request.input,
         )
         tasks = self.executions.dispatcher.for_execution(parent.test_case, parent.machine_name)
-        if request.express:  # unrecorded; restarted or redriven, it runs again from its start
+        if request.express:  # unrecorded: its parent keeps its outcome (runtime/branches.py)
             info = _with_arn(info, names.child_execution_arn(request.map_run_arn, name, express=True))
             outcome = await self.executions.run_express(request.machine, info, tasks)
             return ChildEnd(outcome.status, outcome.output, outcome.error, outcome.cause, info.execution_arn)
+        with busy():
+            arn = await self._start(request, parent, name, info, tasks)
+        return await self._end(arn)
+
+    async def _start(self, request: ChildRequest, parent: _Parent, name: str, info: ExecutionInfo,
+                     tasks: TaskHandler) -> str:
+        """Start, resume or redrive a Standard child (or find it ended); its ARN."""
         arn = names.child_execution_arn(request.map_run_arn, name)
         record = await self.store.get_execution(arn)
         if record is None:
