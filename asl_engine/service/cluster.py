@@ -87,6 +87,7 @@ class Cluster:
         self.executions.token_prefix = token_prefix
         self.executions.remote_stop = self.stop_elsewhere
         self.executions.map_runs.remote_update = self.update_map_run_elsewhere
+        self.executions.take_over = store.take_over
         store.on_lease_lost = self.executions.release
         self._adopting: set[str] = set()  # executions being resumed here
         self._tasks: list[asyncio.Task[None]] = []

@@ -63,7 +63,9 @@ class SharedActivityQueue(ActivityQueue):
         done = not recorded.cancelled()
         if done:
             await self.store.flush(committed=True)
-        await self.store.drop_activity_task(token)
+            self.store.forget_activity_task(token)
+        else:
+            await self.store.drop_activity_task(token)
         if not self.settled(token, done):
             await self.store.notify({"kind": "recorded" if done else "withdrawn", "token": token})
 

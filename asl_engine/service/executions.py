@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable, Generic, Sequence, TypeVar
 
 from .. import arns
@@ -97,6 +97,9 @@ class Executions:
         # execution, and StopExecution of an execution another server runs is asked of that server.
         self.token_prefix: Callable[[str], str] = _no_prefix
         self.remote_stop: Callable[[str, str | None, str | None], Awaitable[float]] | None = None
+        # ... and a Distributed Map's child, resumed by its parent's Map, is taken over from the
+        # server that ran it (which stopped) first.
+        self.take_over: Callable[[str], Awaitable[bool]] | None = None
 
     async def start(
         self, scope: AccountRegion, machine: StateMachineRecord, name: str | None, input_text: str | None,
@@ -142,6 +145,7 @@ class Executions:
                           tasks: TaskHandler) -> None:
         """Record and start a Standard execution the service starts itself, a Distributed Map's
         child (service/map_children.py): committed with its ExecutionStarted like any other."""
+        info = replace(info, task_token_prefix=self.token_prefix(record.arn))
         run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn), tasks=tasks)
         self._prepare(run)
         await self.store.create_execution(record, [run.announce()])
@@ -292,6 +296,8 @@ class Executions:
         (service/redrive.py), whose ExecutionRedriven event is the last one recorded. A
         Distributed Map's child is handed its `machine` (the ItemProcessor) and `role_arn` by
         its parent (service/map_children.py): it has no state machine of its own to look up."""
+        if record.map_run_arn is not None and self.take_over is not None:
+            await self.take_over(record.arn)
         position = await self.store.get_position(record.arn)
         last = position.last_event or {}
         if last.get("type", "").startswith("Execution") and last.get("type") not in ("ExecutionStarted",

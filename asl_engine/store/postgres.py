@@ -261,11 +261,15 @@ class PostgresStore(ClusterMixin, SqliteStore):
             raise ExecutionAlreadyExists.for_arn(record.arn) from None
 
     async def record_task_answer(self, token: str, execution_arn: str, answer: str) -> None:
-        """Commit the answer unless another server committed one first (two SendTask* for one
-        token on two servers at once): then TaskTimedOut, the task having been closed. What is
-        queued before it (the position holding the token) is written first, as on SQLite."""
-        await self.flush()
-        if not await self.answer_token(token, execution_arn, answer):
+        """Commit the answer (in the group commit, as on SQLite) unless another server committed
+        one first (two SendTask* for one token on two servers at once): then TaskTimedOut, the
+        task having been closed, and the other answer is the one delivered."""
+        await self._write([(
+            "INSERT INTO task_tokens (token, execution_arn, answer) VALUES (?, ?, ?) ON CONFLICT (token) "
+            "DO UPDATE SET answer = excluded.answer WHERE task_tokens.answer IS NULL "
+            "AND task_tokens.timed_out IS NULL", (token, execution_arn, answer), False)])
+        record = await self.token_record(token)
+        if record is None or record[0] != answer:
             raise TaskTimedOut("Task Timed Out")
 
     async def list_running(self) -> list[ExecutionRecord]:

@@ -39,9 +39,13 @@ LEASE_SECONDS = 10.0  # ASL_ENGINE_LEASE_SECONDS
 FENCED = "AE001"  # asl_engine_fence's SQLSTATE: the execution runs on another server now
 _CLAIM_BATCH = 100
 # A RUNNING execution (`e`) no live server owns. In the claim's locking subquery it is checked
-# again on the row as another server's claim left it, so no two servers claim one execution.
+# again on the row as another server's claim left it, so no two servers claim one execution. A
+# Distributed Map's child goes with its parent (the parent's Map resumes it, `take_over`) unless
+# its parent is not running any more (it is then ended, service/executions.py `_orphan`).
 _ORPHAN = ("e.status = 'RUNNING' AND (e.owner IS NULL OR NOT EXISTS (SELECT 1 FROM asl_engine_servers s "
-           "WHERE s.id = e.owner AND s.expires > clock_timestamp()))")
+           "WHERE s.id = e.owner AND s.expires > clock_timestamp())) AND (e.map_run_arn IS NULL OR NOT EXISTS "
+           "(SELECT 1 FROM map_runs m JOIN executions p ON p.arn = m.execution_arn "
+           "WHERE m.arn = e.map_run_arn AND p.status = 'RUNNING'))")
 
 
 def is_fenced(error: BaseException) -> bool:
@@ -58,6 +62,7 @@ class ClusterMixin:
     on_lease_lost: Callable[[str], None] | None = None
     _execution_columns: str
     _read: Callable[[str, Sequence[Any]], Awaitable[list[Any]]]  # the store's query on its read pool
+    _enqueue: Callable[..., None]  # the store's queued write (group commit)
 
     def new_server_id(self) -> str:
         self.server_id = uuid.uuid4().hex
@@ -178,4 +183,10 @@ class ClusterMixin:
         return (rows[0][0], rows[0][1]) if rows else None
 
     async def drop_activity_task(self, token: str) -> None:
+        """Withdraw a task (it ended before a worker took it): no poller can take it from now on."""
         await self._read("DELETE FROM activity_tasks WHERE token = ? RETURNING token", (token,))
+
+    def forget_activity_task(self, token: str) -> None:
+        """Delete a task a worker has taken, with the next group commit (nothing waits for it:
+        a taken task is never handed out again)."""
+        self._enqueue([("DELETE FROM activity_tasks WHERE token = ?", (token,), False)])

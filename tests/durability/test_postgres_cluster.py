@@ -377,6 +377,52 @@ def test_three_servers_behind_the_compose_files_proxy_lose_one(cluster: Cluster,
 
 
 
+def _item_map(activity: str, concurrency: int) -> dict[str, Any]:
+    return {"StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "Label": "waiting", "MaxConcurrency": concurrency,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}},
+        "End": True}}}
+
+
+def _map_run(client: Any, execution: str) -> str:
+    deadline = time.monotonic() + 30
+    while not (runs := client.list_map_runs(executionArn=execution)["mapRuns"]):
+        assert time.monotonic() < deadline, "no map run"
+        time.sleep(0.05)
+    return str(runs[0]["mapRunArn"])
+
+
+def test_a_distributed_map_and_its_children_move_together_when_their_server_is_killed(cluster: Cluster) -> None:
+    """A Distributed Map's parent and its child executions run on one server; killed, another
+    server takes the parent over and its Map resumes the children there (not on a third server,
+    which would have its writes refused): every child and the parent end once."""
+    owner = cluster.client(0)
+    activity = owner.create_activity(name="children")["activityArn"]
+    time.sleep(0.5)  # every server has heard of the new activity
+    machine = str(owner.create_state_machine(name="map", definition=json.dumps(_item_map(activity, 4)),
+                                             roleArn=ROLE)["stateMachineArn"])
+    execution = str(owner.start_execution(stateMachineArn=machine, input=json.dumps([1, 2, 3, 4]))["executionArn"])
+    arn = _map_run(owner, execution)
+    deadline = time.monotonic() + 30
+    while len(children := owner.list_executions(mapRunArn=arn)["executions"]) < 4:
+        assert time.monotonic() < deadline, children
+        time.sleep(0.05)
+    for child in children:
+        wait_for_event(owner, child["executionArn"], "ActivityScheduled")
+    cluster.kill(0)
+    answers = 0
+    while answers < 4:
+        task = cluster.call(lambda c: c.get_activity_task(activityArn=activity, workerName="w"))
+        if task.get("taskToken"):
+            cluster.call(lambda c: c.send_task_success(taskToken=task["taskToken"], output=task["input"]))
+            answers += 1
+    described, _ = cluster.call(lambda c: _ended_once(c, execution))
+    assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == [1, 2, 3, 4]
+    for child in children:
+        assert cluster.call(lambda c: _ended_once(c, child["executionArn"]))[0]["status"] == "SUCCEEDED"
+
+
 def test_update_map_run_on_another_server_reaches_the_running_map(cluster: Cluster) -> None:
     """UpdateMapRun sent to a server that does not run the Distributed Map: the map takes the new
     maxConcurrency at once, as on one server (API_UpdateMapRun: "Updates an in-progress Map Run's
@@ -384,18 +430,11 @@ def test_update_map_run_on_another_server_reaches_the_running_map(cluster: Clust
     owner, other = cluster.client(0), cluster.client(1)
     activity = owner.create_activity(name="items")["activityArn"]
     time.sleep(0.5)  # every server has heard of the new activity
-    definition = {"StartAt": "Map", "States": {"Map": {
-        "Type": "Map", "Label": "waiting", "MaxConcurrency": 1,
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                          "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}},
-        "End": True}}}
-    machine = str(owner.create_state_machine(name="map", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"])
+    machine = str(owner.create_state_machine(name="map", definition=json.dumps(_item_map(activity, 1)),
+                                             roleArn=ROLE)["stateMachineArn"])
     execution = str(owner.start_execution(stateMachineArn=machine, input=json.dumps([1, 2, 3, 4]))["executionArn"])
+    arn = _map_run(owner, execution)
     deadline = time.monotonic() + 30
-    while not (runs := owner.list_map_runs(executionArn=execution)["mapRuns"]):
-        assert time.monotonic() < deadline, "no map run"
-        time.sleep(0.05)
-    arn = runs[0]["mapRunArn"]
     other.update_map_run(mapRunArn=arn, maxConcurrency=3)
     while (counts := owner.describe_map_run(mapRunArn=arn)["itemCounts"])["running"] != 3:
         assert time.monotonic() < deadline, counts
