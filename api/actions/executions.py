@@ -51,7 +51,7 @@ async def start_sync_execution(service: Service, scope: AccountRegion, body: Bod
 
 
 async def describe_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
-    record = await service.executions.describe(scope, required(body, "executionArn"))
+    record = await service.executions.describe(scope, required(body, "executionArn"), express_children=True)
     redrive = service.redrive.status(record)
     return {**execution_shape(record), "redriveStatus": redrive.status,
             **present(redriveStatusReason=redrive.reason)}

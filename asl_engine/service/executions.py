@@ -173,11 +173,16 @@ class Executions:
         billed = max(100, int((outcome.stop_time - info.start_time) * 1000))
         return SyncResult(record, billed)
 
-    async def describe(self, scope: AccountRegion, arn: str) -> ExecutionRecord:
-        """DescribeExecution (and the lookup behind every other call on an execution ARN)."""
+    async def describe(self, scope: AccountRegion, arn: str, express_children: bool = False) -> ExecutionRecord:
+        """DescribeExecution (and the lookup behind every other call on an execution ARN).
+        `express_children`: an Express execution a Map Run started is described too, as AWS's
+        DescribeExecution does ("unless a Map Run dispatched them"); no other call takes one."""
         parsed = arns.parse_arn(arn)
         if parsed.resource_type == "express":
-            raise InvalidArn.wrong_type("express")
+            record = await self.store.get_execution(arn) if express_children and parsed.scope == scope else None
+            if record is None or record.map_run_arn is None:
+                raise InvalidArn.wrong_type("express")
+            return record
         if parsed.resource_type != "execution" or len(parsed.parts) != 2:
             raise InvalidArn.for_arn(arn)
         record = await self.store.get_execution(arn) if parsed.scope == scope else None
@@ -285,9 +290,11 @@ class Executions:
                     log.exception("execution %s cannot be ended", record.arn)
 
     async def _orphan(self, record: ExecutionRecord, running: set[str]) -> None:
-        """A child whose parent is not running any more (it ended as the server died) ends ABORTED."""
+        """A child whose parent is not running any more (it ended as the server died) ends ABORTED;
+        so does an Express child, which has no position to resume from (its parent runs it anew)."""
         map_run = await self.store.get_map_run(record.map_run_arn or "")
-        if map_run is None or map_run.execution_arn not in running:
+        express = arns.parse_arn(record.arn).resource_type == "express"
+        if express or map_run is None or map_run.execution_arn not in running:
             await self.store.close_execution(record.arn, "ExecutionAborted", "ABORTED", None, None, self.clock.time())
 
     async def resume(self, record: ExecutionRecord, machine: StateMachine | None = None,

@@ -6,7 +6,8 @@ child is an execution of its own, of `ProcessorConfig.ExecutionType`: its state 
 `...:stateMachine:<machine>/<label>`, its ARN `...:execution:<machine>/<label>:<name>`, and
 DescribeExecution shows its `mapRunArn`. A STANDARD child is recorded like any execution
 (Executions.start_child: ListExecutions(mapRunArn), DescribeExecution, GetExecutionHistory); an
-EXPRESS child runs in memory, unrecorded, as every Express execution does here.
+EXPRESS child runs in memory like every Express execution, but its row is recorded, as AWS's
+DescribeExecution and ListExecutions(mapRunArn) show Express children too; it has no history.
 
 A child's name is derived from its Map Run and its index, so the parent's Map, asked again for the
 same child (a restarted server resuming the parent, a redrive), finds it: RUNNING and not running
@@ -25,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from .. import arns
 from ..distributed import names
-from ..execution import ExecutionInfo
+from ..execution import ExecutionInfo, ExecutionOutcome
 from ..payload import to_json
 from ..runtime.ports import ChildEnd, ChildRequest
 from ..store import ExecutionRecord, Store
@@ -62,10 +63,8 @@ class MapChildren:
             role_arn=parent.role_arn, start_time=self.executions.clock.time(), input=request.input,
         )
         tasks = self.executions.dispatcher.for_execution(parent.test_case, parent.machine_name)
-        if request.express:  # unrecorded: its parent keeps its outcome (runtime/branches.py)
-            info = _with_arn(info, names.child_execution_arn(request.map_run_arn, name, express=True))
-            outcome = await self.executions.run_express(request.machine, info, tasks)
-            return ChildEnd(outcome.status, outcome.output, outcome.error, outcome.cause, info.execution_arn)
+        if request.express:
+            return await self._express(request, parent, name, info, tasks)
         with busy():
             arn = await self._start(request, parent, name, info, tasks)
         return await self._end(arn)
@@ -86,6 +85,33 @@ class MapChildren:
         elif record.status != "SUCCEEDED" and request.redrive and self.redrive.status(record).reason is None:
             await self.redrive.redrive_child(arn, request.machine, parent.role_arn)
         return arn
+
+    async def _express(self, request: ChildRequest, parent: _Parent, name: str, info: ExecutionInfo,
+                       tasks: TaskHandler) -> ChildEnd:
+        """An Express child: its row is recorded (DescribeExecution and ListExecutions(mapRunArn)
+        show it, as on AWS), its history is not (Express has none). Its parent keeps its outcome
+        (runtime/branches.py); restarted or redriven before it ended, it runs anew, as a new
+        execution (recovery ends the row of the one cut short ABORTED)."""
+        arn = names.child_execution_arn(request.map_run_arn, name, express=True)
+        info = _with_arn(info, arn)
+        busy = self.executions.clock.busy
+        with busy():
+            await self.store.create_execution(ExecutionRecord(
+                arn=arn, state_machine_arn=info.state_machine_arn, name=name, revision_id=parent.revision_id,
+                status="RUNNING", input=to_json(request.input), start_date=info.start_time,
+                test_case=parent.test_case, map_run_arn=request.map_run_arn))
+        try:
+            outcome = await self.executions.run_express(request.machine, info, tasks)
+        except asyncio.CancelledError:
+            if not self.executions.map_runs.closing:  # its parent stopped, its Map Run failed
+                aborted = ExecutionOutcome("ABORTED", stop_time=self.executions.clock.time())
+                with busy():
+                    await asyncio.shield(self.store.finish_execution(arn, aborted, None))
+            raise
+        output = to_json(outcome.output) if outcome.status == "SUCCEEDED" else None
+        with busy():
+            await self.store.finish_execution(arn, outcome, output)
+        return ChildEnd(outcome.status, outcome.output, outcome.error, outcome.cause, arn)
 
     async def _end(self, arn: str) -> ChildEnd:
         """Await the child's end; cancelled (its parent stopped, its Map Run failed), abort it

@@ -184,8 +184,8 @@ def test_a_failed_map_reruns_its_failed_iterations_only(sfn: Any, mode: str) -> 
     assert (map_run["status"], map_run["redriveCount"]) == ("SUCCEEDED", 1)
     assert map_run["itemCounts"]["succeeded"] == 4 and map_run["itemCounts"]["failed"] == 0
     kids = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
-    if mode == "EXPRESS":
-        assert kids == []
+    if mode == "EXPRESS":  # an Express child cannot be redriven: the failed one runs again as a new one
+        assert sorted(kid["status"] for kid in kids) == ["FAILED"] + ["SUCCEEDED"] * 4
         return
     assert sorted(kid.get("redriveCount", 0) for kid in kids) == [0, 0, 0, 1]
     assert {kid["status"] for kid in kids} == {"SUCCEEDED"}

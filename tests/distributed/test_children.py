@@ -113,16 +113,27 @@ def test_list_executions_takes_a_map_run_or_a_machine_not_both(sfn: Any) -> None
     assert unknown.value.response["Error"]["Code"] == "ResourceNotFound"
 
 
-def test_express_children_run_and_are_counted_but_not_recorded(sfn: Any) -> None:
-    """Express executions are not recorded here (no history API accepts them, as on AWS, whose
-    Express history goes to CloudWatch Logs): the Map Run counts them; ListExecutions has none."""
-    _, machine_arn = machine(sfn, processor("EXPRESS"))
+def test_express_children_are_described_and_listed_but_have_no_history(sfn: Any) -> None:
+    """"Executions of an EXPRESS state machine aren't supported by DescribeExecution unless a Map
+    Run dispatched them" (API_DescribeExecution); GetExecutionHistory supports no Express execution
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html)."""
+    name, machine_arn = machine(sfn, processor("EXPRESS"))
     arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1, 2]")["executionArn"]
     assert ended(sfn, arn)["status"] == "SUCCEEDED"
     assert json.loads(sfn.describe_execution(executionArn=arn)["output"]) == [{"n": 1}, {"n": 2}]
     map_run_arn = map_run_of(sfn, arn)
     assert sfn.describe_map_run(mapRunArn=map_run_arn)["executionCounts"]["succeeded"] == 2
-    assert children(sfn, map_run_arn) == []
+    listed = children(sfn, map_run_arn)
+    prefix = machine_arn.split(":stateMachine:")[0]
+    assert len(listed) == 2
+    for child in listed:
+        assert child["executionArn"].startswith(f"{prefix}:express:{name}/kids:{child['name']}:")
+        described = sfn.describe_execution(executionArn=child["executionArn"])
+        assert (described["status"], described["mapRunArn"]) == ("SUCCEEDED", map_run_arn)
+        assert json.loads(described["output"]) == {"n": json.loads(described["input"])}
+        with pytest.raises(ClientError) as refused:
+            sfn.get_execution_history(executionArn=child["executionArn"])
+        assert refused.value.response["Error"]["Code"] == "InvalidArn"
 
 
 def test_a_failed_child_fails_the_map_run_and_is_counted(sfn: Any) -> None:
@@ -151,8 +162,9 @@ def test_tolerated_failures_count_failed_children(sfn: Any) -> None:
     assert (counts["succeeded"], counts["failed"]) == (2, 1)
 
 
-def test_stopping_the_parent_aborts_its_running_children(live: Any) -> None:
-    _, machine_arn = machine(live, processor(wait=3600), MaxConcurrency=2)
+@pytest.mark.parametrize("kind", ["STANDARD", "EXPRESS"])
+def test_stopping_the_parent_aborts_its_running_children(live: Any, kind: str) -> None:
+    _, machine_arn = machine(live, processor(kind, wait=3600), MaxConcurrency=2)
     arn = live.start_execution(stateMachineArn=machine_arn, input="[1, 2, 3]")["executionArn"]
     map_run_arn = map_run_of(live, arn)
     running = wait_for(lambda: len(children(live, map_run_arn, statusFilter="RUNNING")) == 2)
@@ -161,7 +173,8 @@ def test_stopping_the_parent_aborts_its_running_children(live: Any) -> None:
     assert ended(live, arn)["status"] == "ABORTED"
     listed = children(live, map_run_arn)
     assert [child["status"] for child in listed] == ["ABORTED", "ABORTED"]
-    assert types(live, listed[0]["executionArn"])[-1] == "ExecutionAborted"
+    if kind == "STANDARD":
+        assert types(live, listed[0]["executionArn"])[-1] == "ExecutionAborted"
     run = live.describe_map_run(mapRunArn=map_run_arn)
     assert run["status"] == "ABORTED"
     assert (run["executionCounts"]["aborted"], run["executionCounts"]["total"]) == (3, 3)
