@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from asl_engine.arns import AccountRegion
 from asl_engine.service import Service
 from asl_engine.store import ExecutionRecord
@@ -68,12 +70,17 @@ async def list_executions(service: Service, scope: AccountRegion, body: Body) ->
         scope, optional(body, "stateMachineArn"), optional(body, "statusFilter"), cursor, limit,
         optional(body, "redriveFilter"), optional(body, "mapRunArn"),
     )
+    batched = False  # listing a Map Run's children: each has `itemCount` items (a batch's `Items`)
+    if optional(body, "mapRunArn") is not None:
+        batched = await service.map_runs.batched(scope, required(body, "mapRunArn"))
     items = []
     for record in page.items:
         item = {key: value for key, value in execution_shape(record).items()
                 if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate", "mapRunArn")}
         if record.redrive_count:  # ExecutionListItem's redrive fields, once it was redriven
             item.update(redriveCount=record.redrive_count, **present(redriveDate=record.redrive_date))
+        if record.map_run_arn is not None and optional(body, "mapRunArn") is not None:
+            item["itemCount"] = len(json.loads(record.input)["Items"]) if batched else 1
         items.append(item)
     return {"executions": items, **next_token("ListExecutions", body, page.cursor)}
 

@@ -93,6 +93,9 @@ async def describe_state_machine_for_execution(service: Service, scope: AccountR
     shape = machine_shape(record)
     for key in ("status", "type", "creationDate"):
         del shape[key]
+    execution = await service.executions.describe(scope, required(body, "executionArn"))
+    if execution.map_run_arn is not None:  # a Distributed Map's child: its Map Run and the Map's label
+        shape.update(mapRunArn=execution.map_run_arn, label=record.name.rsplit("/", 1)[1])
     return {**shape, "updateDate": record.update_date}
 
 

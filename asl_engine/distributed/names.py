@@ -10,6 +10,7 @@ as DescribeMapRun, ListExecutions(mapRunArn) and DescribeExecution show them on 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 
 def map_run_arn(state_machine_arn: str, label: str, run_id: str | None = None) -> str:
@@ -32,3 +33,35 @@ def child_execution_arn(map_run_arn: str, name: str, express: bool = False) -> s
     if express:
         return f"{machine.replace(':mapRun:', ':express:', 1)}:{name}:{uuid.uuid4()}"
     return f"{machine.replace(':mapRun:', ':execution:', 1)}:{name}"
+
+
+def label_of(child_machine_arn: str) -> str:
+    """`...:stateMachine:m/label` -> `label`."""
+    return child_machine_arn.rsplit("/", 1)[1]
+
+
+def processor_of(definition: Any, label: str) -> Any | None:
+    """The ItemProcessor of the Distributed Map whose Map Run label is `label`, in a parent's
+    definition (DescribeStateMachineForExecution of a child): the Map with that `Label`, or the
+    only Distributed Map without one (its label was made up when its Map Run started)."""
+    labelled: list[Any] = []
+    unlabelled: list[Any] = []
+
+    def visit(scope: Any) -> None:
+        states = scope.get("States") if isinstance(scope, dict) else None
+        for state in (states or {}).values():
+            if not isinstance(state, dict):
+                continue
+            for branch in state.get("Branches") or []:
+                visit(branch)
+            processor = state.get("ItemProcessor") or state.get("Iterator")
+            if isinstance(processor, dict):
+                if (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED":
+                    (labelled if state.get("Label") == label else unlabelled if "Label" not in state else []
+                     ).append(processor)
+                visit(processor)
+
+    visit(definition)
+    if labelled:
+        return labelled[0]
+    return unlabelled[0] if len(unlabelled) == 1 else None

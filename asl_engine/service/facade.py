@@ -9,6 +9,7 @@ back here (`ChildExecutions`) to run `states:startExecution` children on this se
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from .. import arns
@@ -23,6 +24,7 @@ from ..aws_errors import (
 )
 from ..clock import Clock
 from ..config import Config
+from ..distributed import names
 from ..store import ActivityRecord, ExecutionRecord, StateMachineRecord, Store
 from ..tasks.children import ChildRefused
 from ..tasks.dispatcher import TaskDispatcher
@@ -71,8 +73,12 @@ class Service:
         return await self.machines.get(scope, arn)
 
     async def machine_for_execution(self, scope: AccountRegion, execution_arn: str) -> StateMachineRecord:
-        """DescribeStateMachineForExecution: the revision the execution started with."""
+        """DescribeStateMachineForExecution: the revision the execution started with. A
+        Distributed Map's child ran its parent's ItemProcessor: that is its definition, under the
+        Map Run's state machine ARN (API_DescribeStateMachineForExecution)."""
         execution = await self.executions.describe(scope, execution_arn)
+        if execution.map_run_arn is not None:
+            return await self._machine_for_child(scope, execution)
         revision = await self.store.get_revision(execution.state_machine_arn, execution.revision_id)
         current = await self.store.get_state_machine(execution.state_machine_arn)
         if revision is None:  # written by nothing we know: the history is all we have
@@ -85,6 +91,17 @@ class Service:
         )
         return replace(base, definition=revision.definition, role_arn=revision.role_arn,
                        update_date=revision.update_date, revision_id=execution.revision_id)
+
+    async def _machine_for_child(self, scope: AccountRegion, child: ExecutionRecord) -> StateMachineRecord:
+        map_run = await self.store.get_map_run(child.map_run_arn or "")
+        processor = None
+        if map_run is not None:
+            parent = await self.machine_for_execution(scope, map_run.execution_arn)
+            processor = names.processor_of(json.loads(parent.definition), names.label_of(child.state_machine_arn))
+        if map_run is None or processor is None:
+            raise StateMachineDoesNotExist.for_arn(child.state_machine_arn)
+        return replace(parent, arn=child.state_machine_arn, name=child.state_machine_arn.split(":stateMachine:")[1],
+                       definition=json.dumps(processor))
 
     # -- executions (the ones that need the machine; the rest are on `self.executions`) -------
 

@@ -102,6 +102,10 @@ class MapRuns:
             record = replace(record, item_counts=dict(live.item_counts))
         return record
 
+    async def batched(self, scope: AccountRegion, arn: str) -> bool:
+        """Does an ItemBatcher group the Map Run's items (each child's input is a batch)?"""
+        return f"{EXECUTIONS}total" in (await self._find(scope, arn)).item_counts
+
     async def list(self, execution_arn: str, before: int | None, limit: int
                    ) -> tuple[list[MapRunRecord], int | None]:
         """ListMapRuns of an execution the caller has checked (ExecutionDoesNotExist), newest

@@ -84,7 +84,7 @@ def test_standard_children_are_executions_of_their_own(sfn: Any) -> None:
     for child in listed:
         assert child["executionArn"] == f"{prefix}:execution:{name}/kids:{child['name']}"
         assert child["stateMachineArn"] == f"{prefix}:stateMachine:{name}/kids"
-        assert child["status"] == "SUCCEEDED" and child["mapRunArn"] == map_run_arn
+        assert child["status"] == "SUCCEEDED" and child["mapRunArn"] == map_run_arn and child["itemCount"] == 1
         described = sfn.describe_execution(executionArn=child["executionArn"])
         assert described["mapRunArn"] == map_run_arn
         assert json.loads(described["output"]) == {"n": json.loads(described["input"])}
@@ -193,3 +193,32 @@ def test_update_map_run_starts_more_children(live: Any) -> None:
     assert live.describe_map_run(mapRunArn=map_run_arn)["executionCounts"]["running"] == 3
     live.stop_execution(executionArn=arn)
     assert ended(live, arn)["status"] == "ABORTED"
+
+
+def test_describe_state_machine_for_a_child_is_its_item_processor(sfn: Any) -> None:
+    """"If a Map Run dispatched the execution, this action returns the Map Run ARN ... The state
+    machine returned is the state machine associated with the Map Run", with its `label`
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeStateMachineForExecution.html)."""
+    name, machine_arn = machine(sfn, processor())
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1]")["executionArn"]
+    assert ended(sfn, arn)["status"] == "SUCCEEDED"
+    map_run_arn = map_run_of(sfn, arn)
+    [child] = children(sfn, map_run_arn)
+    described = sfn.describe_state_machine_for_execution(executionArn=child["executionArn"])
+    assert described["stateMachineArn"] == child["stateMachineArn"]
+    assert (described["mapRunArn"], described["label"]) == (map_run_arn, "kids")
+    assert json.loads(described["definition"]) == processor()
+    parent = sfn.describe_state_machine_for_execution(executionArn=arn)
+    assert "mapRunArn" not in parent and "label" not in parent
+
+
+def test_a_batch_child_counts_its_items(sfn: Any) -> None:
+    """ExecutionListItem's `itemCount`: "The total number of items processed in a child workflow
+    execution. This field is returned only if mapRunArn was specified" (API_ExecutionListItem)."""
+    _, machine_arn = machine(sfn, {**processor(), "StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}},
+                             ItemBatcher={"MaxItemsPerBatch": 2})
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1, 2, 3, 4, 5]")["executionArn"]
+    assert ended(sfn, arn)["status"] == "SUCCEEDED"
+    listed = children(sfn, map_run_of(sfn, arn))
+    assert sorted(child["itemCount"] for child in listed) == [1, 2, 2]
+    assert "itemCount" not in sfn.list_executions(stateMachineArn=machine_arn)["executions"][0]
