@@ -4,7 +4,7 @@ side as coroutines, results in order.
 A failing branch fails the state with its own error and stops its siblings. Map honours
 MaxConcurrency (0 = no limit); MaxConcurrency 1 runs iterations one after another without
 creating tasks at all. A DISTRIBUTED Map starts one child execution per item (or batch) through
-the `ChildExecutions` port the service sets (`children`, runtime/ports.py): as on AWS, only the
+the `MapRunChildren` port the service sets (`children`, runtime/ports.py): as on AWS, only the
 MapRun* events appear in the parent's history, each child has its own. Without that port (the
 in-process runner) its items run here as iterations whose events are not recorded. Its
 ItemReader, ItemBatcher and ResultWriter are asl_engine.distributed's (read, batch, export).
@@ -36,7 +36,7 @@ from ..distributed import names
 from ..distributed import run as distributed
 from ..distributed.evaluate import Source
 from .checkpoints import Checkpoints
-from .ports import ChildEnd, ChildExecutions, ChildRequest, MapRunObserver
+from .ports import ChildEnd, MapRunChildren, ChildRequest, MapRunObserver
 
 log_ = logging.getLogger("asl_engine.branches")
 Json = Any
@@ -65,7 +65,7 @@ class Branches:
         # Told about Distributed Maps' runs (DescribeMapRun); the service sets it, tests need not.
         self.map_runs: MapRunObserver | None = None
         # Starts a Distributed Map's children as executions (service/map_children.py); None: inline.
-        self.children: ChildExecutions | None = None
+        self.children: MapRunChildren | None = None
 
     async def run(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:
         """The results of a Parallel's branches or a Map's iterations, in order; each runs
@@ -320,9 +320,9 @@ class _ChildFailed(Exception):
 
 @dataclass
 class _Spawn:
-    """A Distributed Map's children as executions of their own (the `ChildExecutions` port)."""
+    """A Distributed Map's children as executions of their own (the `MapRunChildren` port)."""
 
-    port: ChildExecutions
+    port: MapRunChildren
     parent_arn: str
     map_run_arn: str
     state: m.MapState

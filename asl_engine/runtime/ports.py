@@ -1,6 +1,6 @@
 """What the runtime is told by, or tells, the layer above it: ports the service implements.
 
-`MapRunObserver` hears about a Distributed Map's Map Run (DescribeMapRun); `ChildExecutions`
+`MapRunObserver` hears about a Distributed Map's Map Run (DescribeMapRun); `MapRunChildren`
 starts a Distributed Map's child executions (service/map_children.py); `Probe` is TestState's
 view of a run (service/test_state.py). All are handed to the run, never imported from the
 service, so dependencies point one way.
@@ -65,7 +65,7 @@ class ChildEnd:
     execution_arn: str | None = None
 
 
-class ChildExecutions(Protocol):
+class MapRunChildren(Protocol):
     """Starts a Distributed Map's children as executions of their own and awaits their end: set
     as `run.branches.children` by the service. Asked again for the same child (a restarted or redriven
     parent), it resumes, awaits or redrives that child instead of starting another. Cancelled

@@ -33,7 +33,7 @@ from ..aws_errors import (
 from ..model import StateMachine
 from ..payload import parse_json, to_json
 from ..position import TASK, Resume
-from ..runtime.ports import ChildExecutions
+from ..runtime.ports import MapRunChildren
 from ..runtime.run import ExecutionRun
 from ..store import ExecutionRecord, StateMachineRecord, Store
 from ..store.errors import describe
@@ -88,7 +88,7 @@ class Executions:
         self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
         self._start_locks: dict[str, asyncio.Lock] = {}
         self.map_runs = MapRuns(store, clock)  # told about Distributed Maps' runs (runtime/branches.py)
-        self.children: ChildExecutions | None = None  # starts Distributed Maps' children (service/map_children.py)
+        self.children: MapRunChildren | None = None  # starts Distributed Maps' children (service/map_children.py)
         store.on_write_failed = self._write_failed
         # StartSyncExecution's run, handed to whoever moves a test's virtual clock while the
         # caller waits inside the request (asl_engine.testing); None: awaited as it is.

@@ -1,4 +1,4 @@
-"""A Distributed Map's child executions: the `ChildExecutions` port (runtime/ports.py) the service
+"""A Distributed Map's child executions: the `MapRunChildren` port (runtime/ports.py) the service
 hands every recorded run.
 
 As on AWS (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html), each
