@@ -222,3 +222,25 @@ def test_a_batch_child_counts_its_items(sfn: Any) -> None:
     listed = children(sfn, map_run_of(sfn, arn))
     assert sorted(child["itemCount"] for child in listed) == [1, 2, 2]
     assert "itemCount" not in sfn.list_executions(stateMachineArn=machine_arn)["executions"][0]
+
+
+def test_redriving_a_stopped_parent_redrives_its_aborted_children(live: Any) -> None:
+    """"Redriving Map Runs": the parent's redrive redrives the Map Run's unsuccessful children
+    (https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html): the same
+    executions, their redriveCount 1, each with ExecutionRedriven in its own history."""
+    _, machine_arn = machine(live, processor(wait=3600), MaxConcurrency=2)
+    arn = live.start_execution(stateMachineArn=machine_arn, input="[1, 2]")["executionArn"]
+    map_run_arn = map_run_of(live, arn)
+    wait_for(lambda: len(children(live, map_run_arn, statusFilter="RUNNING")) == 2)
+    live.stop_execution(executionArn=arn)
+    assert ended(live, arn)["status"] == "ABORTED"
+    before = {child["executionArn"] for child in children(live, map_run_arn)}
+    live.redrive_execution(executionArn=arn)
+    wait_for(lambda: len(children(live, map_run_arn, statusFilter="RUNNING")) == 2)
+    after = children(live, map_run_arn)
+    assert {child["executionArn"] for child in after} == before
+    assert [child.get("redriveCount") for child in after] == [1, 1]
+    assert types(live, after[0]["executionArn"])[-2:] == ["ExecutionRedriven", "WaitStateEntered"]
+    assert live.describe_map_run(mapRunArn=map_run_arn)["redriveCount"] == 1
+    live.stop_execution(executionArn=arn)
+    assert ended(live, arn)["status"] == "ABORTED"
