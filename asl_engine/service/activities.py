@@ -10,6 +10,7 @@ event loop: a poll is a parked coroutine, so it holds up neither executions nor 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any, Callable, Protocol
 
@@ -172,11 +173,13 @@ class Activities:
         """Commit that `task` timed out (queued now, with its execution's TaskTimedOut event)."""
         write = asyncio.ensure_future(self.store.record_task_timeout(task.token, task.execution_arn))
         self._timeouts.add(write)
-        write.add_done_callback(self._timeout_recorded)
+        write.add_done_callback(functools.partial(self._timeout_recorded, task.token))
 
-    def _timeout_recorded(self, write: asyncio.Task[None]) -> None:
+    def _timeout_recorded(self, token: str, write: asyncio.Task[None]) -> None:
         self._timeouts.discard(write)
-        if not write.cancelled() and write.exception() is not None:
+        if not write.cancelled() and write.exception() is None:
+            self.callbacks.timeout_recorded(token)  # the store answers for it now
+        elif not write.cancelled():
             log.warning("a timed-out task token could not be recorded (a late answer after a restart "
                         "gets TaskDoesNotExist, not TaskTimedOut): %s", write.exception())
 

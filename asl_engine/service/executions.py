@@ -22,6 +22,7 @@ from ..compile import compile_definition
 from ..errors import RUNTIME, TIMEOUT, DefinitionError
 from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json
 from .map_runs import MapRuns
+from .reclaim import Reclaim
 from ..aws_errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -87,6 +88,7 @@ class Executions:
         self._express: set[asyncio.Task[ExecutionOutcome]] = set()  # strong refs until done
         self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
         self._start_locks: dict[str, asyncio.Lock] = {}
+        self._reclaim = Reclaim()  # memory back once a load of parked executions has ended
         self.map_runs = MapRuns(store, clock)  # told about Distributed Maps' runs (runtime/branches.py)
         self.children: MapRunChildren | None = None  # starts Distributed Maps' children (service/map_children.py)
         store.on_write_failed = self._write_failed
@@ -431,6 +433,7 @@ class Executions:
         """Run the execution and record its end: closing events and status in one commit. When
         one of its writes failed for good, its end is ExecutionFailed after the last event that
         was recorded (States.Runtime, saying why), never a RUNNING row left behind."""
+        self._reclaim.started(len(self._live))
         try:
             outcome = await _outcome_of(run, self.clock)
             output = _json_text(outcome.output) if outcome.status == "SUCCEEDED" else None
@@ -453,6 +456,8 @@ class Executions:
         finally:
             self._live.pop(arn, None)
             self.dispatcher.callbacks.forget(arn)
+            if self._reclaim.ended(len(self._live)):
+                self._live = dict(self._live)  # a dict keeps the table of its largest size: a small one
 
     async def run_express(self, machine: StateMachine, info: ExecutionInfo, tasks: TaskHandler) -> ExecutionOutcome:
         """Run an Express execution, ending it TIMED_OUT after AWS's five-minute limit."""

@@ -83,7 +83,7 @@ class CallbackRegistry:
         self._pending: dict[str, PendingTask] = {}
         self._futures: dict[str, asyncio.Future[Json]] = {}
         self._clocks: dict[str, Clock] = {}
-        self._timed_out: set[str] = set()
+        self._timed_out: set[str] = set()  # until the store has them (`timeout_recorded`)
         self.recorded: dict[str, RecordedToken] = {}  # committed before a restart (a server fills it)
         # Tokens of resumed executions that have not registered again yet -> a stand-in task: an
         # answer arriving first is committed and kept in `recorded` until the task registers.
@@ -215,6 +215,11 @@ class CallbackRegistry:
             self._timed_out.add(token)
             if task is not None and self.on_timeout is not None:
                 self.on_timeout(task)
+
+    def timeout_recorded(self, token: str) -> None:
+        """The store has committed that `token` timed out and answers a late SendTask* from now
+        on: the token need not be held here any more (every timed-out token was, for good)."""
+        self._timed_out.discard(token)
 
     async def wait(self, token: str) -> Json:
         """The answer for `token`; raises its failure or `States.HeartbeatTimeout`."""
