@@ -138,7 +138,7 @@ class Branches:
             results = await _run_all(iterations, limits, weights)
         except StatesError as failure:
             if state.result_writer is not None and log is not None:
-                await self._export_unfinished(state.result_writer, source, store, log, items)
+                await self._export_unfinished(state.result_writer, source, store, log, items, map_run, weights)
             if state.distributed:
                 frame.record("MapRunFailed", _error_details(failure))
                 if map_run is not None:
@@ -147,13 +147,14 @@ class Branches:
         except asyncio.CancelledError:
             if state.distributed and self.stopping():  # before the run's ExecutionAborted/TimedOut
                 if state.result_writer is not None and log is not None:
-                    await self._export_unfinished(state.result_writer, source, store, log, items)
+                    await self._export_unfinished(state.result_writer, source, store, log, items, map_run, weights)
                 frame.record("MapRunAborted")
             if map_run is not None:
                 map_run[0].map_run_ended(map_run[1], "ABORTED")
             raise
         if state.result_writer is not None and log is not None:
             results = await distributed.result(state.result_writer, source, store, self.clock, log, len(items))
+            _written(map_run, log, weights, state.result_writer.spec.exports)
         if state.distributed:
             frame.record("MapRunSucceeded")
             if map_run is not None:
@@ -162,13 +163,16 @@ class Branches:
         return results
 
     async def _export_unfinished(self, result_writer: Any, source: Source, store: distributed.StoreFactory,
-                                 log: distributed.ChildLog, inputs: list[Json]) -> None:
+                                 log: distributed.ChildLog, inputs: list[Json],
+                                 map_run: tuple[MapRunObserver, str] | None, weights: list[int] | None) -> None:
         """ResultWriter of a Map Run that failed or was aborted; its own failure to write does not
         replace the Map Run's error (it is logged)."""
         try:
             await distributed.export_unfinished(result_writer, source, store, self.clock, log, inputs)
         except StatesError as refused:
             log_.warning("ResultWriter of %s could not export: %s", log.map_run_arn, refused.cause)
+            return
+        _written(map_run, log, weights, result_writer.spec.exports)
 
     async def _item_input(self, step: RunBranches, index: int, item: Json) -> Json:
         """An item's input: ItemSelector against the item's `$$.Map.Item`, or the item."""
@@ -344,6 +348,14 @@ class _Spawn:
             return end.output, end.execution_arn
         error = StatesError(end.error or (TIMEOUT if end.status == "TIMED_OUT" else RUNTIME), end.cause)
         raise _ChildFailed(error, end.status, end.execution_arn)
+
+
+def _written(map_run: tuple[MapRunObserver, str] | None, log: distributed.ChildLog, weights: list[int] | None,
+             exported: bool) -> None:
+    """ResultWriter exported the children that ended (DescribeMapRun's `resultsWritten`)."""
+    if map_run is not None and exported:
+        items = sum(weights[index] if weights is not None else 1 for index in log.ended)
+        map_run[0].map_run_written(map_run[1], items, len(log.ended))
 
 
 def _tell(map_run: tuple[MapRunObserver, str] | None, outcome: str, items: int) -> None:

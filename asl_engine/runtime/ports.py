@@ -35,6 +35,9 @@ class MapRunObserver(Protocol):
         """UpdateMapRun changed the running map run's settings: call `changed(max_concurrency,
         tolerated_failure_percentage, tolerated_failure_count)` (on the loop, synchronously)."""
 
+    def map_run_written(self, map_run_arn: str, items: int, children: int) -> None:
+        """ResultWriter exported the results of `children` children, `items` items (before `ended`)."""
+
     def map_run_ended(self, map_run_arn: str, status: str) -> None:
         """SUCCEEDED, FAILED or ABORTED."""
 

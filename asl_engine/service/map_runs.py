@@ -77,6 +77,15 @@ class MapRuns:
             counts[f"{EXECUTIONS}{source}"] = max(counts[f"{EXECUTIONS}{source}"] - 1, 0)
             counts[f"{EXECUTIONS}{outcome}"] += 1
 
+    def map_run_written(self, map_run_arn: str, items: int, children: int) -> None:
+        record = self._live.get(map_run_arn)
+        if record is None or self.closing:
+            return
+        counts = record.item_counts
+        counts["resultsWritten"] += items
+        if f"{EXECUTIONS}total" in counts:
+            counts[f"{EXECUTIONS}resultsWritten"] += children
+
     def map_run_ended(self, map_run_arn: str, status: str) -> None:
         if self.closing:
             return

@@ -208,3 +208,14 @@ def test_a_failed_map_run_still_exports_failed_and_pending_children(engine: Envi
     assert (failed["Input"], failed["Status"], failed["Error"], failed["Cause"]) == ("2", "FAILED", "Boom", "item 2")
     assert failed["ExecutionArn"].split(":execution:")[1].startswith("dm/L:")
     assert [(r["Input"], r["Status"]) for r in records("PENDING")] == [("3", "PENDING"), ("4", "PENDING")]
+    # resultsWritten: the children whose results were exported (not the pending ones), API_MapRunItemCounts
+    assert engine.client.describe_map_run(mapRunArn=map_run_arn)["itemCounts"]["resultsWritten"] == 2
+
+
+def test_results_written_counts_items_and_children_apart(engine: Environment, s3: Any, bucket: str) -> None:
+    definition = dmap(ItemBatcher={"MaxItemsPerBatch": 2},
+                      ResultWriter={"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket}})
+    execution = run(engine, definition, [1, 2, 3, 4, 5])
+    assert execution.status == "SUCCEEDED", execution.cause
+    described = engine.client.describe_map_run(mapRunArn=execution.output["MapRunArn"])
+    assert (described["itemCounts"]["resultsWritten"], described["executionCounts"]["resultsWritten"]) == (5, 3)
