@@ -27,6 +27,7 @@ from .checkpoints import Checkpoints
 from .ports import MapRunObserver, Probe
 from .shell import Shell
 from .tasks import TaskAttempts
+from .unloading import Unloaded, Unloader
 
 log = logging.getLogger("asl_engine.runner")
 
@@ -71,8 +72,10 @@ class ExecutionRun:
             return self.stopping
 
         self.branches = Branches(clock, self.checkpoints, resume, info, tasks, stopping)
-        self.shell = Shell(clock, self.checkpoints, TaskAttempts(clock, self.checkpoints, tasks, info), self.branches,
-                           resume, context, stopping, probe)
+        # Off unless the service unloads parked executions (service/executions.py: `unloads`).
+        self.unloader = Unloader(clock, stopping)
+        self.shell = Shell(clock, self.checkpoints, TaskAttempts(clock, self.checkpoints, tasks, info, self.unloader),
+                           self.branches, resume, context, stopping, probe, self.unloader)
         self._main: asyncio.Future[Json] | None = None
         self._stop_request: tuple[str | None, str | None] | None = None
         self._timed_out = False
@@ -114,10 +117,13 @@ class ExecutionRun:
             self._main.cancel()
         timeout = self.machine.timeout_seconds
         began = self.info.start_time if self.info.redrive_time is None else self.info.redrive_time  # redrive: anew
-        with watchdog(self.clock, None if timeout is None else began + timeout, self._time_out):
+        self.unloader.timeout_at = None if timeout is None else began + timeout
+        with watchdog(self.clock, self.unloader.timeout_at, self._time_out):
             try:
                 output = await self._main
                 outcome = self._succeeded(frame, output)
+            except Unloaded:
+                raise  # parked and left memory: no closing event (runtime/unloading.py)
             except asyncio.CancelledError:
                 if self._abandoned is not None:
                     outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME, self._abandoned)
@@ -151,6 +157,11 @@ class ExecutionRun:
     def stopping(self) -> bool:
         """StopExecution or the execution's timeout is ending the run (not a server shutdown)."""
         return self._stop_request is not None or self._timed_out
+
+    @property
+    def stop_request(self) -> tuple[str | None, str | None] | None:
+        """StopExecution's (error, cause), once asked."""
+        return self._stop_request
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: the run ends ABORTED with ExecutionAborted as its last event."""

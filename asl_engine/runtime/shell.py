@@ -36,6 +36,7 @@ from .branches import Branches
 from .checkpoints import Checkpoints
 from .ports import Probe
 from .tasks import TaskAttempts
+from .unloading import Unloader
 
 Json = Any
 T = TypeVar("T")
@@ -46,7 +47,7 @@ class Shell:
 
     def __init__(self, clock: Clock, checkpoints: Checkpoints, tasks: TaskAttempts, branches: Branches,
                  resume: Resume | None, context: dict[str, Json], stopping: Callable[[], bool],
-                 probe: Probe | None = None) -> None:
+                 probe: Probe | None = None, unloader: Unloader | None = None) -> None:
         self.clock = clock
         self.checkpoints = checkpoints
         self.tasks = tasks
@@ -55,6 +56,7 @@ class Shell:
         self.base_context = context  # the `$$` object's Execution and StateMachine
         self.probe = probe  # TestState's: watches the states and stops at its placeholders
         self.stopping = stopping  # StopExecution or the timeout is ending the run (not a shutdown)
+        self.unloader = unloader or Unloader(clock, stopping)  # a parked Wait may leave memory
 
     async def run_program(self, program: m.Program, value: Json, frame: Frame) -> Json:
         """Run a scope (the machine, a branch or an iteration) from StartAt to its end."""
@@ -164,6 +166,7 @@ class Shell:
         if resumed is not None:
             deadline = resumed.until
         self.checkpoints.commit(frame, WaitPhase(deadline))
+        self.unloader.park(frame, deadline)
         await clock.sleep_until(deadline)
 
     def context(self, state: m.State, entered_at: float, retry_count: int, frame: Frame) -> dict[str, Json]:

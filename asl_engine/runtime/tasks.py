@@ -35,6 +35,7 @@ from ..tasks_api import (
     is_activity, is_lambda_function, resource_parts,
 )
 from .checkpoints import Checkpoints
+from .unloading import Unloaded, Unloader
 
 Json = Any
 
@@ -64,8 +65,9 @@ class TaskAttempts:
     """Performs the Task states of one execution."""
 
     def __init__(self, clock: Clock, checkpoints: Checkpoints, handler: TaskHandler | None,
-                 info: ExecutionInfo) -> None:
+                 info: ExecutionInfo, unloader: Unloader | None = None) -> None:
         self.clock = clock
+        self.unloader = unloader or Unloader(clock, lambda: False)  # a parked task may leave memory
         self.checkpoints = checkpoints
         self.handler = handler
         self.info = info
@@ -129,24 +131,29 @@ class TaskAttempts:
         callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
             self.callbacks.register(self._pending(request), self.clock, _task_phase(frame).opened)
-        timed_out = False
+        timed_out = unloaded = False
         try:
-            return await self._outcome(events, self._perform(request, events, callback), request)
+            return await self._outcome(events, self._perform(request, events, callback, frame), request)
         except TaskTimeout:
             timed_out = True
             raise
+        except Unloaded:
+            unloaded = True
+            raise
         finally:
-            if callback:  # a late SendTaskSuccess then answers TaskTimedOut, as on AWS
+            if unloaded:  # the token keeps answering while the execution is out of memory
+                self.callbacks.park(request.token or "")
+            elif callback:  # a late SendTaskSuccess then answers TaskTimedOut, as on AWS
                 self.callbacks.close(request.token or "", timed_out)
 
-    async def _perform(self, request: TaskRequest, events: _Events, callback: bool) -> Json:
+    async def _perform(self, request: TaskRequest, events: _Events, callback: bool, frame: Frame) -> Json:
         handler = self.handler
         if handler is None:
             raise StatesError(
                 RUNTIME, f"No task handler is configured for the resource '{request.resource}'.", in_state=True
             )
         if callback and request.submitted is not None:  # the token went out before a restart
-            return await self.callbacks.wait(request.token or "")
+            return await self._answer(request.token or "", frame)
         response = await handler(request)
         if isinstance(response, Final):
             return response.output
@@ -156,8 +163,16 @@ class TaskAttempts:
             return await response.completion
         if callback:
             self._submitted(events, response)
-            return await self.callbacks.wait(request.token or "")
+            return await self._answer(request.token or "", frame)
         return response
+
+    async def _answer(self, token: str, frame: Frame) -> Json:
+        """The answer to the token, waited for in memory, or after the execution has left
+        memory (`Unloaded`, runtime/unloading.py): the service loads it back when the answer,
+        the task's TimeoutSeconds or HeartbeatSeconds deadline, or a stop comes."""
+        if not self.callbacks.answered(token):
+            self.unloader.park(frame, _task_phase(frame).deadline, self.callbacks.heartbeat_deadline(token))
+        return await self.callbacks.wait(token)
 
     def _submitted(self, events: _Events, output: Json) -> None:
         events.output("Submitted", output)
@@ -187,28 +202,39 @@ class TaskAttempts:
         self.checkpoints.commit(frame)
         self.callbacks.register(self._pending(request), self.clock, phase.opened)
         handout = None
-        if phase.started is None:
-            handout = self.activities.put(ActivityTask(token, request.resource, to_json(request.input)))
+        if phase.started is None:  # the hand-out kept while the execution was out of memory, else a new one
+            handout = self.activities.reclaim(self.info.execution_arn, token) or \
+                self.activities.put(ActivityTask(token, request.resource, to_json(request.input)))
 
         async def work() -> Json:
             if handout is not None:
+                if not handout.started.done() and self.activities.on_taken is not None:
+                    self.unloader.park(frame, phase.deadline, self.callbacks.heartbeat_deadline(token))
                 worker = await handout.started
                 events.add("Started", {"workerName": worker})
                 self.checkpoints.commit(frame, replace(_task_phase(frame), started=worker))
                 handout.recorded.set_result(None)
-            return await self.callbacks.wait(token)
+            return await self._answer(token, frame)
 
-        timed_out = False
+        timed_out = unloaded = False
         try:
             return await self._outcome(events, work(), request)
         except TaskTimeout:
             timed_out = True
             raise
+        except Unloaded:
+            unloaded = True
+            raise
         finally:
-            self.activities.withdraw(token)
-            if handout is not None and not handout.recorded.done():
-                handout.recorded.cancel()
-            self.callbacks.close(token, timed_out)
+            if unloaded:  # the task stays queued, its token answering, while the execution is out of memory
+                if handout is not None and not handout.recorded.done():
+                    self.activities.park(handout, self.info.execution_arn)
+                self.callbacks.park(token)
+            else:
+                self.activities.withdraw(token)
+                if handout is not None and not handout.recorded.done():
+                    handout.recorded.cancel()
+                self.callbacks.close(token, timed_out)
 
     async def _outcome(self, events: _Events, work: Awaitable[Json], request: TaskRequest) -> Json:
         """Await the work until the TimeoutSeconds deadline and record how it ended."""

@@ -22,6 +22,7 @@ from ..compile import compile_definition
 from ..errors import RUNTIME, TIMEOUT, DefinitionError
 from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json
 from .map_runs import MapRuns
+from .parking import Parking
 from .reclaim import Reclaim
 from ..aws_errors import (
     ExecutionAlreadyExists,
@@ -36,6 +37,7 @@ from ..payload import parse_json, to_json
 from ..position import TASK, Resume
 from ..runtime.ports import MapRunChildren
 from ..runtime.run import ExecutionRun
+from ..runtime.unloading import Unloaded
 from ..store import ExecutionRecord, StateMachineRecord, Store
 from ..store.errors import describe
 from ..tasks.callbacks import RecordedToken
@@ -71,7 +73,7 @@ class SyncResult:
 @dataclass
 class _Live:
     run: ExecutionRun
-    task: asyncio.Task[ExecutionOutcome]
+    task: asyncio.Task[ExecutionOutcome | None]  # None: it left memory while it waits (`parking`)
 
 
 class _DiscardSink:
@@ -85,6 +87,14 @@ class Executions:
         self.clock = clock
         self.dispatcher = dispatcher
         self._live: dict[str, _Live] = {}
+        # A Standard execution parked on a Wait, a task token or an activity task leaves memory
+        # (runtime/unloading.py) and is loaded back through `resume` (service/parking.py).
+        self.unloads = True
+        self.parking = Parking(clock, self._load_parked)
+        self._woken: set[str] = set()  # answered while leaving memory: loaded back at once
+        self._stops: dict[str, tuple[str | None, str | None]] = {}  # asked of a parked one (stop_live)
+        dispatcher.callbacks.on_kept = self._answered
+        dispatcher.activities.on_taken = self._answered  # a worker took a parked activity task
         self._express: set[asyncio.Task[ExecutionOutcome]] = set()  # strong refs until done
         self._compiled: dict[tuple[str, str | None], tuple[str, StateMachine]] = {}
         self._start_locks: dict[str, asyncio.Lock] = {}
@@ -149,11 +159,11 @@ class Executions:
         child (service/map_children.py): committed with its ExecutionStarted like any other."""
         info = replace(info, task_token_prefix=self.token_prefix(record.arn))
         run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn), tasks=tasks)
-        self._prepare(run)
+        self._prepare(run, unloads=False)  # its parent's Map awaits its task
         await self.store.create_execution(record, [run.announce()])
         self._launch(run, record.arn)
 
-    def running(self, arn: str) -> tuple[ExecutionRun, asyncio.Task[ExecutionOutcome]] | None:
+    def running(self, arn: str) -> tuple[ExecutionRun, asyncio.Task[ExecutionOutcome | None]] | None:
         """The run and task of an execution running here."""
         live = self._live.get(arn)
         return None if live is None else (live.run, live.task)
@@ -217,12 +227,21 @@ class Executions:
     async def stop(self, scope: AccountRegion, arn: str, error: str | None, cause: str | None) -> float:
         """StopExecution; returns the stop date. Stopping an ended execution changes nothing."""
         record = await self.describe(scope, arn)
-        live = self._live.get(arn)
-        if live is not None:
-            live.run.stop(error, cause)
-            await asyncio.wait({live.task})
+        here = False
+        while True:
+            live = self._live.get(arn)
+            if live is not None:
+                live.run.stop(error, cause)
+                await asyncio.wait({live.task})
+            else:  # left memory while it waits: loaded back, then stopped as it would be in memory
+                loading = self.parking.wake(arn)
+                if loading is None:
+                    break
+                await asyncio.wait({loading})
+            here = True
+        if here:
             record = await self.describe(scope, arn)
-        elif record.status == "RUNNING" and self.remote_stop is not None:  # another server runs it
+        if record.status == "RUNNING" and not here and self.remote_stop is not None:  # another server runs it
             return await self.remote_stop(arn, error, cause)
         elif record.status == "RUNNING":  # recorded RUNNING but not running here: close it
             stopped = self.clock.time()
@@ -250,6 +269,9 @@ class Executions:
             live = self._live.get(arn)
             if live is not None:
                 await asyncio.wait({live.task})
+            if arn in self.parking:  # left memory while it waits: it ends once loaded back
+                await self.parking.loaded(arn)
+                continue
             record = await self.store.get_execution(arn)
             if record is None:
                 raise ExecutionDoesNotExist.for_arn(arn)
@@ -335,14 +357,17 @@ class Executions:
         tasks = self.dispatcher.for_execution(record.test_case, machine_name)
         run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
                            tasks=tasks, resume=resume)
-        self._prepare(run)
+        self._prepare(run, unloads=record.map_run_arn is None)  # a child: its parent's Map awaits its task
         self._launch(run, record.arn)
+        stop = self._stops.pop(record.arn, None)
+        if stop is not None:  # asked while it was out of memory (stop_live)
+            run.stop(*stop)
         log.debug("execution RESUMED %s at event %s", record.arn, resume.last_event_id)
 
     async def _end_failed(self, arn: str, cause: str) -> None:
         """End an execution the runner cannot end: ExecutionFailed (States.Runtime, `cause`) after
         its last recorded event, and the status FAILED, in one transaction."""
-        self.dispatcher.callbacks.forget(arn)
+        self._forget(arn)
         await self.store.close_execution(arn, "ExecutionFailed", "FAILED", RUNTIME, cause, self.clock.time())
         log.error("execution FAILED %s: %s", arn, cause)
 
@@ -351,16 +376,21 @@ class Executions:
         live = self._live.get(arn)
         if live is not None:
             live.run.abandon(_unrecorded(why))
+        else:
+            self.parking.wake(arn)  # loading it back ends it FAILED (`_load_parked`)
 
     def is_live(self, arn: str) -> bool:
-        """Does the execution run on this server?"""
-        return arn in self._live
+        """Does the execution run on this server (in memory, or parked out of it)?"""
+        return arn in self._live or arn in self.parking
 
     def stop_live(self, arn: str, error: str | None, cause: str | None) -> None:
         """StopExecution asked by another server, of an execution running here."""
         live = self._live.get(arn)
         if live is not None:
             live.run.stop(error, cause)
+        elif arn in self.parking:  # stopped once loaded back (`resume`)
+            self._stops[arn] = (error, cause)
+            self.parking.wake(arn)
 
     def release(self, arn: str) -> None:
         """Another server runs the execution now (its lease here expired): stop running it
@@ -368,10 +398,56 @@ class Executions:
         live = self._live.get(arn)
         if live is not None:
             live.task.cancel()
+        elif arn in self.parking:
+            self.parking.forget(arn)
+            self._forget(arn)
 
     def release_all(self) -> None:
         for arn in list(self._live):
             self.release(arn)
+        for arn in self.parking.arns():
+            self._forget(arn)
+        self.parking.forget_all()
+
+    def _forget(self, arn: str) -> None:
+        """The execution ended (or runs elsewhere): its tokens and parked activity task answer nothing here."""
+        self.dispatcher.callbacks.forget(arn)
+        self.dispatcher.activities.abandon(arn)
+
+    def _answered(self, arn: str) -> None:
+        """An answer to a token of the execution was committed while its task is not registered:
+        an execution out of memory is loaded back to consume it."""
+        if arn in self._live:  # maybe leaving memory right now: `_park` loads it back
+            self._woken.add(arn)
+        else:
+            self.parking.wake(arn)
+
+    async def _park(self, run: ExecutionRun, arn: str, wake_at: float | None) -> None:
+        """The run ended at a park point (runtime/unloading.py): once its position is on disk,
+        only the parking entry remains. Answered or stopped meanwhile, it is loaded back at once."""
+        with self.clock.busy():
+            await self.store.flush()
+        self._live.pop(arn, None)
+        self.parking.park(arn, wake_at)
+        if run.stop_request is not None or arn in self._woken or self.store.failure(arn) is not None:
+            self._woken.discard(arn)
+            if run.stop_request is not None:
+                self._stops.setdefault(arn, run.stop_request)
+            self.parking.wake(arn)
+
+    async def _load_parked(self, arn: str) -> None:
+        """Load a parked execution back through the restart path, as a restarted server would."""
+        record = await self.store.get_execution(arn)
+        if record is None or record.status != "RUNNING":
+            self._forget(arn)
+            self._stops.pop(arn, None)
+            return
+        why = self.store.failure(arn)
+        if why is not None:
+            self._stops.pop(arn, None)
+            await self._end_failed(arn, _unrecorded(why))
+            return
+        await self.resume(record)
 
     async def _close_recorded(self, record: ExecutionRecord, last: HistoryEvent) -> None:
         status = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
@@ -385,6 +461,7 @@ class Executions:
         """Cancel running tasks without recording an outcome: they stay RUNNING in the store,
         where recovery can find them on the next start."""
         self.map_runs.closing = True
+        await self.parking.close()
         tasks = [live.task for live in self._live.values()] + list(self._express)
         for task in tasks:
             task.cancel()
@@ -400,14 +477,17 @@ class Executions:
             start_time=self.clock.time(), input=value, task_token_prefix=self.token_prefix(arn),
         )
 
-    def _prepare(self, run: ExecutionRun) -> None:
+    def _prepare(self, run: ExecutionRun, unloads: bool = True) -> None:
         """What the service hands every recorded run: the Map Run observer, the starter of a
-        Distributed Map's child executions, and its closing events kept for the final commit."""
+        Distributed Map's child executions, its closing events kept for the final commit, and
+        whether it leaves memory while it waits (`unloads`)."""
         run.map_runs = self.map_runs
         run.branches.children = self.children
         run.keep_closing = True
+        run.unloader.enabled = unloads and self.unloads
 
     def _launch(self, run: ExecutionRun, arn: str) -> None:
+        self._woken.discard(arn)
         task = asyncio.create_task(self._drive(run, arn), name=f"execution {arn}")
         self._live[arn] = _Live(run, task)
 
@@ -429,13 +509,20 @@ class Executions:
             compiled = self._compiled[key] = (definition, model)
         return compiled[1]
 
-    async def _drive(self, run: ExecutionRun, arn: str) -> ExecutionOutcome:
+    async def _drive(self, run: ExecutionRun, arn: str) -> ExecutionOutcome | None:
         """Run the execution and record its end: closing events and status in one commit. When
         one of its writes failed for good, its end is ExecutionFailed after the last event that
-        was recorded (States.Runtime, saying why), never a RUNNING row left behind."""
-        self._reclaim.started(len(self._live))
+        was recorded (States.Runtime, saying why), never a RUNNING row left behind. None: it
+        parked and left memory (`_park`)."""
+        self._reclaim.started(len(self._live) + len(self.parking))
+        parked = False
         try:
-            outcome = await _outcome_of(run, self.clock)
+            try:
+                outcome = await _outcome_of(run, self.clock)
+            except Unloaded as unloaded:
+                parked = True
+                await self._park(run, arn, unloaded.wake_at)
+                return None
             output = _json_text(outcome.output) if outcome.status == "SUCCEEDED" else None
             why = self.store.failure(arn)
             try:
@@ -454,9 +541,11 @@ class Executions:
             log.debug("execution %s %s", outcome.status, arn)
             return outcome
         finally:
-            self._live.pop(arn, None)
-            self.dispatcher.callbacks.forget(arn)
-            if self._reclaim.ended(len(self._live)):
+            if not parked:
+                self._live.pop(arn, None)
+                self._woken.discard(arn)
+                self._forget(arn)
+            if self._reclaim.ended(len(self._live) + len(self.parking)):  # parked ones still run
                 self._live = dict(self._live)  # a dict keeps the table of its largest size: a small one
 
     async def run_express(self, machine: StateMachine, info: ExecutionInfo, tasks: TaskHandler) -> ExecutionOutcome:

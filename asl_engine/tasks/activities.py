@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..errors import RUNTIME, StatesError
 
@@ -36,6 +37,7 @@ class Handout:
     task: ActivityTask
     started: asyncio.Future[str]
     recorded: asyncio.Future[None]
+    parked_by: str | None = None  # the ARN of its execution while that is out of memory (`park`)
 
 
 @dataclass
@@ -54,6 +56,11 @@ class ActivityQueue:
     _tasks: dict[str, OrderedDict[str, Handout]] = field(default_factory=dict)
     _activity_of: dict[str, str] = field(default_factory=dict)  # token -> activity ARN, while queued
     _workers: dict[str, deque[asyncio.Future[Handout]]] = field(default_factory=dict)
+    # Tasks whose execution left memory while they wait (service/parking.py), by execution ARN.
+    # `on_taken(execution ARN)` is told when a worker takes one, so the server loads the
+    # execution back to record ActivityStarted. None: no task is parked.
+    on_taken: Callable[[str], None] | None = None
+    _parked: dict[str, Handout] = field(default_factory=dict)
 
     def check(self, activity_arn: str) -> None:
         """Fail the state when the activity does not exist (recorded:
@@ -75,6 +82,33 @@ class ActivityQueue:
         self._tasks.setdefault(task.activity_arn, OrderedDict())[task.token] = queued
         self._activity_of[task.token] = task.activity_arn
         return queued
+
+    def park(self, handout: Handout, execution_arn: str) -> None:
+        """The task's execution leaves memory: the task stays queued (or with the worker that has
+        just taken it) until the execution is loaded back and `reclaim`s it."""
+        handout.parked_by = execution_arn
+        self._parked[execution_arn] = handout
+        if handout.started.done() and self.on_taken is not None:  # taken as the execution left
+            self.on_taken(execution_arn)
+
+    def reclaim(self, execution_arn: str, token: str) -> Handout | None:
+        """The hand-out of the task parked with its execution (queued, or taken by a worker that
+        waits for ActivityStarted to be recorded), now that the execution is back in memory."""
+        handout = self._parked.get(execution_arn)
+        if handout is None or handout.task.token != token:
+            return None
+        del self._parked[execution_arn]
+        handout.parked_by = None
+        return handout
+
+    def abandon(self, execution_arn: str) -> None:
+        """The execution ended without taking its parked task back (stopped before it ran
+        again): no worker may get the task, and one that took it gets nothing."""
+        handout = self._parked.pop(execution_arn, None)
+        if handout is not None:
+            self.withdraw(handout.task.token)
+            if not handout.recorded.done():
+                handout.recorded.cancel()
 
     def withdraw(self, token: str) -> None:
         """The task ended before a worker took it (timeout, stop): no worker may get it now."""
@@ -114,6 +148,8 @@ class ActivityQueue:
                 queued = waiter.result()
         if not queued.started.done():
             queued.started.set_result(worker_name or "")
+        if queued.parked_by is not None and self.on_taken is not None:  # recorded once its execution is back
+            self.on_taken(queued.parked_by)
         await asyncio.wait({queued.recorded})
         if queued.recorded.cancelled():  # the task ended (its execution stopped) meanwhile
             return None

@@ -88,27 +88,46 @@ class CallbackRegistry:
         # Tokens of resumed executions that have not registered again yet -> a stand-in task: an
         # answer arriving first is committed and kept in `recorded` until the task registers.
         self._expected: dict[str, PendingTask] = {}
+        self._expected_of: dict[str, list[str]] = {}  # execution ARN -> its expected tokens (`forget` in O(1))
         self._claims: dict[str, asyncio.Future[bool]] = {}  # answers being committed (`claim`)
         # Told of each task that times out, so a server can commit it (a late answer is
         # TaskTimedOut after a restart too).
         self.on_timeout: Callable[[PendingTask], None] | None = None
+        # Told of the execution ARN when an answer is kept for a task that has not registered:
+        # the server loads an execution that had left memory (service/parking.py).
+        self.on_kept: Callable[[str], None] | None = None
 
     def expect(self, token: str, execution_arn: str) -> None:
         """A resumed execution waits on `token` (its position says so): accept answers to it
         from now on, even before its task has registered again."""
-        self._expected[token] = PendingTask(token, execution_arn, "")
+        if token not in self._expected:  # one parked out of memory keeps its stand-in (`park`)
+            self._expect(PendingTask(token, execution_arn, ""))
+
+    def _expect(self, task: PendingTask) -> None:
+        if task.token not in self._expected:
+            self._expected_of.setdefault(task.execution_arn, []).append(task.token)
+        self._expected[task.token] = task
+
+    def _unexpect(self, token: str) -> None:
+        task = self._expected.pop(token, None)
+        if task is not None:
+            tokens = self._expected_of.get(task.execution_arn, [])
+            if token in tokens:
+                tokens.remove(token)
+            if not tokens:
+                self._expected_of.pop(task.execution_arn, None)
 
     def forget(self, execution_arn: str) -> None:
         """The execution ended: tokens it was expected to register again answer nothing."""
-        for token in [t for t, task in self._expected.items() if task.execution_arn == execution_arn]:
-            del self._expected[token]
+        for token in self._expected_of.pop(execution_arn, ()):
+            self._expected.pop(token, None)
 
     def register(self, task: PendingTask, clock: Clock, opened: float | None = None) -> None:
         """Start waiting for `task.token`. The heartbeat window opens at the last recorded
         heartbeat, else at `opened` (when the task first began waiting), else now; an answer
         recorded before a restart is delivered at once."""
         recorded = self.recorded.pop(task.token, None)
-        self._expected.pop(task.token, None)
+        self._unexpect(task.token)
         if task.heartbeat_seconds is not None:
             marks = [mark for mark in (opened, recorded.heartbeat if recorded else None) if mark is not None]
             task.heartbeat_deadline = (max(marks) if marks else clock.time()) + task.heartbeat_seconds
@@ -118,6 +137,31 @@ class CallbackRegistry:
         if recorded is not None and recorded.answer is not None:
             task.answering = True
             self.deliver(task.token, recorded.answer)
+
+    def park(self, token: str) -> None:
+        """The task's execution leaves memory while it waits (runtime/unloading.py): the token
+        keeps answering as one expected again (`expect`), and the heartbeat window it had is
+        kept as a recorded heartbeat, so the task registering again counts from it."""
+        task = self._pending.pop(token, None)
+        self._clocks.pop(token, None)
+        future = self._futures.pop(token, None)
+        if future is not None and not future.done():
+            future.cancel()
+        if task is None:
+            return
+        self._expect(task)  # an answer being committed (`answering`) is kept for it
+        if task.heartbeat_deadline is not None and task.heartbeat_seconds is not None:
+            self.recorded[token] = RecordedToken(None, task.heartbeat_deadline - task.heartbeat_seconds)
+
+    def answered(self, token: str) -> bool:
+        """Has the registered task's answer been delivered (it has not been consumed yet)?"""
+        future = self._futures.get(token)
+        return future is not None and future.done()
+
+    def heartbeat_deadline(self, token: str) -> float | None:
+        """When the waiting task times out for lack of a heartbeat (None: it has no HeartbeatSeconds)."""
+        task = self._pending.get(token)
+        return None if task is None else task.heartbeat_deadline
 
     def pending(self) -> list[PendingTask]:
         """Every waiting task, as plain data (for a store or a console)."""
@@ -169,6 +213,8 @@ class CallbackRegistry:
         if future is None and token in self._expected:  # kept until the task registers again
             self.recorded[token] = RecordedToken(answer, None)
             self._settle_claim(token, True)
+            if self.on_kept is not None:
+                self.on_kept(self._expected[token].execution_arn)
             return True
         if future is None or future.done():
             self._settle_claim(token, False)

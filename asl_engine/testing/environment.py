@@ -73,6 +73,9 @@ class Environment:
         self._server.start()
         self.service.tasks.wrap_execution = self._mocks.wrap
         self.service.executions.sync_driver = self._drive_sync
+        # Parked executions stay in memory here: a test reads their waiting tasks and tokens
+        # (task_token, wait), and its clock moves only when it says (service/parking.py unloads on a server).
+        self.service.executions.unloads = False
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

@@ -1,0 +1,249 @@
+"""Parked executions leave memory and come back (issue 20, "Parked executions cost almost nothing").
+
+An execution waiting on a Wait state's timer, a `.waitForTaskToken` callback or an activity task
+is, on a server, a row and a small index entry, not a live coroutine: checked inside a real
+server's event loop (no asyncio task and no run of it left). It is loaded back through the
+restart path when its timer fires or its answer, heartbeat deadline, timeout or stop arrives, and
+what the client sees is what AWS shows for an execution that never left memory: the same status,
+output, error and history, event ids continuing without a gap
+(https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
+
+The server runs on a virtual clock moved only by the test (`advance`), so a parked execution
+stays parked until the test says its time has come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import time
+from typing import Any, Iterator
+
+import pytest
+from botocore.exceptions import ClientError
+from postgres_server import fresh_db
+from serving import ServerThread, boto_client
+from sfn_support import create, error_of, unique
+
+from api.app import create_app
+from asl_engine.clock import VirtualClock
+from asl_engine.config import Config
+from asl_engine.tasks.config import TaskConfig
+
+TOKENS: list[str] = []
+
+
+def send_token(event: Any, context: Any) -> Any:
+    """A local Lambda function standing for the outside world: it keeps the token it is sent."""
+    TOKENS.append(event["token"])
+    return {"sent": True}
+
+
+class Parked:
+    """A server of the test's own on a virtual clock the test moves, and helpers to look inside it."""
+
+    def __init__(self, server: ServerThread, clock: VirtualClock) -> None:
+        self.server = server
+        self.clock = clock
+        self.sfn = boto_client(server.url)
+        self.service = server.app.state.service
+
+    def in_loop(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.server.loop).result(timeout=30)
+
+    def advance(self, seconds: float) -> None:
+        async def move() -> None:
+            self.clock.advance(seconds)
+        self.in_loop(move())
+
+    def parked(self, arn: str) -> bool:
+        async def look() -> bool:
+            executions = self.service.executions
+            return arn in executions.parking and arn not in executions._live
+        return bool(self.in_loop(look()))
+
+    def wait_parked(self, arns: list[str]) -> None:
+        deadline = time.monotonic() + 30
+        while not all(self.parked(arn) for arn in arns):
+            assert time.monotonic() < deadline, "the executions never left memory"
+            time.sleep(0.02)
+
+    def wait_ended(self, arn: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 30
+        while (described := self.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, f"{arn} still RUNNING"
+            time.sleep(0.02)
+        return dict(described)
+
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        events = self.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        ids = [event["id"] for event in events]
+        assert ids == list(range(1, len(events) + 1)), "event ids continue without a gap or a repeat"
+        return list(events)
+
+    def types(self, arn: str) -> list[str]:
+        return [event["type"] for event in self.history(arn)]
+
+
+@pytest.fixture
+def parked(tmp_path: Any) -> Iterator[Parked]:
+    clock = VirtualClock(auto_advance=False)
+    config = Config(db_path=fresh_db(tmp_path, "parked.db"), activity_poll_seconds=0.2,
+                    tasks=TaskConfig(lambda_handlers={"send_token": send_token}))
+    server = ServerThread(create_app(config, clock=clock))
+    server.start()
+    TOKENS.clear()
+    try:
+        yield Parked(server, clock)
+    finally:
+        server.stop()
+
+
+def machine(sfn: Any, first: dict[str, Any], timeout: int | None = None) -> str:
+    definition: dict[str, Any] = {"StartAt": "First", "States": {
+        "First": {**first, "Next": "Done"}, "Done": {"Type": "Pass", "End": True}}}
+    if timeout is not None:
+        definition["TimeoutSeconds"] = timeout
+    return create(sfn, json.dumps(definition))
+
+
+WAIT = {"Type": "Wait", "Seconds": 3600}
+
+
+def token_task(**limits: int) -> dict[str, Any]:
+    return {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "send_token", "Payload": {"token.$": "$$.Task.Token", "in.$": "$"}},
+            "ResultPath": "$.answer", **limits}
+
+
+def start(sfn: Any, machine_arn: str, value: Any) -> str:
+    return str(sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(value))["executionArn"])
+
+
+def tokens(count: int) -> list[str]:
+    deadline = time.monotonic() + 30
+    while len(TOKENS) < count:
+        assert time.monotonic() < deadline, "the callback tasks never sent their tokens"
+        time.sleep(0.02)
+    return list(TOKENS[:count])
+
+
+TOKEN_EVENTS = ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted"]
+ACTIVITY_EVENTS = ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled"]
+DONE = ["PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+
+
+def test_parked_executions_hold_no_coroutine_and_come_back_when_their_time_comes(parked: Parked) -> None:
+    sfn = parked.sfn
+    activity = sfn.create_activity(name=unique("park"))["activityArn"]
+    waits = [start(sfn, machine(sfn, WAIT), {"n": n}) for n in range(5)]
+    callbacks = [start(sfn, machine(sfn, token_task()), {"n": n}) for n in range(5)]
+    workers = [start(sfn, machine(sfn, {"Type": "Task", "Resource": activity, "ResultPath": "$.answer"}),
+                     {"n": n}) for n in range(5)]
+    arns = waits + callbacks + workers
+    parked.wait_parked(arns)
+
+    async def held() -> tuple[list[str], int]:
+        names = [task.get_name() for task in asyncio.all_tasks()]
+        gc.collect()
+        runs = sum(1 for obj in gc.get_objects() if type(obj).__name__ == "ExecutionRun"
+                   and obj.info.execution_arn in arns)
+        return [name for name in names if any(arn in name for arn in arns)], runs
+
+    tasks, runs = parked.in_loop(held())
+    assert (tasks, runs) == ([], 0)  # no coroutine, no run: only the parking entry and the rows
+
+    # Answers, a worker, and time bring them back; each goes on from where it parked.
+    for token, arn in zip(tokens(5), callbacks):
+        sfn.send_task_success(taskToken=token, output=json.dumps({"for": arn[-8:]}))
+    for _ in workers:
+        task = sfn.get_activity_task(activityArn=activity, workerName="w")
+        sfn.send_task_success(taskToken=task["taskToken"], output=json.dumps({"worked": json.loads(task["input"])}))
+    parked.advance(3599)
+    assert all(parked.parked(arn) for arn in waits)  # not yet
+    parked.advance(1)
+    for n, arn in enumerate(waits):
+        assert json.loads(parked.wait_ended(arn)["output"]) == {"n": n}
+        assert parked.types(arn) == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited", *DONE]
+    for n, arn in enumerate(callbacks):
+        assert json.loads(parked.wait_ended(arn)["output"]) == {"n": n, "answer": {"for": arn[-8:]}}
+        assert parked.types(arn) == [*TOKEN_EVENTS, "TaskSucceeded", "TaskStateExited", *DONE]
+    for n, arn in enumerate(workers):
+        assert json.loads(parked.wait_ended(arn)["output"]) == {"n": n, "answer": {"worked": {"n": n}}}
+        assert parked.types(arn) == [*ACTIVITY_EVENTS, "ActivityStarted", "ActivitySucceeded", "TaskStateExited",
+                                     *DONE]
+    assert parked.in_loop(_parking_size(parked)) == 0
+
+
+async def _parking_size(parked: Parked) -> int:
+    return len(parked.service.executions.parking)
+
+
+def test_a_parked_task_fails_with_its_answer_and_times_out_by_its_deadlines(parked: Parked) -> None:
+    """SendTaskFailure, a missed heartbeat (TaskTimedOut, States.Timeout, as AWS records it) and
+    TimeoutSeconds reach an execution out of memory; a heartbeat pushes its deadline back."""
+    sfn = parked.sfn
+    failed = start(sfn, machine(sfn, token_task()), {})
+    beating = start(sfn, machine(sfn, token_task(HeartbeatSeconds=60)), {})
+    bounded = start(sfn, machine(sfn, token_task(TimeoutSeconds=100)), {})
+    parked.wait_parked([failed, beating, bounded])
+    failed_token, beating_token, _ = tokens(3)
+
+    sfn.send_task_failure(taskToken=failed_token, error="Rejected", cause="not today")
+    assert parked.wait_ended(failed)["status"] == "FAILED"
+    assert parked.types(failed) == [*TOKEN_EVENTS, "TaskFailed", "ExecutionFailed"]
+    assert parked.history(failed)[-2]["taskFailedEventDetails"]["error"] == "Rejected"
+
+    parked.advance(50)
+    sfn.send_task_heartbeat(taskToken=beating_token)  # its deadline is now 110 s from the start
+    parked.advance(40)  # 90 s: the first deadline (60 s) has passed, not the new one
+    parked.wait_parked([beating, bounded])
+    parked.advance(15)  # 105 s: past the TimeoutSeconds of 100 s
+    assert parked.wait_ended(bounded)["status"] == "FAILED"
+    bounded_end = parked.history(bounded)[-2]
+    assert (bounded_end["type"], bounded_end["taskTimedOutEventDetails"]["error"]) == ("TaskTimedOut", "States.Timeout")
+    assert parked.parked(beating)
+    parked.advance(10)  # 115 s: past the heartbeat deadline
+    assert parked.wait_ended(beating)["status"] == "FAILED"
+    assert parked.types(beating) == [*TOKEN_EVENTS, "TaskTimedOut", "ExecutionFailed"]
+    with pytest.raises(ClientError) as late:
+        sfn.send_task_success(taskToken=beating_token, output="{}")
+    assert error_of(late)[0] == "TaskTimedOut"
+
+
+def test_stopping_a_parked_execution_records_what_stopping_it_in_memory_records(parked: Parked) -> None:
+    """StopExecution: ExecutionAborted after the last event, as for an execution in memory
+    (API_StopExecution.html); the task it waited on is gone (a worker gets no task)."""
+    sfn = parked.sfn
+    activity = sfn.create_activity(name=unique("stop"))["activityArn"]
+    on_wait = start(sfn, machine(sfn, WAIT), {})
+    on_token = start(sfn, machine(sfn, token_task()), {})
+    on_activity = start(sfn, machine(sfn, {"Type": "Task", "Resource": activity}), {})
+    parked.wait_parked([on_wait, on_token, on_activity])
+    for arn, before in ((on_wait, ["ExecutionStarted", "WaitStateEntered"]), (on_token, TOKEN_EVENTS),
+                        (on_activity, ACTIVITY_EVENTS)):
+        sfn.stop_execution(executionArn=arn, error="Halt", cause="asked to")
+        described = sfn.describe_execution(executionArn=arn)
+        assert (described["status"], described["error"], described["cause"]) == ("ABORTED", "Halt", "asked to")
+        events = parked.history(arn)
+        assert [event["type"] for event in events] == [*before, "ExecutionAborted"]
+        assert events[-1]["previousEventId"] == events[-2]["id"]
+    assert "taskToken" not in sfn.get_activity_task(activityArn=activity, workerName="w")
+    with pytest.raises(ClientError) as late:
+        sfn.send_task_success(taskToken=tokens(1)[0], output="{}")
+    assert error_of(late)[0] == "TaskDoesNotExist"
+
+
+def test_the_machines_timeout_reaches_a_parked_execution(parked: Parked) -> None:
+    """TimeoutSeconds of the state machine ends a Wait that would outlast it: ExecutionTimedOut
+    (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html)."""
+    sfn = parked.sfn
+    arn = start(sfn, machine(sfn, WAIT, timeout=60), {})
+    parked.wait_parked([arn])
+    parked.advance(59)
+    assert parked.parked(arn)
+    parked.advance(1)
+    described = parked.wait_ended(arn)
+    assert (described["status"], described["error"]) == ("TIMED_OUT", "States.Timeout")
+    assert parked.types(arn) == ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"]
