@@ -129,8 +129,7 @@ class Branches:
                 most, _tolerance(total, count, percentage)))
         spawn = None
         if state.distributed and self.children is not None and map_run_arn is not None:
-            spawn = _Spawn(self.children, self.info.execution_arn, map_run_arn, state,
-                           resumed is not None and resumed.redrive_count is not None)
+            spawn = _Spawn(self.children, self.info.execution_arn, map_run_arn, state)
         iterations = [self._iteration(step, index, item, frame, run_scope, map_run, log,
                                       weights[index] if weights is not None else None, spawn)
                       for index, item in enumerate(items)]
@@ -330,14 +329,13 @@ class _Spawn:
     parent_arn: str
     map_run_arn: str
     state: m.MapState
-    redrive: bool  # the Map Run is redriven: children that did not succeed run again
 
     async def run(self, index: int, child_input: Json, map_run: tuple[MapRunObserver, str] | None,
                   items: int) -> tuple[Json, str | None]:
         """The child's output and ARN; raises _ChildFailed when it did not succeed."""
         processor = m.StateMachine(self.state.processor, None, None)
         request = ChildRequest(self.parent_arn, self.map_run_arn, index, processor, child_input,
-                               self.state.express_children, self.redrive)
+                               self.state.express_children)
         try:
             end: ChildEnd = await self.port.run_child(request)
         except asyncio.CancelledError:

@@ -45,8 +45,7 @@ class MapRunObserver(Protocol):
 @dataclass(frozen=True)
 class ChildRequest:
     """One child execution of a Distributed Map: the `index`th of its Map Run, running the
-    ItemProcessor (`machine`) on `input`. `redrive`: RedriveExecution asks for it again after it
-    did not succeed."""
+    ItemProcessor (`machine`) on `input`."""
 
     parent_arn: str
     map_run_arn: str
@@ -54,7 +53,6 @@ class ChildRequest:
     machine: m.StateMachine
     input: Json
     express: bool
-    redrive: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,8 @@ class ChildEnd:
 class MapRunChildren(Protocol):
     """Starts a Distributed Map's children as executions of their own and awaits their end: set
     as `run.branches.children` by the service. Asked again for the same child (a restarted or redriven
-    parent), it resumes, awaits or redrives that child instead of starting another. Cancelled
+    parent), it resumes or awaits that child instead of starting another, and redrives it when it
+    did not succeed and its Map Run was redriven since it last ran. Cancelled
     while the child runs (StopExecution of the parent, the Map Run failing), it aborts the child,
     except when the server is shutting down (the child then resumes with its parent)."""
 

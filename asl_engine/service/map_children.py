@@ -12,8 +12,10 @@ DescribeExecution and ListExecutions(mapRunArn) show Express children too; it ha
 A child's name is derived from its Map Run and its index, so the parent's Map, asked again for the
 same child (a restarted server resuming the parent, a redrive), finds it: RUNNING and not running
 here, it resumes (through Executions.resume, the restart path, with the ItemProcessor its parent
-hands it); ended, its end is the answer; not successful and redriven, it is redriven as
-RedriveExecution would (service/redrive.py), from where it stopped. Recovery therefore leaves
+hands it); ended, its end is the answer, unless it did not succeed and its parent was redriven
+since it last ran (the parent's redriveDate is not before its last start): then it is redriven as
+RedriveExecution would (service/redrive.py), from where it stopped, also when a restart comes
+between the parent's redrive and the child's turn. Recovery therefore leaves
 children to their parents (Executions.adopt).
 """
 
@@ -82,9 +84,16 @@ class MapChildren:
             await self.executions.start_child(record, request.machine, _with_arn(info, arn), tasks)
         elif record.status == "RUNNING" and self.executions.running(arn) is None:
             await self.executions.resume(record, request.machine, parent.role_arn)
-        elif record.status != "SUCCEEDED" and request.redrive and self.redrive.status(record).reason is None:
+        elif record.status != "SUCCEEDED" and await self._redriven_since(record, request.parent_arn):
             await self.redrive.redrive_child(arn, request.machine, parent.role_arn)
         return arn
+
+    async def _redriven_since(self, child: ExecutionRecord, parent_arn: str) -> bool:
+        """Was the parent redriven after the child last started (and can the child be redriven)?"""
+        parent = await self.store.get_execution(parent_arn)
+        last_start = child.redrive_date if child.redrive_date is not None else child.start_date
+        return (parent is not None and parent.redrive_date is not None and last_start <= parent.redrive_date
+                and self.redrive.status(child).reason is None)
 
     async def _express(self, request: ChildRequest, parent: _Parent, name: str, info: ExecutionInfo,
                        tasks: TaskHandler) -> ChildEnd:
