@@ -21,8 +21,8 @@ a redrive that was acknowledged survives a kill -9.
 A Distributed Map is redriven as the same Map Run (MapRunRedriven): its children that succeeded
 keep their output, those that did not are redriven as executions of their own (redrive_child,
 asked by service/map_children.py; https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html).
-What is not AWS's: a child is redriven only with its parent, never on its own, so no execution is
-ever REDRIVABLE_BY_MAP_RUN.
+A child is redriven only with its parent, never on its own: its redriveStatus is then
+REDRIVABLE_BY_MAP_RUN, and RedriveExecution of the child is ExecutionNotRedrivable.
 """
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ class Redrive:
 
     def status(self, record: ExecutionRecord) -> RedriveStatus:
         """Whether RedriveExecution would redrive the execution now, in the words of AWS's
-        redriveStatusReason (API_DescribeExecution)."""
+        redriveStatusReason (API_DescribeExecution). A Distributed Map's child is redriven only
+        with its Map Run: REDRIVABLE_BY_MAP_RUN ("for a Distributed Map that includes child
+        workflows ..., redriveStatus indicates whether or not the Map Run can redrive" them)."""
         if record.status not in _ENDED:
             return RedriveStatus("NOT_REDRIVABLE", f"Execution is {record.status} and cannot be redriven")
         now = self.clock.time()
@@ -80,7 +82,7 @@ class Redrive:
         if record.redrive_count >= MAX_REDRIVES:
             return RedriveStatus("NOT_REDRIVABLE", f"Execution has been redriven {MAX_REDRIVES} times, the most "
                                                    "it can be")
-        return RedriveStatus("REDRIVABLE")
+        return RedriveStatus("REDRIVABLE" if record.map_run_arn is None else "REDRIVABLE_BY_MAP_RUN")
 
     async def redrive(self, scope: AccountRegion, arn: str, client_token: str | None) -> float:
         """RedriveExecution; returns the redrive date. A client token used for one of the
@@ -89,7 +91,9 @@ class Redrive:
             _check_token(client_token)
         if arns.parse_arn(arn).resource_type == "express":  # not recorded, as on AWS: nothing to resume
             raise ExecutionNotRedrivable("Execution is of an EXPRESS state machine and cannot be redriven")
-        await self.executions.describe(scope, arn)  # ExecutionDoesNotExist, InvalidArn
+        if (await self.executions.describe(scope, arn)).map_run_arn is not None:  # ExecutionDoesNotExist, InvalidArn
+            raise ExecutionNotRedrivable("Execution is a child workflow execution of a Map Run: redrive its parent "
+                                         "workflow to redrive it (REDRIVABLE_BY_MAP_RUN)")
         lock = self._locks.setdefault(arn, asyncio.Lock())
         try:
             async with lock:  # one redrive of an execution at a time: the second sees it RUNNING

@@ -145,6 +145,11 @@ def test_a_failed_child_fails_the_map_run_and_is_counted(sfn: Any) -> None:
     failed = children(sfn, map_run_arn, statusFilter="FAILED")
     assert len(failed) == 1 and json.loads(sfn.describe_execution(executionArn=failed[0]["executionArn"])["input"]) == 2
     assert types(sfn, failed[0]["executionArn"])[-1] == "ExecutionFailed"
+    # Redriven only with its Map Run (API_DescribeExecution redriveStatus; redrive-map-run.html).
+    assert sfn.describe_execution(executionArn=failed[0]["executionArn"])["redriveStatus"] == "REDRIVABLE_BY_MAP_RUN"
+    with pytest.raises(ClientError) as alone:
+        sfn.redrive_execution(executionArn=failed[0]["executionArn"])
+    assert alone.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
     run = sfn.describe_map_run(mapRunArn=map_run_arn)
     assert run["status"] == "FAILED"
     counts = run["executionCounts"]
