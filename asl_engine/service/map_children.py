@@ -142,13 +142,20 @@ class MapChildren:
         return ChildEnd(record.status, output, record.error, record.cause, arn)
 
     async def _parent(self, arn: str) -> _Parent:
+        """What a child takes from its parent: the role, test case, machine name and revision. A
+        parent that is itself a child (a Distributed Map in an ItemProcessor) has its own parent's."""
         parent = self._parents.get(arn)
         if parent is None:
             record = await self.store.get_execution(arn)
             assert record is not None  # the parent runs: it is recorded
-            revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
-            parent = _Parent(revision.role_arn if revision is not None else "", record.test_case,
-                             arns.parse_arn(record.state_machine_arn).parts[0], record.revision_id)
+            map_run = await self.store.get_map_run(record.map_run_arn) if record.map_run_arn is not None else None
+            if map_run is not None:
+                parent = replace(await self._parent(map_run.execution_arn),
+                                 machine_name=arns.parse_arn(record.state_machine_arn).parts[0])
+            else:
+                revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
+                parent = _Parent(revision.role_arn if revision is not None else "", record.test_case,
+                                 arns.parse_arn(record.state_machine_arn).parts[0], record.revision_id)
             if len(self._parents) >= _PARENTS_KEPT:
                 self._parents.clear()
             self._parents[arn] = parent

@@ -249,3 +249,26 @@ def test_redriving_a_stopped_parent_redrives_its_aborted_children(live: Any) -> 
     assert live.describe_map_run(mapRunArn=map_run_arn)["redriveCount"] == 1
     live.stop_execution(executionArn=arn)
     assert ended(live, arn)["status"] == "ABORTED"
+
+
+def test_a_distributed_map_inside_a_child_starts_grandchildren(sfn: Any) -> None:
+    """A child's ItemProcessor may hold a Distributed Map of its own: its Map Run belongs to the
+    child execution (ListMapRuns of the child), its children are executions too."""
+    grandchild = {**processor(), "States": {"Double": {"Type": "Pass", "End": True, "Parameters": {
+        "n.$": "$", "role.$": "$$.Execution.RoleArn"}}}}
+    inner = {"Type": "Map", "Label": "inner", "ItemProcessor": grandchild, "End": True}
+    outer = {**processor(), "StartAt": "Inner", "States": {"Inner": inner}}
+    name, machine_arn = machine(sfn, outer)
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[[1, 2], [3]]")["executionArn"]
+    described = ended(sfn, arn)
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"]) == [[{"n": 1, "role": ROLE}, {"n": 2, "role": ROLE}],
+                                               [{"n": 3, "role": ROLE}]]
+    grandchildren = []
+    for child in children(sfn, map_run_of(sfn, arn)):
+        [inner_run] = sfn.list_map_runs(executionArn=child["executionArn"])["mapRuns"]
+        grandchildren += children(sfn, inner_run["mapRunArn"])
+    assert len(grandchildren) == 3 and {g["status"] for g in grandchildren} == {"SUCCEEDED"}
+    assert {g["stateMachineArn"].split(":stateMachine:")[1] for g in grandchildren} == {f"{name}/kids/inner"}
+    assert sfn.describe_state_machine_for_execution(
+        executionArn=grandchildren[0]["executionArn"])["roleArn"] == ROLE
