@@ -7,6 +7,11 @@ py-spy samples every thread (the event loop and aiosqlite's worker alike) from o
 profile is of the server as users run it, not of an in-process imitation. Prints the share of
 busy samples (idle waits in select and in aiosqlite's queue dropped) per layer, and per pair of
 "innermost asl-engine function > function on top": what our code asked for, and what it cost.
+
+Shares of wall time, not of CPU: py-spy counts a thread that is ready to run but waits for a core
+as busy. On a loaded machine that overstates uvicorn's socket write, where the client is woken and
+may take the core (half of a StartExecution's samples on 2 busy cores, while a whole hello-world
+request costs 0.05 ms of CPU there). The CPU per call is percall.py's to measure.
 """
 
 from __future__ import annotations
