@@ -51,12 +51,8 @@ class SharedActivityQueue(ActivityQueue):
         handout = Handout(task, loop.create_future(), loop.create_future())
         self._handouts[task.token] = handout
         handout.recorded.add_done_callback(lambda recorded: self._spawn(self._settle(task.token, recorded)))
-        self._spawn(self._queue(task))
+        self._spawn(self.store.queue_activity_task(task.token, task.activity_arn, task.input))
         return handout
-
-    async def _queue(self, task: ActivityTask) -> None:
-        await self.store.queue_activity_task(task.token, task.activity_arn, task.input)
-        await self.store.notify({"kind": "activity", "arn": task.activity_arn})
 
     async def _settle(self, token: str, recorded: asyncio.Future[None]) -> None:
         """ActivityStarted is recorded (or the task ended): tell the worker's poll, once committed."""

@@ -324,6 +324,17 @@ class PostgresStore(ClusterMixin, SqliteStore):
             cursor = await conn.execute(self.translate(sql), params)
             return list(await cursor.fetchall())
 
+    async def _read_unsynced(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """A write whose commit need not wait for the disk: one that a later synchronous commit
+        of this server makes durable before anyone relies on it (PostgreSQL writes its log in
+        order), such as taking an activity task, which GetActivityTask answers only once
+        ActivityStarted has committed."""
+        assert self._pool is not None, "store is not open"
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit = off")
+            cursor = await conn.execute(self.translate(sql), params)
+            return list(await cursor.fetchall())
+
     def translate(self, sql: str) -> str:
         """The PostgreSQL form of one of the SQLite store's statements (cached)."""
         translated = self._sql.get(sql)

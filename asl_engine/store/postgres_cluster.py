@@ -63,6 +63,8 @@ class ClusterMixin:
     _execution_columns: str
     _read: Callable[[str, Sequence[Any]], Awaitable[list[Any]]]  # the store's query on its read pool
     _enqueue: Callable[..., None]  # the store's queued write (group commit)
+    _write: Callable[..., Awaitable[None]]  # the same, returning once committed
+    _read_unsynced: Callable[[str, Sequence[Any]], Awaitable[list[Any]]]  # a write the next commit makes durable
 
     def new_server_id(self) -> str:
         self.server_id = uuid.uuid4().hex
@@ -169,14 +171,18 @@ class ClusterMixin:
     # -- activity tasks, handed to one worker whichever server it polls ------------------------------
 
     async def queue_activity_task(self, token: str, activity_arn: str, input_text: str) -> None:
-        """Queue (again, after a restart: for a new worker) a task on its activity."""
-        await self._read(
-            "INSERT INTO activity_tasks (token, activity_arn, input) VALUES (?, ?, ?) "
-            "ON CONFLICT (token) DO UPDATE SET worker = NULL RETURNING token", (token, activity_arn, input_text))
+        """Queue (again, after a restart: for a new worker) a task on its activity, in the group
+        commit (tasks queued together share a transaction), and wake the polls of every server
+        as it commits."""
+        await self._write([
+            ("INSERT INTO activity_tasks (token, activity_arn, input) VALUES (?, ?, ?) "
+             "ON CONFLICT (token) DO UPDATE SET worker = NULL", (token, activity_arn, input_text), False),
+            ("SELECT pg_notify(?, ?)", (CHANNEL, json.dumps({"kind": "activity", "arn": activity_arn})), False),
+        ])
 
     async def take_activity_task(self, activity_arn: str, worker: str) -> tuple[str, str] | None:
         """The oldest task no worker has, now this worker's: (token, input); None if none."""
-        rows = await self._read(
+        rows = await self._read_unsynced(
             "UPDATE activity_tasks SET worker = ? WHERE token = (SELECT token FROM activity_tasks "
             "WHERE activity_arn = ? AND worker IS NULL ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
             "RETURNING token, input", (worker, activity_arn))

@@ -135,12 +135,24 @@ def _answered(action: Callable[[], Any]) -> None:
             raise
 
 
+def _history(client: Any, arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = client.get_execution_history(**kwargs)
+        assert "events" in page, (arn, page)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
 def _ended_once(client: Any, arn: str, seconds: float = 90) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     deadline = time.monotonic() + seconds
     while (described := client.describe_execution(executionArn=arn))["status"] == "RUNNING":
         assert time.monotonic() < deadline, f"{arn} still RUNNING"
         time.sleep(0.1)
-    events = history(client, arn)
+    events = _history(client, arn)
     assert [event["id"] for event in events] == list(range(1, len(events) + 1)), arn
     types = Counter(event["type"] for event in events)
     ends = sum(types[t] for t in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"))
@@ -217,6 +229,8 @@ def test_three_servers_run_executions_exactly_once_while_one_is_killed_every_few
             assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == expected, arn
     finally:
         done.set()
+        for helper in helpers:  # the churn may be restarting a server: let it finish first
+            helper.join(timeout=60)
     assert len(cluster.kills) >= 3, "the servers were not killed often enough to test anything"
     assert not failures, failures
     # Every execution's side effect happened; a repeat comes from another server, after the one
