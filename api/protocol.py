@@ -41,7 +41,7 @@ Handler = Callable[[Service, AccountRegion, Body], Awaitable[Body]]
 _CONTENT_TYPE = CONTENT_TYPE.encode()
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 _ACCOUNT = re.compile(r"\d{12}")
-_LONG_NUMBER = re.compile(rb"\d{20}")
+_LONG_NUMBER = re.compile(rb"\d{19}")
 _TOKEN_KEY = secrets.token_bytes(32)
 # Request ids: a random version-4 UUID drawn once per process, its last 48 bits then counting up.
 # Same shape as AWS's x-amzn-RequestId, unique per process and across restarts (but for a 1 in
@@ -84,8 +84,8 @@ def parse_body(raw: bytes) -> Body:
 
     orjson reads a body first, in a fifth of the time: what it accepts, parse_json reads to the
     same value, and what it refuses goes to parse_json, whose words the error carries. Two
-    bodies skip it: one with a run of 20 digits (orjson reads an integer past 64 bits as a float)
-    and one with more brackets than MAX_JSON_DEPTH (orjson allows deeper nesting)."""
+    bodies skip it: one with a run of 19 digits (orjson reads an integer beyond 64 bits, or below
+    -2**63, as a float) and one with more brackets than MAX_JSON_DEPTH (orjson nests deeper)."""
     if not raw.strip():
         return {}
     body: Any = None

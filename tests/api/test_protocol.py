@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from postgres_server import fresh_db
 from serving import ServerThread
 from sfn_support import PASS, ROLE, unique
@@ -44,6 +45,17 @@ def test_missing_required_member(server):
         "message": "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy "
         "constraint: Member must not be null",
     }
+
+
+@pytest.mark.parametrize("number", ["-9999999999999999999", "18446744073709551616"])
+def test_an_integer_beyond_64_bits_keeps_its_value(server, number):
+    """orjson reads request bodies first (api/protocol.py parse_body) and would read these as
+    floats; the exact parser keeps them integers, so maxResults is out of its range (a
+    ValidationException naming the value), not a value of the wrong type."""
+    response = call(server, "ListStateMachines", f'{{"maxResults": {number}}}'.encode())
+    assert response.status_code == 400
+    assert response.json()["__type"] == "ValidationException"
+    assert f"'{number}'" in response.json()["message"]
 
 
 def test_a_sync_host_prefix_is_served_and_timestamps_are_epoch_seconds(server):
