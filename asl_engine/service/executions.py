@@ -322,14 +322,14 @@ class Executions:
             await self.store.close_execution(record.arn, "ExecutionAborted", "ABORTED", None, None, self.clock.time())
 
     async def resume(self, record: ExecutionRecord, machine: StateMachine | None = None,
-                     role_arn: str = "") -> None:
+                     role_arn: str = "", flushed: bool = False) -> None:
         """Run a RUNNING execution from its saved position: after a restart, or a redrive
         (service/redrive.py), whose ExecutionRedriven event is the last one recorded. A
         Distributed Map's child is handed its `machine` (the ItemProcessor) and `role_arn` by
         its parent (service/map_children.py): it has no state machine of its own to look up."""
         if record.map_run_arn is not None and self.take_over is not None:
             await self.take_over(record.arn)
-        position = await self.store.get_position(record.arn)
+        position = await self.store.get_position(record.arn, flushed)
         last = position.last_event or {}
         if last.get("type", "").startswith("Execution") and last.get("type") not in ("ExecutionStarted",
                                                                                      "ExecutionRedriven"):
@@ -447,7 +447,11 @@ class Executions:
             self._stops.pop(arn, None)
             await self._end_failed(arn, _unrecorded(why))
             return
-        await self.resume(record)
+        try:
+            await self.resume(record, flushed=True)  # its writes were flushed as it parked (`_park`)
+        except Exception as exc:  # as after a restart (`adopt`): it ends, the others carry on
+            log.exception("execution %s cannot be loaded back", arn)
+            await self._end_failed(arn, f"The execution could not be resumed after it was parked: {exc!r}")
 
     async def _close_recorded(self, record: ExecutionRecord, last: HistoryEvent) -> None:
         status = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",

@@ -277,9 +277,10 @@ class ExecutionStore(Committing, Protocol):
         """Events by id (descending with `reverse`), starting after event id `after`."""
         ...
 
-    async def get_position(self, execution_arn: str) -> Position:
+    async def get_position(self, execution_arn: str, flushed: bool = False) -> Position:
         """The saved frames of an execution (RUNNING, or ended without success) and its last
-        recorded event."""
+        recorded event. `flushed`: the caller knows every write of the execution has been tried
+        (a parked execution, service/parking.py), so the read need not wait for the queue."""
         ...
 
     async def list_running(self) -> list[ExecutionRecord]:

@@ -511,8 +511,9 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         )
         return [json.loads(row[0]) for row in rows]
 
-    async def get_position(self, execution_arn: str) -> Position:
-        await self.flush()
+    async def get_position(self, execution_arn: str, flushed: bool = False) -> Position:
+        if not flushed:
+            await self.flush()
         rows = await self._read("SELECT frame_id, body FROM frames WHERE execution_arn = ?", (execution_arn,))
         last = await self._read(
             "SELECT body FROM history_events WHERE execution_arn = ? ORDER BY event_id DESC LIMIT 1",

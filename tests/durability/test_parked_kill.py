@@ -1,0 +1,88 @@
+"""Executions parked out of memory survive a restart and kill -9 (issue 20, parked executions).
+
+A server unloads an execution waiting on a Wait, a task token or an activity task (only its row,
+its position and a small index entry remain); restarted, gracefully or by SIGKILL, it resumes
+them from the same committed positions, and each one ends as if the server had never stopped:
+SUCCEEDED with its answer, event ids 1..N without a gap, each state entered once, a callback's
+token sent once (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from processes import ROLE, Server, history, wait_for_event, wait_until_ended
+
+CALLBACK = {"StartAt": "Ask", "States": {
+    "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "token", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"}},
+            "ResultPath": "$.answer", "Next": "Done"},
+    "Done": {"Type": "Pass", "End": True}}}
+HOLD = {"StartAt": "Hold", "States": {
+    "Hold": {"Type": "Wait", "Seconds": 3600, "Next": "Done"}, "Done": {"Type": "Pass", "End": True}}}
+COUNT = 5
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    server = Server(tmp_path, "parked", {"WAIT_TIME_SCALE": "0.002"})  # the hour of waiting takes 7.2 s
+    yield server
+    server.stop()
+
+
+def _activity_machine(activity: str) -> dict[str, Any]:
+    return {"StartAt": "Work", "States": {
+        "Work": {"Type": "Task", "Resource": activity, "ResultPath": "$.answer", "Next": "Done"},
+        "Done": {"Type": "Pass", "End": True}}}
+
+
+def _start(client: Any, name: str, definition: dict[str, Any]) -> list[str]:
+    machine = client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)
+    return [client.start_execution(stateMachineArn=machine["stateMachineArn"], name=f"{name}-{n}",
+                                   input=json.dumps({"n": n}))["executionArn"] for n in range(COUNT)]
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_parked_executions_resume_after_the_server_stops(server: Server, how: int) -> None:
+    server.start()
+    client = server.client()
+    activity = client.create_activity(name="parked-work")["activityArn"]
+    holds = _start(client, "hold", HOLD)
+    callbacks = _start(client, "callback", CALLBACK)
+    workers = _start(client, "worker", _activity_machine(activity))
+    for arn in holds:
+        wait_for_event(client, arn, "WaitStateEntered")
+    for arn in workers:
+        wait_for_event(client, arn, "ActivityScheduled")
+    sent = server.token_events(COUNT)
+    for arn in callbacks:
+        wait_for_event(client, arn, "TaskSubmitted")
+    time.sleep(0.3)  # parked: their positions are on disk, their runs gone
+
+    server.kill(how)
+    server.start()
+    client = server.client()
+    for event in sent:
+        client.send_task_success(taskToken=event["token"], output=json.dumps({"for": event["n"]}))
+    for _ in workers:
+        task = client.get_activity_task(activityArn=activity, workerName="w")
+        client.send_task_success(taskToken=task["taskToken"], output=task["input"])
+
+    for arn in holds + callbacks + workers:
+        described = wait_until_ended(client, arn, seconds=60)
+        n = json.loads(described["input"])["n"]
+        assert described["status"] == "SUCCEEDED", arn
+        output = json.loads(described["output"])
+        assert output == ({"n": n} if arn in holds else {"n": n, "answer": {"for": n} if arn in callbacks else {"n": n}})
+        events = history(client, arn)
+        assert [event["id"] for event in events] == list(range(1, len(events) + 1))
+        entered = Counter(event["type"] for event in events if event["type"].endswith("StateEntered"))
+        assert set(entered.values()) == {1}, f"{arn}: a state entered twice: {entered}"
+    assert len(server.token_events(COUNT)) == COUNT  # no callback sent its token twice
+    assert len([call for call in server.calls() if call["handler"] == "token"]) == COUNT
