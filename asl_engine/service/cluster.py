@@ -81,6 +81,7 @@ class Cluster:
         self.executions = service.executions
         self.callbacks = service.tasks.callbacks
         self.queue = SharedActivityQueue(store, service.tasks.activities.registered, 2 * store.lease_seconds)
+        self.queue.on_taken = service.tasks.activities.on_taken  # loads back a parked execution (service/parking.py)
         service.tasks.activities = self.queue
         service.activities.queue = self.queue
         service.activities.remote = self

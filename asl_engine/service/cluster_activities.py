@@ -75,6 +75,8 @@ class SharedActivityQueue(ActivityQueue):
         handout = self._handouts.get(token)
         if handout is not None and not handout.started.done():
             handout.started.set_result(worker)
+            if handout.parked_by is not None and self.on_taken is not None:  # its execution left memory
+                self.on_taken(handout.parked_by)
 
     # -- the worker's side ------------------------------------------------------------------------
 

@@ -42,7 +42,8 @@ class Parking:
         self._scheduler: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
-        return len(self._parked)
+        """Executions parked here, or being loaded back."""
+        return len(self._parked) + len(self._loading)
 
     def __contains__(self, arn: object) -> bool:
         return arn in self._parked or arn in self._loading
