@@ -204,7 +204,7 @@ def test_describe_state_machine_for_a_child_is_its_item_processor(sfn: Any) -> N
     """"If a Map Run dispatched the execution, this action returns the Map Run ARN ... The state
     machine returned is the state machine associated with the Map Run", with its `label`
     (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeStateMachineForExecution.html)."""
-    name, machine_arn = machine(sfn, processor())
+    _, machine_arn = machine(sfn, processor())
     arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1]")["executionArn"]
     assert ended(sfn, arn)["status"] == "SUCCEEDED"
     map_run_arn = map_run_of(sfn, arn)
