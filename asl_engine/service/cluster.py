@@ -113,8 +113,9 @@ class Cluster:
     # -- the lease, and executions of servers that stopped -------------------------------------------
 
     async def _keep_lease(self) -> None:
-        """Renew four times a lease. Wall-clock time on purpose, not the execution clock (which
-        a test may stop or scale): the lease runs on the database's clock."""
+        """Renew four times a lease, save the live counts of the map runs running here, take
+        over what stopped servers left. Wall-clock time on purpose, not the execution clock
+        (which a test may stop or scale): the lease runs on the database's clock."""
         interval = self.store.lease_seconds / 4
         while True:
             try:
@@ -128,6 +129,7 @@ class Cluster:
                               "its executions run elsewhere now; it joins again")
                     self.executions.release_all()
                     await self.store.join()
+                self.executions.map_runs.save_running()  # DescribeMapRun on the other servers
                 await self.take_over()
             except Exception:
                 log.warning("the lease could not be renewed or executions taken over; trying again", exc_info=True)

@@ -62,6 +62,13 @@ class MapRuns:
         self._live[map_run_arn] = record
         self.store.save_map_run(record)  # on a resumed map, the row keeps its start and settings
 
+    def save_running(self) -> None:
+        """Queue the live counts of the map runs running here (several servers: another server's
+        DescribeMapRun reads them from the store; service/cluster.py calls this periodically)."""
+        if not self.closing:
+            for record in self._live.values():
+                self.store.save_map_run(record)
+
     def map_run_watch(self, map_run_arn: str, changed: Callable[[int, float, int], None]) -> None:
         self._watchers[map_run_arn] = changed
 

@@ -440,7 +440,8 @@ def test_a_distributed_map_and_its_children_move_together_when_their_server_is_k
 def test_update_map_run_on_another_server_reaches_the_running_map(cluster: Cluster) -> None:
     """UpdateMapRun sent to a server that does not run the Distributed Map: the map takes the new
     maxConcurrency at once, as on one server (API_UpdateMapRun: "Updates an in-progress Map Run's
-    configuration"), and DescribeMapRun on any server shows the stored settings."""
+    configuration"), and DescribeMapRun on any server shows the stored settings and, within a
+    quarter of a lease, the live item counts."""
     owner, other = cluster.client(0), cluster.client(1)
     activity = owner.create_activity(name="items")["activityArn"]
     time.sleep(0.5)  # every server has heard of the new activity
@@ -454,6 +455,9 @@ def test_update_map_run_on_another_server_reaches_the_running_map(cluster: Clust
         assert time.monotonic() < deadline, counts
         time.sleep(0.05)
     assert cluster.client(2).describe_map_run(mapRunArn=arn)["maxConcurrency"] == 3
+    while (counts := cluster.client(2).describe_map_run(mapRunArn=arn)["itemCounts"])["running"] != 3:
+        assert time.monotonic() < deadline, counts  # the owner saves its live counts a few times a lease
+        time.sleep(0.05)
     for _ in range(4):
         task = other.get_activity_task(activityArn=activity, workerName="w")
         other.send_task_success(taskToken=task["taskToken"], output="1")
