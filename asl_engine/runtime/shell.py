@@ -163,9 +163,11 @@ class Shell:
         clock = self.clock
         deadline = clock.wait_state_until(until)  # WAIT_TIME_SCALE shortens Wait states only
         resumed = frame.take_resumed(WaitPhase)
-        if resumed is not None:
+        if resumed is None:
+            self.checkpoints.commit(frame, WaitPhase(deadline))
+        else:  # its position on disk says just this (loaded back, restarted): not written again
             deadline = resumed.until
-        self.checkpoints.commit(frame, WaitPhase(deadline))
+            self.checkpoints.save(frame, resumed)
         self.unloader.park(frame, deadline)
         await clock.sleep_until(deadline)
 

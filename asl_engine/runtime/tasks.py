@@ -127,7 +127,10 @@ class TaskAttempts:
             if not resumed:
                 events.add("Scheduled", self._task_scheduled(request))
                 events.add("Started")
-        self.checkpoints.commit(frame)
+        if resumed:  # its position on disk says just this: saved with the next commit, not written again
+            self.checkpoints.save(frame, frame.phase)
+        else:
+            self.checkpoints.commit(frame)
         callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
             self.callbacks.register(self._pending(request), self.clock, _task_phase(frame).opened)
@@ -199,7 +202,10 @@ class TaskAttempts:
                          "inputDetails": {"truncated": False}}
             _add_limits(scheduled, request)
             events.add("Scheduled", scheduled)
-        self.checkpoints.commit(frame)
+        if resumed and token == phase.token:  # its position on disk says just this (loaded back, restarted)
+            self.checkpoints.save(frame, frame.phase)
+        else:
+            self.checkpoints.commit(frame)
         self.callbacks.register(self._pending(request), self.clock, phase.opened)
         handout = None
         if phase.started is None:  # the hand-out kept while the execution was out of memory, else a new one
@@ -214,6 +220,9 @@ class TaskAttempts:
                 events.add("Started", {"workerName": worker})
                 self.checkpoints.commit(frame, replace(_task_phase(frame), started=worker))
                 handout.recorded.set_result(None)
+                # Taken by a worker just now: its answer usually follows soon, so the run waits in
+                # memory rather than leave and be loaded back once more (a restart parks it again).
+                return await self.callbacks.wait(token)
             return await self._answer(token, frame)
 
         timed_out = unloaded = False
