@@ -4,7 +4,8 @@
 collaborators it is handed (`TaskAttempts`, `Branches`, `Checkpoints`). It owns what concerns
 the execution as a whole: ExecutionStarted (or resuming from a saved position), the machine's
 TimeoutSeconds, StopExecution, and the closing event (ExecutionSucceeded, Failed, Aborted or
-TimedOut). A waiting execution is a parked coroutine, never a thread.
+TimedOut). A waiting execution is a parked coroutine, never a thread; on a server it may leave
+memory altogether where it parks (runtime/unloading.py), to be run again from its saved position.
 """
 
 from __future__ import annotations

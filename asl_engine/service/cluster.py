@@ -276,7 +276,7 @@ class Cluster:
 
     async def _missed(self) -> None:
         """After listening again: answers and stops asked elsewhere meanwhile, and a round of takeovers."""
-        tokens = [task.token for task in self.callbacks.pending()]
+        tokens = [task.token for task in self.callbacks.pending()] + self.callbacks.expected_tokens()  # parked too
         for token, answer in await self.store.answered_tokens(tokens):
             await self._deliver(token, answer)
         await self._apply_stops(None)

@@ -163,6 +163,10 @@ class CallbackRegistry:
         task = self._pending.get(token)
         return None if task is None else task.heartbeat_deadline
 
+    def expected_tokens(self) -> list[str]:
+        """Tokens answered here though no task waits on them in memory (resumed, or parked out of memory)."""
+        return list(self._expected)
+
     def pending(self) -> list[PendingTask]:
         """Every waiting task, as plain data (for a store or a console)."""
         return list(self._pending.values())

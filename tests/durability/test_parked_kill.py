@@ -78,8 +78,11 @@ def test_parked_executions_resume_after_the_server_stops(server: Server, how: in
         described = wait_until_ended(client, arn, seconds=60)
         n = json.loads(described["input"])["n"]
         assert described["status"] == "SUCCEEDED", arn
-        output = json.loads(described["output"])
-        assert output == ({"n": n} if arn in holds else {"n": n, "answer": {"for": n} if arn in callbacks else {"n": n}})
+        if arn in holds:
+            expected: dict[str, Any] = {"n": n}
+        else:  # a callback's answer names its input; a worker answers with the task's input
+            expected = {"n": n, "answer": {"for": n} if arn in callbacks else {"n": n}}
+        assert json.loads(described["output"]) == expected
         events = history(client, arn)
         assert [event["id"] for event in events] == list(range(1, len(events) + 1))
         entered = Counter(event["type"] for event in events if event["type"].endswith("StateEntered"))
