@@ -47,6 +47,10 @@ class EventSink(Protocol):
 
     def emit(self, events: list[HistoryEvent], checkpoint: Json | None = None) -> None: ...
 
+    async def written(self) -> None:
+        """Return once everything emitted so far is committed (at once when nothing is stored)."""
+        ...
+
 
 @dataclass
 class ListSink:
@@ -56,3 +60,6 @@ class ListSink:
 
     def emit(self, events: list[HistoryEvent], checkpoint: Json | None = None) -> None:
         self.events.extend(events)
+
+    async def written(self) -> None:
+        return None

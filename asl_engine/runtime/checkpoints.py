@@ -22,10 +22,12 @@ FLUSH_EVENTS = 500  # events a long run of transitions hands to the store at onc
 class Checkpoints:
     """The execution's history and the frames whose position changed since the last flush."""
 
-    __slots__ = ("_dirty", "history")
+    __slots__ = ("_clock", "_dirty", "_sink", "history")
 
     def __init__(self, clock: Clock, sink: EventSink) -> None:
         self.history = History(clock, sink)
+        self._clock = clock
+        self._sink = sink
         self._dirty: set[Frame] = set()
 
     def save(self, frame: Frame, phase: Phase) -> None:
@@ -40,6 +42,14 @@ class Checkpoints:
             frame.phase = phase
         self._dirty.add(frame)
         self.flush()
+
+    async def on_disk(self, frame: Frame) -> None:
+        """`commit`, and return only once the store has committed it: for what goes out of the
+        process with the position (a task token), so a restart waits for what went out, not
+        for something it would make anew."""
+        self.commit(frame)
+        with self._clock.busy():  # committing, not waiting on time: a virtual clock must not jump
+            await self._sink.written()
 
     def flush(self) -> None:
         """Hand the pending events, and the positions they lead to, to the sink as one unit."""

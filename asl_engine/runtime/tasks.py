@@ -127,11 +127,13 @@ class TaskAttempts:
             if not resumed:
                 events.add("Scheduled", self._task_scheduled(request))
                 events.add("Started")
+        callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if resumed:  # its position on disk says just this: saved with the next commit, not written again
             self.checkpoints.save(frame, frame.phase)
+        elif callback:  # the token leaves with the call: on disk first, so a restart waits for that token
+            await self.checkpoints.on_disk(frame)
         else:
             self.checkpoints.commit(frame)
-        callback = integration_pattern(request.resource) == WAIT_FOR_TASK_TOKEN
         if callback:  # before the call: a fast worker may answer while the send is in flight
             self.callbacks.register(self._pending(request), self.clock, _task_phase(frame).opened)
         timed_out = unloaded = False

@@ -80,6 +80,9 @@ class _DiscardSink:
     def emit(self, events: list[HistoryEvent], checkpoint: Json | None = None) -> None:
         return None
 
+    async def written(self) -> None:
+        return None
+
 
 class Executions:
     def __init__(self, store: Store, clock: Clock, dispatcher: TaskDispatcher) -> None:

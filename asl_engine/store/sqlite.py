@@ -586,6 +586,9 @@ class _Sink:
             ))
         self._store._enqueue(statements, self._arn)
 
+    async def written(self) -> None:
+        await self._store.flush(committed=True)
+
 
 def _apply(conn: sqlite3.Connection, writes: list[_Write]) -> list[BaseException | None]:
     """Runs in aiosqlite's thread: each write under its own SAVEPOINT, then one COMMIT.

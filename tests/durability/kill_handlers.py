@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from typing import Any
 
@@ -34,4 +35,15 @@ def item(event: Any, context: Any) -> Any:
 
 def token(event: Any, context: Any) -> Any:
     _log("token", event)
+    return {"sent": True}
+
+
+def token_then_die(event: Any, context: Any) -> Any:
+    """A callback's message goes out, and the server dies in that instant (the first time only):
+    the harshest moment for a task token, which must still be the one the restart waits for."""
+    _log("token", event)
+    marker = os.environ["KILL_TEST_LOG"] + ".died"
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
     return {"sent": True}

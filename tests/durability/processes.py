@@ -43,7 +43,8 @@ class Server:
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).parent)]),
             "ASL_LAMBDA_HANDLERS": "charge=kill_handlers:charge,ship=kill_handlers:ship,"
-                                   "item=kill_handlers:item,token=kill_handlers:token",
+                                   "item=kill_handlers:item,token=kill_handlers:token,"
+                                   "token_then_die=kill_handlers:token_then_die",
             "KILL_TEST_LOG": str(self.log),
             **(env or {}),
         }

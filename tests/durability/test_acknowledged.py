@@ -91,6 +91,33 @@ def test_send_task_success_and_failure_survive_a_kill_right_after_they_answer(se
             client.send_task_success(taskToken=tokens[n], output="{}")
 
 
+def test_a_task_token_that_went_out_is_the_one_waited_for_after_a_kill_in_that_instant(server: Server) -> None:
+    """The callback's message (holding $$.Task.Token) goes out and the server dies in that instant:
+    after the restart, the execution waits for that very token, so the worker's answer completes it.
+    Before, the token was committed only after the call had gone out: the restart made a new one,
+    sent it again, and the first token answered TaskDoesNotExist. AWS's callback pattern, "Wait for
+    a Callback with Task Token": the task "pauses until it receives that task token back"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token)."""
+    server.start()
+    client = server.client()
+    definition = json.loads(json.dumps(CALLBACK))
+    definition["States"]["Ask"]["Parameters"]["FunctionName"] = "token_then_die"
+    arn = client.start_execution(stateMachineArn=_machine(client, "callback-dies", definition),
+                                 input=json.dumps({"n": 1}))["executionArn"]
+    assert server.process is not None
+    server.process.wait(timeout=30)  # the handler killed it (SIGKILL) right after its message went out
+    [sent] = server.token_events(1)
+
+    server.start()
+    client = server.client()
+    client.send_task_success(taskToken=sent["token"], output=json.dumps({"approved": True}))
+    described, _ = _ended_once(client, arn, "TaskSucceeded")
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"approved": True})
+    # The call may be made again after the restart (at least once), but only ever with that token.
+    assert {event["token"] for event in server.token_events(1)} == {sent["token"]}
+    assert {call["event"]["token"] for call in server.calls() if call["handler"] == "token"} == {sent["token"]}
+
+
 def test_send_task_heartbeat_is_recorded_and_the_deadline_counts_from_it(tmp_path: Path) -> None:
     """HeartbeatSeconds 8: a heartbeat 4 s after the hand-out, then a kill. The task is answered
     9 s after the hand-out: past the window from the hand-out, inside the one from the recorded
