@@ -87,6 +87,8 @@ def serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
+    from .service.reclaim import settle_heap
+
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
@@ -101,6 +103,7 @@ def serve(args: argparse.Namespace) -> int:
     loop: Any = "asyncio" if config.clock == "virtual" else "auto"
     settings = uvicorn.Config(create_app(config, store=store), host=args.host, port=args.port, log_level=args.log_level,
                               access_log=False, loop=loop)
+    settle_heap()
     Server(settings).run()
     return 0
 
