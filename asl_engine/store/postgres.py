@@ -303,6 +303,7 @@ class PostgresStore(ClusterMixin, SqliteStore):
     def forget_machine(self, arn: str) -> None:
         """Another server changed the machine: read it again next time."""
         self._machines.pop(arn, None)
+        self._revisions.pop(arn, None)
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """One query on a pooled connection. A connection the server dropped (a restart, a

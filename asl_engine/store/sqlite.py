@@ -103,6 +103,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         self._idle = False  # the writer waits for the queue, holding nothing back
         self._failed: dict[str, str] = {}  # execution ARN -> why its write failed for good
         self._machines: dict[str, tuple[Any, ...]] = {}  # get_state_machine's rows, by ARN
+        self._revisions: dict[str, dict[str, Revision]] = {}  # get_revision's, by ARN and revision
         self._strict: set[asyncio.Future[None]] = set()  # flushes that wait for held writes too
         # Told (on the event loop) when an execution's write failed for good: the service ends it.
         self.on_write_failed: Callable[[str, str], None] | None = None
@@ -325,18 +326,28 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         """Write a change of a machine; the cached copy goes before and after (a read while the
         write waits may have cached the old row), so the next read sees what committed."""
         self._machines.pop(arn, None)
+        self._revisions.pop(arn, None)
         try:
             await self._write(statements)
         finally:
             self._machines.pop(arn, None)
+            self._revisions.pop(arn, None)
 
     async def get_revision(self, arn: str, revision_id: str | None) -> Revision | None:
+        """Read once, then from memory (a parked execution loaded back asks each time): a
+        revision is never rewritten, and the machine's change forgets its ARN's anyway."""
+        known = self._revisions.get(arn, {}).get(revision_id or "")
+        if known is not None:
+            return known
         rows = await self._read(
             "SELECT definition, role_arn, update_date FROM state_machine_revisions "
             "WHERE state_machine_arn = ? AND revision_id = ?",
             (arn, revision_id or ""),
         )
-        return Revision(*rows[0]) if rows else None
+        if not rows:
+            return None
+        revision = self._revisions.setdefault(arn, {})[revision_id or ""] = Revision(*rows[0])
+        return revision
 
     async def delete_state_machine(self, arn: str) -> None:
         await self._changing_machine(arn, [("DELETE FROM state_machines WHERE arn = ?", (arn,), False),
