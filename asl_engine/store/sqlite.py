@@ -90,11 +90,12 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         # Run `PRAGMA quick_check` on open; `serve` checks the file before it listens instead.
         self.check = check
         self._conn: aiosqlite.Connection | None = None
-        # Reads run on the event loop's own connection: a point read costs SQLite tens of
-        # microseconds, less than the two thread switches of a trip through aiosqlite. In WAL
-        # mode it sees every committed write and never waits for the writer.
-        self._reader: sqlite3.Connection | None = None
-        # Small batches commit on the loop's own connection too (see `_commit`).
+        # The event loop's own connection: small batches commit on it (see `_commit`), and reads
+        # run on it: a point read costs SQLite tens of microseconds, less than the two thread
+        # switches of a trip through aiosqlite. In WAL mode it sees every committed write and never
+        # waits for the writer. One connection for both: a connection that reads after another
+        # one's commit throws its page cache away, and re-reading those pages was a tenth of the
+        # server's CPU releasing parked executions (issue 20).
         self._inline: sqlite3.Connection | None = None
         self._queue: asyncio.Queue[_Write | asyncio.Future[None] | str] = asyncio.Queue()
         self._pending = 0
@@ -122,8 +123,6 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await migrate(self._conn)
             if self.path != ":memory:":  # another connection to ":memory:" is another database
-                self._reader = sqlite3.connect(self.path, isolation_level=None)
-                self._reader.execute("PRAGMA busy_timeout=5000")  # only while a crashed WAL is recovered
                 self._inline = sqlite3.connect(self.path, isolation_level=None)
                 for pragma in ("busy_timeout=5000", "synchronous=NORMAL", "wal_autocheckpoint=0"):
                     self._inline.execute(f"PRAGMA {pragma}")  # checkpoints (fsyncs) stay in the thread
@@ -142,10 +141,9 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             await asyncio.gather(self._writer, return_exceptions=True)
         await self._conn.close()
         self._conn = None
-        for conn in (self._reader, self._inline):
-            if conn is not None:
-                conn.close()
-        self._reader = self._inline = None
+        if self._inline is not None:
+            self._inline.close()
+        self._inline = None
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -570,8 +568,8 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         return [row[0] for row in await self._read("SELECT arn FROM activities", ())]
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        if self._reader is not None:
-            return self._reader.execute(sql, params).fetchall()
+        if self._inline is not None:
+            return self._inline.execute(sql, params).fetchall()
         assert self._conn is not None, "store is not open"
         return list(await self._conn.execute_fetchall(sql, params))  # ":memory:": its one connection
 
