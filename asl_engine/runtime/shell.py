@@ -97,9 +97,8 @@ class Shell:
         if resumed:
             entered, entered_at, attempts = frame.entered, frame.entered_at, frame.attempts
             backoff = frame.take_resumed(RetryPhase)
-            if backoff is not None:
-                await self.clock.sleep_until(backoff.until)
-                self.checkpoints.save(frame, RUNNING)
+            if backoff is not None:  # its position on disk says just this (loaded back, restarted)
+                await self.back_off(backoff.until, frame)
         else:
             entered_at, entered, attempts = self._entered(state, raw_input, input_text, frame)
         while True:  # one attempt per turn; Retry comes back here
@@ -138,8 +137,7 @@ class Shell:
                     until = self.clock.time() + delay
                     frame.retry_count += 1
                     self.checkpoints.commit(frame, RetryPhase(until))
-                    await self.clock.sleep_until(until)
-                    self.checkpoints.save(frame, RUNNING)
+                    await self.back_off(until, frame)
                     continue
                 self.state_failed(state, failure, frame)
                 catcher = find_catcher(getattr(state, "catch", ()), failure)
@@ -170,6 +168,15 @@ class Shell:
             self.checkpoints.save(frame, resumed)
         self.unloader.park(frame, deadline)
         await clock.sleep_until(deadline)
+
+    async def back_off(self, until: float, frame: Frame) -> None:
+        """Retry's interval before the next attempt, its `RetryPhase` committed first: like a
+        Wait, the execution may leave memory until then (runtime/unloading.py) and, loaded back or
+        restarted, backs off only for what remains, then makes the next attempt (its retry
+        counters are in the position: `attempts`, `retry_count`)."""
+        self.unloader.park(frame, until)
+        await self.clock.sleep_until(until)
+        self.checkpoints.save(frame, RUNNING)
 
     def context(self, state: m.State, entered_at: float, retry_count: int, frame: Frame) -> dict[str, Json]:
         """The `$$` object a state sees."""

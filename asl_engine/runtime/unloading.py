@@ -1,12 +1,13 @@
 """Unloading a parked execution: its run ends at a park point instead of waiting in memory.
 
-A Wait on a timer, a `.waitForTaskToken` callback or an activity task can wait for days; as a
-live coroutine each one holds its frames, futures and timers (~10 KiB). When the service asks
-for it (`Unloader.enabled`, service/parking.py), an execution whose only open frame reaches a
-park point with its position committed raises `Unloaded` there: the run ends without a closing
-event, and the service keeps a small index entry (a timer, the token, the activity queue entry)
-to load it back through the restart path (`Executions.resume`) when its time comes, an answer
-arrives or StopExecution asks. The in-process runs (asl_engine.testing, TestState) leave it off.
+A Wait on a timer, a Retry's interval between attempts, a `.waitForTaskToken` callback or an
+activity task (queued, or taken by a worker) can wait for days; as a live coroutine each one
+holds its frames, futures and timers (~10 KiB). When the service asks for it
+(`Unloader.enabled`, service/parking.py), an execution whose only open frame reaches a park point
+with its position committed raises `Unloaded` there: the run ends without a closing event, and
+the service keeps a small index entry (a timer, the token, the activity queue entry) to load it
+back through the restart path (`Executions.resume`) when its time comes, an answer arrives or
+StopExecution asks. The in-process runs (asl_engine.testing, TestState) leave it off.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from ..position import Frame
 
 class Unloaded(BaseException):
     """The run parked at a committed position and leaves memory: `wake_at` is the earliest
-    moment it must be loaded back by itself (a Wait's end, a task's TimeoutSeconds or
-    HeartbeatSeconds, the machine's TimeoutSeconds), None when only an answer or a stop wakes it.
-    A BaseException, so that no `except Exception` of the engine mistakes it for a failure."""
+    moment it must be loaded back by itself (a Wait's or a Retry interval's end, a task's
+    TimeoutSeconds or HeartbeatSeconds, the machine's TimeoutSeconds), None when only an answer
+    or a stop wakes it. A BaseException, so that no `except Exception` of the engine mistakes it
+    for a failure."""
 
     def __init__(self, wake_at: float | None) -> None:
         super().__init__(wake_at)

@@ -32,11 +32,13 @@ from asl_engine.config import Config
 from asl_engine.tasks.config import TaskConfig
 
 TOKENS: list[str] = []
+SENT: list[Any] = []  # the messages themselves
 
 
 def send_token(event: Any, context: Any) -> Any:
     """A local Lambda function standing for the outside world: it keeps the token it is sent."""
     TOKENS.append(event["token"])
+    SENT.append(event)
     return {"sent": True}
 
 
@@ -69,6 +71,16 @@ class Parked:
             assert time.monotonic() < deadline, "the executions never left memory"
             time.sleep(0.02)
 
+    def held(self, arns: list[str]) -> tuple[list[str], int]:
+        """The asyncio tasks (by name) and the runs of these executions still in memory."""
+        async def look() -> tuple[list[str], int]:
+            names = [task.get_name() for task in asyncio.all_tasks()]
+            gc.collect()
+            runs = sum(1 for obj in gc.get_objects() if type(obj).__name__ == "ExecutionRun"
+                       and obj.info.execution_arn in arns)
+            return [name for name in names if any(arn in name for arn in arns)], runs
+        return tuple(self.in_loop(look()))  # type: ignore[return-value]
+
     def wait_ended(self, arn: str) -> dict[str, Any]:
         deadline = time.monotonic() + 30
         while (described := self.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
@@ -94,6 +106,7 @@ def parked(tmp_path: Any) -> Iterator[Parked]:
     server = ServerThread(create_app(config, clock=clock))
     server.start()
     TOKENS.clear()
+    SENT.clear()
     try:
         yield Parked(server, clock)
     finally:
@@ -144,15 +157,7 @@ def test_parked_executions_hold_no_coroutine_and_come_back_when_their_time_comes
     arns = waits + callbacks + workers
     parked.wait_parked(arns)
 
-    async def held() -> tuple[list[str], int]:
-        names = [task.get_name() for task in asyncio.all_tasks()]
-        gc.collect()
-        runs = sum(1 for obj in gc.get_objects() if type(obj).__name__ == "ExecutionRun"
-                   and obj.info.execution_arn in arns)
-        return [name for name in names if any(arn in name for arn in arns)], runs
-
-    tasks, runs = parked.in_loop(held())
-    assert (tasks, runs) == ([], 0)  # no coroutine, no run: only the parking entry and the rows
+    assert parked.held(arns) == ([], 0)  # no coroutine, no run: only the parking entry and the rows
 
     # Answers, a worker, and time bring them back; each goes on from where it parked.
     for token, arn in zip(tokens(5), callbacks):
@@ -247,3 +252,42 @@ def test_the_machines_timeout_reaches_a_parked_execution(parked: Parked) -> None
     described = parked.wait_ended(arn)
     assert (described["status"], described["error"]) == ("TIMED_OUT", "States.Timeout")
     assert parked.types(arn) == ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"]
+
+
+def test_a_retry_interval_is_spent_out_of_memory(parked: Parked) -> None:
+    """Between a failed attempt and the next, the execution waits out its Retry interval
+    (IntervalSeconds x BackoffRate^(attempt - 1): 10 s, then 30 s) out of memory and comes back to
+    make the next attempt once, with the history AWS shows for a retried task: TaskFailed, then
+    after the interval TaskScheduled again in the same state, `$$.State.RetryCount` counting the
+    retries (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html,
+    "Retrying after an error")."""
+    sfn = parked.sfn
+    task = {**token_task(), "Retry": [{"ErrorEquals": ["Rejected"], "IntervalSeconds": 10, "BackoffRate": 3,
+                                       "MaxAttempts": 2}]}
+    task["Parameters"]["Payload"]["retry.$"] = "$$.State.RetryCount"
+    arn = start(sfn, machine(sfn, task), {"n": 1})
+    attempt = [*TOKEN_EVENTS[1:], "TaskFailed"][1:]  # TaskScheduled ... TaskFailed
+    for retry, interval in enumerate((10, 30)):
+        parked.wait_parked([arn])
+        sfn.send_task_failure(taskToken=tokens(retry + 1)[retry], error="Rejected", cause=f"attempt {retry}")
+        deadline = time.monotonic() + 30
+        while parked.types(arn)[-1] != "TaskFailed" or not parked.parked(arn):  # backing off, out of memory
+            assert time.monotonic() < deadline, "the failed attempt never backed off out of memory"
+            time.sleep(0.02)
+        assert parked.held([arn]) == ([], 0)
+        parked.advance(interval - 1)
+        assert parked.parked(arn) and len(TOKENS) == retry + 1  # not yet: no attempt before the interval ends
+        parked.advance(1)
+    sfn.send_task_success(taskToken=tokens(3)[2], output=json.dumps({"at": "last"}))
+
+    described = parked.wait_ended(arn)
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"n": 1, "answer": {"at": "last"}})
+    events = parked.history(arn)
+    assert [event["type"] for event in events] == [
+        "ExecutionStarted", "TaskStateEntered", *attempt, *attempt,
+        "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskStateExited", *DONE]
+    failed = [event["timestamp"] for event in events if event["type"] == "TaskFailed"]
+    scheduled = [event["timestamp"] for event in events if event["type"] == "TaskScheduled"]
+    assert [(scheduled[n + 1] - failed[n]).total_seconds() for n in range(2)] == [10, 30]
+    assert [message["retry"] for message in SENT] == [0, 1, 2]  # each attempt made once, counted as in memory
+    assert len({message["token"] for message in SENT}) == 3  # a new token per attempt

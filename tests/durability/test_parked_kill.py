@@ -26,6 +26,12 @@ CALLBACK = {"StartAt": "Ask", "States": {
     "Done": {"Type": "Pass", "End": True}}}
 HOLD = {"StartAt": "Hold", "States": {
     "Hold": {"Type": "Wait", "Seconds": 3600, "Next": "Done"}, "Done": {"Type": "Pass", "End": True}}}
+RETRYING = {"StartAt": "Ask", "States": {
+    "Ask": {**CALLBACK["States"]["Ask"],
+            "Parameters": {"FunctionName": "token", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n",
+                                                                "retry.$": "$$.State.RetryCount"}},
+            "Retry": [{"ErrorEquals": ["Rejected"], "IntervalSeconds": 4, "MaxAttempts": 1}]},
+    "Done": {"Type": "Pass", "End": True}}}
 COUNT = 5
 
 
@@ -89,3 +95,41 @@ def test_parked_executions_resume_after_the_server_stops(server: Server, how: in
         assert set(entered.values()) == {1}, f"{arn}: a state entered twice: {entered}"
     assert len(server.token_events(COUNT)) == COUNT  # no callback sent its token twice
     assert len([call for call in server.calls() if call["handler"] == "token"]) == COUNT
+
+
+def test_a_retry_interval_spent_out_of_memory_survives_kill_9(server: Server) -> None:
+    """Killed while its executions wait out a Retry interval out of memory, the restarted server
+    makes each next attempt once the interval ends, and only then: the token handler is called
+    once per attempt, and the history is the one AWS shows for a retried task
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+    server.start()
+    client = server.client()
+    arns = _start(client, "retrying", RETRYING)
+    for event in server.token_events(COUNT):
+        client.send_task_failure(taskToken=event["token"], error="Rejected", cause="first attempt")
+    for arn in arns:
+        wait_for_event(client, arn, "TaskFailed")
+    time.sleep(0.3)  # parked: the interval's end is on disk, the runs gone
+
+    server.kill(signal.SIGKILL)
+    server.start()
+    client = server.client()
+    for event in server.token_events(2 * COUNT)[COUNT:]:  # the second attempts, once their interval ended
+        client.send_task_success(taskToken=event["token"], output=json.dumps({"for": event["n"]}))
+
+    attempt = ["TaskScheduled", "TaskStarted", "TaskSubmitted"]
+    for arn in arns:
+        described = wait_until_ended(client, arn, seconds=60)
+        n = json.loads(described["input"])["n"]
+        assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"n": n, "answer": {"for": n}})
+        events = history(client, arn)
+        assert [event["id"] for event in events] == list(range(1, len(events) + 1))
+        assert [event["type"] for event in events] == [
+            "ExecutionStarted", "TaskStateEntered", *attempt, "TaskFailed", *attempt, "TaskSucceeded",
+            "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+        failed, again = (next(event["timestamp"] for event in events[i:] if event["type"] == kind)
+                         for i, kind in ((0, "TaskFailed"), (6, "TaskScheduled")))
+        assert (again - failed).total_seconds() >= 4  # the whole interval, across the restart
+    attempts = Counter((event["n"], event["retry"]) for event in server.token_events(2 * COUNT))
+    assert attempts == {(n, retry): 1 for n in range(COUNT) for retry in (0, 1)}  # each attempt made once
+    assert len([call for call in server.calls() if call["handler"] == "token"]) == 2 * COUNT  # and no third one
