@@ -29,7 +29,7 @@ from ..execution import ExecutionInfo
 from ..payload import to_json
 from ..position import Frame, ResultPhase, TaskPhase
 from ..tasks.activities import ActivityQueue, ActivityTask
-from ..tasks.callbacks import CallbackRegistry, PendingTask, new_token
+from ..tasks.callbacks import CallbackRegistry, PendingTask, StillWaiting, new_token
 from ..tasks_api import (
     WAIT_FOR_TASK_TOKEN, Final, Submitted, TaskHandler, TaskRequest, TaskTimeout, integration_pattern,
     is_activity, is_lambda_function, resource_parts,
@@ -38,6 +38,9 @@ from .checkpoints import Checkpoints
 from .unloading import Unloaded, Unloader
 
 Json = Any
+# An activity task a worker has just taken waits this long (execution clock) for its answer in
+# memory before its execution leaves: most answers follow at once, and each load costs a read.
+TAKEN_LINGER_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -223,8 +226,13 @@ class TaskAttempts:
                 self.checkpoints.commit(frame, replace(_task_phase(frame), started=worker))
                 handout.recorded.set_result(None)
                 # Taken by a worker just now: its answer usually follows soon, so the run waits in
-                # memory rather than leave and be loaded back once more (a restart parks it again).
-                return await self.callbacks.wait(token)
+                # memory a moment rather than leave and be loaded back once more; a worker that
+                # takes longer has it leave memory, to be loaded back by its answer or a deadline.
+                if self.unloader.could_park(frame):
+                    try:
+                        return await self.callbacks.wait(token, self.clock.time() + TAKEN_LINGER_SECONDS)
+                    except StillWaiting:
+                        pass
             return await self._answer(token, frame)
 
         timed_out = unloaded = False

@@ -41,12 +41,16 @@ class Unloader:
         self.stopping = stopping
         self.timeout_at: float | None = None  # the machine's TimeoutSeconds deadline (runtime/run.py)
 
+    def could_park(self, frame: Frame) -> bool:
+        """Could the frame leave memory where it waits? Only the execution's top frame (no
+        Parallel or Map branch is open), never while it is being stopped."""
+        return self.enabled and frame.id == "" and not self.stopping()
+
     def park(self, frame: Frame, *deadlines: float | None) -> None:
         """Called right after the frame's position was committed, before it waits until the
-        earliest of `deadlines` (None: no deadline) or an answer. Unloads only the execution's
-        top frame (no Parallel or Map branch is open), never while it is being stopped, and
+        earliest of `deadlines` (None: no deadline) or an answer. Unloads when it `could_park`,
         never when a deadline has already come (the run then meets it in memory)."""
-        if not self.enabled or frame.id != "" or self.stopping():
+        if not self.could_park(frame):
             return
         moments = [moment for moment in (*deadlines, self.timeout_at) if moment is not None]
         wake_at = min(moments) if moments else None

@@ -42,6 +42,11 @@ class TaskTimedOut(Exception):
     """The token's task already timed out (API error `TaskTimedOut`)."""
 
 
+class StillWaiting(Exception):
+    """`CallbackRegistry.wait(token, until)`: the moment passed with no answer and none being
+    committed; the task still waits on its token (its execution may leave memory meanwhile)."""
+
+
 @dataclass(slots=True)
 class PendingTask:
     """A task waiting for its token: what SendTask* needs, and when it gives up (epoch seconds)."""
@@ -271,11 +276,11 @@ class CallbackRegistry:
         on: the token need not be held here any more (every timed-out token was, for good)."""
         self._timed_out.discard(token)
 
-    async def wait(self, token: str) -> Json:
-        """The answer for `token`; raises its failure or `States.HeartbeatTimeout`."""
+    async def wait(self, token: str, until: float | None = None) -> Json:
+        """The answer for `token`; raises its failure or `States.HeartbeatTimeout`. With `until`:
+        `StillWaiting` once that moment has passed with no answer, the token still registered."""
         task, future, clock = self._pending[token], self._futures[token], self._clocks[token]
-        while task.heartbeat_deadline is not None:
-            deadline = task.heartbeat_deadline
+        while (deadline := _earliest(task.heartbeat_deadline, until)) is not None:
             timer = asyncio.ensure_future(clock.sleep_until(deadline))
             try:
                 await asyncio.wait({future, timer}, return_when=asyncio.FIRST_COMPLETED)
@@ -284,15 +289,18 @@ class CallbackRegistry:
             if future.done():
                 break
             claim = self._claims.get(token)
-            if claim is not None and task.heartbeat_deadline <= clock.time():
+            if claim is not None and deadline <= clock.time():  # an answer being committed wins
                 await asyncio.wait({future, claim}, return_when=asyncio.FIRST_COMPLETED)
                 if future.done():
                     break
-            if task.heartbeat_deadline <= clock.time():
+            now = clock.time()
+            if task.heartbeat_deadline is not None and task.heartbeat_deadline <= now:
                 # AWS records a missed heartbeat as TaskTimedOut with States.Timeout (recorded:
                 # test_heartbeats::test_heartbeat_timeout), not States.HeartbeatTimeout.
                 self.close(token, timed_out=True)
                 raise TaskTimeout(TIMEOUT, None)
+            if until is not None and until <= now:
+                raise StillWaiting(token)
         cancelled = False
         try:
             return await future
@@ -302,3 +310,9 @@ class CallbackRegistry:
         finally:
             if not cancelled:
                 self.close(token)
+
+
+def _earliest(first: float | None, second: float | None) -> float | None:
+    if first is None or second is None:
+        return second if first is None else first
+    return min(first, second)

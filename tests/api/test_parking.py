@@ -291,3 +291,45 @@ def test_a_retry_interval_is_spent_out_of_memory(parked: Parked) -> None:
     assert [(scheduled[n + 1] - failed[n]).total_seconds() for n in range(2)] == [10, 30]
     assert [message["retry"] for message in SENT] == [0, 1, 2]  # each attempt made once, counted as in memory
     assert len({message["token"] for message in SENT}) == 3  # a new token per attempt
+
+
+def test_an_activity_task_a_worker_took_waits_for_its_answer_out_of_memory(parked: Parked) -> None:
+    """Once a worker has taken an activity task (ActivityStarted), the execution waits only for
+    that worker's answer, its heartbeats or the task's deadlines, as a callback does: after a
+    moment in memory it leaves, and the answer, or a missed heartbeat (ActivityTimedOut,
+    States.Timeout), loads it back; a heartbeat pushes the deadline back; the task is never
+    handed out again (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-activities.html)."""
+    sfn = parked.sfn
+    activity = sfn.create_activity(name=unique("taken"))["activityArn"]
+    work = {"Type": "Task", "Resource": activity, "ResultPath": "$.answer"}
+    answered = start(sfn, machine(sfn, work), {"n": 1})
+    beating = start(sfn, machine(sfn, {**work, "HeartbeatSeconds": 60}), {"n": 2})
+    parked.wait_parked([answered, beating])
+    taken = [sfn.get_activity_task(activityArn=activity, workerName="w") for _ in range(2)]
+    token = {json.loads(task["input"])["n"]: task["taskToken"] for task in taken}
+    assert not parked.parked(answered)  # just taken: its answer usually follows at once
+    parked.advance(1)
+    parked.wait_parked([answered, beating])
+    assert parked.held([answered, beating]) == ([], 0)
+    assert parked.types(answered) == [*ACTIVITY_EVENTS, "ActivityStarted"]
+
+    parked.advance(29)
+    sfn.send_task_heartbeat(taskToken=token[2])  # at 30 s: its deadline is now 90 s, not 60 s
+    parked.advance(40)  # 70 s
+    parked.wait_parked([answered, beating])
+    sfn.send_task_success(taskToken=token[1], output=json.dumps({"done": 1}))
+    assert json.loads(parked.wait_ended(answered)["output"]) == {"n": 1, "answer": {"done": 1}}
+    assert parked.types(answered) == [*ACTIVITY_EVENTS, "ActivityStarted", "ActivitySucceeded", "TaskStateExited",
+                                      *DONE]
+    assert parked.sfn.describe_execution(executionArn=beating)["status"] == "RUNNING"
+    parked.advance(20)  # 90 s: no heartbeat since 30 s
+    assert parked.wait_ended(beating)["status"] == "FAILED"
+    events = parked.history(beating)
+    assert [event["type"] for event in events] == [*ACTIVITY_EVENTS, "ActivityStarted", "ActivityTimedOut",
+                                                   "ExecutionFailed"]
+    assert events[-2]["activityTimedOutEventDetails"]["error"] == "States.Timeout"
+    assert (events[-2]["timestamp"] - events[0]["timestamp"]).total_seconds() == 90
+    with pytest.raises(ClientError) as late:
+        sfn.send_task_success(taskToken=token[2], output="{}")
+    assert error_of(late)[0] == "TaskTimedOut"
+    assert "taskToken" not in sfn.get_activity_task(activityArn=activity, workerName="w")  # never handed out again

@@ -133,3 +133,36 @@ def test_a_retry_interval_spent_out_of_memory_survives_kill_9(server: Server) ->
     attempts = Counter((event["n"], event["retry"]) for event in server.token_events(2 * COUNT))
     assert attempts == {(n, retry): 1 for n in range(COUNT) for retry in (0, 1)}  # each attempt made once
     assert len([call for call in server.calls() if call["handler"] == "token"]) == 2 * COUNT  # and no third one
+
+
+def test_activity_tasks_workers_took_survive_kill_9_out_of_memory(server: Server) -> None:
+    """Executions whose activity task a worker has taken leave memory while they wait for its
+    answer; killed then, the restarted server hands no task out again and each worker's answer
+    to its token ends its execution, ActivityStarted recorded once
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-activities.html)."""
+    server.start()
+    client = server.client()
+    activity = client.create_activity(name="taken-work")["activityArn"]
+    workers = _start(client, "taken", _activity_machine(activity))
+    for arn in workers:
+        wait_for_event(client, arn, "ActivityScheduled")
+    taken = [client.get_activity_task(activityArn=activity, workerName=f"w{n}") for n in range(COUNT)]
+    time.sleep(1.5)  # past the moment a task just taken waits for its answer in memory: parked
+
+    server.kill(signal.SIGKILL)
+    server.start()
+    client = server.client()
+    for task in taken:
+        client.send_task_success(taskToken=task["taskToken"], output=json.dumps({"did": json.loads(task["input"])}))
+    took = {json.loads(task["input"])["n"]: f"w{index}" for index, task in enumerate(taken)}
+    for arn in workers:
+        described = wait_until_ended(client, arn, seconds=60)
+        n = json.loads(described["input"])["n"]
+        assert (described["status"], json.loads(described["output"])) == (
+            "SUCCEEDED", {"n": n, "answer": {"did": {"n": n}}})
+        events = history(client, arn)
+        assert [event["type"] for event in events] == [
+            "ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivitySucceeded",
+            "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+        assert [event["id"] for event in events] == list(range(1, len(events) + 1))
+        assert events[3]["activityStartedEventDetails"]["workerName"] == took[n]  # who took it, before the kill
