@@ -86,6 +86,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.http_protocol import OneWriteProtocol
 
     from .service.reclaim import settle_heap
 
@@ -102,7 +103,7 @@ def serve(args: argparse.Namespace) -> int:
     # asyncio's loop.
     loop: Any = "asyncio" if config.clock == "virtual" else "auto"
     settings = uvicorn.Config(create_app(config, store=store), host=args.host, port=args.port, log_level=args.log_level,
-                              access_log=False, loop=loop)
+                              access_log=False, loop=loop, http=OneWriteProtocol)
     settle_heap()
     Server(settings).run()
     return 0

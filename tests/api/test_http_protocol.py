@@ -1,0 +1,136 @@
+"""`serve`'s HTTP protocol (api/http_protocol.py) writes each response once, and writes the very
+bytes uvicorn's own httptools protocol writes: the same exchange, one system call fewer.
+
+Each case drives both protocols with the same request bytes over a transport that records its
+writes, and compares what a client would read (RFC 9112: a HEAD answer has no body, a
+`100 Continue` interim response goes out before the body is read, a response without
+Content-Length is chunked, a `Connection: close` request ends with the connection closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from api.http_protocol import OneWriteProtocol
+
+BODY = b'{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:m:e"}'
+
+
+class Recorder(asyncio.Transport):
+    """A transport that keeps what is written to it, and whether it was closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: Any) -> None:
+        if data:  # as asyncio's and uvloop's transports do, an empty write sends nothing
+            self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8083), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def answer(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A JSON answer of known length, or chunked when the path says so; reads the body first."""
+    message = await receive()
+    assert message["type"] == "http.request"
+    headers = [(b"content-type", b"application/x-amz-json-1.0")]
+    if scope["path"] != "/chunked":
+        headers.append((b"content-length", b"%d" % len(BODY)))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    if scope["path"] == "/chunked":
+        await send({"type": "http.response.body", "body": BODY[:10], "more_body": True})
+        await send({"type": "http.response.body", "body": BODY[10:]})
+    else:
+        await send({"type": "http.response.body", "body": BODY})
+
+
+async def fail_after_start(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
+    raise RuntimeError("gone wrong after the head")
+
+
+def exchange(protocol_class: type[HttpToolsProtocol], request: bytes, app: Any = answer) -> Recorder:
+    """The writes of one connection that receives `request` (one or more requests)."""
+
+    async def run() -> Recorder:
+        config = Config(app=app, lifespan="off", proxy_headers=False, log_level="critical")
+        state = ServerState()
+        state.default_headers = [(b"server", b"test")]
+        protocol = protocol_class(config=config, server_state=state, app_state={})
+        transport = Recorder()
+        protocol.connection_made(transport)
+        protocol.data_received(request)
+        for _ in range(50):  # the app's task, then any pipelined request's
+            await asyncio.sleep(0)
+        for task in list(state.tasks):
+            await task
+        return transport
+
+    return asyncio.run(run())
+
+
+POST = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        b"Content-Length: 2\r\n\r\n{}")
+
+
+@pytest.mark.parametrize("request_bytes", [
+    pytest.param(POST, id="post"),
+    pytest.param(POST.replace(b"POST / ", b"POST /chunked "), id="chunked"),
+    pytest.param(POST.replace(b"Host:", b"Connection: close\r\nHost:"), id="connection-close"),
+    pytest.param(POST.replace(b"POST / ", b"HEAD / ").replace(b"Content-Length: 2", b"Content-Length: 0")[:-2],
+                 id="head"),
+    pytest.param(POST.replace(b"Host:", b"Expect: 100-continue\r\nHost:"), id="expect-100-continue"),
+    pytest.param(POST + POST.replace(b"POST / ", b"POST /chunked "), id="pipelined"),
+])
+def test_the_bytes_a_client_reads_are_uvicorns(request_bytes: bytes) -> None:
+    ours = exchange(OneWriteProtocol, request_bytes)
+    theirs = exchange(HttpToolsProtocol, request_bytes)
+    assert b"".join(ours.writes) == b"".join(theirs.writes)
+    assert ours.closed == theirs.closed
+
+
+def test_a_response_with_a_length_is_one_write() -> None:
+    transport = exchange(OneWriteProtocol, POST)
+    assert len(transport.writes) == 1
+    head, _, body = transport.writes[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and body == BODY
+    assert len(exchange(HttpToolsProtocol, POST).writes) == 2  # what uvicorn alone does
+
+
+def test_a_head_answer_goes_out_when_the_response_completes() -> None:
+    request = POST.replace(b"POST / ", b"HEAD / ").replace(b"Content-Length: 2", b"Content-Length: 0")[:-2]
+    transport = exchange(OneWriteProtocol, request)
+    assert len(transport.writes) == 1 and transport.writes[0].endswith(b"\r\n\r\n")
+
+
+def test_100_continue_goes_out_before_the_head() -> None:
+    transport = exchange(OneWriteProtocol, POST.replace(b"Host:", b"Expect: 100-continue\r\nHost:"))
+    assert transport.writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert len(transport.writes) == 2 and transport.writes[1].endswith(BODY)
+
+
+def test_an_app_that_fails_after_the_head_leaves_the_head_written_and_the_connection_closed() -> None:
+    ours = exchange(OneWriteProtocol, POST, app=fail_after_start)
+    theirs = exchange(HttpToolsProtocol, POST, app=fail_after_start)
+    assert ours.writes == theirs.writes and ours.closed and theirs.closed
