@@ -21,12 +21,11 @@ import time
 import uuid
 from typing import Any, Awaitable, Callable, Mapping
 
-import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from asl_engine.arns import AccountRegion
-from asl_engine.payload import MAX_JSON_DEPTH, LoneSurrogate, parse_json
+from asl_engine.payload import LoneSurrogate, parse_json
 from asl_engine.service import Service
 from asl_engine.aws_errors import InvalidToken, ValidationException
 
@@ -41,7 +40,6 @@ Handler = Callable[[Service, AccountRegion, Body], Awaitable[Body]]
 _CONTENT_TYPE = CONTENT_TYPE.encode()
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 _ACCOUNT = re.compile(r"\d{12}")
-_LONG_NUMBER = re.compile(rb"\d{19}")
 _TOKEN_KEY = secrets.token_bytes(32)
 # Request ids: a random version-4 UUID drawn once per process, its last 48 bits then counting up.
 # Same shape as AWS's x-amzn-RequestId, unique per process and across restarts (but for a 1 in
@@ -80,36 +78,20 @@ async def read_body(receive: Receive) -> bytes:
 def parse_body(raw: bytes) -> Body:
     """The request's JSON object. Bytes that are not UTF-8, text that is not JSON as AWS reads it
     (NaN, Infinity, 1e400, nesting deeper than MAX_JSON_DEPTH) are a SerializationException; a
-    string holding an unpaired surrogate (valid JSON escapes, but not Unicode) a ValidationException.
-
-    orjson reads a body first, in a fifth of the time: what it accepts, parse_json reads to the
-    same value, and what it refuses goes to parse_json, whose words the error carries. Two
-    bodies skip it: one with a run of 19 digits (orjson reads an integer beyond 64 bits, or below
-    -2**63, as a float) and one with more brackets than MAX_JSON_DEPTH (orjson nests deeper)."""
+    string holding an unpaired surrogate (valid JSON escapes, but not Unicode) a ValidationException."""
     if not raw.strip():
         return {}
-    body: Any = None
-    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH and not _LONG_NUMBER.search(raw):
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            body = None
-    if body is None:
-        body = _parse_exactly(raw)
-    if not isinstance(body, dict):
-        raise serialization("The request body must be a JSON object")
-    return body
-
-
-def _parse_exactly(raw: bytes) -> Any:
     try:
-        return parse_json(raw.decode("utf-8"))
+        body = parse_json(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise serialization(f"Malformed JSON request body: the body is not UTF-8 ({exc.reason})") from None
     except LoneSurrogate as exc:
         raise ValidationException(f"1 validation error detected: {exc}") from None
     except ValueError as exc:
         raise serialization(f"Malformed JSON request body: {exc}") from None
+    if not isinstance(body, dict):
+        raise serialization("The request body must be a JSON object")
+    return body
 
 
 class AwsJsonEndpoint:

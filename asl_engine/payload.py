@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
+import orjson
+
 from .errors import RUNTIME, DefinitionError, StatesError
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic
 from .json_text import to_json as to_json  # re-exported: most modules import it from here
@@ -126,6 +128,7 @@ MAX_JSON_DEPTH = 512
 """Deepest JSON nesting accepted from a client. AWS documents no bound; ours keeps every recursive
 walk of a value (paths, JSONata, encoding) far inside Python's recursion limit."""
 
+_LONG_NUMBER = re.compile("[0-9]{19}")
 _SURROGATE_HINT = re.compile(r"[\ud800-\udfff]|\\u[dD][89abcdefABCDEF]")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -143,7 +146,18 @@ class LoneSurrogate(JsonRejected):
 def parse_json(text: str) -> Json:
     """Parse JSON from a client, refusing what AWS's parser refuses and Python's accepts: `NaN`,
     `Infinity`, numbers beyond a double (`1e400`), unpaired surrogates (`"\\ud800"`) and nesting
-    deeper than MAX_JSON_DEPTH. Raises JsonRejected (a ValueError, as json.loads does)."""
+    deeper than MAX_JSON_DEPTH. Raises JsonRejected (a ValueError, as json.loads does).
+
+    orjson reads the text first, in a twentieth of the time (a StartExecution's input, a
+    SendTaskSuccess's output, a request body): what it accepts, the standard library reads to the
+    same value, and what it refuses is read again below, whose words the error carries. Two texts
+    skip it: one with a run of 19 digits (orjson reads an integer beyond 64 bits, or below -2**63,
+    as a float) and one with more brackets than MAX_JSON_DEPTH (orjson nests deeper)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH and not _LONG_NUMBER.search(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
     check_depth(text)
     try:
         value = json.loads(text, parse_constant=_non_numeric, parse_float=_finite)

@@ -49,13 +49,32 @@ def test_missing_required_member(server):
 
 @pytest.mark.parametrize("number", ["-9999999999999999999", "18446744073709551616"])
 def test_an_integer_beyond_64_bits_keeps_its_value(server, number):
-    """orjson reads request bodies first (api/protocol.py parse_body) and would read these as
+    """orjson reads request bodies first (asl_engine/payload.py parse_json) and would read these as
     floats; the exact parser keeps them integers, so maxResults is out of its range (a
     ValidationException naming the value), not a value of the wrong type."""
     response = call(server, "ListStateMachines", f'{{"maxResults": {number}}}'.encode())
     assert response.status_code == 400
     assert response.json()["__type"] == "ValidationException"
     assert f"'{number}'" in response.json()["message"]
+
+
+def test_an_execution_input_keeps_its_numbers_as_written(server):
+    """orjson reads an execution's input first (asl_engine/payload.py parse_json); an integer
+    beyond 64 bits (which it would make a float) goes to the exact parser, so a Pass state's
+    output gives every number back as the input wrote it (JSON text compared as values)."""
+    text = ('{"big": 18446744073709551616, "negative": -9223372036854775809, "max": 18446744073709551615, '
+            '"tiny": 5e-324, "zero": -0.0, "float": 0.1, "nested": [[1.5e300, -7]]}')
+    machine = call(server, "CreateStateMachine", {"name": unique("numbers"), "definition": PASS, "roleArn": ROLE})
+    started = call(server, "StartExecution", {"stateMachineArn": machine.json()["stateMachineArn"], "input": text})
+    for _ in range(200):
+        described = call(server, "DescribeExecution", {"executionArn": started.json()["executionArn"]}).json()
+        if described["status"] != "RUNNING":
+            break
+    assert described["status"] == "SUCCEEDED"
+    assert described["input"] == text
+    output = json.loads(described["output"])
+    assert output == json.loads(text) and isinstance(output["big"], int) and isinstance(output["negative"], int)
+    assert str(output["zero"]) == "-0.0"
 
 
 def test_a_sync_host_prefix_is_served_and_timestamps_are_epoch_seconds(server):
