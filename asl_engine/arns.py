@@ -6,6 +6,7 @@ scope is treated as absent, so a client in eu-west-1 never sees us-east-1's mach
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class AccountRegion:
 _PARTITIONS = (("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"), ("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"))
 
 
+@functools.lru_cache(maxsize=64)  # every ARN the server writes asks; a server sees few regions
 def partition(region: str) -> str:
     """The partition a region's ARNs use: `aws-cn` in China, the GovCloud and ISO partitions in
     theirs, `aws` everywhere else."""
@@ -79,7 +81,11 @@ def check_length(value: str, member: str, maximum: int) -> None:
         raise ValidationException.constraint(value, member, "Member must have length greater than or equal to 1")
 
 
+@functools.lru_cache(maxsize=256)
 def parse_arn(arn: str) -> ParsedArn:
+    """The parts of a Step Functions ARN, or InvalidArn. Remembered for the last few ARNs: a
+    StartExecution reads its machine's ARN three times, and every start of it the same one (the
+    parts are frozen, so a remembered answer is shared safely)."""
     match = _ARN.match(arn or "")
     if not match or len(arn) > 256:
         raise InvalidArn.for_arn(arn)
