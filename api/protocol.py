@@ -11,6 +11,7 @@ arguments, and expire after 24 hours.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import itertools
@@ -59,20 +60,26 @@ def request_scope(authorization: str, default: AccountRegion) -> AccountRegion:
     if not match:
         return default
     access_key, region = match.groups()
-    account = access_key if _ACCOUNT.fullmatch(access_key) else default.account
+    return _scope(access_key if _ACCOUNT.fullmatch(access_key) else default.account, region)
+
+
+@functools.lru_cache(maxsize=64)
+def _scope(account: str, region: str) -> AccountRegion:
+    """One (frozen) AccountRegion per pair a client signs with, not one per request."""
     return AccountRegion(account, region)
 
 
 async def read_body(receive: Receive) -> bytes:
     """The whole request body; a client gone before it ends is starlette's ClientDisconnect."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
             raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return b"".join((*chunks, chunk)) if chunks else bytes(chunk)  # one message: every small request
+        chunks.append(chunk)
 
 
 def parse_body(raw: bytes) -> Body:
@@ -117,8 +124,8 @@ class AwsJsonEndpoint:
             raise unknown_operation((target or b"").decode("latin-1"))
         body = parse_body(await read_body(receive))
         service: Service = self.state.service
-        scope_of_request = service.default_scope() if authorization is None else \
-            request_scope(authorization.decode("latin-1"), service.default_scope())
+        default = service.default_scope()
+        scope_of_request = default if authorization is None else request_scope(authorization.decode("latin-1"), default)
         answer = encode_json(await handler(service, scope_of_request, body))
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", _CONTENT_TYPE), (b"content-length", b"%d" % len(answer))]})

@@ -26,12 +26,18 @@ def execution_shape(record: ExecutionRecord) -> Body:
     if record.output is not None:
         shape["output"] = record.output
         shape["outputDetails"] = {"included": True}
-    shape.update(present(
-        stopDate=record.stop_date, error=record.error, cause=record.cause,
-        stateMachineVersionArn=record.state_machine_version_arn, stateMachineAliasArn=record.state_machine_alias_arn,
-        redriveDate=record.redrive_date, mapRunArn=record.map_run_arn,
-    ))
+    for key, attribute in _OPTIONAL_FIELDS:  # absent members are left out, not null (as `present`)
+        value = getattr(record, attribute)
+        if value is not None:
+            shape[key] = value
     return shape
+
+
+_OPTIONAL_FIELDS = (
+    ("stopDate", "stop_date"), ("error", "error"), ("cause", "cause"),
+    ("stateMachineVersionArn", "state_machine_version_arn"), ("stateMachineAliasArn", "state_machine_alias_arn"),
+    ("redriveDate", "redrive_date"), ("mapRunArn", "map_run_arn"),
+)
 
 
 async def start_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
@@ -55,8 +61,11 @@ async def start_sync_execution(service: Service, scope: AccountRegion, body: Bod
 async def describe_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
     record = await service.executions.describe(scope, required(body, "executionArn"), express_children=True)
     redrive = service.redrive.status(record)
-    return {**execution_shape(record), "redriveStatus": redrive.status,
-            **present(redriveStatusReason=redrive.reason)}
+    shape = execution_shape(record)
+    shape["redriveStatus"] = redrive.status
+    if redrive.reason is not None:
+        shape["redriveStatusReason"] = redrive.reason
+    return shape
 
 
 async def redrive_execution(service: Service, scope: AccountRegion, body: Body) -> Body:

@@ -53,11 +53,13 @@ class Service:
         self.activities = Activities(store, clock, self.tasks, config.activity_poll_seconds)
         self.versions = Versions(store, clock, self.machines)
         self.map_runs = self.executions.map_runs  # DescribeMapRun, ListMapRuns, UpdateMapRun
+        self._default_scope = AccountRegion(config.account_id, config.region)  # frozen: one for every request
         # the web console's read-only overviews (api/ui)
         self.console = Console(store, self.default_scope(), self.machines, self.executions, self.tasks)
 
     def default_scope(self) -> AccountRegion:
-        return AccountRegion(self.config.account_id, self.config.region)
+        """Where a request acts when its credentials do not say (AWS_ACCOUNT_ID, AWS_DEFAULT_REGION)."""
+        return self._default_scope
 
     async def shutdown(self) -> None:
         await self.executions.shutdown()
