@@ -15,7 +15,7 @@ A handler that answers for the whole task at once (a mock) returns `Final`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 from .errors import StatesError
 
@@ -43,10 +43,14 @@ class TaskRequest:
 @dataclass(frozen=True, slots=True)
 class Submitted:
     """A `.sync` task that has started: `output` is recorded as TaskSubmitted, `completion`
-    resolves to the task's result (or raises `StatesError`)."""
+    resolves to the task's result (or raises `StatesError`). `wakes`, when the job is one the
+    server can tell the end of (a child execution of its own): called with the waiting
+    execution's ARN as it may leave memory, True once the server will load it back when the job
+    ends (the completion is then dropped, and made again from `TaskRequest.submitted`)."""
 
     output: Json
     completion: Awaitable[Json]
+    wakes: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,11 +168,27 @@ class TaskAttempts:
         if isinstance(response, Submitted):
             if request.submitted is None:  # else re-attached after a restart: recorded already
                 self._submitted(events, response.output)
+            self._park_submitted(response, frame)
             return await response.completion
         if callback:
             self._submitted(events, response)
             return await self._answer(request.token or "", frame)
         return response
+
+    def _park_submitted(self, response: Submitted, frame: Frame) -> None:
+        """A `.sync` job whose end the server tells (a child execution of its own): the
+        execution leaves memory until then or its TimeoutSeconds (TaskSubmitted is committed);
+        loaded back, the handler re-attaches to the job through `TaskRequest.submitted`."""
+        if response.wakes is None or not self.unloader.could_park(frame) or \
+                not response.wakes(self.info.execution_arn):
+            return
+        try:
+            self.unloader.park(frame, _task_phase(frame).deadline)
+        except Unloaded:
+            close = getattr(response.completion, "close", None)  # a coroutine never awaited now
+            if close is not None:
+                close()
+            raise
 
     async def _answer(self, token: str, frame: Frame) -> Json:
         """The answer to the token, waited for in memory, or after the execution has left

@@ -96,6 +96,8 @@ class Executions:
         self.parking = Parking(clock, self._load_parked)
         self._woken: set[str] = set()  # answered while leaving memory: loaded back at once
         self._stops: dict[str, tuple[str | None, str | None]] = {}  # asked of a parked one (stop_live)
+        self._parents: dict[str, list[str]] = {}  # child ARN -> `.sync` parents out of memory until it ends
+        self._adopting: set[str] = set()  # recorded RUNNING, being resumed here (`adopt`)
         dispatcher.callbacks.on_kept = self._answered
         dispatcher.activities.on_taken = self._answered  # a worker took a parked activity task
         self._express: set[asyncio.Task[ExecutionOutcome]] = set()  # strong refs until done
@@ -249,6 +251,7 @@ class Executions:
         elif record.status == "RUNNING":  # recorded RUNNING but not running here: close it
             stopped = self.clock.time()
             await self.store.close_execution(arn, "ExecutionAborted", "ABORTED", error, cause, stopped)
+            self._wake_parents(arn)
             return stopped
         return record.stop_date if record.stop_date is not None else self.clock.time()
 
@@ -303,6 +306,7 @@ class Executions:
         self.dispatcher.callbacks.recorded.update({
             token.token: RecordedToken(token.answer, token.heartbeat) for token in await self.store.task_tokens()
             if token.execution_arn in arns})
+        self._adopting |= arns  # a `.sync` parent resumed before its child waits for it out of memory
         for record in running:
             try:
                 if record.map_run_arn is not None:  # a Distributed Map's child: its parent's Map resumes it
@@ -315,6 +319,8 @@ class Executions:
                     await self._end_failed(record.arn, f"The execution could not be resumed after a restart: {exc!r}")
                 except Exception:  # not even its end can be written: it stays for the next start
                     log.exception("execution %s cannot be ended", record.arn)
+            finally:
+                self._adopting.discard(record.arn)  # running here now, or ended (its parents woken)
 
     async def _orphan(self, record: ExecutionRecord, running: set[str]) -> None:
         """A child whose parent is not running any more (it ended as the server died) ends ABORTED;
@@ -337,6 +343,7 @@ class Executions:
         if last.get("type", "").startswith("Execution") and last.get("type") not in ("ExecutionStarted",
                                                                                      "ExecutionRedriven"):
             await self._close_recorded(record, last)
+            self._wake_parents(record.arn)
             return
         if machine is None:
             revision = await self.store.get_revision(record.state_machine_arn, record.revision_id)
@@ -372,6 +379,7 @@ class Executions:
         its last recorded event, and the status FAILED, in one transaction."""
         self._forget(arn)
         await self.store.close_execution(arn, "ExecutionFailed", "FAILED", RUNTIME, cause, self.clock.time())
+        self._wake_parents(arn)  # those that waited out of memory while it was being closed
         log.error("execution FAILED %s: %s", arn, cause)
 
     def _write_failed(self, arn: str, why: str) -> None:
@@ -413,9 +421,27 @@ class Executions:
         self.parking.forget_all()
 
     def _forget(self, arn: str) -> None:
-        """The execution ended (or runs elsewhere): its tokens and parked activity task answer nothing here."""
+        """The execution ended (or runs elsewhere): its tokens and parked activity task answer
+        nothing here, and `.sync` parents that left memory waiting for it are loaded back."""
         self.dispatcher.callbacks.forget(arn)
         self.dispatcher.activities.abandon(arn)
+        self._wake_parents(arn)
+
+    def _wake_parents(self, arn: str) -> None:
+        for parent in self._parents.pop(arn, ()):
+            self._answered(parent)
+
+    def wake_on_end(self, child: str, parent: str) -> bool:
+        """A `.sync` parent may leave memory until `child` ends: True when the child runs here
+        (in memory, parked, or about to be resumed: `adopt`), whose end (`_forget`) loads the
+        parent back; False (the parent waits in memory) for a child that has ended, an Express
+        one (not recorded), or one another server runs."""
+        if not self.is_live(child) and child not in self._adopting:
+            return False
+        parents = self._parents.setdefault(child, [])
+        if parent not in parents:
+            parents.append(parent)
+        return True
 
     def _answered(self, arn: str) -> None:
         """An answer to a token of the execution was committed while its task is not registered:

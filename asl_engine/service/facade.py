@@ -163,6 +163,9 @@ class Service:
         except ServiceError as error:
             raise ChildRefused(error.type_name, error.message) from None
 
+    def wake_parent(self, execution_arn: str, parent_arn: str) -> bool:
+        return self.executions.wake_on_end(execution_arn, parent_arn)
+
     async def list_executions(
         self, scope: AccountRegion, machine_arn: str | None, status: str | None, after: int | None, limit: int,
         redrive_filter: str | None = None, map_run_arn: str | None = None,

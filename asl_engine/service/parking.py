@@ -1,11 +1,12 @@
 """Executions that left memory while they wait, and the one timer that loads them back.
 
-An execution parked on a Wait, a task token or an activity task costs a live coroutine with its
-frames; unloaded (runtime/unloading.py) it costs an entry here: its ARN, and when it must be
-loaded back by itself (the earliest of its Wait's end, its task's TimeoutSeconds or
-HeartbeatSeconds, the machine's TimeoutSeconds), as one entry of a heap of (moment, ARN). One
-scheduler coroutine per server sleeps on the execution clock (virtual, scaled or real) until the
-earliest moment; an answer, a worker taking its activity task or a stop loads it back at once
+An execution parked on a Wait, a Retry interval, a task token, an activity task (queued or
+taken) or a `.sync` child execution costs a live coroutine with its frames; unloaded
+(runtime/unloading.py) it costs an entry here: its ARN, and when it must be loaded back by itself
+(the earliest of its Wait's or interval's end, its task's TimeoutSeconds or HeartbeatSeconds, the
+machine's TimeoutSeconds), as one entry of a heap of (moment, ARN). One scheduler coroutine per
+server sleeps on the execution clock (virtual, scaled or real) until the earliest moment; an
+answer, a worker taking its activity task, its child's end or a stop loads it back at once
 (`wake`). Loading goes through the restart path (`Executions.resume`), so what it does next is
 what a restarted server would do: history ids continue, a committed answer is consumed once.
 

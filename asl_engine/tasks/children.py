@@ -19,6 +19,7 @@ from __future__ import annotations
 import email.utils
 import json
 import uuid
+from functools import partial
 from typing import Any, Protocol
 
 from ..errors import StatesError
@@ -78,6 +79,11 @@ class ChildExecutions(Protocol):
         """The execution once it has ended; `ChildRefused` if it cannot be awaited."""
         ...
 
+    def wake_parent(self, execution_arn: str, parent_arn: str) -> bool:
+        """The parent may leave memory while it waits: True when the server will load it back as
+        the execution ends, False when the parent must wait in memory."""
+        ...
+
 
 class StatesTasks:
     """The `states:startExecution` family, through `ChildExecutions`."""
@@ -92,7 +98,7 @@ class StatesTasks:
             raise StatesError("States.Runtime", f"The resource '{request.resource}' is not supported by "
                               "asl-engine.", in_state=True)
         if request.submitted is not None and pattern.startswith("sync"):  # re-attach after a restart
-            return Submitted(request.submitted, self._end(request.submitted["ExecutionArn"], pattern == "sync:2"))
+            return self._submitted(request.submitted, pattern)
         params = request.input if isinstance(request.input, dict) else {}
         try:
             record = await self.children.start_child(
@@ -104,8 +110,14 @@ class StatesTasks:
         started = {"ExecutionArn": record.arn, "StartDate": _millis(record.start_date)}
         started.update(_metadata(started))
         if pattern.startswith("sync"):
-            return Submitted(started, self._end(record.arn, parsed=pattern == "sync:2"))
+            return self._submitted(started, pattern)
         return started
+
+    def _submitted(self, started: dict[str, Json], pattern: str) -> Submitted:
+        """A `.sync` parent awaits its child's end; it may wait out of memory, woken by that end."""
+        child = started["ExecutionArn"]
+        return Submitted(started, self._end(child, parsed=pattern == "sync:2"),
+                         partial(self.children.wake_parent, child))
 
     async def _end(self, execution_arn: str, parsed: bool) -> Json:
         try:

@@ -45,11 +45,21 @@ def send_token(event: Any, context: Any) -> Any:
 class Parked:
     """A server of the test's own on a virtual clock the test moves, and helpers to look inside it."""
 
-    def __init__(self, server: ServerThread, clock: VirtualClock) -> None:
-        self.server = server
+    def __init__(self, config: Config, clock: VirtualClock) -> None:
+        self.config = config
         self.clock = clock
-        self.sfn = boto_client(server.url)
-        self.service = server.app.state.service
+        self.start()
+
+    def start(self) -> None:
+        self.server = ServerThread(create_app(self.config, clock=self.clock))
+        self.server.start()
+        self.sfn = boto_client(self.server.url)
+        self.service = self.server.app.state.service
+
+    def restart(self) -> None:
+        """Stop the server (parked executions stay RUNNING on disk) and start another on its database."""
+        self.server.stop()
+        self.start()
 
     def in_loop(self, coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.server.loop).result(timeout=30)
@@ -103,14 +113,13 @@ def parked(tmp_path: Any) -> Iterator[Parked]:
     clock = VirtualClock(auto_advance=False)
     config = Config(db_path=fresh_db(tmp_path, "parked.db"), activity_poll_seconds=0.2,
                     tasks=TaskConfig(lambda_handlers={"send_token": send_token}))
-    server = ServerThread(create_app(config, clock=clock))
-    server.start()
     TOKENS.clear()
     SENT.clear()
+    parked = Parked(config, clock)
     try:
-        yield Parked(server, clock)
+        yield parked
     finally:
-        server.stop()
+        parked.server.stop()
 
 
 def machine(sfn: Any, first: dict[str, Any], timeout: int | None = None) -> str:
@@ -333,3 +342,64 @@ def test_an_activity_task_a_worker_took_waits_for_its_answer_out_of_memory(parke
         sfn.send_task_success(taskToken=token[2], output="{}")
     assert error_of(late)[0] == "TaskTimedOut"
     assert "taskToken" not in sfn.get_activity_task(activityArn=activity, workerName="w")  # never handed out again
+
+
+def _parent(sfn: Any, child: str, resource: str) -> str:
+    return machine(sfn, {"Type": "Task", "Resource": resource, "ResultPath": "$.child",
+                         "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n"}}})
+
+
+def test_a_sync_parent_waits_for_its_child_out_of_memory(parked: Parked) -> None:
+    """A `startExecution.sync` / `.sync:2` parent waits for its child's end out of memory, and
+    that end, success or failure, loads it back: the task's result is the child's description
+    (`.sync:2` parses Input and Output), a failed child fails the task with States.TaskFailed,
+    each child started once (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html)."""
+    sfn = parked.sfn
+    waiting = machine(sfn, WAIT)
+    answering = machine(sfn, token_task())
+    on_wait = start(sfn, _parent(sfn, waiting, "arn:aws:states:::states:startExecution.sync:2"), {"n": 1})
+    on_token = start(sfn, _parent(sfn, answering, "arn:aws:states:::states:startExecution.sync"), {"n": 2})
+    children = [sfn.list_executions(stateMachineArn=child)["executions"] for child in (waiting, answering)]
+    deadline = time.monotonic() + 30
+    while not all(children):
+        assert time.monotonic() < deadline, "the children never started"
+        time.sleep(0.02)
+        children = [sfn.list_executions(stateMachineArn=child)["executions"] for child in (waiting, answering)]
+    child_arns = [executions[0]["executionArn"] for executions in children]
+    arns = [on_wait, on_token, *child_arns]
+    parked.wait_parked(arns)
+    assert parked.held(arns) == ([], 0)  # parents and children alike: rows and index entries only
+
+    sfn.send_task_failure(taskToken=tokens(1)[0], error="Refused", cause="by the outside world")
+    described = parked.wait_ended(on_token)
+    assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
+    cause = json.loads(described["cause"])
+    assert (cause["Status"], cause["Error"], cause["ExecutionArn"]) == ("FAILED", "Refused", child_arns[1])
+    assert parked.types(on_token) == [*TOKEN_EVENTS, "TaskFailed", "ExecutionFailed"]
+    assert parked.parked(on_wait)
+
+    parked.advance(3600)  # the first child's Wait ends, and with the child its parent's wait
+    described = parked.wait_ended(on_wait)
+    child = json.loads(described["output"])["child"]
+    assert (child["Status"], child["Input"], child["Output"]) == ("SUCCEEDED", {"n": 1}, {"n": 1})
+    assert parked.types(on_wait) == [*TOKEN_EVENTS, "TaskSucceeded", "TaskStateExited", *DONE]
+    assert [len(sfn.list_executions(stateMachineArn=arn)["executions"]) for arn in (waiting, answering)] == [1, 1]
+    assert parked.in_loop(_parking_size(parked)) == 0
+
+
+def test_a_sync_parent_parks_again_after_a_restart_and_its_childs_end_wakes_it(parked: Parked) -> None:
+    """Restarted, the server resumes a `.sync:2` parent and its child from their positions; both
+    leave memory again, and the child's end still loads the parent back."""
+    waiting = machine(parked.sfn, WAIT)
+    arn = start(parked.sfn, _parent(parked.sfn, waiting, "arn:aws:states:::states:startExecution.sync:2"), {"n": 3})
+    parked.wait_parked([arn])
+    child = parked.sfn.list_executions(stateMachineArn=waiting)["executions"][0]["executionArn"]
+    parked.wait_parked([child])
+    parked.restart()
+    parked.wait_parked([arn, child])
+    assert parked.held([arn, child]) == ([], 0)
+    parked.advance(3600)
+    described = parked.wait_ended(arn)
+    assert json.loads(described["output"])["child"]["Output"] == {"n": 3}
+    assert parked.types(arn) == [*TOKEN_EVENTS, "TaskSucceeded", "TaskStateExited", *DONE]
+    assert len(parked.sfn.list_executions(stateMachineArn=waiting)["executions"]) == 1

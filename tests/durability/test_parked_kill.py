@@ -166,3 +166,40 @@ def test_activity_tasks_workers_took_survive_kill_9_out_of_memory(server: Server
             "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
         assert [event["id"] for event in events] == list(range(1, len(events) + 1))
         assert events[3]["activityStartedEventDetails"]["workerName"] == took[n]  # who took it, before the kill
+
+
+def test_sync_parents_waiting_out_of_memory_survive_kill_9(server: Server) -> None:
+    """`startExecution.sync:2` parents out of memory while their children wait on a callback:
+    killed, the restarted server resumes parents and children, and each child's end loads its
+    parent back; every child started once, its token sent once
+    (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html)."""
+    server.start()
+    client = server.client()
+    child = client.create_state_machine(name="asked", definition=json.dumps(CALLBACK), roleArn=ROLE)["stateMachineArn"]
+    parents = _start(client, "parent", {"StartAt": "Delegate", "States": {
+        "Delegate": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                     "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n"}}, "ResultPath": "$.child",
+                     "Next": "Done"},
+        "Done": {"Type": "Pass", "End": True}}})
+    for arn in parents:
+        wait_for_event(client, arn, "TaskSubmitted")
+    sent = server.token_events(COUNT)
+    time.sleep(0.5)  # parked: parents and children alike
+
+    server.kill(signal.SIGKILL)
+    server.start()
+    client = server.client()
+    for event in sent:
+        client.send_task_success(taskToken=event["token"], output=json.dumps({"for": event["n"]}))
+    for arn in parents:
+        described = wait_until_ended(client, arn, seconds=60)
+        n = json.loads(described["input"])["n"]
+        assert described["status"] == "SUCCEEDED", described.get("cause")
+        answer = json.loads(described["output"])["child"]
+        assert (answer["Status"], answer["Output"]) == ("SUCCEEDED", {"n": n, "answer": {"for": n}})
+        events = history(client, arn)
+        assert [event["type"] for event in events] == [
+            "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded",
+            "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    assert len(client.list_executions(stateMachineArn=child)["executions"]) == COUNT  # each child started once
+    assert len([call for call in server.calls() if call["handler"] == "token"]) == COUNT
