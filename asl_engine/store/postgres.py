@@ -231,10 +231,11 @@ class PostgresStore(ClusterMixin, SqliteStore):
             statements = [(_FENCE, (owner, self.server_id), False), *statements]
         super()._enqueue(statements, owner)
 
-    async def _write(self, statements: list[Statement], owner: str | None = None, closing: bool = False) -> None:
+    async def _write(self, statements: list[Statement], owner: str | None = None, closing: bool = False,
+                     lazy: bool = False) -> None:
         if owner is not None:
             statements = [(_FENCE, (owner, self.server_id), False), *statements]
-        await super()._write(statements, owner, closing)
+        await super()._write(statements, owner, closing, lazy)
 
     def _settle(self, write: _Write, error: BaseException | None) -> None:
         """A fenced write is dropped, and its execution released here (it runs on elsewhere),
