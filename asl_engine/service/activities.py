@@ -99,7 +99,8 @@ class Activities:
 
     async def get_task(self, scope: AccountRegion, arn: str, worker_name: str | None) -> ActivityTask | None:
         """GetActivityTask: the oldest waiting task, or None when none arrives in time."""
-        await self.describe(scope, arn)
+        if not self._known(scope, arn):
+            await self.describe(scope, arn)  # InvalidArn, ActivityDoesNotExist
         if worker_name is not None and not 1 <= len(worker_name) <= 80:
             raise ValidationException.constraint(worker_name, "workerName",
                                                  "Member must have length between 1 and 80")
@@ -107,6 +108,13 @@ class Activities:
         if task is not None:
             await self.store.flush(committed=True)  # ActivityStarted and the token's owner first
         return task
+
+    def _known(self, scope: AccountRegion, arn: str) -> bool:
+        """An existing activity of `scope`, known without reading the store: on one server the
+        registry (`queue.registered`) is the store's list; with several, another may delete it."""
+        registered = self.queue.registered
+        return self.remote is None and registered is not None and arn in registered \
+            and arns.parse_arn(arn).scope == scope
 
     def _registered(self) -> set[str]:
         if self.queue.registered is None:

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from ..clock import Clock
 from ..errors import TIMEOUT, StatesError
+from ..payload import parse_json
 from ..tasks_api import TaskTimeout
 
 Json = Any
@@ -228,9 +229,9 @@ class CallbackRegistry:
         if future is None or future.done():
             self._settle_claim(token, False)
             return False
-        recorded = json.loads(answer)
+        recorded = parse_json(answer)
         if "output" in recorded:
-            future.set_result(json.loads(recorded["output"]))
+            future.set_result(parse_json(recorded["output"]))
         else:
             future.set_exception(StatesError(recorded.get("error"), recorded.get("cause")))
         self._settle_claim(token, True)
