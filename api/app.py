@@ -122,6 +122,7 @@ class ErrorNet:
             await self.app(scope, receive, send)
             return
         request_id = protocol.request_id()
+        id_header = (b"x-amzn-requestid", request_id.encode())
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -131,8 +132,7 @@ class ErrorNet:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-amzn-requestid", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         aws = scope["path"] == "/" and scope["method"] == "POST"

@@ -67,15 +67,23 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for key, value in scope["headers"] if not self.any_host else ():
-            if key == b"host" and not self._host_allowed(host := value.decode("latin-1")):  # each, if repeated
-                raise ApiError(
+        length = -1  # the Content-Length, when it is the body's one framing header
+        for key, value in scope["headers"]:
+            if key == b"host" and not self.any_host and not self._host_allowed(host := value.decode("latin-1")):
+                raise ApiError(  # each Host header, if repeated
                     "AccessDeniedException",
                     f"Host '{host}' is not one this server answers to (a defence against DNS rebinding); "
                     "name it in ASL_ENGINE_ALLOWED_HOSTS or --allowed-hosts",
                     403,
                 )
-        receive = _bounded(receive, MAX_BODY_BYTES)
+            if key == b"content-length":
+                length = int(value) if length == -1 and value.isdigit() else -2
+            elif key == b"transfer-encoding":
+                length = -2
+        # The HTTP parser delivers exactly Content-Length bytes: a body announced within the limit
+        # cannot outgrow it, and needs no counting as it arrives (chunked ones and others do).
+        if not 0 <= length <= MAX_BODY_BYTES:
+            receive = _bounded(receive, MAX_BODY_BYTES)
         if self.credentials and _is_console(scope):
             raise ApiError("AccessDeniedException", CONSOLE_REFUSED, 403)
         if self.credentials and scope["path"] != HEALTH:  # a probe that reveals nothing needs no key

@@ -170,3 +170,11 @@ def test_a_body_too_large_for_any_member_is_refused_as_it_arrives(server):
     refused = httpx.post(server.url + "/", content=chunks(), headers={
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListActivities"})
     assert refused.status_code == 413 and refused.json()["__type"] == "RequestEntityTooLargeException"
+
+
+def test_a_body_too_large_with_its_length_announced_is_refused_too(server):
+    """api/guard.py counts only bodies whose Content-Length does not already bound them; one that
+    announces more than the limit is counted, and refused, like a chunked one."""
+    refused = httpx.post(server.url + "/", content=b" " * (9 * 1024 * 1024), headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListActivities"})
+    assert refused.status_code == 413 and refused.json()["__type"] == "RequestEntityTooLargeException"
