@@ -138,19 +138,21 @@ class Executions:
         lock = self._start_locks.setdefault(arn, asyncio.Lock())
         try:
             async with lock:  # per name: starts of different names still share one commit
-                existing = await self.store.get_execution(arn)
-                if existing is not None:
-                    if existing.status == "RUNNING" and json.loads(existing.input) == value:
-                        return existing
-                    raise ExecutionAlreadyExists.for_arn(arn)
                 info = self._info(machine, arn, name, value)
                 run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
                 self._prepare(run)
                 record = _record(machine, info, input_text, version_arn, alias_arn)
                 record.test_case = test_case
                 # The row and ExecutionStarted in one commit: once StartExecution answers, both are
-                # on disk, and the run itself goes on without holding up the answer.
-                await self.store.create_execution(record, [run.announce()])
+                # on disk, and the run itself goes on without holding up the answer. A name in
+                # use is found by the insert, so a new name costs no read first.
+                try:
+                    await self.store.create_execution(record, [run.announce()])
+                except ExecutionAlreadyExists:
+                    existing = await self.store.get_execution(arn)
+                    if existing is not None and existing.status == "RUNNING" and json.loads(existing.input) == value:
+                        return existing
+                    raise
         finally:
             if not lock.locked():
                 self._start_locks.pop(arn, None)

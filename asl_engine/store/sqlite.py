@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 import aiosqlite
 import orjson
 
+from ..aws_errors import ExecutionAlreadyExists
 from ..execution import ExecutionOutcome, HistoryEvent, Json
 from ..history import details_key
 from . import ActivityRecord, ExecutionRecord, Position, Revision, StateMachineRecord, TaskTokenRecord
@@ -441,17 +442,24 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
     # -- executions --------------------------------------------------------------------------
 
     async def create_execution(self, record: ExecutionRecord, events: Sequence[HistoryEvent] = ()) -> None:
+        """The execution's row and its first events, committed; ExecutionAlreadyExists when its
+        ARN has a row already (the caller reads it only then, not before every start)."""
         row = (
             record.arn, record.state_machine_arn, record.name, record.revision_id, record.status,
             record.input, record.start_date, record.output, record.error, record.cause,
             record.stop_date, record.redrive_count, record.test_case, record.state_machine_version_arn,
             record.state_machine_alias_arn, record.redrive_date, record.map_run_arn,
         )
-        await self._write([
-            (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(17)})", row, False),
-            ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
-             [(record.arn, event["id"], _dumps(event)) for event in events], True),
-        ])
+        try:
+            await self._write([
+                (f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({_marks(17)})", row, False),
+                ("INSERT OR REPLACE INTO history_events VALUES (?, ?, ?)",
+                 [(record.arn, event["id"], _dumps(event)) for event in events], True),
+            ])
+        except sqlite3.IntegrityError as exc:
+            if "executions.arn" not in str(exc):
+                raise
+            raise ExecutionAlreadyExists.for_arn(record.arn) from None
 
     def sink(self, execution_arn: str) -> _Sink:
         return _Sink(self, execution_arn)
