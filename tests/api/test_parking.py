@@ -403,3 +403,35 @@ def test_a_sync_parent_parks_again_after_a_restart_and_its_childs_end_wakes_it(p
     assert json.loads(described["output"])["child"]["Output"] == {"n": 3}
     assert parked.types(arn) == [*TOKEN_EVENTS, "TaskSucceeded", "TaskStateExited", *DONE]
     assert len(parked.sfn.list_executions(stateMachineArn=waiting)["executions"]) == 1
+
+
+
+def test_a_parallel_state_backs_off_out_of_memory_between_attempts(parked: Parked) -> None:
+    """Retry on a Parallel state: its branches have ended when it backs off, so the execution
+    leaves memory for the interval like a Task's, and the next attempt runs the branches anew;
+    the history is the one the same execution records when it stays in memory
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+    sfn = parked.sfn
+    branch = {"StartAt": "Ask", "States": {"Ask": {**token_task(), "End": True}}}
+    retried = machine(sfn, {"Type": "Parallel", "Branches": [branch], "ResultPath": "$.answer",
+                            "Retry": [{"ErrorEquals": ["Rejected"], "IntervalSeconds": 5}]})
+
+    def run(n: int, unloads: bool) -> str:
+        async def choose() -> None:
+            parked.service.executions.unloads = unloads
+        parked.in_loop(choose())
+        arn = start(sfn, retried, {"n": n})
+        sfn.send_task_failure(taskToken=tokens(2 * n - 1)[-1], error="Rejected", cause="first attempt")
+        deadline = time.monotonic() + 30
+        while "TaskFailed" not in parked.types(arn) or parked.parked(arn) != unloads:
+            assert time.monotonic() < deadline, "the Parallel state never backed off (out of memory)"
+            time.sleep(0.02)
+        assert parked.held([arn]) == (([], 0) if unloads else ([f"execution {arn}"], 1))
+        parked.advance(5)
+        sfn.send_task_success(taskToken=tokens(2 * n)[-1], output=json.dumps({"at": "second"}))
+        assert json.loads(parked.wait_ended(arn)["output"]) == {"n": n, "answer": [{"n": n, "answer": {"at": "second"}}]}
+        return arn
+
+    out_of_memory, in_memory = run(1, True), run(2, False)
+    assert parked.types(out_of_memory) == parked.types(in_memory)
+    assert parked.types(out_of_memory).count("ParallelStateStarted") == 2
