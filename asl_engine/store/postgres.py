@@ -34,7 +34,7 @@ from . import ExecutionRecord
 from .errors import DatabaseUnusable, describe, for_request
 from .postgres_cluster import LEASE_SECONDS, ClusterMixin, is_fenced
 from .postgres_migrations import migrate
-from .sqlite import SqliteStore, Statement, _apply, _Write
+from .sqlite import SqliteStore, Statement, _apply_each, _Write
 
 log = logging.getLogger(__name__)
 
@@ -178,14 +178,14 @@ class PostgresStore(ClusterMixin, SqliteStore):
         """Nothing to do: PostgreSQL's own checkpointer writes its WAL back."""
 
     async def _commit(self, writes: list[_Write]) -> list[BaseException | None]:
-        """The batch in one transaction, a SAVEPOINT per write: SQLite's `_apply`, run in a
+        """The batch in one transaction (`_apply`, savepoints only when a write fails), run in a
         worker thread on the writer connection (reconnected first if the last batch lost it)."""
         return await asyncio.to_thread(self._apply, writes)
 
     def _apply(self, writes: list[_Write]) -> list[BaseException | None]:
         """First the whole batch at once (`_apply_at_once`); if any write of it fails, nothing
         of it committed, and it is applied again write by write under savepoints (SQLite's
-        `_apply`), so the failing write fails alone. A batch that met a connection the server
+        `_apply_each`), so the failing write fails alone. A batch that met a connection the server
         had dropped (a restart, a failover) is tried once more on a new one, so no request pays
         for the stale connection."""
         for _ in range(2):
@@ -203,7 +203,7 @@ class PostgresStore(ClusterMixin, SqliteStore):
                 if self._writer_conn.broken:
                     errors = [exc] * len(writes)
                 else:
-                    errors = _apply(translating, writes)  # type: ignore[arg-type]
+                    errors = _apply_each(translating, writes)  # type: ignore[arg-type]
             if not self._writer_conn.broken:
                 break
         return errors
@@ -361,7 +361,7 @@ def _translate(sql: str, tables: dict[str, tuple[list[str], list[str]]]) -> str:
 
 
 class _Translating:
-    """The writer connection as `_apply` uses an sqlite3 connection: statements translated."""
+    """The writer connection as `_apply_each` uses an sqlite3 connection: statements translated."""
 
     def __init__(self, store: PostgresStore, conn: Any) -> None:
         self._store = store
