@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -127,13 +127,13 @@ class ErrorNet:
         status = 500
         response_started = False
 
-        async def send_with_id(message: Message) -> None:
+        def send_with_id(message: Message) -> Awaitable[None]:  # the server's own awaitable, not one more
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), id_header]
-            await send(message)
+            return send(message)
 
         aws = scope["path"] == "/" and scope["method"] == "POST"
         try:

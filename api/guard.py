@@ -26,6 +26,7 @@ import re
 import socket
 import time
 from datetime import datetime, timezone
+from typing import Awaitable
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -63,10 +64,11 @@ class Guard:
         # and reading it as an IP address costs more than the rest of the guard.
         self._host_allowed = functools.lru_cache(maxsize=64)(self.host_allowed)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """Refuses (raises ApiError) or hands the request on: the app's own awaitable, no coroutine
+        of the guard's in between unless a signature needs the body read first."""
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         length = -1  # the Content-Length, when it is the body's one framing header
         for key, value in scope["headers"]:
             if key == b"host" and not self.any_host and not self._host_allowed(host := value.decode("latin-1")):
@@ -87,11 +89,14 @@ class Guard:
         if self.credentials and _is_console(scope):
             raise ApiError("AccessDeniedException", CONSOLE_REFUSED, 403)
         if self.credentials and scope["path"] != HEALTH:  # a probe that reveals nothing needs no key
-            body = await read_body(receive)
-            headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-            self.verify(scope, headers, body)
-            receive = _replay(body, receive)
-        await self.app(scope, receive, send)
+            return self._signed(scope, receive, send)
+        return self.app(scope, receive, send)
+
+    async def _signed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await read_body(receive)
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        self.verify(scope, headers, body)
+        await self.app(scope, _replay(body, receive), send)
 
     def host_allowed(self, host: str) -> bool:
         name = _hostname(host)
