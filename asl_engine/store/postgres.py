@@ -34,7 +34,7 @@ from . import ExecutionRecord
 from .errors import DatabaseUnusable, describe, for_request
 from .postgres_cluster import LEASE_SECONDS, ClusterMixin, is_fenced
 from .postgres_migrations import migrate
-from .sqlite import SqliteStore, Statement, _apply_each, _Write
+from .sqlite import SqliteStore, Statement, _apply_each, _Write, execute
 
 log = logging.getLogger(__name__)
 
@@ -216,11 +216,7 @@ class PostgresStore(ClusterMixin, SqliteStore):
         with conn.pipeline():
             conn.execute("BEGIN")
             for write in writes:
-                for sql, params, many in write.statements:
-                    if many:
-                        conn.executemany(sql, params)
-                    else:
-                        conn.execute(sql, params)
+                execute(conn, write)  # type: ignore[arg-type]
             conn.execute("COMMIT")
         return [None] * len(writes)
 

@@ -696,17 +696,22 @@ def _apply(conn: sqlite3.Connection, writes: list[_Write]) -> list[BaseException
     try:
         conn.execute("BEGIN")
         for write in writes:
-            for sql, params, many in write.statements:
-                if many:
-                    conn.executemany(sql, params)
-                else:
-                    conn.execute(sql, params)
+            execute(conn, write)
         conn.execute("COMMIT")
     except Exception:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         return _apply_each(conn, writes)
     return [None] * len(writes)
+
+
+def execute(conn: sqlite3.Connection, write: _Write) -> None:
+    """The write's statements, on `conn`, in the transaction open there."""
+    for sql, params, many in write.statements:
+        if many:
+            conn.executemany(sql, params)
+        else:
+            conn.execute(sql, params)
 
 
 def _apply_each(conn: sqlite3.Connection, writes: list[_Write]) -> list[BaseException | None]:
@@ -729,11 +734,7 @@ def _apply_each(conn: sqlite3.Connection, writes: list[_Write]) -> list[BaseExce
                 continue
             conn.execute("SAVEPOINT w")
             try:
-                for sql, params, many in write.statements:
-                    if many:
-                        conn.executemany(sql, params)
-                    else:
-                        conn.execute(sql, params)
+                execute(conn, write)
             except Exception as exc:
                 if not conn.in_transaction:
                     raise  # SQLite rolled back everything: nothing of this batch is kept
