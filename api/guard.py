@@ -79,7 +79,7 @@ class Guard:
                     403,
                 )
             if key == b"content-length":
-                length = int(value) if length == -1 and value.isdigit() else -2
+                length = int(value) if length == -1 and value.isdigit() and len(value) < 16 else -2
             elif key == b"transfer-encoding":
                 length = -2
         # The HTTP parser delivers exactly Content-Length bytes: a body announced within the limit
