@@ -35,6 +35,7 @@ SKIP_DB_CHECK = "ASL_ENGINE_SKIP_DB_CHECK"
 
 
 def main(argv: list[str] | None = None) -> int:
+    from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["validate"]:
         from .validate import validate_command  # lazy: `serve` must not pay for the validator
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     if args.command == "serve":
+        if from_command_line:  # not when called in process: it would replace the caller
+            from .allocator import use_system_malloc
+
+            use_system_malloc()  # starts this command again on the system's malloc (see allocator)
         return serve(args)
     if args.command == "run":
         from .run_command import run_command

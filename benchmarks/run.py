@@ -25,6 +25,8 @@ from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from asl_engine.service.reclaim import QUIET_SECONDS
+
 from . import api_workloads, drivers, engine, percall, workloads
 from .raw import RawError
 from .client import TimedOut, Unsupported, Wrong, make_client
@@ -159,6 +161,7 @@ def main() -> int:
             peak = max([cost.peak_mb if isinstance(cost, percall.PerCall) else 0.0,
                         *(r[server.name].peak_rss_mb for r in results.values() if server.name in r)])
             percall.wait_idle(server.pid)
+            time.sleep(2 * QUIET_SECONDS)  # a load counts as over once quiet that long (asl_engine.service.reclaim)
             rss[server.name] = (rss_start[server.name], peak, rss_kib(server.pid) / 1024)
     finally:
         for server in servers:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -139,6 +140,37 @@ def test_a_load_of_parked_executions_is_freed_once_it_has_ended(own_server: Serv
         # parked out of memory has had several runs: one per time it was loaded back.)
         held = {run.info.execution_arn for run in live_runs(arns)}
         assert len(held) <= len(arns) // reclaim.SETTLED_SHARE + 1
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_a_load_of_executions_one_after_another_is_freed_once_they_stop_ending(
+        own_server: ServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Executions started one at a time never make many run at once, yet leave their cycles
+    behind as well: the server reclaims once no execution has ended for `QUIET_SECONDS` after
+    `QUIET_LOAD` have. With the automatic collector off, only that reclaim can free them; while
+    executions keep ending, it waits."""
+    monkeypatch.setattr(reclaim, "QUIET_LOAD", 12)  # looked for after the last one, not before
+    sfn = boto_client(own_server.url)
+    watcher = own_server.app.state.service.executions._reclaim
+    machine = create(sfn)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = watcher.reclaims
+        arns = set()
+        for _ in range(12):
+            arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+            assert wait_done(sfn, arn, attempts=500)["status"] == "SUCCEEDED"
+            arns.add(arn)
+        assert live_runs(arns)  # ended, not freed yet: nothing has collected them
+        for _ in range(300):  # a guard against a hang, not a latency bound
+            if watcher.reclaims > before:
+                break
+            time.sleep(0.05)
+        assert watcher.reclaims == before + 1
+        assert live_runs(arns) == []
     finally:
         if was_enabled:
             gc.enable()
