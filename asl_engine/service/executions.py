@@ -140,7 +140,7 @@ class Executions:
             async with lock:  # per name: starts of different names still share one commit
                 info = self._info(machine, arn, name, value)
                 run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
-                self._prepare(run)
+                self._prepare(run, unloads=test_case is None)  # a mock test case counts its calls in memory
                 record = _record(machine, info, input_text, version_arn, alias_arn)
                 record.test_case = test_case
                 # The row and ExecutionStarted in one commit: once StartExecution answers, both are
@@ -369,7 +369,9 @@ class Executions:
         tasks = self.dispatcher.for_execution(record.test_case, machine_name)
         run = ExecutionRun(machine, info, clock=self.clock, sink=self.store.sink(record.arn),
                            tasks=tasks, resume=resume)
-        self._prepare(run, unloads=record.map_run_arn is None)  # a child: its parent's Map awaits its task
+        # A Distributed Map's child: its parent's Map awaits its task; a mock test case counts the
+        # invocations of its mocked states in memory (a Retry or a loop would start them again).
+        self._prepare(run, unloads=record.map_run_arn is None and record.test_case is None)
         self._launch(run, record.arn)
         stop = self._stops.pop(record.arn, None)
         if stop is not None:  # asked while it was out of memory (stop_live)

@@ -344,6 +344,40 @@ def test_an_activity_task_a_worker_took_waits_for_its_answer_out_of_memory(parke
     assert "taskToken" not in sfn.get_activity_task(activityArn=activity, workerName="w")  # never handed out again
 
 
+def test_an_execution_on_a_mock_test_case_stays_in_memory(tmp_path: Any) -> None:
+    """SFN Local's mock file answers each invocation of a mocked state by its index, counted per
+    execution (https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-cfg-file.html):
+    an execution on a test case keeps those counters in memory, so it does not leave it during a
+    Retry interval, and its retried state gets the next response."""
+    mocks = tmp_path / "mocks.json"
+    mocks.write_text(json.dumps({
+        "StateMachines": {"flaky": {"TestCases": {"SecondTime": {"First": "FailThenAnswer"}}}},
+        "MockedResponses": {"FailThenAnswer": {
+            "0": {"Throw": {"Error": "Lambda.ServiceException", "Cause": "once"}},
+            "1": {"Return": {"StatusCode": 200, "Payload": {"second": True}}}}}}))
+    clock = VirtualClock(auto_advance=False)
+    parked = Parked(Config(db_path=fresh_db(tmp_path, "mocked.db"),
+                           tasks=TaskConfig(mock_config_path=str(mocks))), clock)
+    try:
+        task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultSelector": {"p.$": "$.Payload"},
+                "Parameters": {"FunctionName": "any"}, "ResultPath": "$.answer",
+                "Retry": [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 10}]}
+        definition = {"StartAt": "First", "States": {"First": {**task, "Next": "Done"},
+                                                     "Done": {"Type": "Pass", "End": True}}}
+        machine_arn = parked.sfn.create_state_machine(name="flaky", definition=json.dumps(definition),
+                                                      roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+        arn = start(parked.sfn, machine_arn + "#SecondTime", {})
+        deadline = time.monotonic() + 30
+        while "TaskFailed" not in parked.types(arn):
+            assert time.monotonic() < deadline, "the first attempt never failed"
+            time.sleep(0.02)
+        assert not parked.parked(arn)
+        parked.advance(10)
+        assert json.loads(parked.wait_ended(arn)["output"]) == {"answer": {"p": {"second": True}}}
+    finally:
+        parked.server.stop()
+
+
 def _parent(sfn: Any, child: str, resource: str) -> str:
     return machine(sfn, {"Type": "Task", "Resource": resource, "ResultPath": "$.child",
                          "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n"}}})
