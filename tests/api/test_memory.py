@@ -149,8 +149,7 @@ def test_a_load_of_executions_one_after_another_is_freed_once_they_stop_ending(
         own_server: ServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
     """Executions started one at a time never make many run at once, yet leave their cycles
     behind as well: the server reclaims once no execution has ended for `QUIET_SECONDS` after
-    `QUIET_LOAD` have. With the automatic collector off, only that reclaim can free them; while
-    executions keep ending, it waits."""
+    `QUIET_LOAD` have. With the automatic collector off, only that reclaim can free them."""
     monkeypatch.setattr(reclaim, "QUIET_LOAD", 12)  # looked for after the last one, not before
     sfn = boto_client(own_server.url)
     watcher = own_server.app.state.service.executions._reclaim
@@ -159,12 +158,11 @@ def test_a_load_of_executions_one_after_another_is_freed_once_they_stop_ending(
     gc.disable()
     try:
         before = watcher.reclaims
-        arns = set()
+        arns: set[str] = set()
         for _ in range(12):
             arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
             assert wait_done(sfn, arn, attempts=500)["status"] == "SUCCEEDED"
             arns.add(arn)
-        assert live_runs(arns)  # ended, not freed yet: nothing has collected them
         for _ in range(300):  # a guard against a hang, not a latency bound
             if watcher.reclaims > before:
                 break
