@@ -38,7 +38,7 @@ class _HeldHead:
 
     def __init__(self, cycle: RequestResponseCycle, transport: asyncio.Transport,
                  on_response: Callable[[], None]) -> None:
-        self.cycle = cycle
+        self.cycle: RequestResponseCycle | None = cycle
         self.transport = transport
         self.on_response = on_response
         self.head = b""
@@ -48,7 +48,7 @@ class _HeldHead:
         if self.state == 1:
             self.state = 2
             data, self.head = self.head + data, b""
-        elif self.state == 0 and self.cycle.response_started:
+        elif self.state == 0 and self.cycle is not None and self.cycle.response_started:
             self.state, self.head = 1, data
             return
         self.transport.write(data)
@@ -68,6 +68,8 @@ class _HeldHead:
 
     def completed(self) -> None:
         """The cycle's `on_response`, once the head of a response without a body write (HEAD)
-        has gone out."""
+        has gone out. The cycle is let go: it holds this object as its transport, and a
+        reference cycle per request would be freed by the garbage collector alone."""
         self.flush()
+        self.cycle = None
         self.on_response()
