@@ -11,7 +11,9 @@ import json
 import pytest
 
 from asl_engine.clock import VirtualClock
-from asl_engine.tasks.callbacks import CallbackRegistry, InvalidToken, TaskDoesNotExist, TaskTimedOut
+from asl_engine.tasks.callbacks import (
+    CallbackRegistry, InvalidToken, PendingTask, StillWaiting, TaskDoesNotExist, TaskTimedOut, answer_text,
+)
 from asl_engine.tasks.config import TaskConfig
 from asl_engine.tasks.dispatcher import TaskDispatcher
 from asl_engine.tasks_api import TaskRequest
@@ -120,3 +122,28 @@ def test_activity_worker_pulls_and_answers() -> None:
     assert result.status == "SUCCEEDED" and result.output == {"ok": 8}
     assert result.event_types[2:5] == ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
     assert result.events[3]["activityStartedEventDetails"] == {"workerName": "worker-1"}
+
+
+def test_a_lingering_wait_ends_still_waiting_and_an_answer_after_it_is_kept() -> None:
+    """`wait(token, until)` (a worker's task, waited for in memory a moment before its execution
+    leaves): answered in time it returns the answer; past `until` it raises StillWaiting with the
+    token still registered, and an answer delivered then is kept for the next wait."""
+    async def scenario() -> tuple[object, object, bool]:
+        clock = VirtualClock(auto_advance=False)
+        registry = CallbackRegistry()
+        registry.register(PendingTask("AQquick", "arn", "Work"), clock)
+        asyncio.get_running_loop().call_soon(registry.succeed, "AQquick", '{"in": "time"}')
+        quick = await registry.wait("AQquick", clock.time() + 1)
+        registry.register(PendingTask("AQslow", "arn", "Work"), clock)
+        lingering = asyncio.ensure_future(registry.wait("AQslow", clock.time() + 1))
+        await asyncio.sleep(0)
+        clock.advance(1)
+        with pytest.raises(StillWaiting):
+            await lingering
+        answered_before = registry.answered("AQslow")
+        registry.claim("AQslow")
+        registry.deliver("AQslow", answer_text('{"after": "linger"}'))
+        return quick, await registry.wait("AQslow"), answered_before
+
+    quick, late, answered_before = asyncio.run(scenario())
+    assert quick == {"in": "time"} and late == {"after": "linger"} and answered_before is False
