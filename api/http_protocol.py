@@ -40,7 +40,7 @@ class _HeldHead:
                  on_response: Callable[[], None]) -> None:
         self.cycle: RequestResponseCycle | None = cycle
         self.transport = transport
-        self.on_response = on_response
+        self.on_response: Callable[[], None] | None = on_response
         self.head = b""
         self.state = 0  # 0: no head yet (a `100 Continue` goes straight out), 1: head held, 2: written
 
@@ -68,8 +68,9 @@ class _HeldHead:
 
     def completed(self) -> None:
         """The cycle's `on_response`, once the head of a response without a body write (HEAD)
-        has gone out. The cycle is let go: it holds this object as its transport, and a
-        reference cycle per request would be freed by the garbage collector alone."""
+        has gone out. The cycle and the protocol are let go: the cycle holds this object as its
+        transport, and a reference cycle per request would be freed by the garbage collector alone."""
         self.flush()
-        self.cycle = None
-        self.on_response()
+        on_response, self.cycle, self.on_response = self.on_response, None, None
+        if on_response is not None:
+            on_response()

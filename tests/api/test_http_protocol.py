@@ -10,6 +10,8 @@ Content-Length is chunked, a `Connection: close` request ends with the connectio
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -134,3 +136,30 @@ def test_an_app_that_fails_after_the_head_leaves_the_head_written_and_the_connec
     ours = exchange(OneWriteProtocol, POST, app=fail_after_start)
     theirs = exchange(HttpToolsProtocol, POST, app=fail_after_start)
     assert ours.writes == theirs.writes and ours.closed and theirs.closed
+
+
+@pytest.mark.parametrize("protocol_class", [OneWriteProtocol, HttpToolsProtocol])
+def test_a_finished_request_is_freed_without_the_garbage_collector(protocol_class: type[HttpToolsProtocol]) -> None:
+    """The held head and the request's cycle refer to each other while the response is sent; a
+    cycle left behind after it would be freed only by the collector, which then ran every few
+    hundred requests (measured in `serve`: 4.7 us per DescribeExecution)."""
+
+    async def run() -> weakref.ref[Any]:
+        config = Config(app=answer, lifespan="off", proxy_headers=False, log_level="critical")
+        state = ServerState()
+        protocol = protocol_class(config=config, server_state=state, app_state={})
+        protocol.connection_made(Recorder())
+        protocol.data_received(POST)
+        for task in list(state.tasks):
+            await task
+        cycle = weakref.ref(protocol.cycle)
+        protocol.connection_lost(None)
+        return cycle
+
+    gc.collect()
+    gc.disable()
+    try:
+        cycle = asyncio.run(run())
+        assert cycle() is None
+    finally:
+        gc.enable()
