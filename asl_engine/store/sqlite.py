@@ -105,7 +105,8 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         self._inline: sqlite3.Connection | None = None
         self._queue: deque[_Write | asyncio.Future[None] | str] = deque()
         self._queued = asyncio.Event()  # the queue holds something
-        self._hurry = asyncio.Event()  # ... that someone waits for: commit it now
+        self._urgent = False  # ... that someone waits for: commit it now
+        self._window: asyncio.Future[None] | None = None  # the writer lets lazy writes wait (`_next_batch`)
         # How long writes nobody waits for may wait to share a commit (`_next_batch`); 0 for a
         # database with no WAL to write (":memory:", and PostgreSQL, whose commits are its own).
         self._lazy_seconds = 0.0
@@ -172,7 +173,13 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         self._queue.append(item)
         self._queued.set()
         if urgent:
-            self._hurry.set()
+            self._urgent = True
+            self._end_window()
+
+    def _end_window(self) -> None:
+        """The writer stops letting lazy writes wait: something urgent came, or they were taken."""
+        if self._window is not None and not self._window.done():
+            self._window.set_result(None)
 
     async def _write(self, statements: list[Statement], owner: str | None = None,
                      closing: bool = False, lazy: bool = False) -> None:
@@ -201,7 +208,8 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         queued = [item for item in self._queue if isinstance(item, _Write)]
         self._queue.clear()
         self._queued.clear()
-        self._hurry.clear()
+        self._urgent = False
+        self._end_window()
         batch = [*queued, write]
         live = self._live(batch)
         errors = _apply(self._inline, live)
@@ -209,7 +217,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         if retry:  # a passing failure (a full disk): the writer retries them, in order, first
             self._queue.extendleft(reversed(retry))
             self._queued.set()
-            self._hurry.set()
+            self._urgent = True
         self._wrote()
         return True
 
@@ -253,15 +261,19 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         request's write commits them on the loop, `_commit_here`). Sharing one commit writes
         the pages both touch once: on SQLite, a sequential StartExecution's own row and the
         previous execution's end share the executions, index and sequence pages."""
+        loop = asyncio.get_running_loop()
         self._idle = True
         try:
             while True:
                 await self._queued.wait()
-                if self._lazy_seconds and not self._hurry.is_set():
+                if self._lazy_seconds and not self._urgent:  # a future and a timer: no task, no wait_for
+                    window = self._window = loop.create_future()
+                    timer = loop.call_later(self._lazy_seconds, self._end_window)
                     try:
-                        await asyncio.wait_for(self._hurry.wait(), self._lazy_seconds)
-                    except TimeoutError:
-                        pass
+                        await window
+                    finally:
+                        timer.cancel()
+                        self._window = None
                 if self._queue:
                     break
                 self._queued.clear()  # `_commit_here` took them meanwhile
@@ -272,7 +284,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             batch.append(self._queue.popleft())
         if not self._queue:
             self._queued.clear()
-            self._hurry.clear()
+            self._urgent = False
         return batch
 
     async def _write_loop(self) -> None:
@@ -288,7 +300,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
                     batch.append(self._queue.popleft())
                 if not self._queue:
                     self._queued.clear()
-                    self._hurry.clear()
+                    self._urgent = False
             else:
                 batch = await self._next_batch()
             writes = [item for item in batch if isinstance(item, _Write)]
