@@ -69,17 +69,17 @@ class ExecutionRun:
             execution_context["RedriveTime"] = iso_time(info.redrive_time)
         context = {"Execution": execution_context,
                    "StateMachine": {"Id": info.state_machine_arn, "Name": info.state_machine_name}}
-        def stopping() -> bool:
-            return self.stopping
-
+        # What ends the run early, shared with its collaborators as their `stopping()`; an object of
+        # its own rather than a closure over the run, so that the run and its collaborators form
+        # no reference cycle: an ended execution is freed at once, not by the cyclic collector
+        # (28 objects per execution were, a young collection every 160 StartExecutions).
+        self._ending = stopping = _Ending()
         self.branches = Branches(clock, self.checkpoints, resume, info, tasks, stopping)
         # Off unless the service unloads parked executions (service/executions.py: `unloads`).
         self.unloader = Unloader(clock, stopping)
         self.shell = Shell(clock, self.checkpoints, TaskAttempts(clock, self.checkpoints, tasks, info, self.unloader),
                            self.branches, resume, context, stopping, probe, self.unloader)
         self._main: asyncio.Future[Json] | None = None
-        self._stop_request: tuple[str | None, str | None] | None = None
-        self._timed_out = False
         self._abandoned: str | None = None  # why the execution must end FAILED (`abandon`)
         self.outcome: ExecutionOutcome | None = None
         # With `keep_closing`, the last events (the closing one and those of its transition) are
@@ -114,7 +114,7 @@ class ExecutionRun:
         frame = Frame("", started, history, dict(self.variables or {}))
         self.checkpoints.flush()
         self._main = asyncio.ensure_future(self.shell.run_program(self.machine.program, self.info.input, frame))
-        if self._stop_request is not None or self._abandoned is not None:
+        if self._ending.request is not None or self._abandoned is not None:
             self._main.cancel()
         timeout = self.machine.timeout_seconds
         began = self.info.start_time if self.info.redrive_time is None else self.info.redrive_time  # redrive: anew
@@ -128,10 +128,10 @@ class ExecutionRun:
             except asyncio.CancelledError:
                 if self._abandoned is not None:
                     outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME, self._abandoned)
-                elif self._timed_out:
+                elif self._ending.timed_out:
                     outcome = self._closed(frame, "ExecutionTimedOut", "TIMED_OUT", TIMEOUT, None)
-                elif self._stop_request is not None:
-                    outcome = self._closed(frame, "ExecutionAborted", "ABORTED", *self._stop_request)
+                elif self._ending.request is not None:
+                    outcome = self._closed(frame, "ExecutionAborted", "ABORTED", *self._ending.request)
                 else:
                     raise
             except StatesError as failure:
@@ -157,18 +157,18 @@ class ExecutionRun:
     @property
     def stopping(self) -> bool:
         """StopExecution or the execution's timeout is ending the run (not a server shutdown)."""
-        return self._stop_request is not None or self._timed_out
+        return self._ending()
 
     @property
     def stop_request(self) -> tuple[str | None, str | None] | None:
         """StopExecution's (error, cause), once asked."""
-        return self._stop_request
+        return self._ending.request
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: the run ends ABORTED with ExecutionAborted as its last event."""
-        if self.outcome is not None or self._stop_request is not None:
+        if self.outcome is not None or self._ending.request is not None:
             return
-        self._stop_request = (error, cause)
+        self._ending.request = (error, cause)
         if self._main is not None:
             self._main.cancel()
 
@@ -184,7 +184,7 @@ class ExecutionRun:
         """The machine's TimeoutSeconds came: the run ends TIMED_OUT."""
         main = self._main
         if main is not None and not main.done():
-            self._timed_out = True
+            self._ending.timed_out = True
             main.cancel()
 
     def _succeeded(self, frame: Frame, output: Json) -> ExecutionOutcome:
@@ -213,3 +213,17 @@ class ExecutionRun:
     def _close_history(self) -> None:
         """Hand over the closing events; an ended execution has no position to save."""
         self.closing_events = self.checkpoints.close(self.keep_closing)
+
+
+class _Ending:
+    """StopExecution's request or the machine's timeout, once either came: the run's
+    `stopping()`, called by its shell, branches and unloader."""
+
+    __slots__ = ("request", "timed_out")
+
+    def __init__(self) -> None:
+        self.request: tuple[str | None, str | None] | None = None  # StopExecution's (error, cause)
+        self.timed_out = False
+
+    def __call__(self) -> bool:
+        return self.request is not None or self.timed_out
