@@ -28,6 +28,8 @@ import asyncio
 import gc
 
 from ..allocator import trim
+from ..arns import parse_arn
+from ..engine.decisions import _iso_millis
 
 LOAD = 1000
 """Executions running at once that make a load worth a full collection. Executions that end
@@ -63,8 +65,19 @@ QUIET_SECONDS = 1.0
 these after the last end)."""
 
 
+CHURNED = (parse_arn, _iso_millis)
+"""Bounded caches whose entries every execution replaces: the last ones a load made stay for
+good, each in a page of its own among the load's freed memory, where it keeps that page from
+being given back. Emptied before a trim (they refill at the next call): measured after the
+benchmark's raw-client load on malloc, RSS at the end 81 MB with them emptied (median of three,
+80-82), 85 MB without (median of six, 81-86), from 73 MB at the start."""
+
+
 def release() -> None:
-    """Free the ended load's reference cycles, then give the heap's free pages back."""
+    """Free the ended load's reference cycles and its last cache entries, then give the heap's
+    free pages back."""
+    for cache in CHURNED:
+        cache.cache_clear()
     gc.collect()
     trim()
 

@@ -169,6 +169,8 @@ def test_a_load_of_executions_one_after_another_is_freed_once_they_stop_ending(
             time.sleep(0.05)
         assert watcher.reclaims == before + 1
         assert live_runs(arns) == []
+        # The caches each execution refills are emptied with it (the server is idle meanwhile).
+        assert [cache.cache_info().currsize for cache in reclaim.CHURNED] == [0] * len(reclaim.CHURNED)
     finally:
         if was_enabled:
             gc.enable()
