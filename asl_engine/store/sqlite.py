@@ -76,6 +76,15 @@ def _dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _loads(text: str) -> Any:
+    """JSON text `_dumps` wrote; orjson reads it in a third of the time, the standard library
+    what orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 @dataclass(slots=True, eq=False)
 class _Write:
     """One queue item: statements applied together or not at all."""
@@ -637,7 +646,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             f"SELECT body FROM history_events WHERE execution_arn = ? {sql} LIMIT ?",
             (execution_arn, bound, limit),
         )
-        return [json.loads(row[0]) for row in rows]
+        return [_loads(row[0]) for row in rows]
 
     async def get_position(self, execution_arn: str, flushed: bool = False) -> Position:
         if not flushed:
@@ -647,8 +656,8 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             "SELECT body FROM history_events WHERE execution_arn = ? ORDER BY event_id DESC LIMIT 1",
             (execution_arn,),
         )
-        last_event = json.loads(last[0][0]) if last else None
-        return Position({frame_id: json.loads(body) for frame_id, body in rows}, last_event)
+        last_event = _loads(last[0][0]) if last else None
+        return Position({frame_id: _loads(body) for frame_id, body in rows}, last_event)
 
     async def list_running(self) -> list[ExecutionRecord]:
         await self.flush()
@@ -792,13 +801,14 @@ def _marks(count: int) -> str:
 
 def _activity(row: Sequence[Any]) -> ActivityRecord:
     arn, account, region, name, creation_date, tags, encryption = row
-    return ActivityRecord(arn, account, region, name, creation_date, json.loads(tags),
+    return ActivityRecord(arn, account, region, name, creation_date, _loads(tags),
                           encryption_configuration=_optional_loads(encryption))
 
 
 def _machine(row: Sequence[Any]) -> StateMachineRecord:
+    """The record of a cached row, built afresh for every caller (orjson: a start pays it)."""
     values = list(row[:13])
-    values[10:13] = [json.loads(value) for value in values[10:13]]
+    values[10:13] = [_loads(value) for value in values[10:13]]
     return StateMachineRecord(*values, encryption_configuration=_optional_loads(row[13]))  # type: ignore[misc]
 
 
@@ -807,4 +817,4 @@ def _optional_dumps(value: Any) -> str | None:
 
 
 def _optional_loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else _loads(text)
