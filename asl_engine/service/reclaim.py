@@ -19,7 +19,7 @@ activity executions, then 2,000 from 8 threads never had 1,000 running, and grew
 a count. What the collection frees goes back to the allocator; with the system's malloc (which
 `serve` runs on, see `asl_engine.allocator`) the trim hands its free pages to the system:
 measured after the benchmark's raw-client load, the collection alone gave back nothing, the trim
-8-26 MB.
+2 MB after its parked phase and 8-26 MB after its sequential one.
 """
 
 from __future__ import annotations
