@@ -198,20 +198,25 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         a full disk is kept and retried until it commits instead: an execution's record is never
         dropped. `lazy`: what waits for it is no request, so it may wait `_lazy_seconds` to
         share the next commit (an execution's end, with the next StartExecution's row)."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         write = _Write(statements, owner, done, closing)
         self._pending += 1
         if lazy:
             self._put(write, urgent=False)
-        elif self._idle and self._inline is not None:
-            self._queue.append(write)  # the writer is not woken: `_commit_turn` commits it
+        else:
+            self._urge(write)
+        await done  # raises the write's error, if any
+
+    def _urge(self, item: _Write | asyncio.Future[None]) -> None:
+        """Queue what a caller waits for: committed at the end of this turn of the loop
+        (`_commit_turn`) when the writer is idle, without waking it; else by the writer, now."""
+        if self._idle and self._inline is not None:
+            self._queue.append(item)
             if not self._turn_due:
                 self._turn_due = True
-                loop.call_soon(self._commit_turn)
+                asyncio.get_running_loop().call_soon(self._commit_turn)
         else:
-            self._put(write, urgent=True)
-        await done  # raises the write's error, if any
+            self._put(item, urgent=True)
 
     def _commit_turn(self) -> None:
         """Commit, once the requests this turn of the event loop woke have queued their writes,
@@ -219,7 +224,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         connection: eight clients' StartExecutions that arrive together share one commit, and a
         lone request pays a callback, not two hops through the writer's task (which were a
         tenth of a StartExecution's CPU). Lazy writes waiting in the queue share it too. When
-        the writer is busy or the queue holds what it must do (a flush, more than
+        the writer is busy or the queue holds what it must do (a checkpoint, more than
         INLINE_WRITES), the writer is told to do it all now."""
         self._turn_due = False
         if not self._queue or self._commit_here():
@@ -230,25 +235,33 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
 
     def _commit_here(self) -> bool:
         """Commit the queued writes on the event loop's connection when the writer is idle
-        (waiting for writes, or letting lazy ones wait). False when the writer must do it (a
-        flush or more than INLINE_WRITES queued); writes that meet a passing failure go back to
-        the front of the queue for the writer to retry, in order."""
-        if not self._idle or self._inline is None or \
-                len(self._queue) > INLINE_WRITES or not all(isinstance(item, _Write) for item in self._queue):
+        (waiting for writes, or letting lazy ones wait), then answer the flushes queued with
+        them. False when the writer must do it (a checkpoint, more than INLINE_WRITES queued).
+        Writes that meet a passing failure, and the flushes that wait for them to commit, go
+        back to the front of the queue for the writer to retry, in order."""
+        if not self._idle or self._inline is None or len(self._queue) > INLINE_WRITES or _CHECKPOINT in self._queue:
             return False
-        batch = [item for item in self._queue if isinstance(item, _Write)]
+        items = list(self._queue)
         self._queue.clear()
         self._queued.clear()
         self._urgent = False
         self._end_window()
-        live = self._live(batch)
-        errors = _apply(self._inline, live)
-        retry = self._settle_all(live, errors)
+        live = self._live([item for item in items if isinstance(item, _Write)])
+        retry: list[_Write | asyncio.Future[None]] = []
+        if live:
+            retry.extend(self._settle_all(live, _apply(self._inline, live)))
+            self._wrote()
+        for waiter in items:
+            if isinstance(waiter, asyncio.Future) and not waiter.done():
+                if retry and waiter in self._strict:
+                    retry.append(waiter)
+                else:
+                    self._strict.discard(waiter)
+                    waiter.set_result(None)
         if retry:  # a passing failure (a full disk): the writer retries them, in order, first
             self._queue.extendleft(reversed(retry))
             self._queued.set()
             self._urgent = True
-        self._wrote()
         return True
 
     def _live(self, writes: list[_Write]) -> list[_Write]:
@@ -278,7 +291,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if committed:
             self._strict.add(done)
-        self._put(done, urgent=True)
+        self._urge(done)
         await done
 
     def failure(self, execution_arn: str) -> str | None:
