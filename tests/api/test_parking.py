@@ -469,3 +469,21 @@ def test_a_parallel_state_backs_off_out_of_memory_between_attempts(parked: Parke
     out_of_memory, in_memory = run(1, True), run(2, False)
     assert parked.types(out_of_memory) == parked.types(in_memory)
     assert parked.types(out_of_memory).count("ParallelStateStarted") == 2
+
+
+def test_stopping_the_child_of_a_parked_sync_parent_loads_the_parent_back(parked: Parked) -> None:
+    """StopExecution of the child ends it ABORTED, and that end loads its parent back: the
+    `.sync` task fails with States.TaskFailed, the child's description as its cause
+    (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html)."""
+    sfn = parked.sfn
+    waiting = machine(sfn, WAIT)
+    arn = start(sfn, _parent(sfn, waiting, "arn:aws:states:::states:startExecution.sync"), {"n": 5})
+    parked.wait_parked([arn])
+    child = sfn.list_executions(stateMachineArn=waiting)["executions"][0]["executionArn"]
+    parked.wait_parked([child])
+    sfn.stop_execution(executionArn=child, error="Enough", cause="stopped by hand")
+    described = parked.wait_ended(arn)
+    assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
+    cause = json.loads(described["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == ("ABORTED", "Enough", "stopped by hand")
+    assert parked.types(arn) == [*TOKEN_EVENTS, "TaskFailed", "ExecutionFailed"]
