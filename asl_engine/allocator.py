@@ -13,11 +13,10 @@ and neither `gc.collect()` nor glibc's `malloc_trim(0)` gave any of it back. On 
 malloc (`PYTHONMALLOC=malloc`) a survivor holds a 4 KiB page, not a 1 MiB arena, and
 `malloc_trim(0)` (`trim`, 1-11 ms once per load) returns the free pages inside the heap: the
 benchmark's RSS at start, peak and end went from 69 · 100 · 98 MB (+42%) to 72 · 112 · 85 MB
-(+18%). Server CPU per call, three alternate fresh servers each on this loaded 2-core machine
-(load 3-4), medians pymalloc vs malloc: StartExecution 0.330 vs 0.335 ms, DescribeExecution
-0.095 vs 0.095, GetExecutionHistory 0.12 vs 0.13, concurrent starts 0.255 vs 0.250,
-GetActivityTask 0.355 vs 0.395 (its runs spread 0.33-0.47 either way); the engine alone on W1-W4
-as fast or faster.
+(+18%). Server CPU per call, pymalloc vs malloc, medians of six alternate fresh servers on this
+2-core machine at load 3-4 (each figure's runs spread 10-30% either way): StartExecution 0.32 vs
+0.33 ms, DescribeExecution 0.10 vs 0.095, GetExecutionHistory 0.12 vs 0.125, GetActivityTask
+0.37 vs 0.395, concurrent starts 0.25 vs 0.25; the engine alone on W1-W4 as fast or faster.
 
 `PYTHONMALLOC` is read only when the interpreter starts, so `asl-engine serve` sets it and
 starts itself again (`use_system_malloc`). A user who sets PYTHONMALLOC keeps their choice
