@@ -2,9 +2,9 @@
 given back (`allocator.trim`), when most of the executions that were running at once have ended,
 or when executions have stopped ending for a moment after many did.
 
-Why it is needed: an ended execution's objects (its run, and the shell, branches, task attempts
-and checkpoints that point back to it) form reference cycles, which only CPython's cyclic
-collector frees. An execution parked for a while reaches the oldest generation, and CPython
+Why it is needed: some of an ended execution's objects form reference cycles (an exception
+holds its traceback's frames, which hold it; a run that left memory raised one), which only
+CPython's cyclic collector frees. (The run itself is no cycle any more: runtime/run.py.) An execution parked for a while reaches the oldest generation, and CPython
 collects that generation only once it has grown by a quarter since the last time: after 10,000
 executions parked on an activity are released, their objects (tens of MB) stay until more load
 comes, and the allocator can give back to the system only arenas that nothing lives in any more.
