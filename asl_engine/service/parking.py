@@ -21,6 +21,7 @@ import heapq
 import logging
 from typing import Awaitable, Callable
 
+from ..allocator import shrink
 from ..clock import Clock
 
 log = logging.getLogger("asl_engine.parking")
@@ -41,6 +42,10 @@ class Parking:
         self._watchers: dict[str, asyncio.Future[None]] = {}  # `loaded`: someone waits for its end
         self._changed: asyncio.Event | None = None  # an earlier moment was pushed
         self._scheduler: asyncio.Task[None] | None = None
+
+    def shrink(self) -> None:
+        """Its tables sized for what is parked now, once a load has left (`reclaim`)."""
+        shrink(self._parked, self._timers, self._loading, self._watchers)
 
     def __len__(self) -> int:
         """Executions parked here, or being loaded back."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from typing import Callable
 
 from ..allocator import trim
 from ..arns import parse_arn
@@ -86,10 +87,14 @@ class Reclaim:
     """Follows how many executions run at once and how many have ended; `ended` reclaims when a
     load is over."""
 
-    def __init__(self) -> None:
+    def __init__(self, shrink: Callable[[], None] = lambda: None) -> None:
+        self._shrink = shrink  # the owner's tables sized for what is left, before the collection
         self.peak = 0  # most executions running at once since the last collection
         self.reclaims = 0  # loads reclaimed so far
         self._ended = 0  # executions ended since the last reclaim
+        # A load was reclaimed with a tenth of it still running: once those have ended too and it
+        # is quiet, reclaim once more (what they held, and what the heap grew to meanwhile).
+        self._tail = False
         self._watch: asyncio.TimerHandle | None = None  # looks for a quiet moment
 
     def started(self, running: int) -> None:
@@ -101,8 +106,9 @@ class Reclaim:
         if self.peak >= LOAD and running * SETTLED_SHARE <= self.peak:
             self.peak = running
             self._reclaim()
+            self._tail = running > 0
             return True
-        if self._watch is None and self._ended >= QUIET_LOAD:
+        if self._watch is None and (self._ended >= QUIET_LOAD or self._tail):
             self._watch = asyncio.get_running_loop().call_later(QUIET_SECONDS, self._quiet, self._ended)
         return False
 
@@ -111,11 +117,13 @@ class Reclaim:
         self._watch = None
         if self._ended == ended:
             self.peak = 0
+            self._tail = False
             self._reclaim()
-        elif self._ended >= QUIET_LOAD:
+        elif self._ended >= QUIET_LOAD or self._tail:
             self._watch = asyncio.get_running_loop().call_later(QUIET_SECONDS, self._quiet, self._ended)
 
     def _reclaim(self) -> None:
         self._ended = 0
         self.reclaims += 1
+        self._shrink()
         release()

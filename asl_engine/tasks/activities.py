@@ -15,6 +15,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..allocator import shrink
 from ..errors import RUNTIME, StatesError
 
 POLL_SECONDS = 60.0
@@ -61,6 +62,10 @@ class ActivityQueue:
     # execution back to record ActivityStarted. None: no task is parked.
     on_taken: Callable[[str], None] | None = None
     _parked: dict[str, Handout] = field(default_factory=dict)
+
+    def shrink(self) -> None:
+        """Its tables sized for the tasks queued now, once a load has left (service/reclaim.py)."""
+        shrink(self._tasks, self._activity_of, self._workers, self._parked, *self._tasks.values())
 
     def check(self, activity_arn: str) -> None:
         """Fail the state when the activity does not exist (recorded:

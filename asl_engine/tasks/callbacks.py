@@ -22,6 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..allocator import shrink
 from ..clock import Clock
 from ..errors import TIMEOUT, StatesError
 from ..payload import parse_json
@@ -107,6 +108,11 @@ class CallbackRegistry:
         # Told of the execution ARN when an answer is kept for a task that has not registered:
         # the server loads an execution that had left memory (service/parking.py).
         self.on_kept: Callable[[str], None] | None = None
+
+    def shrink(self) -> None:
+        """Its tables sized for the tokens waiting now, once a load has left (service/reclaim.py)."""
+        shrink(self._pending, self._futures, self._clocks, self._timed_out, self.recorded, self._expected,
+               self._expected_of, self._claims)
 
     def expect(self, token: str, execution_arn: str) -> None:
         """A resumed execution waits on `token` (its position says so): accept answers to it

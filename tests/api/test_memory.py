@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import sys
 import time
 from typing import Any, Iterator
 
@@ -143,6 +144,41 @@ def test_a_load_of_parked_executions_is_freed_once_it_has_ended(own_server: Serv
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_the_tables_a_load_grew_are_sized_for_what_is_left_once_it_has_ended(
+        own_server: ServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython never shrinks a dict's table as it empties: one that held 100,000 parked
+    executions keeps megabytes with nothing in it. Once a load has ended (the last tenth too,
+    and then nothing ends for `QUIET_SECONDS`), the server's registries are no bigger than when
+    they were new, and the runs of that last tenth are freed as well."""
+    monkeypatch.setattr(reclaim, "LOAD", 20)
+    monkeypatch.setattr(reclaim, "QUIET_SECONDS", 0.2)
+    sfn = boto_client(own_server.url)
+    activity = sfn.create_activity(name=unique("tables"))["activityArn"]
+    machine = activity_machine(sfn, activity)
+    executions = own_server.app.state.service.executions
+
+    def sizes() -> dict[str, int]:
+        tables = {"running": executions._live, "parked": executions.parking._parked,
+                  "queued": executions.dispatcher.activities._activity_of,
+                  "tokens": executions.dispatcher.callbacks._pending,
+                  "answers": executions.dispatcher.callbacks._futures}
+        return {name: sys.getsizeof(table) for name, table in tables.items()}
+
+    new = {name: sys.getsizeof({}) for name in sizes()}
+    arns = [sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"] for _ in range(120)]
+    grown = sizes()
+    assert grown["parked"] > new["parked"]  # the load made them grow
+    for _ in arns:
+        sfn.send_task_success(taskToken=poll_task(sfn, activity)["taskToken"], output="{}")
+    for arn in arns:
+        assert wait_done(sfn, arn, attempts=500)["status"] == "SUCCEEDED"
+    deadline = time.monotonic() + 10
+    while sizes() != new and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sizes() == new
+    assert live_runs(set(arns)) == []
 
 
 def test_a_load_of_executions_one_after_another_is_freed_once_they_stop_ending(
