@@ -251,18 +251,24 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         if live:
             retry.extend(self._settle_all(live, _apply(self._inline, live)))
             self._wrote()
-        for waiter in items:
-            if isinstance(waiter, asyncio.Future) and not waiter.done():
-                if retry and waiter in self._strict:
-                    retry.append(waiter)
-                else:
-                    self._strict.discard(waiter)
-                    waiter.set_result(None)
+        self._answer_flushes(items, retry)
         if retry:  # a passing failure (a full disk): the writer retries them, in order, first
             self._queue.extendleft(reversed(retry))
             self._queued.set()
             self._urgent = True
         return True
+
+    def _answer_flushes(self, items: Sequence[object], held: list[_Write | asyncio.Future[None]]) -> None:
+        """Answer the flushes among `items`, now that the writes before them were tried; one that
+        waits for them to commit (`flush(committed=True)`) while some are `held` for a retry waits
+        with them: it is appended to `held`."""
+        for waiter in items:
+            if isinstance(waiter, asyncio.Future) and not waiter.done():
+                if held and waiter in self._strict:
+                    held.append(waiter)
+                else:
+                    self._strict.discard(waiter)
+                    waiter.set_result(None)
 
     def _live(self, writes: list[_Write]) -> list[_Write]:
         """The writes to try: those of an execution being ended for a failed write are dropped."""
@@ -358,13 +364,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             if held and any(error is not None for error in errors):
                 log.warning("%d writes wait for the database to accept them again (%s)",
                             len(held), describe(next(e for e in errors if e is not None)))
-            for waiter in batch:
-                if isinstance(waiter, asyncio.Future) and not waiter.done():
-                    if held and waiter in self._strict:
-                        held.append(waiter)
-                    else:
-                        self._strict.discard(waiter)
-                        waiter.set_result(None)
+            self._answer_flushes(batch, held)
             if _CHECKPOINT in batch:
                 await self._checkpoint()
             elif writes:
