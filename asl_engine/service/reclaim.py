@@ -1,11 +1,14 @@
-"""Memory back once a load has ended: one full garbage collection, then the C heap's free pages
-given back (`allocator.trim`), when most of the executions that were running at once have ended,
-or when executions have stopped ending for a moment after many did.
+"""Memory back once a load has ended: the tables it grew sized again for what is left (the
+owner's `shrink`, `allocator.shrink`), one full garbage collection, then the C heap's free pages
+given back (`allocator.trim`), when most of the executions that were running at once have ended
+(and once more when the rest have, and it is quiet), or when executions have stopped ending for
+a moment after many did.
 
 Why it is needed: some of an ended execution's objects form reference cycles (an exception
 holds its traceback's frames, which hold it; a run that left memory raised one), which only
-CPython's cyclic collector frees. (The run itself is no cycle any more: runtime/run.py.) An execution parked for a while reaches the oldest generation, and CPython
-collects that generation only once it has grown by a quarter since the last time: after 10,000
+CPython's cyclic collector frees (the run itself is no cycle any more: runtime/run.py). An
+execution parked for a while reaches the oldest generation, and CPython collects that
+generation only once it has grown by a quarter since the last time: after 10,000
 executions parked on an activity are released, their objects (tens of MB) stay until more load
 comes, and the allocator can give back to the system only arenas that nothing lives in any more.
 One `gc.collect()` when the load is over (a few tens of milliseconds, once per load) frees them
