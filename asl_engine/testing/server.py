@@ -31,9 +31,10 @@ class ServerThread:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ready = threading.Event()
         self.db: Any = None  # the SQLite file, for tests that look at what is on disk
-        # asyncio's own loop: the virtual clock tells "everything is parked" by its ready queue
+        # asyncio's own loop: the virtual clock tells "everything is parked" by its ready queue;
+        # no `server` header, as AWS sends none
         server_config = uvicorn.Config(
-            app, log_level="warning", ws="none", lifespan="on", access_log=False, loop="asyncio"
+            app, log_level="warning", ws="none", lifespan="on", access_log=False, loop="asyncio", server_header=False
         )
         self.server = _ReadyServer(server_config, self.ready)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)

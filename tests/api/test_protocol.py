@@ -88,6 +88,13 @@ def test_a_sync_host_prefix_is_served_and_timestamps_are_epoch_seconds(server):
     assert isinstance(created.json()["creationDate"], float)
 
 
+def test_an_answer_names_no_server(server):
+    """The test server (asl_engine.testing) answers with AWS's headers and no Server header, as
+    `asl-engine serve` does (tests/cli/test_startup.py, where the recording is cited)."""
+    response = call(server, "ListStateMachines", {})
+    assert response.status_code == 200 and response.headers["date"] and "server" not in response.headers
+
+
 def test_region_comes_from_the_sigv4_credential_scope(server):
     auth = "AWS4-HMAC-SHA256 Credential=AKID/20240101/ap-south-1/states/aws4_request, SignedHeaders=host, Signature=x"
     name = unique("sig")

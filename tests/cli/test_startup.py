@@ -150,6 +150,17 @@ def test_health_answers_with_the_version(loaded: Served) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok", "version": asl_version()}
 
 
+def test_an_answer_carries_the_headers_aws_sends_and_names_no_server(loaded: Served) -> None:
+    """Step Functions answers with x-amzn-RequestId, Content-Type, Content-Length and Date, and no
+    Server header (recorded: the SdkHttpMetadata.HttpHeaders of a states:startExecution task's
+    output, tests/conformance/cases/v2_callback_test_callback__TestCallback__test_start_execution_sync.json)."""
+    response = httpx.post(f"{loaded.url}/", content=b"{}", headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListStateMachines"})
+    assert response.status_code == 200
+    assert {"x-amzn-requestid", "content-type", "content-length", "date"} <= set(response.headers)
+    assert "server" not in response.headers
+
+
 def test_version_flag() -> None:
     done = asl_engine("--version")
     assert (done.returncode, done.stdout) == (0, f"asl-engine {asl_version()}\n")
