@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .client import ROLE, TimedOut, Unsupported, unique
+from .floors import Floors
 from .raw import RawClient, RawError, cpu_seconds
 from .servers import RssSampler, Server, rss_kib
 
@@ -244,8 +245,9 @@ def _release_one(client: RawClient, activity: str) -> None:
 
 
 def table(per_server: dict[str, PerCall | str], rss: dict[str, tuple[float, float, float]],
-          sizes: list[int]) -> str:
-    """Markdown: one row per figure, one column per server (a string value: why there is none)."""
+          sizes: list[int], measured_floors: Floors | None = None) -> str:
+    """Markdown: one row per figure, one column per server (a string value: why there is none);
+    this machine's floors (`floors.py`) in asl-engine's column, under the CPU per call."""
     names = list(per_server)
     lines = ["| server cost, raw client | " + " | ".join(names) + " |", "|" + " --- |" * (len(names) + 1)]
 
@@ -255,6 +257,13 @@ def table(per_server: dict[str, PerCall | str], rss: dict[str, tuple[float, floa
 
     for action in ACTIONS:
         row(f"{action}: server CPU per call", partial(_cpu_cell, action))
+    if measured_floors is not None:
+        for label, floor in (("floor: hello-world request under the same uvicorn", measured_floors.http_request),
+                             ("floor: one execution's rows committed (SQLite, in process)",
+                              measured_floors.sqlite_commit),
+                             ("... of which the WAL checkpoint", measured_floors.sqlite_checkpoint)):
+            lines.append(f"| {label} | " + " | ".join(floor.cell() if name == "asl-engine" else "n/a"
+                                                      for name in names) + " |")
     row(f"StartExecution from {THREADS} raw threads", lambda r: f"{r.starts_per_s:,.0f} starts/s · "
         f"{r.start_cpu_ms_concurrent:.3f} ms CPU each" if r.starts_per_s else "n/a")
     for size in sizes:

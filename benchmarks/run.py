@@ -7,7 +7,9 @@ Starts asl-engine (`asl-engine serve`, history in a SQLite file) and each availa
 turn, so drift in machine load hits all of them alike), then W8 once per server, and the engine
 alone in process on W1-W4. Before them, on each fresh server, what each call costs it through a
 raw client (`percall.py`: parked-execution memory at `--parked` sizes, server CPU per call,
-starts/s); after them all, each server's RSS at start, at its peak and at the end. Prints two Markdown tables and the load average,
+starts/s), beside this machine's floors measured first (`floors.py`: a hello-world request under
+the same uvicorn, one execution's rows committed by SQLite); after them all, each server's RSS at
+start, at its peak and at the end. Prints two Markdown tables and the load average,
 and writes `benchmarks/results/latest.json`.
 A peer that is not installed or does not start gets "unavailable" and the run goes on. Every
 server it started is stopped by pid when it ends.
@@ -27,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from asl_engine.service.reclaim import QUIET_SECONDS
 
-from . import api_workloads, drivers, engine, percall, workloads
+from . import api_workloads, drivers, engine, floors, percall, workloads
 from .raw import RawError
 from .client import TimedOut, Unsupported, Wrong, make_client
 from .report import Result, machine_info, table, write_json
@@ -135,13 +137,17 @@ def main() -> int:
     info = machine_info()
     work = plan(args)
     print(f"load average at start: {_load()}", file=sys.stderr)
+    calls = not args.only or "calls" in args.only
+    measured_floors = floors.measure() if calls else None  # before any server runs: nothing else on the cores
+    if measured_floors is not None:
+        print("floors: done", file=sys.stderr)
     servers, unavailable = start_servers(peers)
     results: dict[str, dict[str, Result]] = {name: {} for name, _, _, _ in work}
     costs: dict[str, percall.PerCall | str] = {}
     rss: dict[str, tuple[float, float, float]] = {}
     try:
         rss_start = {server.name: rss_kib(server.pid) / 1024 for server in servers}
-        for server in servers if not args.only or "calls" in args.only else []:  # first: parked on a fresh heap
+        for server in servers if calls else []:  # first: parked on a fresh heap
             costs[server.name] = _costs(server, args)
             print(f"raw calls on {server.name}: done", file=sys.stderr)
         clients = {server.name: make_client(server.endpoint) for server in servers}
@@ -175,7 +181,8 @@ def main() -> int:
         print(table(results, titles, names, alone))
     if costs:
         print()
-        print(percall.table({**costs, **{name: "unavailable" for name in unavailable}}, rss, args.parked))
+        print(percall.table({**costs, **{name: "unavailable" for name in unavailable}}, rss, args.parked,
+                            measured_floors))
     print(f"\nload average at start {info['load_at_start']:.2f}, at end {_load()}")
     write_json(args.json, {
         "machine": info, "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -183,7 +190,7 @@ def main() -> int:
         "unavailable": unavailable, "engine_alone_transitions_per_s": alone, "results": results,
         "load_at_end": os.getloadavg()[0], "per_call": {name: value if isinstance(value, str) else asdict(value)
                                                        for name, value in costs.items()},
-        "rss_start_peak_end_mb": rss,
+        "rss_start_peak_end_mb": rss, "floors": measured_floors and measured_floors.as_json(),
     })
     print(f"wrote {args.json}", file=sys.stderr)
     return 0
