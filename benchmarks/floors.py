@@ -7,7 +7,7 @@ each call next to them.
 
 - HTTP: a hello-world ASGI app (reads a POST's body, answers a small JSON body) served by
   uvicorn exactly as `asl-engine serve` configures it (uvloop, `OneWriteProtocol`, no access log,
-  no proxy headers, `settle_heap`, the system's malloc), in its own process on a free loopback
+  no proxy headers, no server header, `settle_heap`, the system's malloc), in its own process on a free loopback
   port, driven by the raw client with a DescribeExecution-sized request; server CPU per request
   from /proc (`raw.cpu_seconds`), as the calls are measured.
 - SQLite: what one sequential StartExecution of a one-Pass-state machine commits, in the
@@ -127,7 +127,7 @@ def serve_hello(port: int) -> None:
     from asl_engine.service.reclaim import settle_heap
 
     settings = uvicorn.Config(hello, host="127.0.0.1", port=port, log_level="info", access_log=False,
-                              loop="auto", http=OneWriteProtocol, proxy_headers=False)
+                              loop="auto", http=OneWriteProtocol, proxy_headers=False, server_header=False)
     settle_heap()
     uvicorn.Server(settings).run()
 
