@@ -44,6 +44,12 @@ Statement = tuple[str, Sequence[Any], bool]
 _MAX_BATCH = 1024
 INLINE_WRITES = 16  # a batch this small commits on the event loop's thread (`_commit`)
 CHECKPOINT_SECONDS = 1.0
+CHECKPOINT_COMMITS = 200
+"""Commits after which the WAL is checkpointed at once rather than at the end of the second: a
+sequential load commits ~3,500 executions a second, ~140 MB of WAL between two checkpoints, and
+appending to a WAL that long cost more than copying a short one more often (in process, one
+execution's rows committed: 66-69 µs with a checkpoint every 3,000 commits, 56-59 µs every 100-250,
+checkpoints included; 65 µs every 30)."""
 LAZY_SECONDS = 0.002
 """At most this long, writes nobody waits for wait to share the next commit: longer than a
 client's turn between two sequential calls (0.1 ms raw, 1.5 ms through boto3), short enough that
@@ -123,6 +129,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         self._pending = 0
         self._writer: asyncio.Task[None] | None = None
         self._checkpoint_due = False
+        self._commits = 0  # since the last checkpoint
         self._idle = False  # the writer waits for writes, or lets lazy ones wait: `_commit_here` may commit
         self._failed: dict[str, str] = {}  # execution ARN -> why its write failed for good
         self._machines: dict[str, tuple[Any, ...]] = {}  # get_state_machine's rows, by ARN
@@ -371,7 +378,11 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
                 self._wrote()
 
     def _wrote(self) -> None:
-        """Writes went into the WAL: its checkpoint is due a second from now, if not yet."""
+        """Writes went into the WAL (one commit): its checkpoint is due a second from now, if not
+        yet, or now, after CHECKPOINT_COMMITS."""
+        self._commits += 1
+        if self._commits == CHECKPOINT_COMMITS:
+            self._put(_CHECKPOINT, False)
         if not self._checkpoint_due:
             self._checkpoint_due = True
             asyncio.get_running_loop().call_later(CHECKPOINT_SECONDS, self._put, _CHECKPOINT, False)
@@ -394,10 +405,12 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
                 write.done.set_exception(for_request(error))
 
     async def _checkpoint(self) -> None:
-        """Copy the WAL into the database file, a second after writes: a plain copy of the
-        database file taken while the server runs (a backup, a CI artifact) then holds all but
-        the last second, not whatever SQLite's page-count autocheckpoint happened to move."""
+        """Copy the WAL into the database file, a second after writes or after CHECKPOINT_COMMITS
+        commits, whichever comes first: a plain copy of the database file taken while the server
+        runs (a backup, a CI artifact) then holds all but the last second, not whatever SQLite's
+        page-count autocheckpoint happened to move."""
         self._checkpoint_due = False
+        self._commits = 0
         try:
             assert self._conn is not None
             await self._conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")  # read its row: no open statement

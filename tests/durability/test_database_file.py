@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from asl_engine.store.migrations import LATEST, SCRIPTS
-from asl_engine.store.sqlite import CHECKPOINT_SECONDS, SqliteStore
+from asl_engine.store import ExecutionRecord
+from asl_engine.store import sqlite as sqlite_store
+from asl_engine.store.sqlite import CHECKPOINT_COMMITS, CHECKPOINT_SECONDS, SqliteStore
 
 ROLE = "arn:aws:iam::123456789012:role/db"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:old"
@@ -56,3 +58,43 @@ def test_a_copy_of_the_file_taken_while_the_server_runs_is_a_working_database(sf
     with sqlite3.connect(copy) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT count(*) FROM state_machines WHERE arn = ?", (arn,)).fetchone() == (1,)
+
+
+def test_a_long_run_of_commits_reaches_the_database_file_before_the_second_is_up(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """CHECKPOINT_COMMITS commits in a row are checkpointed at once: a copy of the file alone then
+    holds them even though the second-after-writes checkpoint is an hour away here."""
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_SECONDS", 3600.0)
+    path = tmp_path / "busy.db"
+
+    def copied_executions() -> int:
+        copy = tmp_path / f"copy-{time.monotonic_ns()}.db"
+        shutil.copyfile(path, copy)  # the file alone, without its WAL
+        with sqlite3.connect(copy) as db:
+            return int(db.execute("SELECT count(*) FROM executions").fetchone()[0])
+
+    async def commits(first: int, last: int, store: SqliteStore) -> None:
+        for index in range(first, last):  # each awaited: one commit each
+            await store.create_execution(ExecutionRecord(
+                arn=f"{EXECUTION}-{index}", state_machine_arn=MACHINE, name=f"e1-{index}", revision_id=None,
+                status="RUNNING", input="{}", start_date=1.0))
+
+    async def scenario() -> tuple[int, int]:
+        created = SqliteStore(str(path))  # the schema, in the file once the store closes
+        await created.open()
+        await created.close()
+        store = SqliteStore(str(path))
+        await store.open()
+        try:
+            await commits(0, CHECKPOINT_COMMITS - 1, store)
+            await asyncio.sleep(0.2)
+            before = copied_executions()
+            await commits(CHECKPOINT_COMMITS - 1, CHECKPOINT_COMMITS, store)
+            deadline = time.monotonic() + 30  # a guard against a hang, not a latency bound
+            while (after := copied_executions()) < CHECKPOINT_COMMITS and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return before, after
+        finally:
+            await store.close()
+
+    assert asyncio.run(scenario()) == (0, CHECKPOINT_COMMITS)
