@@ -20,8 +20,10 @@ benchmark's RSS at start, peak and end went from 69 · 100 · 98 MB (+42%) to 72
 
 `PYTHONMALLOC` is read only when the interpreter starts, so `asl-engine serve` sets it and
 starts itself again (`use_system_malloc`). A user who sets PYTHONMALLOC keeps their choice
-(`PYTHONMALLOC=pymalloc` restores CPython's default); where the C library has no `malloc_trim`
-(not glibc) nothing changes, since a trim is what the system allocator would be chosen for.
+(`PYTHONMALLOC=pymalloc` restores CPython's default); the processes the server starts (JSONata's
+workers) get the user's environment, without the setting chosen for the server. Where the C
+library has no `malloc_trim` (not glibc) nothing changes, since a trim is what the system
+allocator would be chosen for.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import sys
 from typing import Any
 
 SYSTEM_MALLOC = "malloc"
+_STARTED_AGAIN = "ASL_ENGINE_STARTED_AGAIN"  # set for the exec by `use_system_malloc`, and taken away
 
 
 def _malloc_trim() -> Any | None:
@@ -51,9 +54,15 @@ def use_system_malloc() -> None:
     """Start this command again with Python's objects in the system's malloc, when that can
     give memory back (`trim`) and the user did not choose an allocator: returns only when this
     process already runs as it should (the same process id either way: exec)."""
+    if os.environ.pop(_STARTED_AGAIN, None) is not None:
+        # This process is the one started again, and its interpreter has read the setting: what
+        # it starts in turn (JSONata's worker processes) gets Python's own allocator, as the
+        # user's environment had it, not the setting chosen for this server.
+        os.environ.pop("PYTHONMALLOC", None)
+        return
     if _TRIM is None or os.environ.get("PYTHONMALLOC") or not sys.executable or not sys.orig_argv:
         return
-    os.execve(sys.executable, sys.orig_argv, {**os.environ, "PYTHONMALLOC": SYSTEM_MALLOC})
+    os.execve(sys.executable, sys.orig_argv, {**os.environ, "PYTHONMALLOC": SYSTEM_MALLOC, _STARTED_AGAIN: "1"})
 
 
 def trim() -> bool:
