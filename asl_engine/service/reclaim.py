@@ -33,7 +33,7 @@ from typing import Callable
 
 from ..allocator import trim
 from ..arns import parse_arn
-from ..engine.decisions import _iso_millis
+from ..engine.decisions import _iso_second
 
 LOAD = 1000
 """Executions running at once that make a load worth a full collection. Executions that end
@@ -69,7 +69,7 @@ QUIET_SECONDS = 1.0
 these after the last end)."""
 
 
-CHURNED = (parse_arn, _iso_millis)
+CHURNED = (parse_arn, _iso_second)
 """Bounded caches whose entries every execution replaces: the last ones a load made stay for
 good, each in a page of its own among the load's freed memory, where it keeps that page from
 being given back. Emptied before a trim (they refill at the next call): measured after the

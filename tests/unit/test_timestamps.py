@@ -11,11 +11,15 @@ The rejected rows marked "recorded" are the inputs of the recorded AWS Wait case
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asl_engine.choice import _TYPE_TESTS
+from asl_engine.engine.decisions import iso_time
 from asl_engine.timestamps import epoch_seconds, parse_nanos
 from asl_engine.validation.expressions import is_rfc3339
 
@@ -66,3 +70,15 @@ def test_rejected_by_every_use(text: str, why: str) -> None:
 @pytest.mark.parametrize("value", [None, 1457920740, 1.5, True, ["2016-03-14T01:59:00Z"], {}])
 def test_not_a_string_is_not_a_timestamp(value: Any) -> None:
     assert parse_nanos(value) is None
+
+
+@given(st.integers(min_value=-10**12, max_value=10**13), st.floats(min_value=0, max_value=0.999999))
+@settings(max_examples=300, deadline=None)
+def test_the_context_objects_times_are_utc_to_the_millisecond_truncated(millis: int, rest: float) -> None:
+    """$$.Execution.StartTime and $$.State.EnteredTime read 2024-02-07T13:49:36.123Z: UTC, an
+    uppercase T and Z, milliseconds truncated (the context object,
+    https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html)."""
+    epoch = (millis + rest) / 1000
+    whole = int(epoch * 1000)  # what the engine keeps: the millisecond the float falls in
+    expected = datetime.fromtimestamp(whole // 1000, tz=timezone.utc).isoformat(timespec="seconds")
+    assert iso_time(epoch) == f"{expected.removesuffix('+00:00')}.{whole % 1000:03d}Z"
