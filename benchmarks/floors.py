@@ -40,7 +40,7 @@ from typing import Any, Awaitable, Callable
 
 from .client import ROLE, unique
 from .raw import RawClient, cpu_seconds
-from .servers import Server, _wait_until_listening, free_port
+from .servers import Server, wait_until_listening, free_port
 
 ROUNDS = 3
 REQUESTS = 5000
@@ -143,7 +143,7 @@ def start_hello() -> Server:
                                    env={**os.environ, "PYTHONMALLOC": "malloc"})
     server = Server("hello-world", f"http://127.0.0.1:{port}", process.pid, 0.0, "uvicorn", log, process)
     try:
-        _wait_until_listening(port, process)
+        wait_until_listening(port, process)
     except BaseException:
         server.stop()
         raise

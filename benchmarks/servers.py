@@ -91,12 +91,12 @@ def start_asl_engine(wrapper: tuple[str, ...] = (), database: str | None = None)
             stdout=out, stderr=subprocess.STDOUT, cwd=scratch,
         )
     endpoint = f"http://127.0.0.1:{port}"
-    _wait_until_listening(port, process)
+    wait_until_listening(port, process)
     return Server("asl-engine", endpoint, process.pid, time.time() - started, "working tree", log,
                   process, [file, Path(f"{file}-wal"), Path(f"{file}-shm")])
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+def wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
