@@ -143,7 +143,7 @@ def start_hello() -> Server:
                                    env={**os.environ, "PYTHONMALLOC": "malloc"})
     server = Server("hello-world", f"http://127.0.0.1:{port}", process.pid, 0.0, "uvicorn", log, process)
     try:
-        wait_until_listening(port, process)
+        wait_until_listening(port, process, "the hello-world server")
     except BaseException:
         server.stop()
         raise

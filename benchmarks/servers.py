@@ -96,17 +96,18 @@ def start_asl_engine(wrapper: tuple[str, ...] = (), database: str | None = None)
                   process, [file, Path(f"{file}-wal"), Path(f"{file}-shm")])
 
 
-def wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], name: str = "asl-engine") -> None:
+    """Until the server `process` started accepts connections on `port`; RuntimeError naming it if not."""
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"asl-engine exited with {process.returncode} before listening")
+            raise RuntimeError(f"{name} exited with {process.returncode} before listening")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"asl-engine did not listen on {port} within {READY_SECONDS:.0f} s")
+    raise RuntimeError(f"{name} did not listen on {port} within {READY_SECONDS:.0f} s")
 
 
 def start_peer(name: str, python: str) -> Server:
