@@ -31,9 +31,10 @@ from asl_engine.store.sqlite import SqliteStore
 from asl_engine.version import VERSION
 
 from . import protocol, rest, ui
-from .actions import ACTIONS
-from .errors import ApiError, encode_json, internal_failure
+from .aws_json import AwsJsonApi
+from .errors import ApiError, as_api_error, encode_json, internal_failure
 from .guard import Guard
+from .http_protocol import Direct
 
 log = logging.getLogger("asl_engine.api")
 
@@ -90,13 +91,17 @@ def create_app(config: Config, clock: Clock | None = None, store: Store | None =
 
 class App(FastAPI):
     """FastAPI for the REST API, the console and /health; every SDK call (POST /, AWS's JSON
-    protocol) is answered before FastAPI's own middleware stack and router, by the error net, the
-    guard and `protocol.AwsJsonEndpoint` alone: those layers cost a DescribeExecution a fifth of
-    its CPU and do nothing for it."""
+    protocol) is answered before FastAPI's own middleware stack and router, by api/aws_json.py
+    alone: those layers cost a DescribeExecution a fifth of its CPU and do nothing for it."""
 
     def __init__(self, config: Config, **settings: Any) -> None:
         super().__init__(**settings)
-        self.aws: ASGIApp = ErrorNet(Guard(protocol.AwsJsonEndpoint(self.state, ACTIONS), config=config))
+        self.aws = AwsJsonApi(self.state, config)
+
+    def direct(self, scope: Scope) -> Direct | None:
+        """What answers this request without ASGI under `serve` (api/http_protocol.py): every
+        SDK call; None for the other routes."""
+        return self.aws.answer if scope["path"] == "/" and scope["method"] == "POST" else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/" and scope["method"] == "POST":
@@ -111,8 +116,9 @@ async def _health(request: Request) -> Response:
 
 
 class ErrorNet:
-    """The one error net, as plain ASGI middleware (no per-request task group, unlike
-    `BaseHTTPMiddleware`): adds `x-amzn-RequestId`, turns errors into AWS's shape, logs a line."""
+    """The error net of the REST API, the console and /health, as plain ASGI middleware (no
+    per-request task group, unlike `BaseHTTPMiddleware`): adds `x-amzn-RequestId`, turns errors
+    into AWS's shape with the REST API's status codes, logs a line."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -135,24 +141,17 @@ class ErrorNet:
                 message["headers"] = [*message.get("headers", ()), id_header]
             return send(message)
 
-        aws = scope["path"] == "/" and scope["method"] == "POST"
         try:
             await self.app(scope, receive, send_with_id)
         except (ServiceError, ApiError) as exc:
-            error = exc if isinstance(exc, ApiError) else ApiError.from_service(exc)
             if not response_started:
-                await _error_response(error, aws)(scope, receive, send_with_id)
+                await _error_response(as_api_error(exc))(scope, receive, send_with_id)
         except Exception:
             log.exception("request %s failed with an unexpected error", request_id)
             if not response_started:
-                await _error_response(internal_failure(), aws)(scope, receive, send_with_id)
-        if log.isEnabledFor(logging.DEBUG):  # one line per request costs a tenth of a call: on request
-            target = next((value.decode() for key, value in scope["headers"] if key == b"x-amz-target"), "")
-            log.debug("%s %s %s -> %d in %.1f ms [%s]", scope["method"], scope["path"], target, status,
-                      (time.perf_counter() - started) * 1000, request_id)
+                await _error_response(internal_failure())(scope, receive, send_with_id)
+        protocol.log_request(scope, status, started, request_id)
 
 
-def _error_response(error: ApiError, aws: bool) -> Response:
-    status = error.status if aws else error.rest_status()
-    media_type = protocol.CONTENT_TYPE if aws else "application/json"
-    return Response(encode_json(error.body()), status_code=status, media_type=media_type)
+def _error_response(error: ApiError) -> Response:
+    return Response(encode_json(error.body()), status_code=error.rest_status(), media_type="application/json")

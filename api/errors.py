@@ -52,6 +52,14 @@ def serialization(message: str) -> ApiError:
     return ApiError("SerializationException", message)
 
 
+def too_large(limit: int) -> ApiError:
+    return ApiError("RequestEntityTooLargeException", f"The request body exceeds the maximum of {limit} bytes", 413)
+
+
+def as_api_error(error: ServiceError | ApiError) -> ApiError:
+    return error if isinstance(error, ApiError) else ApiError.from_service(error)
+
+
 def internal_failure() -> ApiError:
     return ApiError("InternalFailure", "The request processing has failed because of an unknown error.", 500)
 

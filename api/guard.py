@@ -26,7 +26,7 @@ import re
 import socket
 import time
 from datetime import datetime, timezone
-from typing import Awaitable
+from typing import Awaitable, Iterable
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from asl_engine.config import Config
 
-from .errors import ApiError
+from .errors import ApiError, too_large
 from .protocol import read_body
 
 _AUTHORIZATION = re.compile(
@@ -50,12 +50,11 @@ SYNC_PREFIX = "sync-"
 HEALTH = "/health"
 
 
-class Guard:
-    """Plain ASGI middleware in front of every route (inside the error net, so its refusals are
-    logged and carry a request id like any other answer)."""
+class Gate:
+    """The checks themselves, for the guard in front of every route and for POST /, which
+    api/aws_json.py answers without middleware."""
 
-    def __init__(self, app: ASGIApp, config: Config) -> None:
-        self.app = app
+    def __init__(self, config: Config) -> None:
         self.any_host = "*" in config.allowed_hosts
         self.hosts = {name.lower().rstrip(".") for name in config.allowed_hosts}
         self.hosts.update(("localhost", socket.gethostname().lower()))
@@ -64,39 +63,18 @@ class Guard:
         # and reading it as an IP address costs more than the rest of the guard.
         self._host_allowed = functools.lru_cache(maxsize=64)(self.host_allowed)
 
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """Refuses (raises ApiError) or hands the request on: the app's own awaitable, no coroutine
-        of the guard's in between unless a signature needs the body read first."""
-        if scope["type"] != "http":
-            return self.app(scope, receive, send)
-        length = -1  # the Content-Length, when it is the body's one framing header
-        for key, value in scope["headers"]:
-            if key == b"host" and not self.any_host and not self._host_allowed(host := value.decode("latin-1")):
-                raise ApiError(  # each Host header, if repeated
+    def check_host(self, headers: Iterable[tuple[bytes, bytes]]) -> None:
+        """Raise AccessDeniedException unless every Host header names this server."""
+        if self.any_host:
+            return
+        for key, value in headers:
+            if key == b"host" and not self._host_allowed(host := value.decode("latin-1")):
+                raise ApiError(
                     "AccessDeniedException",
                     f"Host '{host}' is not one this server answers to (a defence against DNS rebinding); "
                     "name it in ASL_ENGINE_ALLOWED_HOSTS or --allowed-hosts",
                     403,
                 )
-            if key == b"content-length":
-                length = int(value) if length == -1 and value.isdigit() and len(value) < 16 else -2
-            elif key == b"transfer-encoding":
-                length = -2
-        # The HTTP parser delivers exactly Content-Length bytes: a body announced within the limit
-        # cannot outgrow it, and needs no counting as it arrives (chunked ones and others do).
-        if not 0 <= length <= MAX_BODY_BYTES:
-            receive = _bounded(receive, MAX_BODY_BYTES)
-        if self.credentials and _is_console(scope):
-            raise ApiError("AccessDeniedException", CONSOLE_REFUSED, 403)
-        if self.credentials and scope["path"] != HEALTH:  # a probe that reveals nothing needs no key
-            return self._signed(scope, receive, send)
-        return self.app(scope, receive, send)
-
-    async def _signed(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await read_body(receive)
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-        self.verify(scope, headers, body)
-        await self.app(scope, _replay(body, receive), send)
 
     def host_allowed(self, host: str) -> bool:
         name = _hostname(host)
@@ -107,8 +85,9 @@ class Guard:
                 return True
         return False
 
-    def verify(self, scope: Scope, headers: dict[str, str], body: bytes) -> None:
+    def verify(self, scope: Scope, body: bytes) -> None:
         """Raise the error AWS answers unless the request is signed by a configured key."""
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         authorization = headers.get("authorization")
         if authorization is None:
             raise ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
@@ -141,6 +120,43 @@ class Guard:
         expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
         if not hmac.compare_digest(expected, signature):
             raise _mismatch()
+
+
+class Guard:
+    """Plain ASGI middleware in front of every route (inside the error net, so its refusals are
+    logged and carry a request id like any other answer)."""
+
+    def __init__(self, app: ASGIApp, config: Config) -> None:
+        self.app = app
+        self.gate = Gate(config)
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """Refuses (raises ApiError) or hands the request on: the app's own awaitable, no coroutine
+        of the guard's in between unless a signature needs the body read first."""
+        if scope["type"] != "http":
+            return self.app(scope, receive, send)
+        self.gate.check_host(scope["headers"])
+        length = -1  # the Content-Length, when it is the body's one framing header
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                length = int(value) if length == -1 and value.isdigit() and len(value) < 16 else -2
+            elif key == b"transfer-encoding":
+                length = -2
+        # The HTTP parser delivers exactly Content-Length bytes: a body announced within the limit
+        # cannot outgrow it, and needs no counting as it arrives (chunked ones and others do).
+        if not 0 <= length <= MAX_BODY_BYTES:
+            receive = _bounded(receive, MAX_BODY_BYTES)
+        credentials = self.gate.credentials
+        if credentials and _is_console(scope):
+            raise ApiError("AccessDeniedException", CONSOLE_REFUSED, 403)
+        if credentials and scope["path"] != HEALTH:  # a probe that reveals nothing needs no key
+            return self._signed(scope, receive, send)
+        return self.app(scope, receive, send)
+
+    async def _signed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await read_body(receive)
+        self.gate.verify(scope, body)
+        await self.app(scope, _replay(body, receive), send)
 
 
 CONSOLE_REFUSED = (
@@ -191,8 +207,7 @@ def _bounded(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
-                raise ApiError("RequestEntityTooLargeException",
-                               f"The request body exceeds the maximum of {limit} bytes", 413)
+                raise too_large(limit)
         return message
 
     return bounded

@@ -16,21 +16,22 @@ import hashlib
 import hmac
 import itertools
 import json
+import logging
 import re
 import secrets
 import time
 import uuid
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from starlette.requests import ClientDisconnect
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 from asl_engine.arns import AccountRegion
 from asl_engine.payload import LoneSurrogate, parse_json
 from asl_engine.service import Service
 from asl_engine.aws_errors import InvalidToken, ValidationException
 
-from .errors import encode_json, serialization, unknown_operation
+from .errors import encode_json, serialization, too_large, unknown_operation
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 TARGET_PREFIX = "AWSStepFunctions."
@@ -38,7 +39,7 @@ TOKEN_TTL_SECONDS = 24 * 3600
 Body = dict[str, Any]
 Handler = Callable[[Service, AccountRegion, Body], Awaitable[Body]]
 
-_CONTENT_TYPE = CONTENT_TYPE.encode()
+log = logging.getLogger("asl_engine.api")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 _ACCOUNT = re.compile(r"\d{12}")
 _TOKEN_KEY = secrets.token_bytes(32)
@@ -69,14 +70,19 @@ def _scope(account: str, region: str) -> AccountRegion:
     return AccountRegion(account, region)
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body; a client gone before it ends is starlette's ClientDisconnect."""
+async def read_body(receive: Receive, limit: int | None = None) -> bytes:
+    """The whole request body; a client gone before it ends is starlette's ClientDisconnect, a
+    body longer than `limit` bytes a RequestEntityTooLargeException (refused as it arrives)."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             raise ClientDisconnect()
         chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise too_large(limit)
         if not message.get("more_body", False):
             return b"".join((*chunks, chunk)) if chunks else bytes(chunk)  # one message: every small request
         chunks.append(chunk)
@@ -102,19 +108,20 @@ def parse_body(raw: bytes) -> Body:
 
 
 class AwsJsonEndpoint:
-    """POST / as a plain ASGI app: the action named by `X-Amz-Target`, its JSON answer.
+    """The action named by `X-Amz-Target`, given the JSON body, and its JSON answer.
 
     No framework object per request (FastAPI's routing and validation have nothing to do for a
     body whose shape each action checks itself): the two headers it needs are picked from the
-    raw list, the target looked up as the bytes that arrive, the answer sent as two messages."""
+    raw list and the target looked up as the bytes that arrive."""
 
     def __init__(self, state: Any, actions: Mapping[str, Handler]) -> None:
         self.state = state  # the app's state: `service` is set once the lifespan has opened it
         self.handlers = {f"{TARGET_PREFIX}{name}".encode("latin-1"): handler for name, handler in actions.items()}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, headers: Iterable[tuple[bytes, bytes]], raw: bytes) -> bytes:
+        """The action's answer, encoded; raises the error it fails with (ServiceError, ApiError)."""
         target = authorization = None
-        for key, value in scope["headers"]:
+        for key, value in headers:
             if key == b"x-amz-target" and target is None:
                 target = value
             elif key == b"authorization" and authorization is None:
@@ -122,14 +129,19 @@ class AwsJsonEndpoint:
         handler = self.handlers.get(target or b"")
         if handler is None:
             raise unknown_operation((target or b"").decode("latin-1"))
-        body = parse_body(await read_body(receive))
+        body = parse_body(raw)
         service: Service = self.state.service
         default = service.default_scope()
         scope_of_request = default if authorization is None else request_scope(authorization.decode("latin-1"), default)
-        answer = encode_json(await handler(service, scope_of_request, body))
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", _CONTENT_TYPE), (b"content-length", b"%d" % len(answer))]})
-        await send({"type": "http.response.body", "body": answer})
+        return encode_json(await handler(service, scope_of_request, body))
+
+
+def log_request(scope: Scope, status: int, started: float, request_id: str) -> None:
+    """One DEBUG line per request (at INFO, a line per request cost a tenth of a call)."""
+    if log.isEnabledFor(logging.DEBUG):
+        target = next((value.decode() for key, value in scope["headers"] if key == b"x-amz-target"), "")
+        log.debug("%s %s %s -> %d in %.1f ms [%s]", scope["method"], scope["path"], target, status,
+                  (time.perf_counter() - started) * 1000, request_id)
 
 
 # -- arguments -------------------------------------------------------------------------------

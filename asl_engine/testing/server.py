@@ -13,6 +13,8 @@ from typing import Any
 
 import uvicorn
 
+from api.http_protocol import OneWriteProtocol
+
 START_SECONDS = 20.0
 TICK_SECONDS = 0.1
 
@@ -32,9 +34,11 @@ class ServerThread:
         self.ready = threading.Event()
         self.db: Any = None  # the SQLite file, for tests that look at what is on disk
         # asyncio's own loop: the virtual clock tells "everything is parked" by its ready queue;
-        # no `server` header, as AWS sends none
+        # no `server` header, as AWS sends none; serve's HTTP protocol, so SDK calls are answered
+        # as `serve` answers them (api/http_protocol.py)
         server_config = uvicorn.Config(
-            app, log_level="warning", ws="none", lifespan="on", access_log=False, loop="asyncio", server_header=False
+            app, log_level="warning", ws="none", lifespan="on", access_log=False, loop="asyncio", server_header=False,
+            http=OneWriteProtocol,
         )
         self.server = _ReadyServer(server_config, self.ready)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)

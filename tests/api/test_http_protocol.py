@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import re
 import weakref
 from typing import Any
 
@@ -163,3 +165,118 @@ def test_a_finished_request_is_freed_without_the_garbage_collector(protocol_clas
         assert cycle() is None
     finally:
         gc.enable()
+
+
+# -- SDK calls answered directly (App.direct) ------------------------------------------------
+
+def aws_exchange(protocol_class: type[HttpToolsProtocol], request: bytes, tmp_path: Any) -> Recorder:
+    """`exchange`, with asl-engine's own app (its service open on a fresh database) as the app."""
+    from api.app import create_app
+    from asl_engine.config import Config as EngineConfig
+
+    app = create_app(EngineConfig(db_path=str(tmp_path / f"{protocol_class.__name__}.db")))
+
+    async def run() -> Recorder:
+        async with app.router.lifespan_context(app):
+            config = Config(app=app, lifespan="off", proxy_headers=False, log_level="critical")
+            state = ServerState()
+            state.default_headers = [(b"date", b"Tue, 01 Dec 2026 00:00:00 GMT")]
+            protocol = protocol_class(config=config, server_state=state, app_state={})
+            transport = Recorder()
+            protocol.connection_made(transport)
+            protocol.data_received(request)
+            for _ in range(50):
+                await asyncio.sleep(0)
+            for task in list(state.tasks):
+                await task
+            for _ in range(50):  # a pipelined request's task, started as the first one completed
+                await asyncio.sleep(0)
+            for task in list(state.tasks):
+                await task
+            return transport
+
+    return asyncio.run(run())
+
+
+def aws_request(action: str, body: bytes, *extra: bytes) -> bytes:
+    return (b"POST / HTTP/1.1\r\nHost: 127.0.0.1:8083\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"X-Amz-Target: AWSStepFunctions." + action.encode() + b"\r\n" + b"".join(extra)
+            + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+LIST = aws_request("ListStateMachines", b"{}")
+
+
+def without_request_ids(data: bytes) -> bytes:
+    return re.sub(rb"x-amzn-requestid: [0-9a-f-]{36}", b"x-amzn-requestid: <id>", data)
+
+
+@pytest.mark.parametrize("request_bytes", [
+    pytest.param(LIST, id="answer"),
+    pytest.param(aws_request("DescribeExecution", b'{"executionArn":"nope"}'), id="service-error"),
+    pytest.param(aws_request("NoSuchAction", b"{}"), id="unknown-action"),
+    pytest.param(aws_request("ListStateMachines", b"{not json"), id="not-json"),
+    pytest.param(LIST.replace(b"127.0.0.1:8083", b"evil.example"), id="host-refused"),
+    pytest.param(LIST.replace(b"Host:", b"Connection: close\r\nHost:"), id="connection-close"),
+    pytest.param(LIST.replace(b"HTTP/1.1", b"HTTP/1.0"), id="http-1.0"),
+    pytest.param(LIST.replace(b"Host:", b"Expect: 100-continue\r\nHost:"), id="expect-100-continue"),
+    pytest.param(LIST + LIST, id="pipelined"),
+    pytest.param(LIST + b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", id="then-an-asgi-route"),
+])
+def test_an_sdk_call_answered_directly_reads_as_through_asgi(request_bytes: bytes, tmp_path: Any) -> None:
+    """Under `serve`, POST / is answered without ASGI (api/http_protocol.py `_answer`); a client
+    reads the same bytes as from uvicorn's own protocol running the app through ASGI (but for
+    the request id, fresh on every answer), and the connection ends alike."""
+    ours = aws_exchange(OneWriteProtocol, request_bytes, tmp_path)
+    theirs = aws_exchange(HttpToolsProtocol, request_bytes, tmp_path)
+    assert without_request_ids(b"".join(ours.writes)) == without_request_ids(b"".join(theirs.writes))
+    assert ours.closed == theirs.closed
+    assert b"x-amzn-requestid: " in b"".join(ours.writes)
+
+
+def test_an_sdk_call_is_one_write_and_names_its_request(tmp_path: Any) -> None:
+    transport = aws_exchange(OneWriteProtocol, LIST, tmp_path)
+    assert len(transport.writes) == 1
+    head, _, body = transport.writes[0].partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[:4] == [b"HTTP/1.1 200 OK", b"date: Tue, 01 Dec 2026 00:00:00 GMT",
+                                       b"content-type: application/x-amz-json-1.0",
+                                       b"content-length: %d" % len(body)]
+    assert json.loads(body) == {"stateMachines": []}
+
+
+def test_a_body_past_the_limit_is_refused_as_it_arrives(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body is counted as it arrives (chunked, or longer than its Content-Length says), and
+    refused with 413 RequestEntityTooLargeException once past the limit, directly as through ASGI."""
+    from api import aws_json
+
+    monkeypatch.setattr(aws_json, "MAX_BODY_BYTES", 10)
+    chunked = LIST.replace(b"Content-Length: 2\r\n\r\n{}", b"Transfer-Encoding: chunked\r\n\r\n6\r\n{     \r\n6\r\n     }\r\n0\r\n\r\n")
+    for request in (aws_request("ListStateMachines", b"{" + b" " * 20 + b"}"), chunked):
+        ours = aws_exchange(OneWriteProtocol, request, tmp_path)
+        theirs = aws_exchange(HttpToolsProtocol, request, tmp_path)
+        assert without_request_ids(b"".join(ours.writes)) == without_request_ids(b"".join(theirs.writes))
+        assert b"413 Request Entity Too Large" in ours.writes[0] and b"RequestEntityTooLargeException" in ours.writes[0]
+
+
+def test_a_client_gone_before_its_body_gets_no_answer_and_the_protocol_lives_on(tmp_path: Any) -> None:
+    from api.app import create_app
+    from asl_engine.config import Config as EngineConfig
+
+    app = create_app(EngineConfig(db_path=str(tmp_path / "gone.db")))
+
+    async def run() -> Recorder:
+        async with app.router.lifespan_context(app):
+            config = Config(app=app, lifespan="off", proxy_headers=False, log_level="critical")
+            state = ServerState()
+            protocol = OneWriteProtocol(config=config, server_state=state, app_state={})
+            transport = Recorder()
+            protocol.connection_made(transport)
+            protocol.data_received(LIST[:-1])  # the body's last byte never comes
+            for _ in range(5):
+                await asyncio.sleep(0)
+            protocol.connection_lost(None)
+            for task in list(state.tasks):
+                await task
+            return transport
+
+    assert asyncio.run(run()).writes == []
