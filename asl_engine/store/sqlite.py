@@ -645,7 +645,9 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
         column = "state_machine_arn" if map_run_arn is None else "map_run_arn"
         sql = f"SELECT seq, {_EXECUTION_COLUMNS} FROM executions WHERE {column} = ?"
         params: list[Any] = [state_machine_arn if map_run_arn is None else map_run_arn]
-        if status:
+        if status == "RUNNING":
+            sql += " AND status = 'RUNNING'"  # a literal: executions_running serves it (migrations.py)
+        elif status:
             sql += " AND status = ?"
             params.append(status)
         if redriven is not None:

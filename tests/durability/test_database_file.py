@@ -98,3 +98,38 @@ def test_a_long_run_of_commits_reaches_the_database_file_before_the_second_is_up
             await store.close()
 
     assert asyncio.run(scenario()) == (0, CHECKPOINT_COMMITS)
+
+
+def test_a_version_10_file_with_running_executions_lists_them_by_status_after_its_upgrade(tmp_path: Path) -> None:
+    """Schema 11 indexes the running executions alone (executions_running): a file written before
+    it still lists its RUNNING and SUCCEEDED executions, resumes the running one, and the filter
+    of ListExecutions (statusFilter, API_ListExecutions) reads the new index."""
+    path = tmp_path / "v10.db"
+    with sqlite3.connect(path) as db:
+        for script in SCRIPTS[:10]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 10")
+        for name, status in (("e1", "SUCCEEDED"), ("e2", "RUNNING"), ("e3", "SUCCEEDED")):
+            db.execute("INSERT INTO executions (arn, state_machine_arn, name, status, input, start_date) "
+                       "VALUES (?, ?, ?, ?, '{}', 1.0)", (f"{EXECUTION[:-3]}:{name}", MACHINE, name, status))
+
+    async def listed() -> tuple[list[str], list[str], list[str], list[str]]:
+        store = SqliteStore(str(path))
+        await store.open()
+        try:
+            running, _ = await store.list_executions(MACHINE, "RUNNING", None, 10)
+            succeeded, _ = await store.list_executions(MACHINE, "SUCCEEDED", None, 10)
+            every, _ = await store.list_executions(MACHINE, None, None, 10)
+            resumed = await store.list_running()
+            return ([r.name for r in running], [r.name for r in succeeded], [r.name for r in every],
+                    [r.name for r in resumed])
+        finally:
+            await store.close()
+
+    assert asyncio.run(listed()) == (["e2"], ["e3", "e1"], ["e3", "e2", "e1"], ["e2"])
+    with sqlite3.connect(path) as db:
+        indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "executions_running" in indexes and "executions_by_status" not in indexes
+        plan = db.execute("EXPLAIN QUERY PLAN SELECT seq FROM executions WHERE state_machine_arn = ? "
+                          "AND status = 'RUNNING' ORDER BY seq DESC", (MACHINE,)).fetchall()
+        assert "executions_running" in str(plan)
