@@ -181,6 +181,13 @@ SCRIPTS: tuple[str, ...] = (
     ALTER TABLE executions ADD COLUMN map_run_arn TEXT;
     CREATE INDEX executions_by_map_run ON executions (map_run_arn, seq) WHERE map_run_arn IS NOT NULL;
     """,
+    # 5 -> 6: SQLite's 10 -> 11 (the running executions alone are indexed, by state machine; the
+    # cluster's running index by seq becomes this one).
+    """
+    DROP INDEX executions_by_status;
+    DROP INDEX executions_running;
+    CREATE INDEX executions_running ON executions (state_machine_arn, seq) WHERE status = 'RUNNING';
+    """,
 )
 
 # What the cluster (script 3 -> 4) adds that SQLite's single server has no use for.
