@@ -13,7 +13,7 @@ client's cost is not in it. In the order measured, on a server fresh from its st
   execution to its end; the rest of an activity execution), read after ListExecutions shows none
   RUNNING, and what the server does once that load is over (until it has been idle for
   LOAD_OVER_SECONDS: our memory reclaim). DescribeExecution and GetExecutionHistory read those
-  finished executions.
+  finished executions, each READ_PASSES times.
 - starts/s: `starts` StartExecution calls from THREADS raw connections, wall time of the calls.
 """
 
@@ -37,6 +37,10 @@ from .servers import RssSampler, Server, rss_kib
 THREADS = 8
 ROUNDS = 3
 """Rounds of sequential calls per action; the figure is their median."""
+READ_PASSES = 3
+"""DescribeExecution and GetExecutionHistory read each execution of the round this many times:
+/proc counts CPU in 10 ms ticks, and 2,000 reads at ~0.08 ms are 16 ticks, so one tick either
+way moved the figure by 6%."""
 LOAD_OVER_SECONDS = 3.0
 """Idle time after which a server is taken to have finished with a load (reclaims included)."""
 PASS_ONE = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}
@@ -160,7 +164,7 @@ def _round(server: Server, client: RawClient, calls: int, machine: str, activity
 
     figures["StartExecution"] = _timed_cpu(server.pid, calls, start_all)
     for action in ("DescribeExecution", "GetExecutionHistory"):
-        figures[action] = _timed_cpu(server.pid, calls, partial(_each, client, action, arns))
+        figures[action] = _timed_cpu(server.pid, calls * READ_PASSES, partial(_each, client, action, arns * READ_PASSES))
     if "SendTaskSuccess" in result.notes:
         return figures
     parked = [_start(client, waiting, index) for index in range(calls)]
