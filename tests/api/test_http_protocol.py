@@ -74,24 +74,28 @@ async def fail_after_start(scope: dict[str, Any], receive: Any, send: Any) -> No
     raise RuntimeError("gone wrong after the head")
 
 
-def exchange(protocol_class: type[HttpToolsProtocol], request: bytes, app: Any = answer) -> Recorder:
-    """The writes of one connection that receives `request` (one or more requests)."""
-
-    async def run() -> Recorder:
-        config = Config(app=app, lifespan="off", proxy_headers=False, log_level="critical")
-        state = ServerState()
-        state.default_headers = [(b"server", b"test")]
-        protocol = protocol_class(config=config, server_state=state, app_state={})
-        transport = Recorder()
-        protocol.connection_made(transport)
-        protocol.data_received(request)
-        for _ in range(50):  # the app's task, then any pipelined request's
+async def connection(protocol_class: type[HttpToolsProtocol], request: bytes, app: Any,
+                     default_headers: list[tuple[bytes, bytes]]) -> Recorder:
+    """The writes of one connection that receives `request` (one or more requests), once the
+    app's tasks are done: the first request's, then any pipelined one's, started as it completed."""
+    config = Config(app=app, lifespan="off", proxy_headers=False, log_level="critical")
+    state = ServerState()
+    state.default_headers = default_headers
+    protocol = protocol_class(config=config, server_state=state, app_state={})
+    transport = Recorder()
+    protocol.connection_made(transport)
+    protocol.data_received(request)
+    for _ in range(2):
+        for _ in range(50):
             await asyncio.sleep(0)
         for task in list(state.tasks):
             await task
-        return transport
+    return transport
 
-    return asyncio.run(run())
+
+def exchange(protocol_class: type[HttpToolsProtocol], request: bytes, app: Any = answer) -> Recorder:
+    """`connection` with a toy app."""
+    return asyncio.run(connection(protocol_class, request, app, [(b"server", b"test")]))
 
 
 POST = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\n"
@@ -178,22 +182,7 @@ def aws_exchange(protocol_class: type[HttpToolsProtocol], request: bytes, tmp_pa
 
     async def run() -> Recorder:
         async with app.router.lifespan_context(app):
-            config = Config(app=app, lifespan="off", proxy_headers=False, log_level="critical")
-            state = ServerState()
-            state.default_headers = [(b"date", b"Tue, 01 Dec 2026 00:00:00 GMT")]
-            protocol = protocol_class(config=config, server_state=state, app_state={})
-            transport = Recorder()
-            protocol.connection_made(transport)
-            protocol.data_received(request)
-            for _ in range(50):
-                await asyncio.sleep(0)
-            for task in list(state.tasks):
-                await task
-            for _ in range(50):  # a pipelined request's task, started as the first one completed
-                await asyncio.sleep(0)
-            for task in list(state.tasks):
-                await task
-            return transport
+            return await connection(protocol_class, request, app, [(b"date", b"Tue, 01 Dec 2026 00:00:00 GMT")])
 
     return asyncio.run(run())
 
