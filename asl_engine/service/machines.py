@@ -161,6 +161,7 @@ class Machines:
     def validate(definition: str, machine_type: str | None, severity: str | None,
                  max_results: int | None) -> Validation:
         """ValidateStateMachineDefinition: ERROR shows errors only, WARNING shows both."""
+        check_definition_length(definition)
         levels = ("ERROR",) if (severity or "ERROR") == "ERROR" else ("ERROR", "WARNING")
         found = [d for d in validate_definition(definition, check_type(machine_type)) if d.severity in levels]
         limit = max_results or 100
@@ -179,10 +180,7 @@ class Machines:
 def check_definition(definition: str, machine_type: str) -> None:
     """Refuse what AWS refuses: the validator's first ERROR, then anything the compiler
     cannot compile, both as InvalidDefinition with AWS's wording."""
-    if len(definition) > MAX_DEFINITION:
-        raise ValidationException.constraint(
-            "definition", "definition", f"Member must have length less than or equal to {MAX_DEFINITION}"
-        )
+    check_definition_length(definition)
     for diagnostic in validate_definition(definition, machine_type):
         if diagnostic.severity == "ERROR":
             raise InvalidDefinition(format_invalid_definition(diagnostic))
@@ -192,6 +190,15 @@ def check_definition(definition: str, machine_type: str) -> None:
         raise InvalidDefinition(
             f"Invalid State Machine Definition: '{error.code}: {error.message} at {error.location}'"
         ) from None
+
+
+def check_definition_length(definition: str) -> None:
+    """The API's length constraint on `definition` (Create, Update and ValidateStateMachineDefinition:
+    "Maximum length of 1048576"), checked before anything reads the text."""
+    if len(definition) > MAX_DEFINITION:
+        raise ValidationException.constraint(
+            "definition", "definition", f"Member must have length less than or equal to {MAX_DEFINITION}"
+        )
 
 
 def check_machine_arn(arn: str) -> None:

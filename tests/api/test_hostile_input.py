@@ -178,3 +178,19 @@ def test_a_body_too_large_with_its_length_announced_is_refused_too(server):
     refused = httpx.post(server.url + "/", content=b" " * (9 * 1024 * 1024), headers={
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListActivities"})
     assert refused.status_code == 413 and refused.json()["__type"] == "RequestEntityTooLargeException"
+
+
+@pytest.mark.parametrize("action", ["validate", "create"])
+def test_a_definition_past_its_length_constraint_is_refused_before_it_is_read(sfn, action):
+    """API_ValidateStateMachineDefinition and API_CreateStateMachine: `definition` has "Maximum
+    length of 1048576"; a longer one is a ValidationException, not a validation run over it
+    (5 MB of text held the server's loop for 140 ms)."""
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}, "Comment": "x" * 1_048_576})
+    with pytest.raises(ClientError) as refused:
+        if action == "validate":
+            sfn.validate_state_machine_definition(definition=definition)
+        else:
+            sfn.create_state_machine(name=unique("long"), definition=definition,
+                                     roleArn="arn:aws:iam::123456789012:role/r")
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Member must have length less than or equal to 1048576" in refused.value.response["Error"]["Message"]
