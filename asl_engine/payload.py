@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -128,11 +127,10 @@ MAX_JSON_DEPTH = 512
 """Deepest JSON nesting accepted from a client. AWS documents no bound; ours keeps every recursive
 walk of a value (paths, JSONata, encoding) far inside Python's recursion limit."""
 
-_LONG_NUMBER = re.compile("[0-9]{19}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_NUMBER = b"0" * 19
 _SURROGATE_HINT = re.compile(r"[\ud800-\udfff]|\\u[dD][89abcdefABCDEF]")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_TOO_DEEP = f"JSON nesting depth exceeds the maximum of {MAX_JSON_DEPTH}"
 
 
 class JsonRejected(ValueError):
@@ -150,32 +148,47 @@ def parse_json(text: str) -> Json:
 
     orjson reads the text first, in a twentieth of the time (a StartExecution's input, a
     SendTaskSuccess's output, a request body): what it accepts, the standard library reads to the
-    same value, and what it refuses is read again below, whose words the error carries. Two texts
-    skip it: one with a run of 19 digits (orjson reads an integer beyond 64 bits, or below -2**63,
-    as a float) and one with more brackets than MAX_JSON_DEPTH (orjson nests deeper)."""
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH and not _LONG_NUMBER.search(text):
+    same value, and what it refuses is read again below, whose words the error carries. A text
+    with a run of 19 digits skips it: orjson reads an integer beyond 64 bits, or below -2**63, as
+    a float (found by bytes.translate and `in`, a fifth of a regular expression's time). Depth is
+    checked on the value read, not on the text: brackets inside strings (a definition or an input
+    in a request body) cost nothing, where scanning the text for them held the event loop 134 ms
+    for a 2 MB StartExecution body that orjson reads in 0.7 ms (16 ms now, all of it included)."""
+    if _LONG_NUMBER not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZERO):
         try:
-            return orjson.loads(text)
+            value = orjson.loads(text)  # nests up to 1,024 deep: check_depth below
         except orjson.JSONDecodeError:
             pass
-    check_depth(text)
+        else:
+            check_depth(text, value)
+            return value
     try:
         value = json.loads(text, parse_constant=_non_numeric, parse_float=_finite)
     except RecursionError:
-        raise JsonRejected(f"JSON nesting depth exceeds the maximum of {MAX_JSON_DEPTH}") from None
+        raise JsonRejected(_TOO_DEEP) from None
+    check_depth(text, value)
     if _SURROGATE_HINT.search(text):
         check_unicode(value)
     return value
 
 
-def check_depth(text: str) -> None:
-    """Refuse JSON text nested deeper than MAX_JSON_DEPTH, before any recursive parser sees it.
-    Costs two counts for ordinary text; the exact scan runs only when there are many brackets."""
+def check_depth(text: str, value: Json) -> None:
+    """Refuse `value`, read from `text`, when it nests deeper than MAX_JSON_DEPTH. Costs two counts
+    of the text when it has too few brackets to nest that deep; else one visit of each array and
+    object, level by level (no recursion, whatever the depth)."""
     if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
         return
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    if max(accumulate(_DEPTH_STEP[char] for char in brackets), default=0) > MAX_JSON_DEPTH:
-        raise JsonRejected(f"JSON nesting depth exceeds the maximum of {MAX_JSON_DEPTH}")
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise JsonRejected(_TOO_DEEP)
+        inner: list[Json] = []
+        for node in level:
+            inner += [item for item in (node.values() if isinstance(node, dict) else node)
+                      if isinstance(item, (dict, list))]
+        level = inner
 
 
 def check_unicode(value: Json) -> None:
