@@ -31,6 +31,7 @@ from asl_engine.payload import LoneSurrogate, parse_json
 from asl_engine.service import Service
 from asl_engine.aws_errors import InvalidToken, ValidationException
 
+from . import model_check
 from .errors import encode_json, serialization, too_large, unknown_operation
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -117,6 +118,8 @@ class AwsJsonEndpoint:
     def __init__(self, state: Any, actions: Mapping[str, Handler]) -> None:
         self.state = state  # the app's state: `service` is set once the lifespan has opened it
         self.handlers = {f"{TARGET_PREFIX}{name}".encode("latin-1"): handler for name, handler in actions.items()}
+        members = model_check.request_members()
+        self.requests = {f"{TARGET_PREFIX}{name}".encode("latin-1"): members[name] for name in actions}
 
     async def answer(self, headers: Iterable[tuple[bytes, bytes]], raw: bytes) -> bytes:
         """The action's answer, encoded; raises the error it fails with (ServiceError, ApiError)."""
@@ -130,6 +133,7 @@ class AwsJsonEndpoint:
         if handler is None:
             raise unknown_operation((target or b"").decode("latin-1"))
         body = parse_body(raw)
+        model_check.check(self.requests[target or b""], body)
         service: Service = self.state.service
         default = service.default_scope()
         scope_of_request = default if authorization is None else request_scope(authorization.decode("latin-1"), default)
@@ -167,6 +171,20 @@ def optional(body: Body, key: str, kind: type = str) -> Any:
     return None if value is None else _typed(key, value, kind)
 
 
+INCLUDED_DATA = ("ALL_DATA", "METADATA_ONLY")
+
+
+def metadata_only(body: Body) -> bool:
+    """`includedData` of the Describe calls and StartSyncExecution: METADATA_ONLY leaves out
+    what a customer managed KMS key encrypts (the definition; an execution's input and output),
+    "to get a successful response without the encrypted definition" (API_DescribeStateMachine)."""
+    included: str | None = optional(body, "includedData")
+    if included is not None and included not in INCLUDED_DATA:
+        raise ValidationException.constraint(
+            included, "includedData", f"Member must satisfy enum value set: [{', '.join(INCLUDED_DATA)}]")
+    return included == "METADATA_ONLY"
+
+
 def _typed(key: str, value: Any, kind: type) -> Any:
     if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
         raise serialization(f"Unexpected value type for '{key}'")
@@ -199,7 +217,7 @@ def next_token(action: str, body: Body, cursor: Any) -> dict[str, str]:
 def _decode_token(token: str, action: str, fingerprint: str) -> Any:
     data, _, signature = token.partition(".")
     if len(token) > 1024 or not hmac.compare_digest(signature, _sign(data)):
-        raise InvalidToken(f"Invalid Token: '{token}'")
+        raise InvalidToken("Invalid Token: 'Invalid token'")  # AWS's words (LocalStack's snapshots)
     token_action, token_fingerprint, issued, cursor = json.loads(
         base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
     )

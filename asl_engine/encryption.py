@@ -59,6 +59,11 @@ def check_encryption(config: Any) -> dict[str, Any] | None:
     return stored
 
 
+def customer_managed(config: dict[str, Any] | None) -> bool:
+    """Is data under this configuration encrypted with the customer's own KMS key on AWS?"""
+    return config is not None and config.get("type") == CUSTOMER_MANAGED_KMS_KEY
+
+
 def described(config: dict[str, Any] | None) -> dict[str, Any]:
     """What Describe* returns: the stored configuration, or AWS's default."""
     return dict(config) if config is not None else dict(DEFAULT)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 from asl_engine.arns import AccountRegion
+from asl_engine.aws_errors import ValidationException
+from asl_engine.encryption import customer_managed
 from asl_engine.service import Service
 from asl_engine.store import ExecutionRecord
 
-from ..protocol import Body, next_token, optional, page_request, present, required
+from ..protocol import Body, metadata_only, next_token, optional, page_request, present, required
 
 
 def execution_shape(record: ExecutionRecord) -> Body:
@@ -33,6 +35,14 @@ def execution_shape(record: ExecutionRecord) -> Body:
     return shape
 
 
+def _leave_out_data(shape: Body) -> None:
+    """`includedData=METADATA_ONLY` under a customer managed key: no input or output, and their
+    details say so (API_DescribeExecution: "inputDetails ... included")."""
+    for key in ("input", "output"):
+        if shape.pop(key, None) is not None:
+            shape[f"{key}Details"] = {"included": False}
+
+
 _OPTIONAL_FIELDS = (
     ("stopDate", "stop_date"), ("error", "error"), ("cause", "cause"),
     ("stateMachineVersionArn", "state_machine_version_arn"), ("stateMachineAliasArn", "state_machine_alias_arn"),
@@ -40,7 +50,16 @@ _OPTIONAL_FIELDS = (
 )
 
 
+def _check_trace_header(body: Body) -> None:
+    """`traceHeader`, the model's pattern `\\p{ASCII}*` (its length is checked with the model's
+    bounds): kept nowhere, since no trace goes to X-Ray (README, "Logging and tracing")."""
+    header = optional(body, "traceHeader")
+    if header is not None and not header.isascii():
+        raise ValidationException.constraint(header, "traceHeader", "Member must satisfy regular expression pattern: \\p{ASCII}*")
+
+
 async def start_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
+    _check_trace_header(body)
     record = await service.start_execution(
         scope, required(body, "stateMachineArn"), optional(body, "name"), optional(body, "input")
     )
@@ -48,10 +67,15 @@ async def start_execution(service: Service, scope: AccountRegion, body: Body) ->
 
 
 async def start_sync_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
+    metadata = metadata_only(body)
+    _check_trace_header(body)
     result = await service.start_sync_execution(
         scope, required(body, "stateMachineArn"), optional(body, "name"), optional(body, "input")
     )
     shape = execution_shape(result.record)
+    if metadata and customer_managed(
+            (await service.describe_state_machine(scope, result.record.state_machine_arn)).encryption_configuration):
+        _leave_out_data(shape)
     for key in ("redriveCount", "stateMachineVersionArn", "stateMachineAliasArn"):
         shape.pop(key, None)
     billing = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": result.billed_ms}
@@ -59,9 +83,13 @@ async def start_sync_execution(service: Service, scope: AccountRegion, body: Bod
 
 
 async def describe_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
+    metadata = metadata_only(body)
     record = await service.executions.describe(scope, required(body, "executionArn"), express_children=True)
     redrive = service.redrive.status(record)
     shape = execution_shape(record)
+    if metadata and customer_managed(
+            (await service.machine_for_execution(scope, record.arn)).encryption_configuration):
+        _leave_out_data(shape)
     shape["redriveStatus"] = redrive.status
     if redrive.reason is not None:
         shape["redriveStatusReason"] = redrive.reason

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from asl_engine.arns import AccountRegion
-from asl_engine.encryption import described
+from asl_engine.encryption import customer_managed, described
 from asl_engine.service import Service
 from asl_engine.aws_errors import ValidationException
 from asl_engine.store import StateMachineRecord
 
-from ..protocol import Body, next_token, optional, page_request, present, required
+from ..protocol import Body, metadata_only, next_token, optional, page_request, present, required
 
 
 def machine_shape(record: StateMachineRecord) -> Body:
@@ -47,7 +47,16 @@ async def create_state_machine(service: Service, scope: AccountRegion, body: Bod
 
 
 async def describe_state_machine(service: Service, scope: AccountRegion, body: Body) -> Body:
-    return machine_shape(await service.describe_state_machine(scope, required(body, "stateMachineArn")))
+    metadata = metadata_only(body)
+    record = await service.describe_state_machine(scope, required(body, "stateMachineArn"))
+    return _metadata(machine_shape(record), record, metadata)
+
+
+def _metadata(shape: Body, record: StateMachineRecord, metadata: bool) -> Body:
+    """`includedData=METADATA_ONLY`: a definition under a customer managed key is left out."""
+    if metadata and customer_managed(record.encryption_configuration):
+        del shape["definition"]
+    return shape
 
 
 async def update_state_machine(service: Service, scope: AccountRegion, body: Body) -> Body:
@@ -89,8 +98,9 @@ async def list_state_machines(service: Service, scope: AccountRegion, body: Body
 
 
 async def describe_state_machine_for_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
+    metadata = metadata_only(body)
     record = await service.machine_for_execution(scope, required(body, "executionArn"))
-    shape = machine_shape(record)
+    shape = _metadata(machine_shape(record), record, metadata)
     for key in ("status", "type", "creationDate"):
         del shape[key]
     execution = await service.executions.describe(scope, required(body, "executionArn"))

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from .. import arns
 from ..arns import AccountRegion
 from ..execution import HistoryEvent
-from ..aws_errors import ValidationException
 from ..store import ConsoleStore, ExecutionRecord, StateMachineRecord
 from ..tasks.dispatcher import TaskDispatcher
-from .executions import STATUSES, Executions
+from .executions import Executions, check_status_filter
 from .machines import Machines
 
 _PAGE = 1000
@@ -57,10 +56,7 @@ class Console:
 
     async def recent_executions(self, scope: AccountRegion, status: str | None, limit: int) -> list[ExecutionRecord]:
         """The scope's newest executions, of every state machine, optionally of one status."""
-        if status is not None and status not in STATUSES:
-            raise ValidationException.constraint(
-                status, "statusFilter", f"Member must satisfy enum value set: [{', '.join(STATUSES)}]"
-            )
+        check_status_filter(status)
         return await self.store.recent_executions(scope.arn("execution:"), status, limit)
 
     async def history(self, scope: AccountRegion, execution_arn: str) -> list[HistoryEvent]:

@@ -52,6 +52,9 @@ T = TypeVar("T")
 EXPRESS_LIMIT_SECONDS = 300.0
 RECOVERY_POLL_SECONDS = 0.05
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+_STATUS_SET = "[SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"
+"""statusFilter's values in the order AWS's message lists them (recorded: LocalStack's snapshot of
+ListExecutions with statusFilter 'succeeded')."""
 REDRIVE_FILTERS = ("REDRIVEN", "NOT_REDRIVEN")
 
 
@@ -219,10 +222,7 @@ class Executions:
         (no `machine`): the child executions of that Map Run."""
         if machine is not None and machine.type == "EXPRESS":
             raise StateMachineTypeNotSupported()
-        if status is not None and status not in STATUSES:
-            raise ValidationException.constraint(
-                status, "statusFilter", f"Member must satisfy enum value set: [{', '.join(STATUSES)}]"
-            )
+        check_status_filter(status)
         if redrive_filter is not None and redrive_filter not in REDRIVE_FILTERS:
             raise ValidationException.constraint(
                 redrive_filter, "redriveFilter", f"Member must satisfy enum value set: [{', '.join(REDRIVE_FILTERS)}]"
@@ -620,6 +620,12 @@ def _no_prefix(arn: str) -> str:
 
 def _unrecorded(why: str) -> str:
     return f"asl-engine could not record this execution's history: {why}"
+
+
+def check_status_filter(status: str | None) -> None:
+    """ListExecutions' statusFilter: one of STATUSES, or absent."""
+    if status is not None and status not in STATUSES:
+        raise ValidationException.constraint(status, "statusFilter", f"Member must satisfy enum value set: {_STATUS_SET}")
 
 
 def _arguments(name: str | None, input_text: str | None) -> tuple[str, Json, str]:
