@@ -36,7 +36,7 @@ from .map_children import MapChildren
 from .redrive import Redrive
 from .machines import DEFAULT_LOGGING, DEFAULT_TRACING, MAX_TAGS, Machines, check_machine_arn, tag_dict
 from .test_state import TestStateRequest, TestStateResult, test_state
-from .versions import Versions, split_qualified
+from .versions import Versions, is_version, split_qualified
 
 
 class Service:
@@ -69,8 +69,7 @@ class Service:
     async def describe_state_machine(self, scope: AccountRegion, arn: str) -> StateMachineRecord:
         """DescribeStateMachine; on a version ARN, the version (with its description)."""
         check_machine_arn(arn)
-        qualifier = split_qualified(arn)[1]
-        if qualifier is not None and qualifier.isdigit():
+        if is_version(split_qualified(arn)[1]):
             return (await self.versions.version(scope, arn))[0]
         return await self.machines.get(scope, arn)
 

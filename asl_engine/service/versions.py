@@ -14,7 +14,7 @@ import asyncio
 import random
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from .. import arns
 from ..arns import AccountRegion
@@ -32,13 +32,15 @@ from .machines import Machines
 
 ALIAS_NAME = re.compile(r"^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$")
 MAX_DESCRIPTION = 256
+_MAX_VERSION = 2**63 - 1
+"""The largest version number the store holds (a 64-bit integer); an ARN may name any number."""
 # Our own generator: drawing from the module-level one would shift the global random state that
 # user code and test tools (Hypothesis replays) rely on.
 _ROUTING = random.Random()
 
 
-def not_found(arn: str) -> ResourceNotFound:
-    error = ResourceNotFound.for_arn(arn)
+def not_found(arn: str, message: str | None = None) -> ResourceNotFound:
+    error = ResourceNotFound.for_arn(arn) if message is None else ResourceNotFound(message)
     error.fields["resourceName"] = arn
     return error
 
@@ -112,7 +114,7 @@ class Versions:
     async def delete_version(self, scope: AccountRegion, version_arn: str) -> None:
         """DeleteStateMachineVersion; deleting an absent version succeeds."""
         base, number = _version_arn(version_arn)
-        if arns.parse_arn(base).scope != scope or await self.store.get_version(base, number) is None:
+        if arns.parse_arn(base).scope != scope or await self._stored(base, number) is None:
             return
         users = [alias.arn for alias in await self.store.list_aliases(base)
                  if any(route["stateMachineVersionArn"] == version_arn for route in alias.routing_configuration)]
@@ -123,10 +125,15 @@ class Versions:
             )
         await self.store.delete_version(base, number)
 
+    async def _stored(self, base: str, number: int) -> VersionRecord | None:
+        """Version `number` of machine `base`, unless deleted; none past the store's integers
+        (a version ARN of 23 digits was an OverflowError from the database, answered 500)."""
+        return await self.store.get_version(base, number) if number <= _MAX_VERSION else None
+
     async def version(self, scope: AccountRegion, version_arn: str) -> tuple[StateMachineRecord, VersionRecord]:
         """The machine as the version snapshots it (DescribeStateMachine on a version ARN)."""
         base, number = _version_arn(version_arn)
-        version = await self.store.get_version(base, number) if arns.parse_arn(base).scope == scope else None
+        version = await self._stored(base, number) if arns.parse_arn(base).scope == scope else None
         machine = await self.store.get_state_machine(base) if version is not None else None
         revision = await self.store.get_revision(base, version.revision_id) if version and machine else None
         if version is None or machine is None or revision is None:
@@ -148,7 +155,7 @@ class Versions:
             return await self.machines.get(scope, arn), None, None
         alias_arn = None
         version_arn = arn
-        if not qualifier.isdigit():
+        if not is_version(qualifier):
             alias = await self.store.get_alias(arn) if arns.parse_arn(base).scope == scope else None
             if alias is None:
                 raise StateMachineDoesNotExist.for_arn(arn)
@@ -185,7 +192,7 @@ class Versions:
 
     async def describe_alias(self, scope: AccountRegion, alias_arn: str) -> AliasRecord:
         base, qualifier = split_qualified(alias_arn)
-        if qualifier is None or qualifier.isdigit():
+        if qualifier is None or is_version(qualifier):
             raise InvalidArn.for_arn(alias_arn)
         alias = await self.store.get_alias(alias_arn) if arns.parse_arn(base).scope == scope else None
         if alias is None:
@@ -201,7 +208,10 @@ class Versions:
             )
             error.fields["reason"] = "MISSING_REQUIRED_PARAMETER"
             raise error
-        alias = await self.describe_alias(scope, alias_arn)
+        try:
+            alias = await self.describe_alias(scope, alias_arn)
+        except ResourceNotFound:  # AWS's words for this call (recorded: LocalStack's snapshots)
+            raise not_found(alias_arn, "Request references a resource that does not exist.") from None
         _check_description(description, "description")
         if routing is not None and await self._check_routing(scope, routing) != alias.state_machine_arn:
             raise invalid_routing("The routing configuration must only contain versions of the alias's state machine")
@@ -215,16 +225,21 @@ class Versions:
         return updated
 
     async def delete_alias(self, scope: AccountRegion, alias_arn: str) -> None:
-        await self.describe_alias(scope, alias_arn)
-        await self.store.delete_alias(alias_arn)
+        """DeleteStateMachineAlias; deleting an absent alias succeeds, as AWS answers a second
+        delete (recorded: LocalStack's snapshot test_delete_no_such_alias_arn)."""
+        base, qualifier = split_qualified(alias_arn)
+        if qualifier is None or is_version(qualifier):
+            raise InvalidArn.for_arn(alias_arn)
+        if arns.parse_arn(base).scope == scope:
+            await self.store.delete_alias(alias_arn)
 
     async def list_aliases(self, scope: AccountRegion, machine_arn: str) -> list[AliasRecord]:
         """ListStateMachineAliases of a machine, or only those routing to a version ARN."""
         base, qualifier = split_qualified(machine_arn)
-        if qualifier is not None and not qualifier.isdigit():
+        if qualifier is not None and not is_version(qualifier):
             raise InvalidArn.for_arn(machine_arn)
         await self.machines.get(scope, base)
-        if qualifier is not None and await self.store.get_version(base, int(qualifier)) is None:
+        if qualifier is not None and await self._stored(base, int(qualifier)) is None:
             raise not_found(machine_arn)
         aliases = await self.store.list_aliases(base)
         if qualifier is None:
@@ -254,7 +269,7 @@ class Versions:
                     "Member must have value greater than or equal to 0",
                 )
             base, qualifier = split_qualified(arn)
-            if qualifier is None or not qualifier.isdigit():
+            if not is_version(qualifier):
                 raise invalid_routing(f"Routing configuration must contain state machine version ARNs. "
                                       f"Received: [{arn}]")
             if arn in seen:
@@ -273,14 +288,19 @@ class Versions:
             raise not_found(routing[0]["stateMachineVersionArn"])
         for route in routing:
             _, number = _version_arn(route["stateMachineVersionArn"])
-            if await self.store.get_version(base, number) is None:
+            if await self._stored(base, number) is None:
                 raise not_found(route["stateMachineVersionArn"])
         return base
 
 
+def is_version(qualifier: str | None) -> TypeGuard[str]:
+    """Does an ARN's qualifier name a version: ASCII digits (str.isdigit alone takes '٣' and '²')."""
+    return qualifier is not None and qualifier.isascii() and qualifier.isdigit()
+
+
 def _version_arn(arn: str) -> tuple[str, int]:
     base, qualifier = split_qualified(arn)
-    if qualifier is None or not qualifier.isdigit():
+    if not is_version(qualifier):
         raise InvalidArn.for_arn(arn)
     return base, int(qualifier)
 

@@ -120,6 +120,33 @@ def test_start_through_a_version_runs_that_version(sfn):
     assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
 
 
+@pytest.mark.parametrize("qualifier", ["99999999999999999999999", "9223372036854775808"])
+def test_a_version_number_past_any_stored_one_does_not_exist(sfn, qualifier):
+    """A version ARN names a number of any length; one past the store's 64-bit integers was an
+    OverflowError from the database, answered 500 InternalFailure by every call that takes one."""
+    arn = sfn.create_state_machine(name=unique("big-ver"), definition=pass_result("v"), roleArn=ROLE,
+                                   publish=True)["stateMachineArn"]
+    for call in (lambda: sfn.start_execution(stateMachineArn=f"{arn}:{qualifier}"),
+                 lambda: sfn.describe_state_machine(stateMachineArn=f"{arn}:{qualifier}"),
+                 lambda: sfn.list_state_machine_aliases(stateMachineArn=f"{arn}:{qualifier}")):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:{qualifier}")  # absent: succeeds
+    assert [v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stateMachineArn=arn)[
+        "stateMachineVersions"]] == [f"{arn}:1"]
+
+
+def test_a_version_qualifier_is_ascii_digits(sfn):
+    """'١' (ARABIC-INDIC DIGIT ONE) passes str.isdigit and int() reads it as 1; AWS's version
+    qualifier is a number (arn:...:stateMachine:name:1), so this ARN names no version."""
+    arn = sfn.create_state_machine(name=unique("digit-ver"), definition=pass_result("v"), roleArn=ROLE,
+                                   publish=True)["stateMachineArn"]
+    with pytest.raises(ClientError) as excinfo:
+        sfn.start_execution(stateMachineArn=f"{arn}:\u0661")
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+
+
 def test_alias_lifecycle(sfn):
     """API_CreateStateMachineAlias, API_DescribeStateMachineAlias, API_UpdateStateMachineAlias,
     API_ListStateMachineAliases (newest first; by version ARN), API_DeleteStateMachineAlias."""
@@ -209,6 +236,23 @@ def test_a_version_an_alias_uses_cannot_be_deleted(sfn):
     assert error_of(excinfo)[0] == "ConflictException"
     sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
     sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:1")
+
+
+def test_a_deleted_alias_deletes_again_and_does_not_update(sfn):
+    """Recorded against AWS (LocalStack's snapshots test_delete_no_such_alias_arn and
+    test_update_no_such_alias_arn): DeleteStateMachineAlias on a deleted alias answers 200;
+    UpdateStateMachineAlias on it is ResourceNotFound "Request references a resource that does
+    not exist."."""
+    arn = create(sfn, publish=True)
+    alias = sfn.create_state_machine_alias(
+        name="gone", routingConfiguration=[{"stateMachineVersionArn": f"{arn}:1", "weight": 100}]
+    )["stateMachineAliasArn"]
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    with pytest.raises(ClientError) as excinfo:
+        sfn.update_state_machine_alias(stateMachineAliasArn=alias, description="again")
+    assert error_of(excinfo) == ("ResourceNotFound", "Request references a resource that does not exist.")
+    assert sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"] == []
 
 
 def test_deleting_the_machine_deletes_versions_and_aliases(sfn):
