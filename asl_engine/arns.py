@@ -88,6 +88,8 @@ def parse_arn(arn: str) -> ParsedArn:
     parts are frozen, so a remembered answer is shared safely)."""
     match = _ARN.match(arn or "")
     if not match or len(arn) > 256:
+        if not (arn or "").startswith("arn:"):  # AWS's words, recorded for 'invalid_state_machine_arn'
+            raise InvalidArn(f"Invalid Arn: 'Invalid ARN prefix: {arn}'")
         raise InvalidArn.for_arn(arn)
     scope = AccountRegion(match["account"], match["region"])
     return ParsedArn(scope, match["type"], tuple(match["rest"].split(":")))

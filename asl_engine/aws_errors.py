@@ -80,6 +80,10 @@ class InvalidEncryptionConfiguration(ServiceError):
     pass
 
 
+class InvalidLoggingConfiguration(ServiceError):
+    pass
+
+
 class InvalidToken(ServiceError):
     pass
 

@@ -15,6 +15,7 @@ from ..arns import AccountRegion
 from ..aws_errors import (
     InvalidArn,
     InvalidDefinition,
+    InvalidLoggingConfiguration,
     MissingRequiredParameter,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
@@ -34,6 +35,7 @@ TYPES = ("STANDARD", "EXPRESS")
 MAX_DEFINITION = 1_048_576
 MAX_TAGS = 50
 DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
+LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")  # the model's order
 DEFAULT_TRACING = {"enabled": False}
 
 
@@ -67,7 +69,7 @@ class Machines:
         arns.check_role_arn(role_arn)
         machine_type = check_type(machine_type)
         encryption_configuration = check_encryption(encryption_configuration)
-        logging_configuration = {**DEFAULT_LOGGING, **(logging_configuration or {})}
+        logging_configuration = check_logging(logging_configuration or {})
         tracing_configuration = {**DEFAULT_TRACING, **(tracing_configuration or {})}
         arn = arns.state_machine_arn(scope, name)
         existing = await self.store.get_state_machine(arn)
@@ -116,7 +118,7 @@ class Machines:
             record,
             definition=definition if definition is not None else record.definition,
             role_arn=role_arn or record.role_arn,
-            logging_configuration={**DEFAULT_LOGGING, **(logging_configuration or record.logging_configuration)},
+            logging_configuration=check_logging(logging_configuration or record.logging_configuration),
             tracing_configuration={**DEFAULT_TRACING, **(tracing_configuration or record.tracing_configuration)},
             encryption_configuration=encryption_configuration or record.encryption_configuration,
             revision_id=str(uuid.uuid4()),
@@ -162,6 +164,8 @@ class Machines:
                  max_results: int | None) -> Validation:
         """ValidateStateMachineDefinition: ERROR shows errors only, WARNING shows both."""
         check_definition_length(definition)
+        if severity not in (None, "ERROR", "WARNING"):
+            raise ValidationException.constraint(severity, "severity", "Member must satisfy enum value set: [ERROR, WARNING]")
         levels = ("ERROR",) if (severity or "ERROR") == "ERROR" else ("ERROR", "WARNING")
         found = [d for d in validate_definition(definition, check_type(machine_type)) if d.severity in levels]
         limit = max_results or 100
@@ -199,6 +203,23 @@ def check_definition_length(definition: str) -> None:
         raise ValidationException.constraint(
             "definition", "definition", f"Member must have length less than or equal to {MAX_DEFINITION}"
         )
+
+
+def check_logging(configuration: dict[str, Any]) -> dict[str, Any]:
+    """A state machine's loggingConfiguration as AWS stores it, or the error AWS answers.
+
+    Recorded against AWS (LocalStack's snapshots of test_sfn_api_logs): a level other than OFF
+    needs exactly one destination ("Must specify exactly one Log Destination.", also for two);
+    `{}` or no destinations at all is level OFF without execution data. The configuration is kept
+    and described back; no log is written anywhere (README, "Logging and tracing")."""
+    level = configuration.get("level", "OFF")
+    if level not in LOG_LEVELS:
+        raise ValidationException.constraint(
+            level, "loggingConfiguration.level", f"Member must satisfy enum value set: [{', '.join(LOG_LEVELS)}]")
+    destinations = configuration.get("destinations") or []
+    if len(destinations) > 1 or (level != "OFF" and not destinations):
+        raise InvalidLoggingConfiguration("Invalid Logging Configuration: Must specify exactly one Log Destination.")
+    return {**DEFAULT_LOGGING, **configuration}
 
 
 def check_machine_arn(arn: str) -> None:
