@@ -10,7 +10,7 @@ from asl_engine.encryption import customer_managed
 from asl_engine.service import Service
 from asl_engine.store import ExecutionRecord
 
-from ..protocol import Body, metadata_only, next_token, optional, page_request, present, required
+from ..protocol import Body, metadata_only, next_token, optional, page_request, required
 
 
 def execution_shape(record: ExecutionRecord) -> Body:
@@ -33,6 +33,10 @@ def execution_shape(record: ExecutionRecord) -> Body:
         if value is not None:
             shape[key] = value
     return shape
+
+
+_LIST_ITEM = frozenset(("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate", "mapRunArn",
+                        "stateMachineVersionArn", "stateMachineAliasArn", "redriveCount", "redriveDate"))
 
 
 def _leave_out_data(shape: Body) -> None:
@@ -112,10 +116,9 @@ async def list_executions(service: Service, scope: AccountRegion, body: Body) ->
         batched = await service.map_runs.batched(scope, required(body, "mapRunArn"))
     items = []
     for record in page.items:
-        item = {key: value for key, value in execution_shape(record).items()
-                if key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate", "mapRunArn")}
-        if record.redrive_count:  # ExecutionListItem's redrive fields, once it was redriven
-            item.update(redriveCount=record.redrive_count, **present(redriveDate=record.redrive_date))
+        # ExecutionListItem's members; redriveCount always, 0 included (recorded: LocalStack's
+        # AWS snapshots of ListExecutions).
+        item = {key: value for key, value in execution_shape(record).items() if key in _LIST_ITEM}
         if record.map_run_arn is not None and optional(body, "mapRunArn") is not None:
             item["itemCount"] = len(json.loads(record.input)["Items"]) if batched else 1
         items.append(item)

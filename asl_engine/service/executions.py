@@ -216,10 +216,12 @@ class Executions:
     async def list(
         self, machine: StateMachineRecord | None, status: str | None, after: int | None, limit: int,
         redrive_filter: str | None = None, map_run_arn: str | None = None,
+        version_arn: str | None = None, alias_arn: str | None = None,
     ) -> Page[ExecutionRecord]:
         """ListExecutions, newest first; Express executions are not listed (not recorded).
         `redrive_filter`: REDRIVEN (redriven at least once) or NOT_REDRIVEN. `map_run_arn`
-        (no `machine`): the child executions of that Map Run."""
+        (no `machine`): the child executions of that Map Run. `version_arn`, `alias_arn`: the
+        machine's executions of that version, or started through that alias."""
         if machine is not None and machine.type == "EXPRESS":
             raise StateMachineTypeNotSupported()
         check_status_filter(status)
@@ -229,7 +231,7 @@ class Executions:
             )
         redriven = None if redrive_filter is None else redrive_filter == "REDRIVEN"
         items, cursor = await self.store.list_executions(machine.arn if machine is not None else "", status, after,
-                                                         limit, redriven, map_run_arn)
+                                                         limit, redriven, map_run_arn, version_arn, alias_arn)
         return Page(items, cursor)
 
     async def stop(self, scope: AccountRegion, arn: str, error: str | None, cause: str | None) -> float:

@@ -176,8 +176,19 @@ class Service:
         if map_run_arn is not None:
             await self.map_runs.describe(scope, map_run_arn)  # InvalidArn, ResourceNotFound
             return await self.executions.list(None, status, after, limit, redrive_filter, map_run_arn)
-        machine = await self.machines.get(scope, machine_arn or "")
-        return await self.executions.list(machine, status, after, limit, redrive_filter)
+        base, qualifier = split_qualified(machine_arn or "")
+        if qualifier is None:
+            return await self.executions.list(await self.machines.get(scope, base), status, after, limit, redrive_filter)
+        # A version or alias ARN lists the executions of that version, or started through that
+        # alias (API_ListExecutions; recorded: LocalStack's snapshot of ListExecutions on a version).
+        if is_version(qualifier):
+            await self.versions.version(scope, machine_arn or "")  # StateMachineDoesNotExist
+            version_arn, alias_arn = machine_arn, None
+        else:
+            await self.versions.describe_alias(scope, machine_arn or "")  # ResourceNotFound
+            version_arn, alias_arn = None, machine_arn
+        return await self.executions.list(await self.machines.get(scope, base), status, after, limit, redrive_filter,
+                                          version_arn=version_arn, alias_arn=alias_arn)
 
     async def redrive_execution(self, scope: AccountRegion, execution_arn: str, client_token: str | None) -> float:
         """RedriveExecution (service/redrive.py); returns the redrive date."""

@@ -265,10 +265,13 @@ class ExecutionStore(Committing, Protocol):
     async def list_executions(
         self, state_machine_arn: str, status: str | None, after: int | None, limit: int,
         redriven: bool | None = None, map_run_arn: str | None = None,
+        version_arn: str | None = None, alias_arn: str | None = None,
     ) -> tuple[list[ExecutionRecord], int | None]:
         """Newest first; returns the page and the cursor of its last row when more may follow.
         `redriven`: only executions redriven at least once (True) or never (False).
-        `map_run_arn`: the child executions of that Map Run instead of the machine's."""
+        `map_run_arn`: the child executions of that Map Run instead of the machine's.
+        `version_arn`, `alias_arn`: only the machine's executions of that version, or started
+        through that alias."""
         ...
 
     async def get_history(

@@ -641,6 +641,7 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
     async def list_executions(
         self, state_machine_arn: str, status: str | None, after: int | None, limit: int,
         redriven: bool | None = None, map_run_arn: str | None = None,
+        version_arn: str | None = None, alias_arn: str | None = None,
     ) -> tuple[list[ExecutionRecord], int | None]:
         column = "state_machine_arn" if map_run_arn is None else "map_run_arn"
         sql = f"SELECT seq, {_EXECUTION_COLUMNS} FROM executions WHERE {column} = ?"
@@ -652,6 +653,10 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             params.append(status)
         if redriven is not None:
             sql += " AND redrive_count > 0" if redriven else " AND redrive_count = 0"
+        for column, value in (("state_machine_version_arn", version_arn), ("state_machine_alias_arn", alias_arn)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
         if after is not None:
             sql += " AND seq < ?"
             params.append(after)

@@ -313,7 +313,9 @@ def test_list_executions_filters_and_shows_redrives(sfn: Any) -> None:
     assert [(item["executionArn"], item["redriveCount"], item["redriveDate"]) for item in redriven] == [
         (arns[0], 1, date)]
     not_redriven = sfn.list_executions(stateMachineArn=machine, redriveFilter="NOT_REDRIVEN")["executions"]
-    assert [item["executionArn"] for item in not_redriven] == [arns[1]] and "redriveCount" not in not_redriven[0]
+    # redriveCount 0 is listed too (recorded against AWS: LocalStack's ListExecutions snapshots)
+    assert [(item["executionArn"], item["redriveCount"]) for item in not_redriven] == [(arns[1], 0)]
+    assert "redriveDate" not in not_redriven[0]
     both = sfn.list_executions(stateMachineArn=machine, statusFilter="FAILED", redriveFilter="REDRIVEN")
     assert both["executions"] == []
     with pytest.raises(ClientError) as bad:

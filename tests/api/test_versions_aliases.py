@@ -280,3 +280,32 @@ def test_start_sync_through_a_version(sfn):
     result = sfn.start_sync_execution(stateMachineArn=f"{arn}:1")
     assert result["status"] == "SUCCEEDED" and json.loads(result["output"]) == "express-v1"
     assert result["stateMachineArn"] == arn
+
+
+def test_list_executions_of_a_version_or_an_alias(sfn):
+    """API_ListExecutions takes a version or alias ARN (its stateMachineArn: "the Amazon Resource
+    Name (ARN) of the state machine whose executions is listed ... a version or alias ARN"); its
+    items carry stateMachineVersionArn, stateMachineAliasArn and redriveCount, 0 included
+    (recorded against AWS: LocalStack's snapshot test_list_executions_versions_pagination)."""
+    arn = sfn.create_state_machine(name=unique("list-ver"), definition=pass_result("v1"), roleArn=ROLE,
+                                   publish=True)["stateMachineArn"]
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("v2"), publish=True)
+    alias = sfn.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": f"{arn}:2", "weight": 100}])["stateMachineAliasArn"]
+    started = {target: [run(sfn, target)["executionArn"] for _ in range(2)] for target in (arn, f"{arn}:1", alias)}
+
+    def listed(target: str) -> list[dict]:
+        return sfn.list_executions(stateMachineArn=target)["executions"]
+
+    assert [item["executionArn"] for item in listed(f"{arn}:1")] == started[f"{arn}:1"][::-1]
+    assert [item["executionArn"] for item in listed(alias)] == started[alias][::-1]
+    assert [item["executionArn"] for item in listed(f"{arn}:2")] == started[alias][::-1]  # the alias ran version 2
+    assert len(listed(arn)) == 6
+    through_alias = listed(alias)[0]
+    assert through_alias["stateMachineArn"] == arn and through_alias["redriveCount"] == 0
+    assert (through_alias["stateMachineVersionArn"], through_alias["stateMachineAliasArn"]) == (f"{arn}:2", alias)
+    plain = next(item for item in listed(arn) if item["executionArn"] in started[arn])
+    assert plain["redriveCount"] == 0 and "stateMachineVersionArn" not in plain
+    with pytest.raises(ClientError) as excinfo:
+        sfn.list_executions(stateMachineArn=f"{arn}:7")
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
