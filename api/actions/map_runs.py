@@ -7,7 +7,6 @@ from asl_engine.service import Service
 from asl_engine.service.map_runs import COUNTS, EXECUTIONS
 from asl_engine.store import MapRunRecord
 
-from ..errors import serialization
 from ..protocol import Body, next_token, optional, page_request, required
 
 
@@ -51,11 +50,8 @@ async def list_map_runs(service: Service, scope: AccountRegion, body: Body) -> B
 
 
 async def update_map_run(service: Service, scope: AccountRegion, body: Body) -> Body:
-    percentage = optional(body, "toleratedFailurePercentage", object)  # a JSON number: int or float
-    if percentage is not None and (isinstance(percentage, bool) or not isinstance(percentage, (int, float))):
-        raise serialization("Unexpected value type for 'toleratedFailurePercentage'")
-    await service.map_runs.update(
-        scope, required(body, "mapRunArn"), optional(body, "maxConcurrency", int), percentage,
-        optional(body, "toleratedFailureCount", int),
+    await service.map_runs.update(  # types and bounds: the model's (api/model_check.py)
+        scope, required(body, "mapRunArn"), optional(body, "maxConcurrency", int),
+        optional(body, "toleratedFailurePercentage", object), optional(body, "toleratedFailureCount", int),
     )
     return {}

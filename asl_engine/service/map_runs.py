@@ -130,19 +130,16 @@ class MapRuns:
 
     async def update(self, scope: AccountRegion, arn: str, max_concurrency: int | None,
                      tolerated_failure_percentage: float | None, tolerated_failure_count: int | None) -> None:
-        """UpdateMapRun: store the settings given (see the module docstring for running maps)."""
-        if max_concurrency is not None and max_concurrency < 0:
-            raise ValidationException.constraint(max_concurrency, "maxConcurrency",
-                                                 "Member must have value greater than or equal to 0")
-        if tolerated_failure_count is not None and tolerated_failure_count < 0:
-            raise ValidationException.constraint(tolerated_failure_count, "toleratedFailureCount",
-                                                 "Member must have value greater than or equal to 0")
-        if tolerated_failure_percentage is not None and not 0 <= tolerated_failure_percentage <= 100:
-            bound = "less than or equal to 100" if tolerated_failure_percentage > 100 else \
-                "greater than or equal to 0"
-            raise ValidationException.constraint(tolerated_failure_percentage, "toleratedFailurePercentage",
-                                                 f"Member must have value {bound}")
-        await self._find(scope, arn)
+        """UpdateMapRun: store the settings given (see the module docstring for running maps).
+        Their bounds are the model's (api/model_check.py). Only a Map Run in progress takes them:
+        "Updates an in-progress Map Run's configuration" (API_UpdateMapRun), and the model's
+        ValidationException reason CANNOT_UPDATE_COMPLETED_MAP_RUN says what a completed one is."""
+        record = await self._find(scope, arn)
+        if record.status != "RUNNING":
+            error = ValidationException(f"Map Run {arn} is {record.status} and cannot be updated: only a Map Run "
+                                        "in progress can")
+            error.fields["reason"] = "CANNOT_UPDATE_COMPLETED_MAP_RUN"
+            raise error
         percentage = None if tolerated_failure_percentage is None else float(tolerated_failure_percentage)
         await self.store.update_map_run(arn, max_concurrency, percentage, tolerated_failure_count)
         if arn not in self._live and self.remote_update is not None:

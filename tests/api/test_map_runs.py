@@ -89,19 +89,20 @@ def test_failed_map_run_counts(sfn):
     assert (counts["succeeded"], counts["failed"], counts["aborted"], counts["total"]) == (1, 1, 2, 4)
 
 
-def test_update_map_run(sfn):
-    """API_UpdateMapRun: the new maxConcurrency and tolerated failures are what DescribeMapRun
-    returns afterwards."""
+def test_update_map_run_refuses_a_completed_one(sfn):
+    """API_UpdateMapRun "Updates an in-progress Map Run's configuration"; the model's
+    ValidationException reasons include CANNOT_UPDATE_COMPLETED_MAP_RUN. A completed Map Run's
+    settings stay as they ran (updates of running ones: the tests below)."""
     _, execution, _ = run_map(sfn, distributed())
     arn = sfn.list_map_runs(executionArn=execution)["mapRuns"][0]["mapRunArn"]
-    sfn.update_map_run(mapRunArn=arn, maxConcurrency=7, toleratedFailurePercentage=12.5,
-                       toleratedFailureCount=3)
+    before = sfn.describe_map_run(mapRunArn=arn)
+    with pytest.raises(ClientError) as excinfo:
+        sfn.update_map_run(mapRunArn=arn, maxConcurrency=7, toleratedFailurePercentage=12.5)
+    assert error_of(excinfo)[0] == "ValidationException"
+    assert excinfo.value.response["reason"] == "CANNOT_UPDATE_COMPLETED_MAP_RUN"
     described = sfn.describe_map_run(mapRunArn=arn)
-    assert (described["maxConcurrency"], described["toleratedFailurePercentage"],
-            described["toleratedFailureCount"]) == (7, 12.5, 3)
-    sfn.update_map_run(mapRunArn=arn, maxConcurrency=4)  # the others are kept
-    described = sfn.describe_map_run(mapRunArn=arn)
-    assert (described["maxConcurrency"], described["toleratedFailureCount"]) == (4, 3)
+    assert (described["maxConcurrency"], described["toleratedFailurePercentage"]) == (
+        before["maxConcurrency"], before["toleratedFailurePercentage"])
 
 
 def test_unknown_map_run(sfn):
