@@ -19,6 +19,7 @@ async def test_state(service: Service, scope: AccountRegion, body: Body) -> Body
         mock=optional(body, "mock", dict),
         context=optional(body, "context"),
         state_configuration=optional(body, "stateConfiguration", dict),
+        reveal_secrets=bool(optional(body, "revealSecrets", bool)),
     ))
     answer: Body = {"status": result.status}
     for key, value in (("output", result.output), ("error", result.error), ("cause", result.cause),

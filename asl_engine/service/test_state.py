@@ -59,6 +59,7 @@ class TestStateRequest:
     mock: dict[str, Json] | None = None
     context: str | None = None
     state_configuration: dict[str, Json] | None = None
+    reveal_secrets: bool = False
 
 
 @dataclass
@@ -93,6 +94,7 @@ async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: AccountReg
     checked = compile_definition(wrapped.definition).program.states[wrapped.name]
     machine = compile_definition(wrapped.running)
     state = machine.program.states[wrapped.name]
+    _check_request(state, request)
     value = _json_argument(request.input, "input", InvalidExecutionInput, default={})
     variables = _json_argument(request.variables, "variables", ValidationException, default={})
     context = _json_argument(request.context, "context", ValidationException, default={})
@@ -116,6 +118,30 @@ async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: AccountReg
     result = _result(probe, outcome, checked, request.state_configuration or {})
     result.inspection_data = None if level == "INFO" else _inspection(probe, state, value, variables, tasks, result)
     return result
+
+
+_UNMOCKED = "Task, Wait, Pass, Succeed, Fail, Choice"
+
+
+def _check_request(state: m.State, request: TestStateRequest) -> None:
+    """What AWS refuses in a TestState request, in its words (recorded: LocalStack's snapshots of
+    test_state_mock_validation and test_test_state_scenarios, December 2025 to March 2026)."""
+    mock = request.mock
+    if mock is None:
+        if state.type in ("Map", "Parallel"):
+            raise InvalidDefinition(f"TestState API does not support Map or Parallel states. Supported state "
+                                    f"types include: [{_UNMOCKED}]")
+        if state.type == "Task" and request.role_arn is None:
+            raise ValidationException("RoleArn must be specified when testing a Task state")
+        return
+    if state.type in ("Map", "Parallel"):  # AWS mocks their whole result; asl-engine does not (yet)
+        raise ValidationException(f"asl-engine supports a mock for Task states only, not for a {state.type} state")
+    if state.type != "Task":
+        raise ValidationException(f"State type '{state.type}' is not supported when a mock is specified")
+    if mock.get("result") is not None and mock.get("errorOutput") is not None:
+        raise ValidationException("A test mock should have only one of the following fields: [result, errorOutput].")
+    if request.reveal_secrets:
+        raise ValidationException("TestState does not support RevealSecrets when a mock is specified.")
 
 
 # -- the wrapper ---------------------------------------------------------------------------------
@@ -195,8 +221,6 @@ class _Tasks:
         self.result: Json = None
         self.has_result = False
         if mock is not None:
-            if state.type != "Task":
-                raise ValidationException("asl-engine supports a mock for Task states only")
             if mock.get("result") is None and not mock.get("errorOutput"):
                 raise ValidationException("A mock must have a result or an errorOutput")
             if mock.get("result") is not None:

@@ -155,3 +155,44 @@ def test_wait_and_jsonata_states(sfn: Any) -> None:
     answer = test(sfn, jsonata, {"a": 1}, inspectionLevel="DEBUG")
     assert json.loads(answer["output"]) == 2
     assert json.loads(answer["inspectionData"]["input"]) == {"a": 1}
+
+
+TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+MAP = {"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "End": True}
+PARALLEL = {"Type": "Parallel", "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}],
+            "End": True}
+
+
+@pytest.mark.parametrize("state, extra, error", [
+    (MAP, {}, ("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state types "
+                                    "include: [Task, Wait, Pass, Succeed, Fail, Choice]")),
+    (PARALLEL, {}, ("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state "
+                                         "types include: [Task, Wait, Pass, Succeed, Fail, Choice]")),
+    ({"Type": "Pass", "End": True}, {"mock": {"result": "{}"}},
+     ("ValidationException", "State type 'Pass' is not supported when a mock is specified")),
+    ({"Type": "Succeed"}, {"mock": {"result": "{}"}},
+     ("ValidationException", "State type 'Succeed' is not supported when a mock is specified")),
+    (TASK, {"mock": {"result": "{}", "errorOutput": {"error": "E", "cause": "c"}}},
+     ("ValidationException", "A test mock should have only one of the following fields: [result, errorOutput].")),
+    (TASK, {"mock": {"result": "{}"}, "revealSecrets": True},
+     ("ValidationException", "TestState does not support RevealSecrets when a mock is specified.")),
+    (TASK, {"roleArn": None}, ("ValidationException", "RoleArn must be specified when testing a Task state")),
+])
+def test_requests_aws_refuses(sfn: Any, state: dict[str, Any], extra: dict[str, Any], error: tuple[str, str]) -> None:
+    """Recorded against AWS, December 2025 to March 2026 (LocalStack's snapshots of
+    test_state_mock_validation: test_state_type_requires_mock, test_both_mock_result_and_mock_error_output_are_set,
+    test_reveal_secrets_is_true_and_mock_result_is_set; test_test_state_scenarios:
+    test_base_lambda_service_task_state_no_role_arn_validation). Each ran before."""
+    arguments = {"definition": json.dumps(state), "roleArn": ROLE, **extra}
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(**{key: value for key, value in arguments.items() if value is not None})
+    assert (caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]) == error
+
+
+def test_a_mock_of_a_map_is_refused_as_not_supported_here(sfn: Any) -> None:
+    """AWS mocks a Map or Parallel state's whole result ("Mocked result must be an array."); asl-engine
+    does not, and says so rather than run the state unmocked."""
+    with pytest.raises(ClientError) as caught:
+        test(sfn, MAP, [1], mock={"result": "[1]"})
+    assert caught.value.response["Error"]["Message"] == (
+        "asl-engine supports a mock for Task states only, not for a Map state")
