@@ -56,6 +56,7 @@ class Member:
     sensitive: bool = False
     members: dict[str, Member] = field(default_factory=dict)  # a structure's
     item: Member | None = None  # a list's items, a map's values
+    shape_name: str = ""  # a structure's, as AWS's messages name it
 
 
 _PAYLOADS = frozenset(("input", "output"))
@@ -73,11 +74,11 @@ def _member(shape: Shape, depth: int = 0) -> Member:
         item = _member(shape.member, depth + 1)
     elif shape.type_name == "map" and inner:
         item = _member(shape.value, depth + 1)
-    bounded = shape.type_name in _BOUNDED
+    bounded = shape.type_name in _BOUNDED or shape.type_name == "list"
     return Member(
         shape.type_name, _PYTHON_TYPES.get(shape.type_name, (object,)),
         shape.metadata.get("min") if bounded else None, shape.metadata.get("max") if bounded else None,
-        bool(shape.metadata.get("sensitive")), members, item,
+        bool(shape.metadata.get("sensitive")), members, item, shape.name,
     )
 
 
@@ -113,6 +114,8 @@ def _check(member: Member, value: Any, path: str) -> None:
         for index, part in enumerate(parts, 1):
             if part is not None:
                 _check(member.item, part, f"{path}.{index}.member")
+        if isinstance(value, list):
+            _check_length(member, value, path)
     elif member.type_name in _BOUNDED:
         _check_bounds(member, value, path)
 
@@ -140,8 +143,31 @@ def _check_bounds(member: Member, value: Any, path: str) -> None:
         raise serialization(f"Numeric value ({value}) out of range of {kind} for '{path}'")
 
 
+def _check_length(member: Member, value: list[Any], path: str) -> None:
+    if member.high is not None and len(value) > member.high:
+        raise _constraint(member, value, path, f"Member must have length less than or equal to {member.high}")
+    if member.low is not None and len(value) < member.low:
+        raise _constraint(member, value, path, f"Member must have length greater than or equal to {member.low}")
+
+
 def _constraint(member: Member, value: Any, path: str, constraint: str) -> ValidationException:
     if member.sensitive:
         return ValidationException(f"1 validation error detected: Value at '{path}' failed to satisfy "
                                    f"constraint: {constraint}")
-    return ValidationException.constraint(value, path, constraint)
+    return ValidationException.constraint(_as_java(member, value), path, constraint)
+
+
+def _as_java(member: Member, value: Any) -> str:
+    """A value as AWS's message prints it: Java's toString of the request object, a list as
+    `[a, b]`, a structure as `Shape(member=value, ...)` in the model's member order (recorded:
+    "Value '[RoutingConfigurationListItem(stateMachineVersionArn=arn:..., weight=50), ...]' at
+    'routingConfiguration'")."""
+    if isinstance(value, list) and member.item is not None:
+        return "[" + ", ".join(_as_java(member.item, item) for item in value) + "]"
+    if isinstance(value, dict) and member.members:
+        fields = ", ".join(f"{name}={_as_java(part, value[name])}" for name, part in member.members.items()
+                           if value.get(name) is not None)
+        return f"{member.shape_name}({fields})"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -635,6 +635,8 @@ def _arguments(name: str | None, input_text: str | None) -> tuple[str, Json, str
     name = str(uuid.uuid4()) if name is None else name
     arns.check_name(name)
     input_text = "{}" if input_text is None else input_text
+    if not input_text:  # AWS's words for "" (recorded: LocalStack's snapshot of StartExecution)
+        raise InvalidExecutionInput("Invalid State Machine Execution Input: 'Invalid execution input.'")
     if exceeds(input_text):
         raise InvalidExecutionInput(
             f"Invalid State Machine Execution Input: 'The input exceeds the maximum size of {MAX_PAYLOAD_BYTES} bytes'"

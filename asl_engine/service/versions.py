@@ -116,7 +116,7 @@ class Versions:
         base, number = _version_arn(version_arn)
         if arns.parse_arn(base).scope != scope or await self._stored(base, number) is None:
             return
-        users = [alias.arn for alias in await self.store.list_aliases(base)
+        users = [alias.name for alias in await self.store.list_aliases(base)  # names, as AWS's (recorded) message
                  if any(route["stateMachineVersionArn"] == version_arn for route in alias.routing_configuration)]
         if users:
             raise ConflictException(
@@ -249,12 +249,6 @@ class Versions:
 
     async def _check_routing(self, scope: AccountRegion, routing: list[Any]) -> str:
         """Check a routing configuration; returns the machine ARN its versions belong to."""
-        if not 1 <= len(routing) <= 2:
-            raise ValidationException.constraint(
-                routing, "routingConfiguration",
-                "Member must have length less than or equal to 2" if routing
-                else "Member must have length greater than or equal to 1",
-            )
         bases: set[str] = set()
         seen: set[str] = set()
         for route in routing:

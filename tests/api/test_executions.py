@@ -229,3 +229,10 @@ def test_a_started_execution_is_on_disk_when_start_returns(live, real_time_serve
     assert status == ("RUNNING",)
     assert json.loads(first[0])["type"] == "ExecutionStarted"
     live.stop_execution(executionArn=arn)
+
+
+def test_empty_input_in_aws_words(sfn):
+    """Recorded against AWS (LocalStack's test_sfn_api snapshot, StartExecution with input "")."""
+    with pytest.raises(ClientError) as excinfo:
+        sfn.start_execution(stateMachineArn=create(sfn), input="")
+    assert error_of(excinfo) == ("InvalidExecutionInput", "Invalid State Machine Execution Input: 'Invalid execution input.'")

@@ -309,3 +309,31 @@ def test_list_executions_of_a_version_or_an_alias(sfn):
     with pytest.raises(ClientError) as excinfo:
         sfn.list_executions(stateMachineArn=f"{arn}:7")
     assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+
+
+def test_alias_and_version_errors_in_aws_words(sfn):
+    """Recorded against AWS (LocalStack's test_sfn_api_aliasing snapshots): a routing list longer
+    than the model's 2 is printed as Java prints the request object; a weight past 100 is named by
+    its place in the list; a version an alias uses names the alias by its name."""
+    arn = create(sfn, publish=True)
+    for _ in range(2):
+        sfn.update_state_machine(stateMachineArn=arn, definition=pass_result(unique("v")), publish=True)
+    routes = [{"stateMachineVersionArn": f"{arn}:{n}", "weight": w} for n, w in ((1, 50), (2, 30), (3, 20))]
+    with pytest.raises(ClientError) as excinfo:
+        sfn.create_state_machine_alias(name="three", routingConfiguration=routes)
+    listed = ", ".join(f"RoutingConfigurationListItem(stateMachineVersionArn={arn}:{n}, weight={w})"
+                       for n, w in ((1, 50), (2, 30), (3, 20)))
+    assert error_of(excinfo) == ("ValidationException", f"1 validation error detected: Value '[{listed}]' at "
+                                 "'routingConfiguration' failed to satisfy constraint: Member must have length less "
+                                 "than or equal to 2")
+    with pytest.raises(ClientError) as excinfo:
+        sfn.create_state_machine_alias(name="heavy", routingConfiguration=[
+            {"stateMachineVersionArn": f"{arn}:1", "weight": 101}])
+    assert error_of(excinfo)[1] == ("1 validation error detected: Value '101' at 'routingConfiguration.1.member.weight' "
+                                    "failed to satisfy constraint: Member must have value less than or equal to 100")
+    sfn.create_state_machine_alias(name="pinned", routingConfiguration=[{"stateMachineVersionArn": f"{arn}:1",
+                                                                         "weight": 100}])
+    with pytest.raises(ClientError) as excinfo:
+        sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:1")
+    assert error_of(excinfo) == ("ConflictException", "Version to be deleted must not be referenced by an alias. "
+                                 "Current list of aliases referencing this version: [pinned]")
