@@ -61,7 +61,7 @@ def _metadata(shape: Body, record: StateMachineRecord, metadata: bool) -> Body:
 
 async def update_state_machine(service: Service, scope: AccountRegion, body: Body) -> Body:
     publish = _publish_request(body)
-    record = await service.machines.update(
+    record, changed = await service.machines.update(
         scope,
         required(body, "stateMachineArn"),
         definition=optional(body, "definition"),
@@ -70,7 +70,10 @@ async def update_state_machine(service: Service, scope: AccountRegion, body: Bod
         tracing_configuration=optional(body, "tracingConfiguration", dict),
         encryption_configuration=optional(body, "encryptionConfiguration", dict),
     )
-    response = {"updateDate": record.update_date, "revisionId": record.revision_id}
+    # Nothing changed: no new revision to name (recorded against AWS, see Machines.update).
+    response: Body = {"updateDate": record.update_date or record.creation_date}
+    if changed:
+        response["revisionId"] = record.revision_id
     return await _with_version(service, scope, body, publish, record.arn, response)
 
 

@@ -337,3 +337,19 @@ def test_alias_and_version_errors_in_aws_words(sfn):
         sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:1")
     assert error_of(excinfo) == ("ConflictException", "Version to be deleted must not be referenced by an alias. "
                                  "Current list of aliases referencing this version: [pinned]")
+
+
+def test_an_update_that_changes_nothing_makes_no_revision(sfn):
+    """Recorded against AWS (LocalStack's snapshots test_empty_revision_with_publish_and_publish_on_creation
+    and ..._no_publish_on_creation): UpdateStateMachine with the definition the machine already has
+    and publish=true answers version 1 every time, with updateDate and no revisionId."""
+    definition = pass_result("same")
+    arn = sfn.create_state_machine(name=unique("same"), definition=definition, roleArn=ROLE)["stateMachineArn"]
+    revision = sfn.describe_state_machine(stateMachineArn=arn).get("revisionId")  # none until an update
+    for _ in range(2):
+        answer = sfn.update_state_machine(stateMachineArn=arn, definition=definition, publish=True)
+        assert answer["stateMachineVersionArn"] == f"{arn}:1" and "updateDate" in answer
+        assert "revisionId" not in answer
+    assert sfn.describe_state_machine(stateMachineArn=arn).get("revisionId") == revision
+    changed = sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("other"), publish=True)
+    assert changed["stateMachineVersionArn"] == f"{arn}:2" and changed["revisionId"] != revision
