@@ -130,6 +130,9 @@ class _AwsFunctionError(Exception):
     """Misuse of one of AWS's six functions; its text becomes the evaluation error message."""
 
 
+NUMBER_OUT_OF_RANGE = "D1001: Number out of range"
+
+
 def _message(error: JException) -> str:
     text = re.sub(r"\bObject\b", "function", str(error))
     return f"{error.error}: {text}"
@@ -362,6 +365,10 @@ class JsonataExpression:
             raise JsonataEvaluationError(_message(exc)) from None
         except _AwsFunctionError as exc:
             raise JsonataEvaluationError(str(exc)) from None
+        except (ZeroDivisionError, OverflowError, ValueError):
+            # Python's arithmetic raises where JavaScript's yields Infinity or NaN, which JSONata
+            # refuses as it refuses 1e308*10 (D1001): 1/0, 1%0, $power(10, 400), $sum([1e308, 1e308]).
+            raise JsonataEvaluationError(NUMBER_OUT_OF_RANGE) from None
         except RecursionError:
             raise BudgetExceeded(STACK_OVERFLOW) from None
         except MemoryError:

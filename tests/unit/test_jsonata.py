@@ -104,6 +104,15 @@ def test_evaluation_errors(text: str, fragment: str) -> None:
     assert fragment in fails(text)
 
 
+@pytest.mark.parametrize("text", ["1/0", "0/0", "1 % 0", "$power(10, 400)", "$sum([1e308, 1e308])",
+                                  "$formatNumber(1/0, '#')", "$substring('abc', 1/0)"])
+def test_arithmetic_beyond_a_double_is_d1001(text: str) -> None:
+    """JavaScript's JSONata makes Infinity or NaN of these and refuses it as a number out of range
+    (D1001), as this engine refuses 1e308*10; Python raised ZeroDivisionError, ValueError or
+    OverflowError instead, which ended the execution as an internal error no Catch could catch."""
+    assert fails(text).startswith("D1001: Number out of range")
+
+
 @pytest.mark.parametrize(
     "text, variables, expected",
     [
