@@ -27,7 +27,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
 from asl_engine.arns import AccountRegion
-from asl_engine.payload import LoneSurrogate, parse_json
+from asl_engine.json_read import LoneSurrogate, parse_json
 from asl_engine.service import Service
 from asl_engine.aws_errors import InvalidToken, ValidationException
 

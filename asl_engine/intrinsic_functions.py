@@ -20,6 +20,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from .json_read import check_depth
 from .json_text import to_json
 from typing import Any, Callable, Iterable
 
@@ -140,18 +141,20 @@ def states_format(args: list[Any]) -> str:
     return "".join(parts)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
 def string_to_json(args: list[Any]) -> Any:
     text = _string(args[0])
     if not text.strip():
         return None  # AWS returns null for "" and " " (conformance case test_string_to_json resp_1)
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except ValueError:
+        value = json.loads(text, parse_constant=_reject_constant)
+        check_depth(text, value)  # bounded as a client's JSON is: a 20,000-deep text was a RecursionError
+    except (ValueError, RecursionError):
         raise Invalid() from None
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
 
 
 def json_to_string(args: list[Any]) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from ..errors import ITEM_READER_FAILED, DefinitionError, StatesError
-from ..payload import JsonRejected, parse_json
+from ..json_read import JsonRejected, parse_json
 from .store import ObjectEntry, ObjectStore, StoreFailure
 
 Json = Any

@@ -27,7 +27,7 @@ from ..aws_errors import (
     TaskTimedOut,
     ValidationException,
 )
-from ..payload import parse_json
+from ..json_read import parse_json
 from ..limits import MAX_PAYLOAD_BYTES, exceeds
 from .executions import Page
 from ..store import ActivityRecord, ActivityStore

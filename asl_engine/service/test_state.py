@@ -29,7 +29,8 @@ from ..engine.step import Context
 from ..errors import TIMEOUT, StatesError
 from ..execution import ExecutionInfo, ExecutionOutcome, ListSink
 from ..engine.decisions import backoff_seconds, error_matches, find_catcher
-from ..payload import parse_json, to_json
+from ..json_read import parse_json
+from ..payload import to_json
 from ..runtime.run import ExecutionRun
 from ..aws_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
 from .machines import check_definition

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from ..allocator import shrink
 from ..clock import Clock
 from ..errors import TIMEOUT, StatesError
-from ..payload import parse_json
+from ..json_read import parse_json
 from ..tasks_api import TaskTimeout
 
 Json = Any

@@ -27,7 +27,7 @@ import httpx
 
 from ..clock import Clock
 from ..errors import HTTP_SOCKET, StatesError
-from ..payload import parse_json
+from ..json_read import parse_json
 from ..tasks_api import TaskRequest
 from .connections import Connections, Merge
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..payload import parse_json
+from ..json_read import parse_json
 from . import schema
 from .diagnostic import (
     CODE_RANK,

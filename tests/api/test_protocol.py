@@ -49,7 +49,7 @@ def test_missing_required_member(server):
 
 @pytest.mark.parametrize("number", ["-9999999999999999999", "18446744073709551616"])
 def test_an_integer_beyond_64_bits_keeps_its_value(server, number):
-    """orjson reads request bodies first (asl_engine/payload.py parse_json) and would read these as
+    """orjson reads request bodies first (asl_engine/json_read.py parse_json) and would read these as
     floats; the exact parser keeps them integers, so maxResults is out of its range (a
     ValidationException naming the value), not a value of the wrong type."""
     response = call(server, "ListStateMachines", f'{{"maxResults": {number}}}'.encode())
@@ -59,7 +59,7 @@ def test_an_integer_beyond_64_bits_keeps_its_value(server, number):
 
 
 def test_an_execution_input_keeps_its_numbers_as_written(server):
-    """orjson reads an execution's input first (asl_engine/payload.py parse_json); an integer
+    """orjson reads an execution's input first (asl_engine/json_read.py parse_json); an integer
     beyond 64 bits (which it would make a float) goes to the exact parser, so a Pass state's
     output gives every number back as the input wrote it (JSON text compared as values)."""
     text = ('{"big": 18446744073709551616, "negative": -9223372036854775809, "max": 18446744073709551615, '

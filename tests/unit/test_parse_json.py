@@ -1,4 +1,4 @@
-"""What `parse_json` accepts from a client, and that it reads a text once (asl_engine/payload.py).
+"""What `parse_json` accepts from a client, and that it reads a text once (asl_engine/json_read.py).
 
 Every request body, execution input and task output goes through it, on the event loop. The
 nesting bound is ours (MAX_JSON_DEPTH: AWS documents none); what the API answers for a text past
@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from asl_engine import payload
-from asl_engine.payload import MAX_JSON_DEPTH, JsonRejected, LoneSurrogate, parse_json
+from asl_engine import json_read
+from asl_engine.json_read import JsonRejected, LoneSurrogate, MAX_JSON_DEPTH, parse_json
 
 BIG = "12345678901234567890123"  # 23 digits: orjson would read it as a float, so the exact parser reads it
 
@@ -56,7 +56,7 @@ def test_brackets_inside_strings_are_read_once_by_orjson(monkeypatch):
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("read a second time by the standard library")
 
-    monkeypatch.setattr(payload.json, "loads", refuse)
+    monkeypatch.setattr(json_read.json, "loads", refuse)
     assert parse_json(body)["definition"] == definition
     assert parse_json(definition)["States"]["S7"]["Result"] == [[{"a": [7]}]]
 
