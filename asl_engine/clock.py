@@ -23,7 +23,11 @@ import heapq
 import itertools
 import time
 from contextlib import contextmanager
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
 
 
 class Clock(Protocol):
@@ -42,6 +46,12 @@ class Clock(Protocol):
 
     def wait_state_until(self, deadline: float) -> float:
         """When a Wait state that asks to wait until `deadline` ends, after `WAIT_TIME_SCALE`."""
+        ...
+
+    def call_at(self, moment: float, callback: Callable[[], None]) -> Cancellable:
+        """Call `callback` once `time()` reaches `moment`, unless cancelled first. No task, and on
+        a VirtualClock no reason to move time: it fires when time gets there for another reason
+        (a limit such as a Standard execution's year, which a test should not jump to by itself)."""
         ...
 
 
@@ -81,6 +91,12 @@ class RealClock(WaitStateScale):
     def busy(self) -> Iterator[None]:
         yield
 
+    def call_at(self, moment: float, callback: Callable[[], None]) -> Cancellable:
+        return asyncio.get_running_loop().call_later(max(0.0, self._timer_seconds(moment)), callback)
+
+    def _timer_seconds(self, moment: float) -> float:
+        return moment - time.time()
+
 
 class ScaledClock(RealClock):
     """Scales the length of every timer; time itself still reads as wall time."""
@@ -90,9 +106,12 @@ class ScaledClock(RealClock):
         self.scale = check_scale(scale, "the clock scale")
 
     async def sleep_until(self, deadline: float) -> None:
-        delay = (deadline - time.time()) * self.scale
+        delay = self._timer_seconds(deadline)
         if delay > 0:
             await asyncio.sleep(delay)
+
+    def _timer_seconds(self, moment: float) -> float:
+        return (moment - time.time()) * self.scale
 
 
 class VirtualClock(WaitStateScale):
@@ -108,6 +127,8 @@ class VirtualClock(WaitStateScale):
         self.wait_time_scale = check_scale(wait_time_scale, "WAIT_TIME_SCALE")
         self._now = time.time() if start is None else start
         self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._limits: list[tuple[float, int, _Limit]] = []  # `call_at`'s: they never move time alone
+        self._cancelled_limits = 0
         self._sequence = itertools.count()
         self._busy = 0
         self.auto_advance = auto_advance
@@ -136,6 +157,23 @@ class VirtualClock(WaitStateScale):
             if self._wakeup is not None:
                 self._wakeup.set()
 
+    def call_at(self, moment: float, callback: Callable[[], None]) -> Cancellable:
+        limit = _Limit(callback, self._forget_limit)
+        if moment <= self._now:
+            asyncio.get_running_loop().call_soon(limit.fire)
+        else:
+            heapq.heappush(self._limits, (moment, next(self._sequence), limit))
+        return limit
+
+    def _forget_limit(self) -> None:
+        """A limit was cancelled: once they are most of the heap, it keeps only the live ones (each
+        execution's year would otherwise stay in it for a year of virtual time)."""
+        self._cancelled_limits += 1
+        if self._cancelled_limits > 64 and self._cancelled_limits * 2 > len(self._limits):
+            self._limits = [entry for entry in self._limits if not entry[2].cancelled]
+            heapq.heapify(self._limits)
+            self._cancelled_limits = 0
+
     def advance(self, seconds: float) -> None:
         """Move time forward and wake every sleeper whose deadline has come."""
         self._set(self._now + seconds)
@@ -159,6 +197,8 @@ class VirtualClock(WaitStateScale):
 
     def _set(self, moment: float) -> None:
         self._now = max(self._now, moment)
+        while self._limits and self._limits[0][0] <= self._now:
+            heapq.heappop(self._limits)[2].fire()
         while self._timers and self._timers[0][0] <= self._now:
             _, _, future = heapq.heappop(self._timers)
             if not future.done():
@@ -186,7 +226,10 @@ class VirtualClock(WaitStateScale):
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            self._set(self._timers[0][0])
+            while self._limits and self._limits[0][2].cancelled:
+                heapq.heappop(self._limits)
+            # A limit before the next sleeper's deadline comes first: time stops there.
+            self._set(min(self._timers[0][0], self._limits[0][0]) if self._limits else self._timers[0][0])
 
     @staticmethod
     async def _settle(loop: asyncio.AbstractEventLoop) -> None:
@@ -198,3 +241,28 @@ class VirtualClock(WaitStateScale):
                 return
             if ready is None:
                 continue
+
+
+class _Limit:
+    """A VirtualClock's `call_at`: called once, unless cancelled first. Cancelling lets go of the
+    callback at once (it holds an execution's run, which an unloaded execution must free)."""
+
+    __slots__ = ("callback", "forget")
+
+    def __init__(self, callback: Callable[[], None], forget: Callable[[], None]) -> None:
+        self.callback: Callable[[], None] | None = callback
+        self.forget = forget
+
+    @property
+    def cancelled(self) -> bool:
+        return self.callback is None
+
+    def cancel(self) -> None:
+        if self.callback is not None:
+            self.callback = None
+            self.forget()
+
+    def fire(self) -> None:
+        callback, self.callback = self.callback, None
+        if callback is not None:
+            callback()

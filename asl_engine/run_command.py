@@ -78,7 +78,8 @@ def _run(args: argparse.Namespace) -> ExecutionResult:
                               f"{name!r} (its test cases: {known}); --name says which state machine")
     tasks = dispatcher.for_execution(args.test_case, name)
     return asyncio.run(run_definition_async(text, execution_input, tasks=tasks, clock=clock,
-                                            state_machine_name=name, execution_name="run"))
+                                            state_machine_name=name, execution_name="run",
+                                            machine_type=args.machine_type))
 
 
 def print_result(result: ExecutionResult, out: TextIO) -> None:

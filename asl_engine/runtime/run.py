@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from .. import model as m
-from ..clock import Clock
+from ..clock import Cancellable, Clock
 from ..errors import RUNTIME, TIMEOUT, StatesError
 from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
 from ..engine.decisions import iso_time
@@ -35,6 +36,23 @@ log = logging.getLogger("asl_engine.runner")
 Json = Any
 
 
+STANDARD_LIMIT_SECONDS = 365 * 24 * 3600.0
+"""A Standard execution's longest run: "If an execution runs for more than the 1-year maximum, it
+will fail with a States.Timeout error" (Step Functions service quotas). Without it a Retry or Wait
+of decades pushed a virtual clock past the year 9999 and broke every later call."""
+EXPRESS_LIMIT_SECONDS = 300.0
+"""An Express execution's longest run: five minutes (the same quotas page)."""
+
+
+@contextmanager
+def _cancelled_after(timer: Cancellable) -> Iterator[None]:
+    """Whatever way the block ends (an unloaded run too: a pending timer would keep it in memory)."""
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 class ExecutionRun:
     """One execution of a state machine, from ExecutionStarted to its closing event."""
 
@@ -49,8 +67,10 @@ class ExecutionRun:
         resume: Resume | None = None,
         variables: dict[str, Json] | None = None,
         probe: Probe | None = None,
+        max_seconds: float = STANDARD_LIMIT_SECONDS,
     ) -> None:
         self.machine = machine
+        self.max_seconds = max_seconds
         self.variables = variables  # the root frame's variables at the start (TestState's `variables`)
         self.resume = resume
         self._announced = False
@@ -119,7 +139,9 @@ class ExecutionRun:
         timeout = self.machine.timeout_seconds
         began = self.info.start_time if self.info.redrive_time is None else self.info.redrive_time  # redrive: anew
         self.unloader.timeout_at = None if timeout is None else began + timeout
-        with watchdog(self.clock, self.unloader.timeout_at, self._time_out):
+        self.unloader.limit_at = began + self.max_seconds
+        limit = self.clock.call_at(self.unloader.limit_at, self._time_out)  # no timer task per execution
+        with watchdog(self.clock, self.unloader.timeout_at, self._time_out), _cancelled_after(limit):
             try:
                 output = await self._main
                 outcome = self._succeeded(frame, output)

@@ -33,13 +33,14 @@ class Unloaded(BaseException):
 class Unloader:
     """Decides, at a park point, whether the run unloads (raises `Unloaded`) or waits in memory."""
 
-    __slots__ = ("clock", "enabled", "stopping", "timeout_at")
+    __slots__ = ("clock", "enabled", "limit_at", "stopping", "timeout_at")
 
     def __init__(self, clock: Clock, stopping: Callable[[], bool]) -> None:
         self.clock = clock
         self.enabled = False  # a service policy: set by service/executions.py
         self.stopping = stopping
         self.timeout_at: float | None = None  # the machine's TimeoutSeconds deadline (runtime/run.py)
+        self.limit_at: float | None = None  # the execution's longest run (a year): a wake only beside a deadline
 
     def could_park(self, frame: Frame) -> bool:
         """Could the frame leave memory where it waits? Only the execution's top frame (no
@@ -53,6 +54,8 @@ class Unloader:
         if not self.could_park(frame):
             return
         moments = [moment for moment in (*deadlines, self.timeout_at) if moment is not None]
+        if moments and self.limit_at is not None:  # time moves on for a deadline: it stops at the limit
+            moments.append(self.limit_at)  # (alone, the limit moves no clock: runtime/run.py)
         wake_at = min(moments) if moments else None
         if wake_at is not None and wake_at <= self.clock.time():
             return

@@ -34,10 +34,11 @@ from ..aws_errors import (
     ValidationException,
 )
 from ..model import StateMachine
-from ..payload import parse_json, to_json
+from ..json_read import parse_json
+from ..payload import to_json
 from ..position import TASK, Resume
 from ..runtime.ports import MapRunChildren
-from ..runtime.run import ExecutionRun
+from ..runtime.run import EXPRESS_LIMIT_SECONDS, ExecutionRun
 from ..runtime.unloading import Unloaded
 from ..store import ExecutionRecord, StateMachineRecord, Store
 from ..store.errors import describe
@@ -49,7 +50,6 @@ from ..watchdog import watchdog
 
 log = logging.getLogger("asl_engine.executions")
 T = TypeVar("T")
-EXPRESS_LIMIT_SECONDS = 300.0
 RECOVERY_POLL_SECONDS = 0.05
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 _STATUS_SET = "[SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"

@@ -236,3 +236,33 @@ def test_empty_input_in_aws_words(sfn):
     with pytest.raises(ClientError) as excinfo:
         sfn.start_execution(stateMachineArn=create(sfn), input="")
     assert error_of(excinfo) == ("InvalidExecutionInput", "Invalid State Machine Execution Input: 'Invalid execution input.'")
+
+
+def test_centuries_of_retries_time_out_after_a_year_and_the_server_goes_on(tmp_path):
+    """Step Functions service quotas: "If an execution runs for more than the 1-year maximum, it
+    will fail with a States.Timeout error". On a virtual-clock server, a Retry of 99,999,999 s
+    pushed the clock past the year 9999: the execution ended as an internal error and every later
+    CreateStateMachine and ListExecutions answered a ValueError until a restart. A server of its
+    own: the year it skips would move the shared test server's clock too."""
+    from postgres_server import fresh_db
+    from serving import ServerThread, boto_client
+
+    from api.app import create_app
+    from asl_engine.config import Config
+
+    thread = ServerThread(create_app(Config(db_path=fresh_db(tmp_path, "year.db"), clock="virtual")))
+    thread.start()
+    try:
+        client = boto_client(thread.url)
+        machine = create(client, json.dumps({"StartAt": "P", "States": {"P": {
+            "Type": "Parallel", "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}],
+            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99999999, "IntervalSeconds": 99999999}],
+            "End": True}}}))
+        described = wait_done(client, client.start_execution(stateMachineArn=machine)["executionArn"])
+        assert (described["status"], described["error"]) == ("TIMED_OUT", "States.Timeout")
+        assert (described["stopDate"] - described["startDate"]).days == 365
+        after = create(client)
+        assert wait_done(client, client.start_execution(stateMachineArn=after)["executionArn"])["status"] == "SUCCEEDED"
+        assert len(client.list_executions(stateMachineArn=machine)["executions"]) == 1
+    finally:
+        thread.stop()

@@ -214,3 +214,32 @@ def test_wait_seconds_path_must_be_an_integer(seconds: Any, error: str) -> None:
     result = run_definition(definition, {"s": seconds})
     assert result.error == "States.Runtime"
     assert result.cause == f"An error occurred while executing the state 'W' (entered at the event id #2). {error}"
+
+
+YEAR = 365 * 24 * 3600
+"""Step Functions service quotas: "If an execution runs for more than the 1-year maximum, it will
+fail with a States.Timeout error"; an Express execution's maximum is five minutes."""
+
+
+@pytest.mark.parametrize("definition", [
+    {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2 * YEAR, "End": True}}},
+    {"TimeoutSeconds": 3 * YEAR, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2 * YEAR, "End": True}}},
+    {"StartAt": "P", "States": {"P": {  # decades of retries pushed the clock past the year 9999
+        "Type": "Parallel", "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}],
+        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99999999, "IntervalSeconds": 99999999}],
+        "End": True}}},
+], ids=["wait-two-years", "timeout-seconds-past-a-year", "retries-for-centuries"])
+def test_a_standard_execution_times_out_after_a_year(definition: dict[str, Any]) -> None:
+    clock = VirtualClock(START)
+    result = run_definition(definition, {}, clock=clock)
+    assert (result.status, result.error, result.event_types[-1]) == ("TIMED_OUT", "States.Timeout", "ExecutionTimedOut")
+    assert clock.time() - START == YEAR
+
+
+def test_an_express_execution_times_out_after_five_minutes() -> None:
+    clock = VirtualClock(START)
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 400, "End": True}}}
+    result = run_definition(definition, {}, clock=clock, machine_type="EXPRESS")
+    assert (result.status, result.error) == ("TIMED_OUT", "States.Timeout")
+    assert clock.time() - START == 300
+    assert run_definition(definition, {}, clock=VirtualClock(START)).status == "SUCCEEDED"
