@@ -17,6 +17,7 @@ import base64
 import datetime
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ..clock import Clock
@@ -80,10 +81,18 @@ def _not_configured(service: str, variable: str | None) -> str:
             "with an SFN_MOCK_CONFIG file.")
 
 
+TASK_CALL_THREADS = 256
+"""Blocking Task calls (boto3, a local Lambda handler, a Distributed Map's S3 reads and writes) that
+run at once; threads start only when needed. They have a pool of their own: on asyncio's default
+one (six threads on a 2-core machine) six slow Lambda calls stalled every other Task call of the
+server, and the PostgreSQL store's commits, which use that pool too."""
+_TASK_CALLS = ThreadPoolExecutor(max_workers=TASK_CALL_THREADS, thread_name_prefix="asl-engine-task")
+
+
 async def call_blocking(clock: Clock, function: Callable[[], Json]) -> Json:
     """Run a blocking boto3 call in a thread while the clock knows we are busy, not waiting."""
     with clock.busy():
-        return await asyncio.to_thread(function)
+        return await asyncio.get_running_loop().run_in_executor(_TASK_CALLS, function)
 
 
 def service_title(service_id: str) -> str:
