@@ -14,6 +14,7 @@ Modules named by `ASL_LAMBDA_HANDLERS` are imported from the current directory t
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import socket
@@ -71,17 +72,20 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:  # ConfigError, or a setting parsed where it is read
         print(f"asl-engine: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    from .store.check import check_database
+    from .store.check import check_database, hold_database
     from .store.errors import DatabaseUnusable
     from .store.postgres import PostgresStore, is_url, redact
+    from .store.sqlite import SqliteStore
 
     store: PostgresStore | None = None
-    try:  # a damaged or unwritable file (an unreachable server) stops here, not half-way through start-up
+    try:  # a damaged, unwritable or busy file (an unreachable server) stops here, not half-way through start-up
         if is_url(config.db_path):
             store = PostgresStore(config.db_path)  # its settings (pool, lease) are checked here
             store.connect()  # an unreachable database stops `serve` here, before it listens
         else:
             check_database(config.db_path, quick_check=not (args.skip_db_check or os.environ.get(SKIP_DB_CHECK)))
+            lock = hold_database(config.db_path)  # noqa: F841  # held until the process ends
+            asyncio.run(SqliteStore.try_open(config.db_path))  # its schema upgraded, or why not
     except DatabaseUnusable as exc:
         print(f"asl-engine: {exc}", file=sys.stderr)
         return EXIT_DATABASE

@@ -8,10 +8,47 @@ per gigabyte; `ASL_ENGINE_SKIP_DB_CHECK=1` or `serve --skip-db-check` skips it f
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
+from dataclasses import dataclass
 
 from .errors import DatabaseUnusable, describe
+
+
+@dataclass
+class DatabaseLock:
+    """`serve`'s hold on its SQLite file, for as long as the process lives (or until `release`)."""
+
+    fd: int
+
+    def release(self) -> None:
+        os.close(self.fd)
+
+
+def hold_database(path: str) -> DatabaseLock | None:
+    """Take the file for this server alone, or raise `DatabaseUnusable`.
+
+    Why: two servers on one SQLite file both ran every execution (each Task called twice, an
+    activity task handed out twice, the later writer's history silently kept); several servers
+    need PostgreSQL (README, "Several servers"). An exclusive flock(2) on the file itself, which
+    SQLite's own POSIX locks neither see nor disturb, is let go when the process ends, however it
+    ends. Opening the file for writing also tells a read-only file system or an immutable file,
+    which the permission check above cannot tell for root."""
+    if path == ":memory:":
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise DatabaseUnusable(f"cannot use the database file {path}: it is not writable ({exc.strerror})") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise DatabaseUnusable(
+            f"cannot use the database file {path}: another asl-engine server is using it (one SQLite file "
+            "serves one server; several servers share a PostgreSQL database)") from None
+    return DatabaseLock(fd)
 
 
 def check_database(path: str, quick_check: bool = True) -> None:

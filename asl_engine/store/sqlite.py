@@ -162,6 +162,15 @@ class SqliteStore(VersionsMixin, MapRunsMixin, ConsoleMixin):
             raise DatabaseUnusable(f"cannot use the database file {self.path}: {describe(exc)}") from None
         self._writer = asyncio.create_task(self._write_loop(), name="asl-engine-store-writer")
 
+    @classmethod
+    async def try_open(cls, path: str) -> None:
+        """Open the file (upgrading its schema) and close it: `serve` does, before it listens, so a
+        newer schema, a foreign database or a full disk stop it with one line (`DatabaseUnusable`)
+        rather than a traceback from inside the server's start-up."""
+        store = cls(path)
+        await store.open()
+        await store.close()
+
     async def close(self) -> None:
         if self._conn is None:
             return

@@ -101,3 +101,37 @@ def test_a_page_corrupted_in_the_middle_is_refused_unless_the_check_is_skipped(t
 def test_a_database_in_a_missing_directory_is_refused_in_one_line(tmp_path: Path) -> None:
     server = Server(tmp_path, "x", db=tmp_path / "missing" / "x.db")
     assert "does not exist" in _refused(server)
+
+
+def test_a_second_server_on_the_same_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Two servers on one SQLite file both ran every execution: each Task was called twice and an
+    activity task handed out twice (README "Several servers": several servers need PostgreSQL).
+    The first holds the file; the second stops in one line, and once the first is gone (killed:
+    its hold goes with the process) a new server takes the file."""
+    first = Server(tmp_path, "one")
+    first.start()
+    try:
+        second = Server(tmp_path, "two", db=first.db)
+        assert "another asl-engine server is using it" in _refused(second)
+        assert first.client().list_state_machines()["stateMachines"] == []
+    finally:
+        first.kill()
+    second.start()
+    try:
+        assert second.client().list_state_machines()["stateMachines"] == []
+    finally:
+        second.stop()
+
+
+@pytest.mark.parametrize("prepare, words", [
+    ("PRAGMA user_version = 99", "schema version 99 is newer than this asl-engine supports"),
+    ("CREATE TABLE executions (a)", "table executions already exists"),  # another program's database
+])
+def test_a_file_it_cannot_upgrade_is_refused_in_one_line(tmp_path: Path, prepare: str, words: str) -> None:
+    """These failed inside the server's start-up, as an 18-26 line traceback and exit status 3;
+    `serve` now opens (and upgrades) the file before it listens."""
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE other (a)")
+        db.execute(prepare)
+    assert words in _refused(Server(tmp_path, "u", db=path))
