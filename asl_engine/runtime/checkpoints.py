@@ -57,7 +57,8 @@ class Checkpoints:
         self.history.flush({"frames": {frame.id: to_json(frame.snapshot()) for frame in dirty}} if dirty else None)
 
     def between_states(self) -> None:
-        """A long run of transitions hands its events over a batch at a time, not at the end."""
+        """A long run of transitions hands its events over a batch at a time, not at the end:
+        called as a state is entered (runtime/shell.py), when the positions agree with the events."""
         if self.history.pending >= FLUSH_EVENTS:
             self.flush()
 

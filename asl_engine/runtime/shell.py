@@ -77,7 +77,6 @@ class Shell:
                 return value
             state = states[next_name]
             await share_loop()  # a long run of states (or a large inline Map) shares the loop
-            self.checkpoints.between_states()
 
     async def run_state(
         self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None, resumed: bool = False
@@ -207,6 +206,10 @@ class Shell:
         frame.state, frame.input, frame.entered_at = state.name, raw_input, entered_at
         frame.attempts, frame.retry_count = attempts, 0
         self.checkpoints.save(frame, RUNNING)
+        # A long run of states hands its events over a batch at a time. Here, not after the last
+        # state's Exited: the position then names a state whose Exited is on disk, and a restart
+        # ran it again (an Exited twice). Here it names the state just entered, as its events do.
+        self.checkpoints.between_states()
         return entered_at, entered, attempts
 
     def _located(self, state: m.State, failure: StatesError, entered: int, frame: Frame) -> StatesError:
