@@ -8,10 +8,11 @@ transaction. Each event's `previousEventId` is the last event of the same thread
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .clock import Clock
 from .execution import EventSink, HistoryEvent
+from .limits import MAX_HISTORY_EVENTS
 
 Json = Any
 
@@ -55,6 +56,10 @@ _DETAILS_KEY: dict[str, str] = {
 }
 
 
+_CLOSING = frozenset(("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"))
+HISTORY_FULL = f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+
+
 def details_key(event_type: str) -> str | None:
     """Where an event type keeps its details: `PassStateEntered` -> `stateEnteredEventDetails`."""
     key = _DETAILS_KEY.get(event_type)
@@ -69,16 +74,28 @@ def details_key(event_type: str) -> str | None:
 class History:
     """Numbers events and hands them to the sink in transition-sized batches."""
 
-    __slots__ = ("_clock", "_pending", "_sink", "count")
+    __slots__ = ("_clock", "_pending", "_sink", "count", "on_full")
 
     def __init__(self, clock: Clock, sink: EventSink) -> None:
         self._clock = clock
         self._sink = sink
         self._pending: list[HistoryEvent] = []
         self.count = 0
+        self.on_full: Callable[[], None] | None = None  # the run ends itself (runtime/run.py)
 
     def add(self, event_type: str, previous: int, details: dict[str, Json] | None = None) -> int:
-        """Record one event; returns its id."""
+        """Record one event; returns its id.
+
+        A history holds 25,000 events, the last of them the execution's end ("If the event number
+        25,000 isn't ExecutionSucceeded, the ExecutionFailed event is logged", bp-history-limit).
+        A state checks for room before it starts (runtime/shell.py), but Map iterations and
+        Parallel branches running at once each finish what they started: past 24,999 events
+        nothing more is recorded but the end, and `on_full` ends the execution."""
+        if self.count >= MAX_HISTORY_EVENTS - 1 and event_type not in _CLOSING:
+            full, self.on_full = self.on_full, None
+            if full is not None:
+                full()
+            return self.count
         self.count += 1
         event: HistoryEvent = {
             "timestamp": self._clock.time(),

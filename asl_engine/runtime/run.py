@@ -19,6 +19,7 @@ from .. import model as m
 from ..clock import Cancellable, Clock
 from ..errors import RUNTIME, TIMEOUT, StatesError
 from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent
+from ..history import HISTORY_FULL
 from ..engine.decisions import iso_time
 from ..payload import to_json
 from ..position import Frame, Resume
@@ -77,6 +78,7 @@ class ExecutionRun:
         self.info = info
         self.clock = clock
         self.checkpoints = Checkpoints(clock, sink)
+        self.checkpoints.history.on_full = lambda: self.abandon(HISTORY_FULL)
         execution_context = {
             "Id": info.execution_arn,
             "Input": info.input,

@@ -27,6 +27,7 @@ from ..dataflow import check_size
 from ..engine.step import CallTask, Context, Fail, Next, RunBranches, Sleep, Step, advance
 from ..errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, StatesError
 from ..engine.decisions import find_catcher, iso_time, retry_delay
+from ..history import HISTORY_FULL
 from ..limits import MAX_ASSIGN_BYTES, MAX_HISTORY_EVENTS
 from ..offload import settle, share_loop
 from ..payload import to_json
@@ -192,9 +193,7 @@ class Shell:
         """<Type>StateEntered, and the frame's new position (checkpointed with the next flush)."""
         history = frame.history
         if history.count >= MAX_HISTORY_EVENTS - 2:  # room for this state's events and the closing one
-            raise StatesError(
-                RUNTIME, f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
-            )
+            raise StatesError(RUNTIME, HISTORY_FULL)
         entered_at = self.clock.time()
         entered = history.add(
             state.type + "StateEntered",

@@ -243,3 +243,16 @@ def test_an_express_execution_times_out_after_five_minutes() -> None:
     assert (result.status, result.error) == ("TIMED_OUT", "States.Timeout")
     assert clock.time() - START == 300
     assert run_definition(definition, {}, clock=VirtualClock(START)).status == "SUCCEEDED"
+
+
+def test_iterations_running_at_once_stop_at_event_25000() -> None:
+    """bp-history-limit: "If the event number 25,000 isn't ExecutionSucceeded, the ExecutionFailed
+    event is logged". Each iteration had checked for room when it started and finished what it
+    started: 5,000 of them waiting at once ended the history at event 25,049."""
+    definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
+        "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+                                   "P": {"Type": "Pass", "End": True}}}}}}
+    result = run_definition(definition, [1] * 5_000, clock=VirtualClock(START))
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert [event["id"] for event in result.events] == list(range(1, 25_001))
+    assert result.event_types[-1] == "ExecutionFailed"
