@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import DATA_LIMIT_EXCEEDED, RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
-from .limits import MAX_PAYLOAD_BYTES, exceeds
+from .limits import MAX_PAYLOAD_BYTES, exceeds, surely_exceeds
 from .paths import Path, PathNotFound, ResultPathMismatch, Scope, set_at
 from .payload import to_json
 
@@ -63,11 +63,25 @@ def apply_result_path(path: Path | None, raw_input: Json, result: Json) -> Json:
 def check_size(state_name: str, text: str) -> None:
     """A state's (or a task's) output may not exceed 256 KiB of UTF-8 (States.DataLimitExceeded)."""
     if len(text) > MAX_PAYLOAD_BYTES // 4 and exceeds(text):  # the length test inline: every state's output
-        raise StatesError(
-            DATA_LIMIT_EXCEEDED,
-            f"The state/task '{state_name}' returned a result with a size exceeding the maximum "
-            "number of bytes service limit.",
-        )
+        raise _too_large(state_name)
+
+
+def output_text(state_name: str, value: Json) -> str:
+    """A state's (or a task's) output as JSON text, or States.DataLimitExceeded: refused before it
+    is written when it surely exceeds the limit (`surely_exceeds`), checked once written else."""
+    if surely_exceeds(value):
+        raise _too_large(state_name)
+    text = to_json(value)
+    check_size(state_name, text)
+    return text
+
+
+def _too_large(state_name: str) -> StatesError:
+    return StatesError(
+        DATA_LIMIT_EXCEEDED,
+        f"The state/task '{state_name}' returned a result with a size exceeding the maximum "
+        "number of bytes service limit.",
+    )
 
 
 def _invalid_path(path: Path, document: Json) -> str:

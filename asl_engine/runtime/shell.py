@@ -23,7 +23,7 @@ from typing import Any, Callable, TypeVar
 
 from .. import model as m
 from ..clock import Clock
-from ..dataflow import check_size
+from ..dataflow import output_text
 from ..engine.step import CallTask, Context, Fail, Next, RunBranches, Sleep, Step, advance
 from ..errors import DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, StatesError
 from ..engine.decisions import find_catcher, iso_time, retry_delay
@@ -123,8 +123,8 @@ class Shell:
                             results = await self.branches.run(step, frame, self.run_program)
                             step = await self.settled(state, step.finish, results)
                 frame.assigned = step.assigned
-                output, text = step.output, to_json(step.output)
-                check_size(state.name, text)
+                output = step.output
+                text = output_text(state.name, output)
             except asyncio.CancelledError:
                 if frame.aborts and not self.stopping():
                     self._aborted(state, frame)
@@ -265,8 +265,7 @@ class Shell:
         if catcher.assign is not None:
             frame.assigned = step.assigned
         output = step.output
-        text = to_json(output)
-        check_size(state.name, text)
+        text = output_text(state.name, output)
         self._exited(state, text, frame)
         return output, catcher.next, text
 

@@ -22,7 +22,7 @@ from typing import Any, Awaitable
 
 from .. import model as m
 from ..clock import Clock
-from ..dataflow import check_size
+from ..dataflow import output_text
 from ..engine.step import CallTask
 from ..errors import RUNTIME, TIMEOUT, StatesError
 from ..execution import ExecutionInfo
@@ -276,7 +276,7 @@ class TaskAttempts:
         try:
             phase = _task_phase(events.frame)
             result = await self._within(work, phase.deadline, phase.token)
-            check_size(_size_subject(request.resource), to_json(result))
+            output_text(_size_subject(request.resource), result)
         except TaskTimeout as failure:
             events.failure("TimedOut", failure)
             raise

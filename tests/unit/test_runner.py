@@ -256,3 +256,31 @@ def test_iterations_running_at_once_stop_at_event_25000() -> None:
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert [event["id"] for event in result.events] == list(range(1, 25_001))
     assert result.event_types[-1] == "ExecutionFailed"
+
+
+SHARED = "$.s"  # one 200 KB input field, named two thousand times
+MANY = 2_000
+
+
+@pytest.mark.parametrize("parameters, refused_by", [
+    ({"r.$": "States.Format('" + "{}" * MANY + "', " + ", ".join([SHARED] * MANY) + ")"}, "States.Format"),
+    ({"r.$": "States.Hash(States.JsonToString(States.Array(" + ", ".join([SHARED] * MANY) + ")), 'MD5')"},
+     "States.JsonToString"),
+    ({f"k{n}.$": SHARED for n in range(MANY)}, "state/task 'P'"),
+], ids=["format", "json-to-string", "parameters"])
+def test_a_result_no_state_could_hold_is_refused_before_it_is_built(parameters: dict[str, Any], refused_by: str) -> None:
+    """service-quotas: 256 KiB for a state's output. These built 0.4 GB (1.2 GB with 6,000 names)
+    before the output was refused, holding the event loop for seconds; now the first part past the
+    limit refuses it. tracemalloc measures what the run allocated at its peak (the input is 0.2 MB)."""
+    import tracemalloc
+
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": parameters, "End": True}}}
+    tracemalloc.start()
+    try:
+        result = run_definition(definition, {"s": "x" * 200_000}, clock=VirtualClock(START))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
+    assert refused_by in (result.cause or "")
+    assert peak < 20 * 1024 * 1024, f"{peak / 2**20:.0f} MiB at the peak"
