@@ -41,6 +41,9 @@ class Disk:
     async def written(self) -> None:  # each unit is on this disk as it is emitted
         return None
 
+    def behind(self) -> bool:
+        return False
+
     def prefix(self, count: int) -> tuple[list[HistoryEvent], Resume]:
         events: list[HistoryEvent] = []
         frames: dict[str, Any] = {}
@@ -107,6 +110,20 @@ WORKFLOWS = {
                                          "W2": {"Type": "Wait", "Seconds": 5, "End": True}}},
         ]}}},
         {"n": 3}, 0,
+    ),
+    # Past a batch of FLUSH_EVENTS (runtime/checkpoints.py): a crash probe found a restart at a
+    # batch boundary recorded a PassStateExited twice (the batch ended with it while its position
+    # still named the state, which ran again).
+    "pass-chain-past-a-batch": (
+        {"StartAt": "S0", "States": {**{f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(750)},
+                                     "S750": {"Type": "Succeed"}}},
+        {"n": 1}, 0,
+    ),
+    "choice-chain-past-a-batch": (
+        {"StartAt": "S0", "States": {**{f"S{i}": {"Type": "Choice", "Default": f"S{i + 1}", "Choices": [
+            {"Variable": "$.n", "NumericEquals": -1, "Next": "S750"}]} for i in range(750)},
+                                     "S750": {"Type": "Succeed"}}},
+        {"n": 1}, 0,
     ),
 }
 
