@@ -51,6 +51,11 @@ class EventSink(Protocol):
         """Return once everything emitted so far is committed (at once when nothing is stored)."""
         ...
 
+    def behind(self) -> bool:
+        """Has the store fallen so far behind with what it was given that a run going on should
+        wait for it (`written`) before it makes more?"""
+        ...
+
 
 @dataclass
 class ListSink:
@@ -63,3 +68,6 @@ class ListSink:
 
     async def written(self) -> None:
         return None
+
+    def behind(self) -> bool:
+        return False

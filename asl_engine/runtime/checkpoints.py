@@ -62,6 +62,13 @@ class Checkpoints:
         if self.history.pending >= FLUSH_EVENTS:
             self.flush()
 
+    async def keep_up(self) -> None:
+        """Wait for the store when it has fallen far behind (a long run of large states makes
+        history faster than it is written: without this, the queue grew by gigabytes)."""
+        if self._sink.behind():
+            with self._clock.busy():  # committing, not waiting on time
+                await self._sink.written()
+
     def positions(self) -> dict[str, str]:
         """The positions (as JSON) of the frames that moved since the last flush."""
         return {frame.id: to_json(frame.snapshot()) for frame in self._dirty}

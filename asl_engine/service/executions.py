@@ -87,6 +87,9 @@ class _DiscardSink:
     async def written(self) -> None:
         return None
 
+    def behind(self) -> bool:
+        return False
+
 
 class Executions:
     def __init__(self, store: Store, clock: Clock, dispatcher: TaskDispatcher) -> None:
@@ -585,7 +588,8 @@ class Executions:
                 self._live.pop(arn, None)
                 self._woken.discard(arn)
                 self._forget(arn)
-            self._reclaim.ended(len(self._live) + len(self.parking))  # parked ones still run
+            self._reclaim.ended(len(self._live) + len(self.parking),  # parked ones still run
+                                run.checkpoints.history.count)
 
     def _shrink(self) -> None:
         """A load has left: the tables it grew are sized for what runs now (a dict keeps the

@@ -222,10 +222,10 @@ class PostgresStore(ClusterMixin, SqliteStore):
 
     # -- several servers: the fence on every write of an execution (postgres_cluster.py) --------------
 
-    def _enqueue(self, statements: list[Statement], owner: str | None = None) -> None:
+    def _enqueue(self, statements: list[Statement], owner: str | None = None, size: int = 0) -> None:
         if owner is not None:
             statements = [(_FENCE, (owner, self.server_id), False), *statements]
-        super()._enqueue(statements, owner)
+        super()._enqueue(statements, owner, size)
 
     async def _write(self, statements: list[Statement], owner: str | None = None, closing: bool = False,
                      lazy: bool = False) -> None:
