@@ -138,7 +138,7 @@ def test_a_version_number_past_any_stored_one_does_not_exist(sfn, qualifier):
 
 
 def test_a_version_qualifier_is_ascii_digits(sfn):
-    """'١' (ARABIC-INDIC DIGIT ONE) passes str.isdigit and int() reads it as 1; AWS's version
+    """U+0661 ARABIC-INDIC DIGIT ONE passes str.isdigit and int() reads it as 1; AWS's version
     qualifier is a number (arn:...:stateMachine:name:1), so this ARN names no version."""
     arn = sfn.create_state_machine(name=unique("digit-ver"), definition=pass_result("v"), roleArn=ROLE,
                                    publish=True)["stateMachineArn"]
