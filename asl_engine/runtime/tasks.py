@@ -160,7 +160,10 @@ class TaskAttempts:
             raise StatesError(
                 RUNTIME, f"No task handler is configured for the resource '{request.resource}'.", in_state=True
             )
-        if callback and request.submitted is not None:  # the token went out before a restart
+        if callback and (request.submitted is not None or self.callbacks.answered(request.token or "")):
+            # The token went out before a restart: its answer is waited for, the call not made again.
+            # Answered already (SendTaskSuccess committed while the call was still running), the
+            # call had done its work: calling again would send the same message twice.
             return await self._answer(request.token or "", frame)
         response = await handler(request)
         if isinstance(response, Final):

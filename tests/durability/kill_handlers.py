@@ -38,6 +38,14 @@ def token(event: Any, context: Any) -> Any:
     return {"sent": True}
 
 
+def token_slow(event: Any, context: Any) -> Any:
+    """A callback's message goes out and its Lambda goes on working: the token can be answered,
+    and the server killed, before it returns."""
+    _log("token", event)
+    time.sleep(30)
+    return {"sent": True}
+
+
 def token_then_die(event: Any, context: Any) -> Any:
     """A callback's message goes out, and the server dies in that instant (the first time only):
     the harshest moment for a task token, which must still be the one the restart waits for."""

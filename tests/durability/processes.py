@@ -44,7 +44,8 @@ class Server:
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).parent)]),
             "ASL_LAMBDA_HANDLERS": "charge=kill_handlers:charge,ship=kill_handlers:ship,"
                                    "item=kill_handlers:item,token=kill_handlers:token,"
-                                   "token_then_die=kill_handlers:token_then_die",
+                                   "token_then_die=kill_handlers:token_then_die,"
+                                   "token_slow=kill_handlers:token_slow",
             "KILL_TEST_LOG": str(self.log),
             **(env or {}),
         }

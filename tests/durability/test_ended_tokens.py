@@ -69,3 +69,24 @@ def test_a_token_that_timed_out_or_was_answered_is_task_timed_out_after_a_kill(s
     assert after == before == {name: ["TaskTimedOut"] * 3 for name in tokens}
     never_issued = tokens["timeout"][:-4] + ("AAAA" if not tokens["timeout"].endswith("AAAA") else "BBBB")
     assert [_error(send, never_issued) for send in _sends(client)] == ["TaskDoesNotExist"] * 3
+
+
+def test_a_token_answered_while_its_call_still_ran_is_not_sent_again_after_a_kill(server: Server) -> None:
+    """A `.waitForTaskToken` Lambda sends its token and goes on working; the token is answered
+    (committed) and the server killed before the Lambda returns. The restart called the Lambda
+    again, sending the message a second time, although its answer was on disk: now the execution
+    takes that answer and the Lambda was called once."""
+    server.start()
+    client = server.client()
+    definition = _callback()
+    definition["States"]["Ask"]["Parameters"]["FunctionName"] = "token_slow"
+    machine = client.create_state_machine(name="slow-callback", definition=json.dumps(definition),
+                                          roleArn=ROLE)["stateMachineArn"]
+    arn = client.start_execution(stateMachineArn=machine, input=json.dumps({"n": 1}))["executionArn"]
+    token = server.token_events(1)[0]["token"]
+    client.send_task_success(taskToken=token, output='{"answered": "before the kill"}')
+    server.kill()
+    server.start()
+    ended = wait_until_ended(server.client(), arn)
+    assert (ended["status"], json.loads(ended["output"])) == ("SUCCEEDED", {"answered": "before the kill"})
+    assert len([call for call in server.calls() if call["handler"] == "token"]) == 1
