@@ -34,7 +34,7 @@ from .console import Console
 from .executions import Executions, Page, SyncResult
 from .map_children import MapChildren
 from .redrive import Redrive
-from .machines import DEFAULT_LOGGING, DEFAULT_TRACING, MAX_TAGS, Machines, check_machine_arn, tag_dict
+from .machines import DEFAULT_LOGGING, DEFAULT_TRACING, MAX_TAGS, Machines, check_machine_arn, check_unlabelled, tag_dict
 from .test_state import TestStateRequest, TestStateResult, test_state
 from .versions import Versions, is_version, split_qualified
 
@@ -130,6 +130,7 @@ class Service:
         StateMachineDoesNotExist)."""
         machine_arn, marker, test_case = arn.partition("#")
         check_machine_arn(machine_arn)
+        check_unlabelled(machine_arn)
         machine, version_arn, alias_arn = await self.versions.resolve(scope, machine_arn)
         if not marker:
             return machine, None, version_arn, alias_arn

@@ -103,6 +103,7 @@ class Machines:
     ) -> tuple[StateMachineRecord, bool]:
         """UpdateStateMachine: a new revision, unless nothing changes; running executions keep the
         one they started with. Returns the machine and whether it changed."""
+        check_unlabelled(arn)
         record = await self.get(scope, arn)
         encryption_configuration = check_encryption(encryption_configuration)
         if definition is None and role_arn is None and logging_configuration is None \
@@ -152,6 +153,7 @@ class Machines:
     async def delete(self, scope: AccountRegion, arn: str) -> None:
         """DeleteStateMachine. Deleting an absent machine succeeds, as on AWS; its executions
         (and their history) stay readable, and running ones finish."""
+        check_unlabelled(arn)
         try:
             await self.get(scope, arn)
         except StateMachineDoesNotExist:
@@ -231,6 +233,18 @@ def check_machine_arn(arn: str) -> None:
     parsed = arns.parse_arn(arn)
     if parsed.resource_type != "stateMachine":
         raise InvalidArn.for_arn(arn)
+
+
+def check_unlabelled(arn: str) -> None:
+    """StartExecution, UpdateStateMachine and DeleteStateMachine refuse a Distributed Map's
+    labelled ARN (`stateMachine:<name>/<label>`; no machine name holds a '/'): "If you provide a
+    qualified state machine ARN that refers to a Distributed Map state, the request fails with
+    ValidationException" (API_StartExecution), reason API_DOES_NOT_SUPPORT_LABELED_ARNS (the
+    model's). It was StateMachineDoesNotExist, and DeleteStateMachine answered 200."""
+    if "/" in arns.parse_arn(arn).parts[0]:
+        error = ValidationException(f"The action does not support labeled ARNs: '{arn}'")
+        error.fields["reason"] = "API_DOES_NOT_SUPPORT_LABELED_ARNS"
+        raise error
 
 
 def check_type(machine_type: str | None) -> str:
