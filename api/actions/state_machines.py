@@ -7,6 +7,7 @@ from asl_engine.encryption import customer_managed, described
 from asl_engine.service import Service
 from asl_engine.aws_errors import ValidationException
 from asl_engine.store import StateMachineRecord
+from asl_engine.variable_references import variable_references
 
 from ..protocol import Body, metadata_only, next_token, optional, page_request, present, required
 
@@ -26,6 +27,9 @@ def machine_shape(record: StateMachineRecord) -> Body:
         "encryptionConfiguration": described(record.encryption_configuration),
     }
     shape.update(present(revisionId=record.revision_id, description=record.description))
+    references = variable_references(record.definition)
+    if references:
+        shape["variableReferences"] = references
     return shape
 
 

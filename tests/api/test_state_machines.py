@@ -7,7 +7,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from sfn_support import ADD_FIELD, PASS, ROLE, create, error_of, unique
+from sfn_support import ADD_FIELD, PASS, ROLE, create, error_of, unique, wait_done
 
 
 def test_create_then_describe(sfn):
@@ -180,3 +180,31 @@ def test_a_token_cannot_be_used_with_other_arguments(fresh):
         fresh.list_executions(stateMachineArn=page["stateMachines"][0]["stateMachineArn"],
                               nextToken=page["nextToken"])
     assert error_of(excinfo)[0] == "InvalidToken"
+
+
+def test_variable_references_name_what_each_state_reads(sfn):
+    """API_DescribeStateMachine variableReferences: "A map of state name to a list of variables
+    referenced by that state. States that do not use variable references will not be shown".
+    What counts follows AWS's recorded answers (LocalStack's test_sfn_api_variable_references
+    snapshots): paths and `.$` fields that start with `$name`, intrinsic arguments, Choice rules,
+    nested states under their own names, JSONata `$name` but `$states` and functions; a plain
+    string "$bucket" (no `.$`) and `$.field` paths are no reference."""
+    definition = {"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"n": 1, "who": "x", "items": [1], "limit": 2, "bucket": "b"},
+                "Parameters": {"plain": "$bucket", "field.$": "$.field"}, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$n", "NumericEqualsPath": "$limit", "Next": "Fan"}],
+                  "Default": "Fan"},
+        "Fan": {"Type": "Map", "ItemsPath": "$items", "MaxConcurrencyPath": "$limit",
+                "ItemSelector": {"greeting.$": "States.Format('hi {} {}', $who, $$.Map.Item.Value)"},
+                "ItemProcessor": {"StartAt": "Inner", "States": {
+                    "Inner": {"Type": "Pass", "Parameters": {"w.$": "$who"}, "End": True}}},
+                "Next": "Later"},
+        "Later": {"Type": "Pass", "QueryLanguage": "JSONata",
+                  "Output": "{% $count($states.input) + $n + ($local := 2; $local) %}", "End": True}}}
+    arn = create(sfn, json.dumps(definition))
+    expected = {"Check": ["limit", "n"], "Fan": ["items", "limit", "who"], "Inner": ["who"], "Later": ["n"]}
+    assert sfn.describe_state_machine(stateMachineArn=arn)["variableReferences"] == expected
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"field": 1}')["executionArn"]
+    wait_done(sfn, execution)
+    assert sfn.describe_state_machine_for_execution(executionArn=execution)["variableReferences"] == expected
+    assert "variableReferences" not in sfn.describe_state_machine(stateMachineArn=create(sfn))
