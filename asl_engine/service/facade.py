@@ -174,6 +174,10 @@ class Service:
         "You can specify either a mapRunArn or a stateMachineArn, but not both" (API_ListExecutions)."""
         if (machine_arn is None) == (map_run_arn is None):
             raise ValidationException("Exactly one of stateMachineArn and mapRunArn must be specified")
+        if status == "PENDING_REDRIVE" and map_run_arn is None:
+            # API_ListExecutions: "If you provide a stateMachineArn and a PENDING_REDRIVE
+            # statusFilter, the API returns a validation exception" (the words are ours).
+            raise ValidationException("The statusFilter PENDING_REDRIVE needs a mapRunArn, not a stateMachineArn")
         if map_run_arn is not None:
             await self.map_runs.describe(scope, map_run_arn)  # InvalidArn, ResourceNotFound
             return await self.executions.list(None, status, after, limit, redrive_filter, map_run_arn)

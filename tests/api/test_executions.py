@@ -266,3 +266,11 @@ def test_centuries_of_retries_time_out_after_a_year_and_the_server_goes_on(tmp_p
         assert len(client.list_executions(stateMachineArn=machine)["executions"]) == 1
     finally:
         thread.stop()
+
+
+def test_pending_redrive_lists_a_map_runs_children_only(sfn):
+    """API_ListExecutions statusFilter: "If you provide a stateMachineArn and a PENDING_REDRIVE
+    statusFilter, the API returns a validation exception." It listed nothing instead."""
+    with pytest.raises(ClientError) as excinfo:
+        sfn.list_executions(stateMachineArn=create(sfn), statusFilter="PENDING_REDRIVE")
+    assert error_of(excinfo)[0] == "ValidationException"
