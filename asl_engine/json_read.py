@@ -62,6 +62,8 @@ def parse_json(text: str) -> Json:
         value = json.loads(text, parse_constant=_non_numeric, parse_float=_finite)
     except RecursionError:
         raise JsonRejected(_TOO_DEEP) from None
+    except json.JSONDecodeError as exc:
+        raise JsonRejected(_in_jacksons_words(exc)) from None
     check_depth(text, value)
     if _SURROGATE_HINT.search(text):
         check_unicode(value)
@@ -95,6 +97,25 @@ def check_unicode(value: Json) -> None:
         raise LoneSurrogate(
             f"Invalid UTF-8: unpaired surrogate U+{ord(exc.object[exc.start]):04X} in a string"
         ) from None
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _in_jacksons_words(error: json.JSONDecodeError) -> str:
+    """AWS reads JSON with Jackson, and its causes quote Jackson's words. The two recorded ones
+    (LocalStack's snapshot of StartExecution with the input "not some json" and "{'not': 'json'"):
+    "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null',
+    'true' or 'false')" and "Unexpected character (''' (code 39)): was expecting double-quote to
+    start field name". Other errors keep Python's words."""
+    text, at = error.doc, error.pos
+    char = text[at] if at < len(text) else ""
+    if error.msg == "Expecting value" and (token := _TOKEN.match(text, at)) is not None:
+        return (f"Unrecognized token '{token.group()}': was expecting (JSON String, Number, Array, Object or "
+                "token 'null', 'true' or 'false')")
+    if error.msg.startswith("Expecting property name enclosed in double quotes") and char:
+        return f"Unexpected character ('{char}' (code {ord(char)})): was expecting double-quote to start field name"
+    return str(error)
 
 
 def _non_numeric(token: str) -> Any:

@@ -274,3 +274,16 @@ def test_pending_redrive_lists_a_map_runs_children_only(sfn):
     with pytest.raises(ClientError) as excinfo:
         sfn.list_executions(stateMachineArn=create(sfn), statusFilter="PENDING_REDRIVE")
     assert error_of(excinfo)[0] == "ValidationException"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("not some json", "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token "
+                      "'null', 'true' or 'false')"),
+    ("{'not': 'json'", "Unexpected character (''' (code 39)): was expecting double-quote to start field name"),
+])
+def test_input_that_is_not_json_in_aws_words(sfn, text, words):
+    """Recorded against AWS (LocalStack's test_sfn_api snapshot, StartExecution): AWS reads JSON
+    with Jackson and quotes its words in the cause."""
+    with pytest.raises(ClientError) as excinfo:
+        sfn.start_execution(stateMachineArn=create(sfn), input=text)
+    assert error_of(excinfo) == ("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{words}'")
