@@ -74,7 +74,7 @@ def details_key(event_type: str) -> str | None:
 class History:
     """Numbers events and hands them to the sink in transition-sized batches."""
 
-    __slots__ = ("_clock", "_pending", "_sink", "count", "on_full")
+    __slots__ = ("_clock", "_pending", "_sink", "count", "on_full", "pending_characters")
 
     def __init__(self, clock: Clock, sink: EventSink) -> None:
         self._clock = clock
@@ -82,6 +82,7 @@ class History:
         self._pending: list[HistoryEvent] = []
         self.count = 0
         self.on_full: Callable[[], None] | None = None  # the run ends itself (runtime/run.py)
+        self.pending_characters = 0  # of the inputs and outputs among the pending events
 
     def add(self, event_type: str, previous: int, details: dict[str, Json] | None = None) -> int:
         """Record one event; returns its id.
@@ -105,6 +106,9 @@ class History:
         }
         if details is not None:
             event[details_key(event_type) or "details"] = details
+            payload = details.get("input") or details.get("output")
+            if payload is not None:
+                self.pending_characters += len(payload)
         self._pending.append(event)
         return self.count
 
@@ -116,10 +120,12 @@ class History:
     def take(self) -> list[HistoryEvent]:
         """The events recorded since the last flush, for a caller that stores them itself."""
         pending, self._pending = self._pending, []
+        self.pending_characters = 0
         return pending
 
     def flush(self, checkpoint: Json | None = None) -> None:
         """Hand the events recorded since the last flush to the sink, with the position."""
         if self._pending or checkpoint is not None:
             pending, self._pending = self._pending, []
+            self.pending_characters = 0
             self._sink.emit(pending, checkpoint)

@@ -17,6 +17,9 @@ from ..payload import to_json
 from ..position import Frame, Phase
 
 FLUSH_EVENTS = 500  # events a long run of transitions hands to the store at once (each encoded on the loop)
+FLUSH_CHARACTERS = 4 * 1024 * 1024
+"""... or fewer, once their inputs and outputs come to this: 500 states of 200 KB each were 100 MB
+to encode in one go on the event loop, and other clients waited 270 ms."""
 
 
 class Checkpoints:
@@ -59,7 +62,8 @@ class Checkpoints:
     def between_states(self) -> None:
         """A long run of transitions hands its events over a batch at a time, not at the end:
         called as a state is entered (runtime/shell.py), when the positions agree with the events."""
-        if self.history.pending >= FLUSH_EVENTS:
+        history = self.history
+        if history.pending >= FLUSH_EVENTS or history.pending_characters >= FLUSH_CHARACTERS:
             self.flush()
 
     async def keep_up(self) -> None:
