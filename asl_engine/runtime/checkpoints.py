@@ -66,12 +66,15 @@ class Checkpoints:
         if history.pending >= FLUSH_EVENTS or history.pending_characters >= FLUSH_CHARACTERS:
             self.flush()
 
-    async def keep_up(self) -> None:
-        """Wait for the store when it has fallen far behind (a long run of large states makes
-        history faster than it is written: without this, the queue grew by gigabytes)."""
-        if self._sink.behind():
-            with self._clock.busy():  # committing, not waiting on time
-                await self._sink.written()
+    def behind(self) -> bool:
+        """Has the store fallen far behind (a long run of large states makes history faster than
+        it is written: without waiting for it, the queue grew by gigabytes)?"""
+        return self._sink.behind()
+
+    async def catch_up(self) -> None:
+        """Wait until the store has committed what it was given."""
+        with self._clock.busy():  # committing, not waiting on time
+            await self._sink.written()
 
     def positions(self) -> dict[str, str]:
         """The positions (as JSON) of the frames that moved since the last flush."""

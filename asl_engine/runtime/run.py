@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from .. import model as m
 from ..clock import Cancellable, Clock
@@ -45,15 +44,6 @@ EXPRESS_LIMIT_SECONDS = 300.0
 """An Express execution's longest run: five minutes (the same quotas page)."""
 
 
-@contextmanager
-def _cancelled_after(timer: Cancellable) -> Iterator[None]:
-    """Whatever way the block ends (an unloaded run too: a pending timer would keep it in memory)."""
-    try:
-        yield
-    finally:
-        timer.cancel()
-
-
 class ExecutionRun:
     """One execution of a state machine, from ExecutionStarted to its closing event."""
 
@@ -78,7 +68,6 @@ class ExecutionRun:
         self.info = info
         self.clock = clock
         self.checkpoints = Checkpoints(clock, sink)
-        self.checkpoints.history.on_full = lambda: self.abandon(HISTORY_FULL)
         execution_context = {
             "Id": info.execution_arn,
             "Input": info.input,
@@ -102,6 +91,7 @@ class ExecutionRun:
         self.shell = Shell(clock, self.checkpoints, TaskAttempts(clock, self.checkpoints, tasks, info, self.unloader),
                            self.branches, resume, context, stopping, probe, self.unloader)
         self._main: asyncio.Future[Json] | None = None
+        self._limit: Cancellable | None = None  # the longest run's timer, once armed (`_arm_limit`)
         self._abandoned: str | None = None  # why the execution must end FAILED (`abandon`)
         self.outcome: ExecutionOutcome | None = None
         # With `keep_closing`, the last events (the closing one and those of its transition) are
@@ -142,28 +132,37 @@ class ExecutionRun:
         began = self.info.start_time if self.info.redrive_time is None else self.info.redrive_time  # redrive: anew
         self.unloader.timeout_at = None if timeout is None else began + timeout
         self.unloader.limit_at = began + self.max_seconds
-        limit = self.clock.call_at(self.unloader.limit_at, self._time_out)  # no timer task per execution
-        with watchdog(self.clock, self.unloader.timeout_at, self._time_out), _cancelled_after(limit):
-            try:
-                output = await self._main
-                outcome = self._succeeded(frame, output)
-            except Unloaded:
-                raise  # parked and left memory: no closing event (runtime/unloading.py)
-            except asyncio.CancelledError:
-                if self._abandoned is not None:
-                    outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME, self._abandoned)
-                elif self._ending.timed_out:
-                    outcome = self._closed(frame, "ExecutionTimedOut", "TIMED_OUT", TIMEOUT, None)
-                elif self._ending.request is not None:
-                    outcome = self._closed(frame, "ExecutionAborted", "ABORTED", *self._ending.request)
-                else:
-                    raise
-            except StatesError as failure:
-                outcome = self._closed(frame, "ExecutionFailed", "FAILED", failure.error, failure.cause)
-            except Exception as exc:  # an engine bug still closes the history: ExecutionFailed, never a stop
-                log.exception("execution %s crashed in the engine", self.info.execution_arn)
-                outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME,
-                                       f"Internal error in asl-engine: {exc!r}")
+        # Armed at the run's first wait (Unloader.park), not for every execution: one that never
+        # waits cannot run for a year, and a timer per start cost 1-5 us. These references to the
+        # run are set here and let go below: a run must be no reference cycle (runtime/unloading.py).
+        self.unloader.arm = self._arm_limit
+        history.on_full = self._history_full
+        try:
+            with watchdog(self.clock, self.unloader.timeout_at, self._time_out):
+                try:
+                    output = await self._main
+                    outcome = self._succeeded(frame, output)
+                except Unloaded:
+                    raise  # parked and left memory: no closing event (runtime/unloading.py)
+                except asyncio.CancelledError:
+                    if self._abandoned is not None:
+                        outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME, self._abandoned)
+                    elif self._ending.timed_out:
+                        outcome = self._closed(frame, "ExecutionTimedOut", "TIMED_OUT", TIMEOUT, None)
+                    elif self._ending.request is not None:
+                        outcome = self._closed(frame, "ExecutionAborted", "ABORTED", *self._ending.request)
+                    else:
+                        raise
+                except StatesError as failure:
+                    outcome = self._closed(frame, "ExecutionFailed", "FAILED", failure.error, failure.cause)
+                except Exception as exc:  # an engine bug still closes the history: ExecutionFailed, never a stop
+                    log.exception("execution %s crashed in the engine", self.info.execution_arn)
+                    outcome = self._closed(frame, "ExecutionFailed", "FAILED", RUNTIME,
+                                           f"Internal error in asl-engine: {exc!r}")
+        finally:  # however it ends (unloaded too: a pending timer would keep the run in memory)
+            if self._limit is not None:
+                self._limit.cancel()
+            self.unloader.arm = history.on_full = None
         self.outcome = outcome
         return outcome
 
@@ -195,6 +194,13 @@ class ExecutionRun:
         self._ending.request = (error, cause)
         if self._main is not None:
             self._main.cancel()
+
+    def _arm_limit(self) -> None:
+        assert self.unloader.limit_at is not None
+        self._limit = self.clock.call_at(self.unloader.limit_at, self._time_out)
+
+    def _history_full(self) -> None:
+        self.abandon(HISTORY_FULL)
 
     def abandon(self, cause: str) -> None:
         """End the run FAILED with States.Runtime and `cause` (its history could not be recorded)."""

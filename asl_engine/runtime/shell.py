@@ -78,7 +78,8 @@ class Shell:
                 return value
             state = states[next_name]
             await share_loop()  # a long run of states (or a large inline Map) shares the loop
-            await self.checkpoints.keep_up()
+            if self.checkpoints.behind():
+                await self.checkpoints.catch_up()
 
     async def run_state(
         self, state: m.State, raw_input: Json, frame: Frame, input_text: str | None = None, resumed: bool = False

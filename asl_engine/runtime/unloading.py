@@ -33,7 +33,7 @@ class Unloaded(BaseException):
 class Unloader:
     """Decides, at a park point, whether the run unloads (raises `Unloaded`) or waits in memory."""
 
-    __slots__ = ("clock", "enabled", "limit_at", "stopping", "timeout_at")
+    __slots__ = ("arm", "clock", "enabled", "limit_at", "stopping", "timeout_at")
 
     def __init__(self, clock: Clock, stopping: Callable[[], bool]) -> None:
         self.clock = clock
@@ -41,6 +41,7 @@ class Unloader:
         self.stopping = stopping
         self.timeout_at: float | None = None  # the machine's TimeoutSeconds deadline (runtime/run.py)
         self.limit_at: float | None = None  # the execution's longest run (a year): a wake only beside a deadline
+        self.arm: Callable[[], None] | None = None  # arms that limit at the first wait (runtime/run.py)
 
     def could_park(self, frame: Frame) -> bool:
         """Could the frame leave memory where it waits? Only the execution's top frame (no
@@ -51,6 +52,9 @@ class Unloader:
         """Called right after the frame's position was committed, before it waits until the
         earliest of `deadlines` (None: no deadline) or an answer. Unloads when it `could_park`,
         never when a deadline has already come (the run then meets it in memory)."""
+        if self.arm is not None:
+            arm, self.arm = self.arm, None
+            arm()
         if not self.could_park(frame):
             return
         moments = [moment for moment in (*deadlines, self.timeout_at) if moment is not None]
