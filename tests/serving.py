@@ -4,6 +4,7 @@ boto3 clients for a server (a module, not conftest.py: test files can import it 
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 import boto3
@@ -30,3 +31,12 @@ def boto_client(url: str, region: str = "us-east-1", access_key: str = "testing"
         aws_secret_access_key="testing",
         config=BotoConfig(inject_host_prefix=False, retries={"max_attempts": 0}),
     )
+
+
+def wait_until_ended(client: Any, arn: str, seconds: float = 60) -> dict[str, Any]:
+    """DescribeExecution once the execution is no longer RUNNING (polled every 50 ms)."""
+    deadline = time.monotonic() + seconds
+    while (described := client.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{arn} still RUNNING"
+        time.sleep(0.05)
+    return dict(described)

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from serving import wait_until_ended as wait_until_ended  # re-exported: the durability tests wait with it
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::123456789012:role/durability"
@@ -111,14 +112,6 @@ def history(client: Any, arn: str) -> list[dict[str, Any]]:
         if not page.get("nextToken"):
             return events
         kwargs["nextToken"] = page["nextToken"]
-
-
-def wait_until_ended(client: Any, arn: str, seconds: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while (described := client.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, f"{arn} still RUNNING"
-        time.sleep(0.05)
-    return dict(described)
 
 
 def wait_for_event(client: Any, arn: str, event_type: str, seconds: float = 30) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 from postgres_server import fresh_db
-from serving import ServerThread, boto_client
+from serving import ServerThread, boto_client, wait_until_ended
 
 from api.app import create_app
 from asl_engine.config import Config
@@ -56,14 +56,6 @@ def machine(sfn: Any, function: str) -> str:
                                         roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"])
 
 
-def ended(sfn: Any, arn: str, seconds: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, f"{arn} still RUNNING"
-        time.sleep(0.05)
-    return dict(described)
-
-
 def test_a_quick_call_runs_while_twelve_slow_ones_block(sfn: Any) -> None:
     RELEASE.clear()
     slow_machine, quick_machine = machine(sfn, "slow"), machine(sfn, "quick")
@@ -71,8 +63,8 @@ def test_a_quick_call_runs_while_twelve_slow_ones_block(sfn: Any) -> None:
                for n in range(SLOW)]
     for _ in range(SLOW):  # every slow call is in its handler, holding a thread
         assert IN_FLIGHT.acquire(timeout=60)
-    done = ended(sfn, sfn.start_execution(stateMachineArn=quick_machine)["executionArn"])
+    done = wait_until_ended(sfn, sfn.start_execution(stateMachineArn=quick_machine)["executionArn"])
     assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"quick": True})
     assert {sfn.describe_execution(executionArn=arn)["status"] for arn in blocked} == {"RUNNING"}
     RELEASE.set()
-    assert [json.loads(ended(sfn, arn)["output"]) for arn in blocked] == [{"slow": n} for n in range(SLOW)]
+    assert [json.loads(wait_until_ended(sfn, arn)["output"]) for arn in blocked] == [{"slow": n} for n in range(SLOW)]
