@@ -110,7 +110,7 @@ class TaskAttempts:
         else:  # the original deadline survives a restart, and so do an activity's token and hand-out
             frame.phase = TaskPhase(token or in_flight.token, in_flight.deadline, submitted,
                                     in_flight.opened or clock.time(), in_flight.started)
-        if is_activity(call.resource):
+        if is_activity(call.resource) and not getattr(self.handler, "mocks_activities", False):
             result = await self._activity(request, frame, in_flight is not None)
         else:
             result = await self.invoke(request, frame, in_flight is not None)

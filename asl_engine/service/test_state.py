@@ -218,6 +218,7 @@ class _Tasks:
         self.callbacks = getattr(self.inner, "callbacks", None)
         self.activities = getattr(self.inner, "activities", None)
         self.mock = mock
+        self.mocks_activities = mock is not None  # an activity's result is the mock's, no worker's (runtime/tasks.py)
         self.state_name = state.name
         self.result: Json = None
         self.has_result = False

@@ -196,3 +196,15 @@ def test_a_mock_of_a_map_is_refused_as_not_supported_here(sfn: Any) -> None:
         test(sfn, MAP, [1], mock={"result": "[1]"})
     assert caught.value.response["Error"]["Message"] == (
         "asl-engine supports a mock for Task states only, not for a Map state")
+
+
+def test_an_activity_task_takes_its_mock(sfn: Any) -> None:
+    """API_TestState: "TestState only supports the following when a mock is specified: Activity
+    tasks, .sync or .waitForTaskToken service integration patterns, Parallel, or Map states." An
+    activity task's mock was ignored: the call waited five minutes for a worker."""
+    activity = sfn.create_activity(name="tested-with-a-mock")["activityArn"]
+    state = {"Type": "Task", "Resource": activity, "ResultPath": "$.got", "End": True}
+    answer = test(sfn, state, {"a": 1}, mock={"result": json.dumps({"m": 1})})
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", {"a": 1, "got": {"m": 1}})
+    failed = test(sfn, state, {"a": 1}, mock={"errorOutput": {"error": "Boom", "cause": "mocked"}})
+    assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Boom", "mocked")
