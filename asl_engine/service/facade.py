@@ -69,6 +69,7 @@ class Service:
     async def describe_state_machine(self, scope: AccountRegion, arn: str) -> StateMachineRecord:
         """DescribeStateMachine; on a version ARN, the version (with its description)."""
         check_machine_arn(arn)
+        check_unlabelled(arn)
         if is_version(split_qualified(arn)[1]):
             return (await self.versions.version(scope, arn))[0]
         return await self.machines.get(scope, arn)

@@ -236,8 +236,8 @@ def check_machine_arn(arn: str) -> None:
 
 
 def check_unlabelled(arn: str) -> None:
-    """StartExecution, UpdateStateMachine and DeleteStateMachine refuse a Distributed Map's
-    labelled ARN (`stateMachine:<name>/<label>`; no machine name holds a '/'): "If you provide a
+    """StartExecution, DescribeStateMachine, UpdateStateMachine and DeleteStateMachine refuse a
+    Distributed Map's labelled ARN (`stateMachine:<name>/<label>`; no machine name holds a '/'): "If you provide a
     qualified state machine ARN that refers to a Distributed Map state, the request fails with
     ValidationException" (API_StartExecution), reason API_DOES_NOT_SUPPORT_LABELED_ARNS (the
     model's). It was StateMachineDoesNotExist, and DeleteStateMachine answered 200."""

@@ -77,12 +77,14 @@ def test_list_and_describe_map_run(sfn):
 def test_a_labelled_arn_is_refused_where_aws_refuses_it(sfn):
     """API_StartExecution: "If you provide a qualified state machine ARN that refers to a
     Distributed Map state, the request fails with ValidationException" (the model's reason
-    API_DOES_NOT_SUPPORT_LABELED_ARNS); UpdateStateMachine and DeleteStateMachine list it too.
+    API_DOES_NOT_SUPPORT_LABELED_ARNS); DescribeStateMachine, UpdateStateMachine and
+    DeleteStateMachine say the same.
     StartExecution answered StateMachineDoesNotExist, and DeleteStateMachine 200."""
     machine, execution, _ = run_map(sfn, distributed())
     labelled = sfn.list_map_runs(executionArn=execution)["mapRuns"][0]["stateMachineArn"]
     assert labelled == f"{machine}/doubler"
     for call in (lambda: sfn.start_execution(stateMachineArn=labelled),
+                 lambda: sfn.describe_state_machine(stateMachineArn=labelled),
                  lambda: sfn.update_state_machine(stateMachineArn=labelled, definition=distributed()),
                  lambda: sfn.delete_state_machine(stateMachineArn=labelled)):
         with pytest.raises(ClientError) as excinfo:
