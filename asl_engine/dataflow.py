@@ -60,19 +60,15 @@ def apply_result_path(path: Path | None, raw_input: Json, result: Json) -> Json:
         ) from None
 
 
-def check_size(state_name: str, text: str) -> None:
-    """A state's (or a task's) output may not exceed 256 KiB of UTF-8 (States.DataLimitExceeded)."""
-    if len(text) > MAX_PAYLOAD_BYTES // 4 and exceeds(text):  # the length test inline: every state's output
-        raise _too_large(state_name)
-
-
 def output_text(state_name: str, value: Json) -> str:
-    """A state's (or a task's) output as JSON text, or States.DataLimitExceeded: refused before it
-    is written when it surely exceeds the limit (`surely_exceeds`), checked once written else."""
+    """A state's (or a task's) output as JSON text; at most 256 KiB of UTF-8, else
+    States.DataLimitExceeded: refused before it is written when it surely exceeds the limit
+    (`surely_exceeds`), checked once written else."""
     if surely_exceeds(value):
         raise _too_large(state_name)
     text = to_json(value)
-    check_size(state_name, text)
+    if len(text) > MAX_PAYLOAD_BYTES // 4 and exceeds(text):  # the length test inline: every state's output
+        raise _too_large(state_name)
     return text
 
 

@@ -11,23 +11,13 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from dataclasses import dataclass
 
 from .errors import DatabaseUnusable, describe
 
 
-@dataclass
-class DatabaseLock:
-    """`serve`'s hold on its SQLite file, for as long as the process lives (or until `release`)."""
-
-    fd: int
-
-    def release(self) -> None:
-        os.close(self.fd)
-
-
-def hold_database(path: str) -> DatabaseLock | None:
-    """Take the file for this server alone, or raise `DatabaseUnusable`.
+def hold_database(path: str) -> int | None:
+    """Take the file for this server alone, or raise `DatabaseUnusable`; returns the descriptor
+    that holds it (None for ":memory:"), to keep open as long as the process lives.
 
     Why: two servers on one SQLite file both ran every execution (each Task called twice, an
     activity task handed out twice, the later writer's history silently kept); several servers
@@ -48,7 +38,7 @@ def hold_database(path: str) -> DatabaseLock | None:
         raise DatabaseUnusable(
             f"cannot use the database file {path}: another asl-engine server is using it (one SQLite file "
             "serves one server; several servers share a PostgreSQL database)") from None
-    return DatabaseLock(fd)
+    return fd
 
 
 def check_database(path: str, quick_check: bool = True) -> None:
