@@ -9,11 +9,14 @@ service, so dependencies point one way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import model as m
 from ..errors import StatesError
 from ..position import Frame
+
+if TYPE_CHECKING:
+    from ..engine.step import RunBranches
 
 Json = Any
 
@@ -90,3 +93,7 @@ class Probe(Protocol):
 
     def failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
         """A failure the state will not retry (before Catch looks at it)."""
+
+    def branches(self, step: RunBranches, frame: Frame) -> Json:
+        """What stands for a Parallel's branches or a Map's iterations (TestState's `mock` of the
+        state), or None: they run. May raise the StatesError the state then fails with."""

@@ -122,7 +122,9 @@ class Shell:
                             result = await self.tasks.call(step, frame)
                             step = await self.settled(state, step.finish, result)
                         case RunBranches():
-                            results = await self.branches.run(step, frame, self.run_program)
+                            results = None if probe is None else probe.branches(step, frame)
+                            if results is None:
+                                results = await self.branches.run(step, frame, self.run_program)
                             step = await self.settled(state, step.finish, results)
                 frame.assigned = step.assigned
                 output = step.output

@@ -12,6 +12,10 @@ answer is RETRIABLE, as on AWS. A failure a catcher took is CAUGHT_ERROR with th
 output and Next. `inspectionData` (DEBUG/TRACE) is recomputed from the compiled state with the
 state's own data flow, the one the runner uses (`state.flow.inspection`; JSONPath states: InputPath,
 Parameters, the result, ResultSelector, ResultPath).
+
+A Map or Parallel state is tested only with a `mock` (as on AWS): its branches or iterations do
+not run, the probe hands the run the mock's result in their place (`_StandIn`), and the state's
+own data flow, Retry and Catch do the rest.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .. import arns
 from .. import model as m
 from ..clock import Clock, VirtualClock
 from ..compile import compile_definition
-from ..engine.step import Context
+from ..dataflow import apply_result_path
+from ..engine.step import Context, JsonPathFlow, RunBranches
 from ..errors import TIMEOUT, StatesError
 from ..execution import ExecutionInfo, ExecutionOutcome, ListSink
 from ..engine.decisions import backoff_seconds, error_matches, find_catcher
@@ -44,6 +49,9 @@ if TYPE_CHECKING:
 
 Json = Any
 DEFAULT_NAME = "TestState"
+# AWS names a lone state so (recorded: `/States/StateName/Branches` in test_state_mock_validation,
+# $$.State.Name in test_state_configuration); its ItemProcessor may have a state named TestState
+STATE_NAME = "StateName"
 PLACEHOLDER = "TestState.Next."  # + an index: the synthetic targets of the wrapped state
 LIMIT_SECONDS = 300.0  # "The TestState API can run for up to five minutes" (API_TestState)
 LEVELS = ("INFO", "DEBUG", "TRACE")
@@ -103,6 +111,12 @@ async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: AccountReg
         if not isinstance(argument, dict):
             raise ValidationException(f"Invalid {name}: it must be a JSON object")
     tasks = _Tasks(dispatcher, state, request.mock)
+    configuration = request.state_configuration or {}
+    stand_in = None
+    if isinstance(state, (m.MapState, m.ParallelState)) and request.mock is not None:
+        if request.mock.get("result") is not None:
+            _check_mocked_result(state, tasks.mock_result)
+        stand_in = _StandIn(tasks)
     # A Wait is not waited for: it runs on a clock of its own that jumps to its end at once.
     # Everything else runs on the service's clock, stopped after TestState's five minutes.
     waits = state.type == "Wait"
@@ -113,10 +127,10 @@ async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: AccountReg
         role_arn=request.role_arn or f"arn:{scope.partition}:iam::{scope.account}:role/asl-engine",
         start_time=clock.time(), input=value,
     )
-    probe = _Probe(wrapped.name, wrapped.targets, context)
+    probe = _Probe(wrapped.name, wrapped.targets, context, stand_in)
     run = ExecutionRun(machine, info, clock=clock, sink=ListSink(), tasks=tasks, variables=variables, probe=probe)
     outcome = await (run.run() if waits else _run_limited(run, clock))
-    result = _result(probe, outcome, checked, request.state_configuration or {})
+    result = _result(probe, outcome, checked, configuration)
     result.inspection_data = None if level == "INFO" else _inspection(probe, state, value, variables, tasks, result)
     return result
 
@@ -135,14 +149,25 @@ def _check_request(state: m.State, request: TestStateRequest) -> None:
         if state.type == "Task" and request.role_arn is None:
             raise ValidationException("RoleArn must be specified when testing a Task state")
         return
-    if state.type in ("Map", "Parallel"):  # AWS mocks their whole result; asl-engine does not (yet)
-        raise ValidationException(f"asl-engine supports a mock for Task states only, not for a {state.type} state")
-    if state.type != "Task":
+    if state.type not in ("Task", "Map", "Parallel"):
         raise ValidationException(f"State type '{state.type}' is not supported when a mock is specified")
     if mock.get("result") is not None and mock.get("errorOutput") is not None:
         raise ValidationException("A test mock should have only one of the following fields: [result, errorOutput].")
     if request.reveal_secrets:
         raise ValidationException("TestState does not support RevealSecrets when a mock is specified.")
+
+
+def _check_mocked_result(state: m.MapState | m.ParallelState, result: Json) -> None:
+    """A Map's or Parallel's mocked result has the shape of the results it stands for: one per
+    branch, one per iteration, or a ResultWriter's object (recorded: test_state_mock_validation)."""
+    if isinstance(state, m.MapState) and state.result_writer is not None:
+        if not isinstance(result, dict):
+            raise ValidationException("Mocked result must be a JSON object.")
+    elif not isinstance(result, list):
+        raise ValidationException("Mocked result must be an array.")
+    elif isinstance(state, m.ParallelState) and len(result) != len(state.branches):
+        raise ValidationException(
+            "Mocked result must contain the same number of items as number of Parallel branches.")
 
 
 # -- the wrapper ---------------------------------------------------------------------------------
@@ -170,7 +195,7 @@ def _wrap(definition: str, state_name: str | None) -> _Wrapped:
     else:
         if "States" in parsed and "Type" not in parsed:
             raise ValidationException("stateName is required when the definition is a whole state machine")
-        state, name = copy.deepcopy(parsed), DEFAULT_NAME
+        state, name = copy.deepcopy(parsed), STATE_NAME
     targets: dict[str, str] = {}
 
     def target(original: Json) -> Json:
@@ -222,6 +247,7 @@ class _Tasks:
         self.state_name = state.name
         self.result: Json = None
         self.has_result = False
+        self.mock_result: Json = None
         if mock is not None:
             if mock.get("result") is None and not mock.get("errorOutput"):
                 raise ValidationException("A mock must have a result or an errorOutput")
@@ -232,18 +258,69 @@ class _Tasks:
                 "TestState supports activities and the .sync and .waitForTaskToken integration "
                 "patterns only with a mock")
 
+    def mocked(self) -> Json:
+        """The mock's result, or the failure its errorOutput describes."""
+        error_output = (self.mock or {}).get("errorOutput")
+        if error_output:
+            raise StatesError(error_output.get("error"), error_output.get("cause"))
+        return self.mock_result
+
     async def __call__(self, request: TaskRequest) -> Json:
         if self.mock is not None:
-            error_output = self.mock.get("errorOutput")
-            if error_output:
-                raise StatesError(error_output.get("error"), error_output.get("cause"))
-            response: Json = Final(self.mock_result)
+            response: Json = Final(self.mocked())
         else:
             response = await self.inner(request)
         if request.state_name == self.state_name and not isinstance(response, Submitted):
             self.result = response.output if isinstance(response, Final) else response
             self.has_result = True
         return response
+
+
+@dataclass
+class _StandIn:
+    """A tested Map's or Parallel's `mock`, standing in for its branches or iterations: its result
+    is theirs, its errorOutput fails the state. Remembers what the state evaluated, for
+    inspectionData."""
+
+    tasks: _Tasks
+    step: RunBranches | None = None
+    tolerated: tuple[int | None, float | None] = (None, None)
+    result: Json = None
+    has_result: bool = False
+
+    def __call__(self, step: RunBranches) -> Json:
+        self.step = step
+        self.tolerated = step.tolerated()
+        result = self.tasks.mocked()
+        self.result, self.has_result = result, True
+        return result
+
+    def inspection(self) -> Iterator[tuple[str, Json]]:
+        """What AWS shows of a mocked Map or Parallel (recorded: test_test_state_mock_scenarios,
+        test_state_configuration): no InputPath or Parameters stage for a Parallel; a Map's
+        InputPath, ItemsPath (JSONPath), MaxConcurrency and tolerated failures; then, JSONPath only,
+        ResultSelector and ResultPath on the mock's result."""
+        step = self.step
+        assert step is not None
+        state, flow = step.state, step.state.flow
+        if isinstance(state, m.MapState):
+            if isinstance(flow, JsonPathFlow):
+                yield "afterInputPath", step.value
+                if state.item_reader is None:
+                    yield "afterItemsPath", step.items
+            yield "maxConcurrency", step.max_concurrency or 0
+            count, percentage = self.tolerated
+            if count is not None:
+                yield "toleratedFailureCount", count
+            if percentage is not None:
+                yield "toleratedFailurePercentage", percentage
+        if self.has_result and isinstance(flow, JsonPathFlow):
+            selected = flow.selected(state, self.result, step.ctx)
+            yield "afterResultSelector", selected
+            yield "afterResultPath", apply_result_path(state.result_path, step.raw, selected)
+
+
+_NUMBERS = ("maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage")  # not JSON text
 
 
 @dataclass
@@ -254,6 +331,7 @@ class _Probe:
     tested: str
     targets: dict[str, str]
     extra_context: dict[str, Json]
+    stand_in: _StandIn | None = None  # a tested Map's or Parallel's mock
     next_state: str | None = None
     failure: StatesError | None = None
     seen_context: Json = None
@@ -271,6 +349,11 @@ class _Probe:
     def failed(self, state: m.State, failure: StatesError, frame: Frame) -> None:
         if frame.id == "" and state.name == self.tested:
             self.failure = failure
+
+    def branches(self, step: RunBranches, frame: Frame) -> Json:
+        if frame.id != "" or step.state.name != self.tested or self.stand_in is None:
+            return None
+        return self.stand_in(step)
 
     def context(self, state: m.State, context: dict[str, Json], frame: Frame) -> dict[str, Json]:
         context = _merged(context, self.extra_context)
@@ -334,14 +417,16 @@ def _inspection(probe: _Probe, state: m.State, value: Json, variables: dict[str,
     data: dict[str, Json] = {"input": to_json(value)}
     data.update(result.inspection_data or {})
     context = probe.seen_context
+    stand_in = probe.stand_in
     if context is None:  # the state did not run its data flow
         if tasks.has_result:
             data["result"] = to_json(tasks.result)
     else:
-        stages = state.flow.inspection(state, value, Context(context, variables), tasks.result, tasks.has_result)
+        stages = stand_in.inspection() if stand_in is not None and stand_in.step is not None else \
+            state.flow.inspection(state, value, Context(context, variables), tasks.result, tasks.has_result)
         try:
             for key, stage in stages:
-                data[key] = to_json(stage)
+                data[key] = stage if key in _NUMBERS else to_json(stage)
         except StatesError:
             pass  # the stage that failed is where the run failed too: show what came before it
     after = probe.root.variables if probe.root is not None else variables

@@ -189,15 +189,6 @@ def test_requests_aws_refuses(sfn: Any, state: dict[str, Any], extra: dict[str, 
     assert (caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]) == error
 
 
-def test_a_mock_of_a_map_is_refused_as_not_supported_here(sfn: Any) -> None:
-    """AWS mocks a Map or Parallel state's whole result ("Mocked result must be an array."); asl-engine
-    does not, and says so rather than run the state unmocked."""
-    with pytest.raises(ClientError) as caught:
-        test(sfn, MAP, [1], mock={"result": "[1]"})
-    assert caught.value.response["Error"]["Message"] == (
-        "asl-engine supports a mock for Task states only, not for a Map state")
-
-
 def test_an_activity_task_takes_its_mock(sfn: Any) -> None:
     """API_TestState: "TestState only supports the following when a mock is specified: Activity
     tasks, .sync or .waitForTaskToken service integration patterns, Parallel, or Map states." An
