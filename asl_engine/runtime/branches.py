@@ -94,8 +94,8 @@ class Branches:
         # Tolerated failures count items: a failed batch fails all of its items (AWS developer guide,
         # maprun-fail-threshold.html: "the total number of failed or timed out items divided by the
         # total number of items").
-        tolerance = _tolerance(sum(weights) if weights is not None else len(items), tolerated_count,
-                               tolerated_percentage)
+        tolerance = tolerated_failures(sum(weights) if weights is not None else len(items), tolerated_count,
+                                       tolerated_percentage)
         map_run: tuple[MapRunObserver, str] | None = None
         log: distributed.ChildLog | None = None
         map_run_arn = None
@@ -126,7 +126,7 @@ class Branches:
         if map_run is not None:
             total = sum(weights) if weights is not None else len(items)
             map_run[0].map_run_watch(map_run[1], lambda most, percentage, count: limits.change(
-                most, _tolerance(total, count, percentage)))
+                most, tolerated_failures(total, count, percentage)))
         spawn = None
         if state.distributed and self.children is not None and map_run_arn is not None:
             spawn = _Spawn(self.children, self.info.execution_arn, map_run_arn, state)
@@ -490,11 +490,13 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], limits: Limits,
 
 
 def _threshold(failure: StatesError, tolerance: int) -> StatesError:
-    if tolerance == 0:
-        return failure
-    return StatesError(
-        EXCEED_TOLERATED_FAILURE_THRESHOLD, "The specified tolerated failure threshold was exceeded"
-    )
+    """No tolerance: the map fails with the iteration's own error; else with the threshold's."""
+    return failure if tolerance == 0 else threshold_exceeded()
+
+
+def threshold_exceeded() -> StatesError:
+    """A Map failed more iterations than it tolerates (also TestState's mapIterationFailureCount)."""
+    return StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, "The specified tolerated failure threshold was exceeded")
 
 
 def _error_output(failure: StatesError) -> Json:
@@ -505,7 +507,8 @@ def _error_details(failure: StatesError) -> dict[str, str]:
     return {key: value for key, value in (("error", failure.error), ("cause", failure.cause)) if value is not None}
 
 
-def _tolerance(total: int, count: int | None, percentage: float | None) -> int:
+def tolerated_failures(total: int, count: int | None, percentage: float | None) -> int:
+    """How many failed items a Map of `total` tolerates (the larger of count and percentage)."""
     tolerated = count or 0
     if percentage:
         tolerated = max(tolerated, math.floor(total * percentage / 100))

@@ -15,7 +15,8 @@ Parameters, the result, ResultSelector, ResultPath).
 
 A Map or Parallel state is tested only with a `mock` (as on AWS): its branches or iterations do
 not run, the probe hands the run the mock's result in their place (`_StandIn`), and the state's
-own data flow, Retry and Catch do the rest.
+own data flow, Retry and Catch do the rest. `stateConfiguration.mapIterationFailureCount` says how
+many of a Map's iterations failed, against its ToleratedFailureCount/Percentage.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..execution import ExecutionInfo, ExecutionOutcome, ListSink
 from ..engine.decisions import backoff_seconds, error_matches, find_catcher
 from ..json_read import parse_json
 from ..payload import to_json
+from ..runtime.branches import threshold_exceeded, tolerated_failures
 from ..runtime.run import ExecutionRun
 from ..aws_errors import InvalidDefinition, InvalidExecutionInput, ValidationException
 from .machines import check_definition
@@ -115,8 +117,8 @@ async def test_state(clock: Clock, dispatcher: TaskDispatcher, scope: AccountReg
     stand_in = None
     if isinstance(state, (m.MapState, m.ParallelState)) and request.mock is not None:
         if request.mock.get("result") is not None:
-            _check_mocked_result(state, tasks.mock_result)
-        stand_in = _StandIn(tasks)
+            _check_mocked_result(state, tasks.mock_result, configuration)
+        stand_in = _StandIn(tasks, configuration.get("mapIterationFailureCount"))
     # A Wait is not waited for: it runs on a clock of its own that jumps to its end at once.
     # Everything else runs on the service's clock, stopped after TestState's five minutes.
     waits = state.type == "Wait"
@@ -143,6 +145,9 @@ def _check_request(state: m.State, request: TestStateRequest) -> None:
     test_state_mock_validation and test_test_state_scenarios, December 2025 to March 2026)."""
     mock = request.mock
     if mock is None:
+        if (request.state_configuration or {}).get("mapIterationFailureCount") is not None:
+            raise ValidationException(
+                "TestState does not support MapIterationFailureCount when a mock is not specified.")
         if state.type in ("Map", "Parallel"):
             raise InvalidDefinition(f"TestState API does not support Map or Parallel states. Supported state "
                                     f"types include: [{_UNMOCKED}]")
@@ -157,7 +162,7 @@ def _check_request(state: m.State, request: TestStateRequest) -> None:
         raise ValidationException("TestState does not support RevealSecrets when a mock is specified.")
 
 
-def _check_mocked_result(state: m.MapState | m.ParallelState, result: Json) -> None:
+def _check_mocked_result(state: m.MapState | m.ParallelState, result: Json, configuration: dict[str, Json]) -> None:
     """A Map's or Parallel's mocked result has the shape of the results it stands for: one per
     branch, one per iteration, or a ResultWriter's object (recorded: test_state_mock_validation)."""
     if isinstance(state, m.MapState) and state.result_writer is not None:
@@ -168,6 +173,10 @@ def _check_mocked_result(state: m.MapState | m.ParallelState, result: Json) -> N
     elif isinstance(state, m.ParallelState) and len(result) != len(state.branches):
         raise ValidationException(
             "Mocked result must contain the same number of items as number of Parallel branches.")
+    failures = configuration.get("mapIterationFailureCount")
+    if isinstance(result, list) and isinstance(failures, int) and failures > len(result):
+        raise ValidationException(
+            "Map iteration failure count must be less than or equal to the number of Map iterations")
 
 
 # -- the wrapper ---------------------------------------------------------------------------------
@@ -279,10 +288,13 @@ class _Tasks:
 @dataclass
 class _StandIn:
     """A tested Map's or Parallel's `mock`, standing in for its branches or iterations: its result
-    is theirs, its errorOutput fails the state. Remembers what the state evaluated, for
-    inspectionData."""
+    is theirs, its errorOutput fails the state. A Map that tolerates failures fails with
+    States.ExceedToleratedFailureThreshold when `failures` (mapIterationFailureCount) exceed what
+    it tolerates (recorded: test_state_configuration, test_map_state_failure_count). Remembers what
+    the state evaluated, for inspectionData."""
 
     tasks: _Tasks
+    failures: int | None
     step: RunBranches | None = None
     tolerated: tuple[int | None, float | None] = (None, None)
     result: Json = None
@@ -290,8 +302,12 @@ class _StandIn:
 
     def __call__(self, step: RunBranches) -> Json:
         self.step = step
-        self.tolerated = step.tolerated()
+        self.tolerated = count, percentage = step.tolerated()
         result = self.tasks.mocked()
+        if self.failures and (count is not None or percentage is not None):
+            total = len(result) if isinstance(result, list) else len(step.items or ())
+            if self.failures > tolerated_failures(total, count, percentage):
+                raise threshold_exceeded()
         self.result, self.has_result = result, True
         return result
 

@@ -40,10 +40,9 @@ BASE_MAP = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.inpu
             "ItemProcessor": _processor(LAMBDA), "Output": "{% $states.result %}", "End": True}
 MAP_CATCH = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}",
              "ItemProcessor": _processor(FUNCTION), "ToleratedFailureCount": 1, "End": True,
-             "Catch": [{"ErrorEquals": ["MockException"], "Output": "{% $states.errorOutput %}",
-                        "Next": "HandleMockError"},
-                       {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"],
-                        "Output": "{% $states.errorOutput %}", "Next": "HandleThreshold"}]}
+             "Catch": [{"ErrorEquals": ["MockException"], "Output": "{% $states %}", "Next": "HandleMockError"},
+                       {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Output": "{% $states %}",
+                        "Next": "HandleThreshold"}]}
 MAP_RETRY = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}",
              "ItemProcessor": _processor(FUNCTION), "ToleratedFailureCount": 1, "End": True,
              "Retry": [{"ErrorEquals": ["MockException"], "MaxAttempts": 3},
@@ -158,6 +157,92 @@ def test_map_mock_error_output_fails_the_state(sfn: Any) -> None:
         "FAILED", "MockException", "Mock the cause of the error.")
     assert "output" not in answer
     assert _data(answer) == {"input": {"Values": [1, 1, 1]}, "maxConcurrency": 0}
+
+
+# -- stateConfiguration.mapIterationFailureCount -------------------------------------------------
+
+THRESHOLD = ("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded")
+
+
+def test_map_iteration_failures_beyond_the_tolerated_count_are_caught(sfn: Any) -> None:
+    """Recorded: test_map_state_failure_count[DEBUG-BASE_MAP_STATE_CATCH]: ToleratedFailureCount 1;
+    0 failures succeed with the mock's result; 2 fail the state with ExceedToleratedFailureThreshold,
+    which its second catcher takes."""
+    below = test(sfn, MAP_CATCH, VALUES, mock={"result": "[1, 1, 1]"}, inspectionLevel="DEBUG",
+                 stateConfiguration={"mapIterationFailureCount": 0})
+    assert (below["status"], json.loads(below["output"])) == ("SUCCEEDED", [1, 1, 1])
+    assert _data(below) == {"input": VALUES, "maxConcurrency": 0, "toleratedFailureCount": 1}
+    beyond = test(sfn, MAP_CATCH, VALUES, mock={"result": "[0, 0, 1]"}, inspectionLevel="DEBUG",
+                  stateConfiguration={"mapIterationFailureCount": 2})
+    assert (beyond["status"], beyond["error"], beyond["cause"], beyond["nextState"]) == (
+        "CAUGHT_ERROR", *THRESHOLD, "HandleThreshold")
+    output = json.loads(beyond["output"])
+    assert (output["input"], output["errorOutput"]) == (VALUES, {"Error": THRESHOLD[0], "Cause": THRESHOLD[1]})
+    assert output["context"]["State"]["Name"] == "StateName"
+    assert _data(beyond) == {"input": VALUES, "maxConcurrency": 0, "toleratedFailureCount": 1,
+                             "errorDetails": {"catchIndex": 1}}
+
+
+def test_map_iteration_failures_beyond_the_tolerated_count_are_retriable(sfn: Any) -> None:
+    """Recorded: test_map_state_failure_count[TRACE-BASE_MAP_STATE_RETRY]: the second retrier
+    matches States.ExceedToleratedFailureThreshold (IntervalSeconds 1 by default)."""
+    answer = test(sfn, MAP_RETRY, VALUES, mock={"result": "[0, 0, 1]"}, inspectionLevel="TRACE",
+                  stateConfiguration={"mapIterationFailureCount": 2})
+    assert (answer["status"], answer["error"], answer["cause"]) == ("RETRIABLE", *THRESHOLD)
+    assert "output" not in answer and "nextState" not in answer
+    assert _data(answer) == {"input": VALUES, "maxConcurrency": 0, "toleratedFailureCount": 1,
+                             "errorDetails": {"retryIndex": 1, "retryBackoffIntervalSeconds": 1}}
+
+
+def test_map_output_reads_the_mocked_iteration_results(sfn: Any) -> None:
+    """Recorded: test_map_state_failure_count[INFO-MAP_TASK_STATE] (below the tolerated count)."""
+    state = {**MAP_RETRY, "ItemProcessor": _processor(LAMBDA), "Output": {
+        "result": "{% $map($states.result, function($v) { $v = 1 ? 'pass' : 'failed' }) %}",
+        "successCount": "{% $count($states.result[$ = 1]) %}",
+        "failedCount": "{% $count($states.result[$ = 0]) %}"}}
+    answer = test(sfn, state, VALUES, mock={"result": "[1, 1, 1]"}, stateConfiguration={"mapIterationFailureCount": 0})
+    assert json.loads(answer["output"]) == {"result": ["pass", "pass", "pass"], "successCount": 3, "failedCount": 0}
+
+
+def test_map_iteration_failures_against_the_tolerated_percentage(sfn: Any) -> None:
+    """Not recorded for TestState: the Map fails when more items fail than ToleratedFailurePercentage
+    of them, as a running Map does (https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html);
+    inspectionData shows the percentage (API_InspectionData.toleratedFailurePercentage, a float)."""
+    state = {**MAP_RETRY, "ToleratedFailureCount": None, "ToleratedFailurePercentage": 50, "Retry": None}
+    state = {key: value for key, value in state.items() if value is not None}
+    four = {"Values": [1, 2, 3, 4]}
+    within = test(sfn, state, four, mock={"result": "[1, 1, 0, 0]"}, inspectionLevel="DEBUG",
+                  stateConfiguration={"mapIterationFailureCount": 2})
+    assert within["status"] == "SUCCEEDED"
+    assert within["inspectionData"]["toleratedFailurePercentage"] == 50.0
+    beyond = test(sfn, state, four, mock={"result": "[1, 0, 0, 0]"}, stateConfiguration={"mapIterationFailureCount": 3})
+    assert (beyond["status"], beyond["error"], beyond["cause"]) == ("FAILED", *THRESHOLD)
+
+
+def test_a_mocked_error_wins_over_the_failure_count(sfn: Any) -> None:
+    """Recorded: test_state_configuration_map_iteration_failure_count_with_state_error[DEBUG]: with
+    an errorOutput mock the state fails with it, below or beyond the tolerated count."""
+    mock = {"errorOutput": {"error": "MockException", "cause": "Mock the error cause."}}
+    answer = test(sfn, MAP_RETRY, VALUES, mock=mock, stateConfiguration={"mapIterationFailureCount": 2},
+                  inspectionLevel="DEBUG")
+    assert (answer["status"], answer["error"], answer["inspectionData"]["errorDetails"]) == (
+        "RETRIABLE", "MockException", {"retryIndex": 0, "retryBackoffIntervalSeconds": 1})
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({}, "TestState does not support MapIterationFailureCount when a mock is not specified."),
+    # test_map_iteration_failure_count_without_mock
+    ({"mock": {"result": "[1, 1, 1]"}},
+     "Map iteration failure count must be less than or equal to the number of Map iterations"),
+    # test_map_iteration_failure_count_exceeds_mock_result_items
+])
+def test_a_failure_count_aws_refuses(sfn: Any, extra: dict[str, Any], message: str) -> None:
+    """Recorded: test_state_mock_validation (the test named beside each case)."""
+    with pytest.raises(ClientError) as caught:
+        test(sfn, BASE_MAP, {"Values": [1, 1, 1]}, roleArn=ROLE, stateConfiguration={"mapIterationFailureCount": 4},
+             **extra)
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == ("ValidationException", message)
 
 
 # -- what is refused ---------------------------------------------------------------------------
