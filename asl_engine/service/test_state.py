@@ -16,7 +16,9 @@ Parameters, the result, ResultSelector, ResultPath).
 A Map or Parallel state is tested only with a `mock` (as on AWS): its branches or iterations do
 not run, the probe hands the run the mock's result in their place (`_StandIn`), and the state's
 own data flow, Retry and Catch do the rest. `stateConfiguration.mapIterationFailureCount` says how
-many of a Map's iterations failed, against its ToleratedFailureCount/Percentage.
+many of a Map's iterations failed, against its ToleratedFailureCount/Percentage. Its
+`errorCausedByState` and `mapItemReaderData` change nothing in AWS's recorded answers (the mock's
+result or error is the answer, and nothing is read), so they change nothing here either.
 """
 
 from __future__ import annotations

@@ -245,6 +245,56 @@ def test_a_failure_count_aws_refuses(sfn: Any, extra: dict[str, Any], message: s
     assert (error["Code"], error["Message"]) == ("ValidationException", message)
 
 
+# -- errorCausedByState, mapItemReaderData ---------------------------------------------------------
+
+
+def test_a_mocked_error_caused_by_a_state_of_the_map(sfn: Any) -> None:
+    """Recorded: test_state_machine_with_state_error[DEBUG] (template base_map_state_machine):
+    errorCausedByState names the ItemProcessor's state the mocked error came from; the answer is
+    the mocked error, below or beyond the tolerated count. JSONPath shows InputPath and ItemsPath."""
+    definition = {"StartAt": "State0", "States": {"State0": {
+        "Type": "Map", "ItemsPath": "$.Values", "ToleratedFailureCount": 2, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "HandleItem", "States": {"HandleItem": {"Type": "Pass", "End": True}}}}}}
+    mock = {"errorOutput": {"error": "MockException", "cause": "Mock the error cause."}}
+    for failures in (0, 2):
+        answer = sfn.test_state(definition=json.dumps(definition), stateName="State0", roleArn=ROLE,
+                                input=json.dumps(VALUES), mock=mock, inspectionLevel="DEBUG",
+                                stateConfiguration={"mapIterationFailureCount": failures,
+                                                    "errorCausedByState": "HandleItem"})
+        assert (answer["status"], answer["error"], answer["cause"]) == (
+            "FAILED", "MockException", "Mock the error cause.")
+        assert _data(answer) == {"input": VALUES, "afterInputPath": VALUES, "afterItemsPath": VALUES["Values"],
+                                 "maxConcurrency": 0, "toleratedFailureCount": 2}
+
+
+ITEM_READER_MACHINE = {"QueryLanguage": "JSONata", "StartAt": "State0", "States": {"State0": {
+    "Type": "Map", "MaxConcurrency": 1, "End": True,
+    "ItemReader": {"ReaderConfig": {"InputType": "JSON"}, "Resource": "arn:aws:states:::s3:getObject",
+                   "Arguments": {"Bucket": "{% $states.input.Bucket %}", "Key": "{% $states.input.Key %}"}},
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                      "StartAt": "HandleItem", "States": {"HandleItem": {"Type": "Pass", "End": True}}}}}}
+
+
+def test_a_map_with_an_item_reader_and_its_data(sfn: Any) -> None:
+    """Recorded: test_state_machine_configuration_map_iteration_item_reader[DEBUG] and
+    test_state_machine_configuration_item_reader_with_error[DEBUG] (template
+    map_item_reader_state_machine): nothing is read from S3; the mock's result or error is the
+    answer and inspectionData shows the input and MaxConcurrency only."""
+    location = {"Bucket": "test-bucket", "Key": "test-key"}
+    arguments = {"definition": json.dumps(ITEM_READER_MACHINE), "stateName": "State0", "roleArn": ROLE,
+                 "input": json.dumps(location), "inspectionLevel": "DEBUG"}
+    answer = sfn.test_state(**arguments, mock={"result": "[1, 4, 9]"},
+                            stateConfiguration={"mapItemReaderData": "[1, 2, 3]"})
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", [1, 4, 9])
+    assert _data(answer) == {"input": location, "maxConcurrency": 1}
+    failed = sfn.test_state(**arguments, mock={"errorOutput": {"error": "MockException", "cause": "Mock the error cause."}},
+                            stateConfiguration={"mapIterationFailureCount": 2, "errorCausedByState": "HandleItem",
+                                                "mapItemReaderData": "[1, 2, 3]"})
+    assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "MockException", "Mock the error cause.")
+    assert _data(failed) == {"input": location, "maxConcurrency": 1}
+
+
 # -- what is refused ---------------------------------------------------------------------------
 
 
