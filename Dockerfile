@@ -16,7 +16,6 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY asl_engine ./asl_engine
-COPY api ./api
 # [postgres]: psycopg, for ASL_ENGINE_DB=postgresql://... (README "PostgreSQL")
 RUN pip install '.[postgres]' && rm -rf /app/build
 

@@ -32,7 +32,7 @@ test: $(STAMP) lint
 	ASL_ENGINE_TEST_STORE=postgresql $(BIN)/python -m pytest tests/api -rs
 	$(BIN)/python -m pytest
 
-# ruff (the rule set pinned in pyproject.toml) on the whole tree, mypy --strict on asl_engine and api
+# ruff (the rule set pinned in pyproject.toml) on the whole tree, mypy --strict on asl_engine (the API included)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -94,8 +94,8 @@ def serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from api.app import create_app
-    from api.http_protocol import OneWriteProtocol
+    from asl_engine.api.app import create_app
+    from asl_engine.api.http_protocol import OneWriteProtocol
 
     from .service.reclaim import settle_heap
 

@@ -6,7 +6,7 @@ import the service package above them.
 
 The class name *is* the `__type` a client sees (botocore turns it into `ClientError.response
 ["Error"]["Code"]`), so the name must match AWS's model exactly. The messages copy AWS's wording
-as recorded in LocalStack's AWS-validated snapshots. No HTTP here: `api/errors.py` maps status.
+as recorded in LocalStack's AWS-validated snapshots. No HTTP here: `asl_engine/api/errors.py` maps status.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class Config:
     tasks: TaskConfig = field(default_factory=TaskConfig)  # none configured: nothing is called
     activity_poll_seconds: float = 60.0  # GetActivityTask's long poll, AWS's 60 s (tests shorten it)
     # Host names the API answers to besides IP literals, localhost and this machine's name
-    # (ASL_ENGINE_ALLOWED_HOSTS, --allowed-hosts; "*": any): the defence against DNS rebinding (api/guard.py).
+    # (ASL_ENGINE_ALLOWED_HOSTS, --allowed-hosts; "*": any): the defence against DNS rebinding (asl_engine/api/guard.py).
     allowed_hosts: tuple[str, ...] = ()
     # access key id -> secret (ASL_ENGINE_SIGV4_CREDENTIALS="AKID:SECRET,..."): when any is set, every
     # request must carry a valid SigV4 signature made with one of them; when none, every caller is trusted.

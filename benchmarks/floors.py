@@ -123,7 +123,7 @@ def serve_hello(port: int) -> None:
     log level info is serve's default, which the benchmark's server runs at."""
     import uvicorn
 
-    from api.http_protocol import OneWriteProtocol
+    from asl_engine.api.http_protocol import OneWriteProtocol
     from asl_engine.service.reclaim import settle_heap
 
     settings = uvicorn.Config(hello, host="127.0.0.1", port=port, log_level="info", access_log=False,

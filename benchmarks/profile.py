@@ -42,8 +42,8 @@ FRAME = re.compile(r"^(.*) \((.*?):\d+\)$")
 # A sample belongs to the layer of the topmost frame that names one; asyncio's own frames don't.
 LAYERS = (
     ("logging", "logging/"), ("json (stdlib)", "json/"), ("aiosqlite worker thread", "_connection_worker_thread"),
-    ("asl_engine/store (event loop side)", "asl_engine/store/"), ("asl_engine (runtime, history)", "asl_engine/"),
-    ("api/ (protocol, actions, app)", "api/"), ("HTTP stack (uvicorn, h11, starlette, fastapi, anyio)",
+    ("asl_engine/store (event loop side)", "asl_engine/store/"), ("asl_engine/api (protocol, actions, app)", "asl_engine/api/"),
+    ("asl_engine (runtime, history)", "asl_engine/"), ("HTTP stack (uvicorn, h11, starlette, fastapi, anyio)",
                                                  "uvicorn/|h11/|starlette/|fastapi/|anyio/"),
 )
 
@@ -63,8 +63,8 @@ def _layer(frames: list[str]) -> str:
 
 
 def _ours(frames: list[str]) -> str:
-    """The innermost asl_engine/ or api/ function on the stack: who asked for the work on top."""
-    mine = [_function(f) for f in frames if ("asl_engine/" in f or "api/" in f) and "__main__" not in f]
+    """The innermost asl_engine/ function on the stack: who asked for the work on top."""
+    mine = [_function(f) for f in frames if "asl_engine/" in f and "__main__" not in f]
     return f"{mine[-1] if mine else '(no asl-engine frame)'} > {_function(frames[-1])}"
 
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from moto.server import ThreadedMotoServer
 from postgres_server import fresh_db

@@ -1,4 +1,4 @@
-"""The service layer: the use cases behind both HTTP APIs, one facade (`Service`) that `api/` calls.
+"""The service layer: the use cases behind both HTTP APIs, one facade (`Service`) that `asl_engine/api/` calls.
 
 Its modules, one aggregate each: `facade` (the entry point that composes the rest, and tags),
 `machines` (state machines and their definitions' checks), `versions` (versions and aliases),

@@ -1,4 +1,4 @@
-"""Reads for the web console (api/ui) that no single AWS action answers.
+"""Reads for the web console (asl_engine/api/ui) that no single AWS action answers.
 
 The console's pages read through here and through the same `Service` methods the API uses;
 they never reach the store themselves. Everything here is read-only.

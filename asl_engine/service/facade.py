@@ -1,7 +1,7 @@
-"""The service's facade: the one object `api/` calls, composing the use cases of each aggregate.
+"""The service's facade: the one object `asl_engine/api/` calls, composing the use cases of each aggregate.
 
 No HTTP here. Each method checks its arguments the way AWS does, raises a `ServiceError` named
-as AWS names it, and returns records; `api/` turns them into wire shapes. Executions run as
+as AWS names it, and returns records; `asl_engine/api/` turns them into wire shapes. Executions run as
 asyncio tasks on this process's event loop; their history goes to the store through a sink that
 never blocks the runner. One `TaskDispatcher` serves every execution's Task states; it reaches
 back here (`ChildExecutions`) to run `states:startExecution` children on this server.
@@ -54,7 +54,7 @@ class Service:
         self.versions = Versions(store, clock, self.machines)
         self.map_runs = self.executions.map_runs  # DescribeMapRun, ListMapRuns, UpdateMapRun
         self._default_scope = AccountRegion(config.account_id, config.region)  # frozen: one for every request
-        # the web console's read-only overviews (api/ui)
+        # the web console's read-only overviews (asl_engine/api/ui)
         self.console = Console(store, self.default_scope(), self.machines, self.executions, self.tasks)
 
     def default_scope(self) -> AccountRegion:

@@ -131,7 +131,7 @@ class MapRuns:
     async def update(self, scope: AccountRegion, arn: str, max_concurrency: int | None,
                      tolerated_failure_percentage: float | None, tolerated_failure_count: int | None) -> None:
         """UpdateMapRun: store the settings given (see the module docstring for running maps).
-        Their bounds are the model's (api/model_check.py). Only a Map Run in progress takes them:
+        Their bounds are the model's (asl_engine/api/model_check.py). Only a Map Run in progress takes them:
         "Updates an in-progress Map Run's configuration" (API_UpdateMapRun), and the model's
         ValidationException reason CANNOT_UPDATE_COMPLETED_MAP_RUN says what a completed one is."""
         record = await self._find(scope, arn)

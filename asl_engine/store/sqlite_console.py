@@ -1,4 +1,4 @@
-"""The SQLite store's reads for the web console (api/ui), as a mixin of `SqliteStore`.
+"""The SQLite store's reads for the web console (asl_engine/api/ui), as a mixin of `SqliteStore`.
 
 Overviews that no AWS action answers in one call: which scopes hold anything, how many
 executions of each machine ended how, and the newest executions of a whole scope.

@@ -67,7 +67,7 @@ class Environment:
     # -- life cycle ----------------------------------------------------------------------------
 
     def __enter__(self) -> Environment:
-        from api.app import create_app  # the server's whole stack: only once an environment opens
+        from asl_engine.api.app import create_app  # the server's whole stack: only once an environment opens
 
         self._server = ServerThread(create_app(self.config, self.clock))
         self._server.start()

@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-from api.http_protocol import OneWriteProtocol
+from asl_engine.api.http_protocol import OneWriteProtocol
 
 START_SECONDS = 20.0
 TICK_SECONDS = 0.1
@@ -35,7 +35,7 @@ class ServerThread:
         self.db: Any = None  # the SQLite file, for tests that look at what is on disk
         # asyncio's own loop: the virtual clock tells "everything is parked" by its ready queue;
         # no `server` header, as AWS sends none; serve's HTTP protocol, so SDK calls are answered
-        # as `serve` answers them (api/http_protocol.py)
+        # as `serve` answers them (asl_engine/api/http_protocol.py)
         server_config = uvicorn.Config(
             app, log_level="warning", ws="none", lifespan="on", access_log=False, loop="asyncio", server_header=False,
             http=OneWriteProtocol,

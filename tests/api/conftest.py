@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from postgres_server import fresh_db
 from serving import ServerThread
 from tasks_support import MOCK_CONFIG, sfn_client, tasks_config

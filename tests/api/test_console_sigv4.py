@@ -12,7 +12,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from serving import ServerThread, boto_client
 

@@ -247,7 +247,7 @@ def test_centuries_of_retries_time_out_after_a_year_and_the_server_goes_on(tmp_p
     from postgres_server import fresh_db
     from serving import ServerThread, boto_client
 
-    from api.app import create_app
+    from asl_engine.api.app import create_app
     from asl_engine.config import Config
 
     thread = ServerThread(create_app(Config(db_path=fresh_db(tmp_path, "year.db"), clock="virtual")))

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from postgres_server import fresh_db
 from serving import ServerThread
 
-from api.actions import ACTIONS
-from api.app import create_app
+from asl_engine.api.actions import ACTIONS
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 
 EXAMPLES = 1_200  # per API: 2,400 requests, under 30 s in all on a busy 2-core machine

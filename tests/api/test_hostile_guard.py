@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from postgres_server import fresh_db
 from serving import ServerThread
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 
 AWS = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListStateMachines"}

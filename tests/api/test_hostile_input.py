@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sfn_support import PASS, create, unique, wait_done
 
-from api.errors import ApiError, encode_json
+from asl_engine.api.errors import ApiError, encode_json
 
 AWS_HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
 REST_JSON = {"Content-Type": "application/json"}

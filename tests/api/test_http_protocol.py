@@ -21,7 +21,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from api.http_protocol import OneWriteProtocol
+from asl_engine.api.http_protocol import OneWriteProtocol
 
 BODY = b'{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:m:e"}'
 
@@ -175,7 +175,7 @@ def test_a_finished_request_is_freed_without_the_garbage_collector(protocol_clas
 
 def aws_exchange(protocol_class: type[HttpToolsProtocol], request: bytes, tmp_path: Any) -> Recorder:
     """`exchange`, with asl-engine's own app (its service open on a fresh database) as the app."""
-    from api.app import create_app
+    from asl_engine.api.app import create_app
     from asl_engine.config import Config as EngineConfig
 
     app = create_app(EngineConfig(db_path=str(tmp_path / f"{protocol_class.__name__}.db")))
@@ -236,7 +236,7 @@ def test_an_sdk_call_is_one_write_and_names_its_request(tmp_path: Any) -> None:
 def test_a_body_past_the_limit_is_refused_as_it_arrives(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A body is counted as it arrives (chunked, or longer than its Content-Length says), and
     refused with 413 RequestEntityTooLargeException once past the limit, directly as through ASGI."""
-    from api import aws_json
+    from asl_engine.api import aws_json
 
     monkeypatch.setattr(aws_json, "MAX_BODY_BYTES", 10)
     chunked = LIST.replace(b"Content-Length: 2\r\n\r\n{}", b"Transfer-Encoding: chunked\r\n\r\n6\r\n{     \r\n6\r\n     }\r\n0\r\n\r\n")
@@ -248,7 +248,7 @@ def test_a_body_past_the_limit_is_refused_as_it_arrives(tmp_path: Any, monkeypat
 
 
 def test_a_client_gone_before_its_body_gets_no_answer_and_the_protocol_lives_on(tmp_path: Any) -> None:
-    from api.app import create_app
+    from asl_engine.api.app import create_app
     from asl_engine.config import Config as EngineConfig
 
     app = create_app(EngineConfig(db_path=str(tmp_path / "gone.db")))

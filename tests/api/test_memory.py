@@ -25,7 +25,7 @@ from serving import ServerThread, boto_client
 from sfn_support import create, error_of, unique, wait_done
 from tasks_support import poll_task
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from asl_engine.service import reclaim
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from postgres_server import fresh_db
 from serving import ServerThread

@@ -26,7 +26,7 @@ from postgres_server import fresh_db
 from serving import ServerThread, boto_client
 from sfn_support import create, error_of, unique
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.clock import VirtualClock
 from asl_engine.config import Config
 from asl_engine.tasks.config import TaskConfig

@@ -10,7 +10,7 @@ from postgres_server import fresh_db
 from serving import ServerThread
 from sfn_support import PASS, ROLE, unique
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 
 HEADERS = {"Content-Type": "application/x-amz-json-1.0"}

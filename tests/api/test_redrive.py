@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from asl_engine.tasks.config import TaskConfig
 from postgres_server import fresh_db

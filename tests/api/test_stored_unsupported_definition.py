@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from serving import ServerThread, boto_client
 

@@ -74,6 +74,17 @@ def test_the_installed_plugin_gives_a_user_test_file_the_asl_fixture(pytester: p
     result.assert_outcomes(passed=2)
 
 
+def test_a_user_project_with_its_own_api_package_keeps_the_fixture(pytester: pytest.Pytester) -> None:
+    """`api` is a common name for a project's own package. asl-engine shipped its HTTP layer as a
+    top-level `api` package, so a user's `api/` shadowed it (ImportError from `asl`) or was
+    overwritten by it in site-packages; the HTTP layer is `asl_engine.api` now."""
+    pytester.mkpydir("api")
+    pytester.makepyfile(**{"api/app": "def create_app():\n    raise AssertionError('the user project's own api')\n"})
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest_subprocess(*QUIET)
+    result.assert_outcomes(passed=2)
+
+
 def test_an_execution_that_could_only_wait_forever_is_stuck(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_stuck='''
         def test_forgotten_token(asl):

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 
 from asl_engine.__main__ import EXIT_DATABASE

@@ -17,7 +17,7 @@ import pytest
 from postgres_server import fresh_db
 from serving import ServerThread, boto_client, wait_until_ended
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from asl_engine.tasks.config import TaskConfig
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from asl_engine.tasks.config import TaskConfig
 from serving import ServerThread

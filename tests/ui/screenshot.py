@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "ui")]
 
-from api.app import create_app  # noqa: E402
+from asl_engine.api.app import create_app  # noqa: E402
 from asl_engine.config import Config  # noqa: E402
 from asl_engine.tasks.config import TaskConfig  # noqa: E402
 from serving import ServerThread  # noqa: E402

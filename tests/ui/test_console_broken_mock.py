@@ -14,7 +14,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from api.app import create_app
+from asl_engine.api.app import create_app
 from asl_engine.config import Config
 from asl_engine.tasks.config import TaskConfig
 from serving import ServerThread

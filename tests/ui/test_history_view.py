@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api.ui import graph
-from api.ui.history_view import analyse
+from asl_engine.api.ui import graph
+from asl_engine.api.ui.history_view import analyse
 from asl_engine.errors import StatesError
 from asl_engine.testing import run_definition
 from asl_engine.tasks_api import TaskRequest

@@ -1,5 +1,5 @@
 """Dependencies point one way: api -> service -> runtime -> engine -> language (DEVELOPERS.md,
-"Layers"), with no import cycle among the modules of asl_engine/ and api/.
+"Layers"), with no import cycle among the modules of asl_engine/ (its API in asl_engine/api/).
 
 The import graph is read from the source (every import statement, those under `TYPE_CHECKING`
 and inside functions included), so a cycle that only a type checker follows still counts. The
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("asl_engine", "api")
+PACKAGES = ("asl_engine",)
 
 PURE = [
     "asl_engine.errors", "asl_engine.paths", "asl_engine.payload", "asl_engine.intrinsics",
@@ -31,10 +31,10 @@ ENTRY_POINTS = ("asl_engine.__main__", "asl_engine.run_command", "asl_engine.pyt
 # Who may import each upper layer; any other module doing so points a dependency the wrong way.
 # The store is the service's (the runtime hands its events to an EventSink); the API reads its records.
 LAYERS = {
-    "api": ("api",),
-    "asl_engine.service": ("api", "asl_engine.service"),
+    "asl_engine.api": ("asl_engine.api",),
+    "asl_engine.service": ("asl_engine.api", "asl_engine.service"),
     "asl_engine.runtime": ("asl_engine.service", "asl_engine.runtime"),
-    "asl_engine.store": ("api", "asl_engine.service", "asl_engine.store"),
+    "asl_engine.store": ("asl_engine.api", "asl_engine.service", "asl_engine.store"),
 }
 
 def _modules() -> dict[str, Path]:
