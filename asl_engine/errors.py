@@ -59,6 +59,8 @@ class StatesError(Exception):
     in_state: bool
     from_branches: bool
     from_task: bool
+    # Names an ErrorEquals may also match this error by (besides `error` and the wildcards).
+    aliases: tuple[str, ...] = ()
 
     def __setattr__(self, name: str, value: object) -> None:
         if not name.startswith("__"):  # Python itself sets __traceback__, __notes__ ...

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Protocol
 
-from .errors import StatesError
+from .errors import HEARTBEAT_TIMEOUT, StatesError
 
 Json = Any
 
@@ -64,6 +64,15 @@ class Final:
 
 class TaskTimeout(StatesError):
     """TimeoutSeconds or HeartbeatSeconds ran out: recorded as *TimedOut, not *Failed."""
+
+
+class HeartbeatTimeout(TaskTimeout):
+    """HeartbeatSeconds ran out. AWS records it as States.Timeout (recorded:
+    test_heartbeats::test_heartbeat_timeout), and "HeartbeatTimeout is available inside the Catch
+    and Retry fields" (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html):
+    an ErrorEquals naming States.HeartbeatTimeout matches it too, States.Timeout still does."""
+
+    aliases = (HEARTBEAT_TIMEOUT,)
 
 
 class TaskHandler(Protocol):

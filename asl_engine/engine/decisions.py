@@ -23,7 +23,8 @@ _JITTER = random.Random()
 """Retry jitter draws from its own generator, leaving the global random state to user code and tests."""
 
 def error_matches(error_equals: tuple[str, ...], failure: StatesError) -> bool:
-    """ErrorEquals matching (concepts-error-handling): exact names; States.ALL for anything but
+    """ErrorEquals matching (concepts-error-handling): exact names (and an error's aliases: a
+    missed heartbeat is States.Timeout and States.HeartbeatTimeout); States.ALL for anything but
     the terminal errors; States.TaskFailed as a wildcard for any error but States.Timeout.
 
     A task's own failure is never terminal: a Lambda result over 256 KiB fails the task with
@@ -34,7 +35,7 @@ def error_matches(error_equals: tuple[str, ...], failure: StatesError) -> bool:
         # "A States.Runtime error isn't retriable, and will always cause the execution to fail",
         # even when named (recorded: test_catch_states_runtime).
         return False
-    if error in error_equals:
+    if error in error_equals or any(alias in error_equals for alias in failure.aliases):
         return True
     wildcard_allowed = failure.from_task or error not in NOT_MATCHED_BY_ALL
     if TASK_FAILED in error_equals and error != TIMEOUT and wildcard_allowed:

@@ -26,7 +26,7 @@ from ..allocator import shrink
 from ..clock import Clock
 from ..errors import TIMEOUT, StatesError
 from ..json_read import parse_json
-from ..tasks_api import TaskTimeout
+from ..tasks_api import HeartbeatTimeout
 
 Json = Any
 TOKEN_PREFIX = "AQ"
@@ -310,10 +310,8 @@ class CallbackRegistry:
                 if future.done():
                     break
             if task.heartbeat_deadline <= clock.time():
-                # AWS records a missed heartbeat as TaskTimedOut with States.Timeout (recorded:
-                # test_heartbeats::test_heartbeat_timeout), not States.HeartbeatTimeout.
                 self.close(token, timed_out=True)
-                raise TaskTimeout(TIMEOUT, None)
+                raise HeartbeatTimeout(TIMEOUT, None)
         ended = True
         try:
             return await future

@@ -50,3 +50,34 @@ def test_heartbeat_timeout_on_a_callback_task() -> None:
     assert result.event_types[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskTimedOut"]
     assert clock.time() == 600  # the heartbeat, not the 24-hour timeout, ended it
     assert result.events[2]["taskScheduledEventDetails"]["heartbeatInSeconds"] == 600
+
+
+def test_a_missed_heartbeat_is_caught_and_retried_as_states_heartbeat_timeout() -> None:
+    """"HeartbeatTimeout is available inside the Catch and Retry fields"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html): a
+    retrier or catcher naming States.HeartbeatTimeout takes a missed heartbeat, which is still
+    recorded as States.Timeout (test_heartbeats::test_heartbeat_timeout)."""
+    definition = {"StartAt": "Wait", "States": {
+        "Wait": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                 "HeartbeatSeconds": 60, "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+                 "Retry": [{"ErrorEquals": ["States.HeartbeatTimeout"], "MaxAttempts": 1, "IntervalSeconds": 5}],
+                 "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Caught"}], "End": True},
+        "Caught": {"Type": "Pass", "End": True}}}
+    clock = VirtualClock(start=0)
+    result = run_definition(definition, {}, tasks=_sends, clock=clock)
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"Error": "States.Timeout", "Cause": ""}
+    assert result.event_types.count("TaskTimedOut") == 2  # the first attempt and the retry
+    assert clock.time() == 60 + 5 + 60
+
+
+def test_a_task_timeout_is_not_a_heartbeat_timeout() -> None:
+    """TimeoutSeconds running out is States.Timeout only: a catcher of States.HeartbeatTimeout
+    leaves it alone (concepts-error-handling lists the two apart)."""
+    definition = {"StartAt": "Slow", "States": {
+        "Slow": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 30,
+                 "Parameters": {"FunctionName": "slow"},
+                 "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Caught"}], "End": True},
+        "Caught": {"Type": "Pass", "End": True}}}
+    result = run_definition(definition, {}, tasks=_never_answers, clock=VirtualClock(start=0))
+    assert (result.status, result.error) == ("FAILED", "States.Timeout")
