@@ -111,6 +111,29 @@ def test_an_execution_that_could_only_wait_forever_is_stuck(pytester: pytest.Pyt
     ])
 
 
+def test_a_wait_longer_than_a_year_times_out_the_execution(pytester: pytest.Pytester) -> None:
+    """"If an execution runs for more than the 1-year maximum, it will fail with a States.Timeout
+    error" (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): wait()
+    moves time to that limit, as `asl-engine run --virtual-clock` does, instead of raising Stuck."""
+    pytester.makepyfile(test_year='''
+        from datetime import timedelta
+
+        def test_a_long_wait(asl):
+            asl.create("Year", {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 40000000, "End": True}}})
+            started = asl.now()
+            execution = asl.start("Year").wait()
+            assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
+            assert asl.now() - started == timedelta(days=365)
+            assert execution.events[-1]["type"] == "ExecutionTimedOut"
+
+        def test_a_timestamp_years_away(asl):
+            asl.create("Later", {"StartAt": "W", "States": {
+                "W": {"Type": "Wait", "Timestamp": "2999-01-01T00:00:00Z", "End": True}}})
+            assert asl.start("Later").wait().status == "TIMED_OUT"
+    ''')
+    pytester.runpytest(*QUIET).assert_outcomes(passed=2)
+
+
 COVERED_TESTS = '''
 import pytest
 
