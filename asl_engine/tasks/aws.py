@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from ..clock import Clock
 from ..errors import StatesError
-from .config import TaskConfig
+from .config import ENDPOINT_VARIABLES, Advice, TaskConfig
 
 Json = Any
 
@@ -49,7 +49,8 @@ class Clients:
     def get(self, service: str, region: str | None = None, variable: str | None = None) -> Any:
         endpoint = self.config.endpoint(service)
         if endpoint is None:
-            raise StatesError("States.Runtime", _not_configured(service, variable), in_state=True)
+            raise StatesError("States.Runtime", _not_configured(service, variable, self.config.advice),
+                              in_state=True)
         region = region or self.config.region
         with self._lock:
             client = self._clients.get((service, region))
@@ -71,14 +72,11 @@ def _make_client(service: str, region: str, endpoint: str) -> Any:
                           config=Config(retries={"max_attempts": 1}), **credentials)
 
 
-def _not_configured(service: str, variable: str | None) -> str:
-    from .config import ENDPOINT_VARIABLES
-
+def _not_configured(service: str, variable: str | None, advice: Advice) -> str:
     name = variable or ENDPOINT_VARIABLES.get(service)
     own = f"{name} or " if name else ""
     return (f"No endpoint is configured for the '{service}' service. Set {own}AWS_ENDPOINT_URL to the "
-            "URL of a service that speaks its API (moto, LocalStack, real AWS), or mock this state "
-            "with an SFN_MOCK_CONFIG file.")
+            f"URL of a service that speaks its API (moto, LocalStack, real AWS), or {advice.mock}.")
 
 
 TASK_CALL_THREADS = 256

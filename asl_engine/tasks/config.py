@@ -27,6 +27,16 @@ ENDPOINT_VARIABLES: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class Advice:
+    """How a user gives a Lambda function a local handler, and answers a Task state with a mock,
+    in the words of error causes: the server's settings here, the test fixture's own calls in
+    asl_engine.testing (which ignores these settings)."""
+
+    lambda_handler: str = "Map it to a Python handler with ASL_LAMBDA_HANDLERS={name}=module:function"
+    mock: str = "mock this state with an SFN_MOCK_CONFIG file"
+
+
+@dataclass(frozen=True)
 class TaskConfig:
     """Mock file, local Lambda handlers, and service endpoints."""
 
@@ -42,6 +52,7 @@ class TaskConfig:
     # ASL_ENGINE_HTTP_CONNECTIONS: a JSON file of EventBridge connections http:invoke's
     # Authentication.ConnectionArn may name (tasks/connections.py)
     http_connections: str | None = None
+    advice: Advice = Advice()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TaskConfig:

@@ -122,10 +122,11 @@ class LambdaTasks:
 
     async def _remote(self, call: _Invocation, request: TaskRequest) -> _Outcome:
         if self.clients.config.endpoint("lambda") is None:
+            advice = self.clients.config.advice
             raise StatesError("States.Runtime", (
-                f"No Lambda function '{call.name}' is configured. Map it to a Python handler with "
-                f"ASL_LAMBDA_HANDLERS={call.name}=module:function, set LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL) "
-                "to a service speaking the Lambda Invoke API, or mock this state with an SFN_MOCK_CONFIG file."
+                f"No Lambda function '{call.name}' is configured. "
+                f"{advice.lambda_handler.format(name=call.name)}, set LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL) "
+                f"to a service speaking the Lambda Invoke API, or {advice.mock}."
             ), in_state=True)
         client = self.clients.get("lambda")
         arguments: dict[str, Any] = {"FunctionName": call.function, "Payload": json.dumps(call.payload)}

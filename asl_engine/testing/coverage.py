@@ -21,7 +21,7 @@ from ..choice import compile_choice_rule
 from ..errors import DefinitionError, StatesError
 from ..engine.decisions import error_matches
 from ..paths import Scope
-from .history import Event, Occurrence, details, occurrences, state_paths
+from .history import Event, Occurrence, all_states, details, occurrences, state_paths
 
 Json = Any
 KINDS = ("states", "choices", "retries", "catches")
@@ -63,7 +63,7 @@ class Coverage:
         """Add one execution: its machine's items, and those its history exercised."""
         definition = json.loads(definition_text)
         machine = self.machines.setdefault(name, MachineCoverage())
-        states = _all_states(definition)
+        states = all_states(definition)
         paths = state_paths(definition)
         for state_path, definition_state in states.items():
             machine.add("states", state_path)
@@ -119,25 +119,6 @@ class Coverage:
 
 def _percent(covered: int, total: int) -> float:
     return 100.0 if total == 0 else 100.0 * covered / total
-
-
-def _all_states(definition: Mapping[str, Json]) -> dict[str, dict[str, Json]]:
-    """Path -> state object, for every state, nested ones included, in definition order."""
-    found: dict[str, dict[str, Json]] = {}
-
-    def walk(states: Any, prefix: str) -> None:
-        for name, state in (states or {}).items():
-            if not isinstance(state, dict):
-                continue
-            found[prefix + name] = state
-            for branch in state.get("Branches") or ():
-                walk(branch.get("States"), f"{prefix}{name}/")
-            processor = state.get("ItemProcessor") or state.get("Iterator")
-            if isinstance(processor, dict):
-                walk(processor.get("States"), f"{prefix}{name}/")
-
-    walk(definition.get("States"), "")
-    return found
 
 
 def _choice_item(path: str, index: int | None, target: str) -> str:

@@ -18,7 +18,6 @@ import os
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, TypeVar
 
@@ -30,9 +29,9 @@ from ..execution import ExecutionOutcome
 from ..runtime.run import STANDARD_LIMIT_SECONDS
 from ..store import ExecutionRecord
 from ..tasks.callbacks import PendingTask
-from ..tasks.config import TaskConfig
+from ..tasks.config import Advice, TaskConfig
 from ..tasks.mock import MockConfig, MockFile
-from .history import Waiting, entered_path, leaf, state_io, state_paths, waiting
+from .history import Waiting, all_states, entered_path, leaf, state_io, state_paths, waiting
 from .mocks import CodeMocks, responses
 from .server import ServerThread
 from .stuck import Stuck
@@ -48,6 +47,9 @@ GRACE_SECONDS = 0.05  # before `Stuck`: time for another thread's request (a wor
 WORKER_SECONDS = 10.0  # how long a worker that took an activity task may take to answer, in real time
 HISTORY_LIMIT = 1_000_000
 MAX_JUMPS = 10_000  # timers one wait() fires before it calls the execution endless
+# The environment ignores ASL_LAMBDA_HANDLERS and SFN_MOCK_CONFIG: its causes name its own calls.
+FIXTURE_ADVICE = Advice(lambda_handler="Give it a Python handler with asl.lambda_handler({name!r}, function)",
+                        mock="answer this state from the test with asl.mock(...) or a mock file (asl.mock_config)")
 
 
 class Environment:
@@ -58,7 +60,8 @@ class Environment:
         self._handlers: dict[str, Any] = {}
         self._mocks = CodeMocks()
         self.clock = VirtualClock(auto_advance=False)
-        tasks = replace(TaskConfig.from_env(), mock_config_path=None, lambda_handlers=self._handlers)
+        tasks = replace(TaskConfig.from_env(), mock_config_path=None, lambda_handlers=self._handlers,
+                        advice=FIXTURE_ADVICE)
         self.config = Config(db_path=":memory:", tasks=tasks)
         self.scope = arns.AccountRegion(self.config.account_id, self.config.region)
         self._server: ServerThread | None = None
@@ -127,6 +130,9 @@ class Environment:
               test_case: str | None = None) -> Execution:
         """StartExecution of a state machine (its ARN or name) with `input` (a JSON value; {} when
         None); `test_case` runs a test case of the mock file (`mock_config`)."""
+        if test_case is not None and self.service.tasks.mock_file is None:
+            raise ValueError(f"start(test_case={test_case!r}) runs a test case of a mock file: "
+                             "load one first with asl.mock_config(path)")
         arn = machine if machine.startswith("arn:") else arns.state_machine_arn(self.scope, machine)
         arguments = {"stateMachineArn": f"{arn}#{test_case}" if test_case else arn,
                      "input": json.dumps({} if input is None else input)}
@@ -152,7 +158,26 @@ class Environment:
         mock response does: `returns` the integration's raw response, `raises=("Error", "Cause")`;
         a list for successive calls; successive mocks of a state queue up, each for `times` calls."""
         name = arns.parse_arn(machine).parts[0] if machine.startswith("arn:") else machine
-        self._mocks.add(name, leaf(state), responses(returns, raises, times))
+        answers = responses(returns, raises, times)
+        self._check_task_state(name, state)
+        self._mocks.add(name, leaf(state), answers)
+
+    def _check_task_state(self, machine: str, state: str) -> None:
+        """A mock of a state the machine lacks would never answer: refused now, not at some run."""
+        try:
+            described = self.client.describe_state_machine(stateMachineArn=arns.state_machine_arn(self.scope, machine))
+        except self.client.exceptions.StateMachineDoesNotExist:
+            raise ValueError(f"there is no state machine '{machine}' to mock: create it first "
+                             "(asl.create)") from None
+        states = all_states(json.loads(described["definition"]))
+        tasks = [path for path, body in states.items() if body.get("Type") == "Task"]
+        listed = ", ".join(f"'{path}'" for path in tasks) or "none"
+        found = next((body for path, body in states.items() if leaf(path) == leaf(state)), None)
+        if found is None:
+            raise ValueError(f"the state machine '{machine}' has no state '{state}' (its Task states: {listed})")
+        if found.get("Type") != "Task":
+            raise ValueError(f"'{state}' of the state machine '{machine}' is a {found.get('Type')} state: only "
+                             f"Task states can be mocked (its Task states: {listed})")
 
     def mock_config(self, path: str | os.PathLike[str]) -> None:
         """Use an SFN Local mock file: `start(..., test_case=...)` runs one of its test cases."""
@@ -371,7 +396,8 @@ def definition_text(definition: dict[str, Json] | str | os.PathLike[str]) -> str
     if isinstance(definition, dict):
         return json.dumps(definition)
     text = str(definition)
-    if isinstance(definition, os.PathLike) or ("\n" not in text and not text.lstrip().startswith("{")
-                                               and Path(text).is_file()):
+    # One line that is no JSON or flow-style YAML object cannot be a state machine: it is a path,
+    # and a missing file is reported as one (DefinitionFileError), not parsed as YAML text.
+    if isinstance(definition, os.PathLike) or ("\n" not in text and not text.lstrip().startswith("{")):
         return read_definition(text)
     return text if text.lstrip().startswith("{") else yaml_to_json(text)

@@ -29,27 +29,35 @@ def details(event: Event) -> dict[str, Json]:
     return {}
 
 
-def state_paths(definition: Mapping[str, Json]) -> dict[str, str]:
-    """State name -> its path: `"Map/Inner"` for a state of a Map's processor or a Parallel's
-    branch. Names are unique in a whole state machine (ASL), so a name finds its path."""
-    paths: dict[str, str] = {}
+def all_states(definition: Mapping[str, Json]) -> dict[str, dict[str, Json]]:
+    """Path -> state object, for every state, nested ones included, in definition order: a state
+    of a Map's processor or a Parallel's branch as `"Map/Inner"`."""
+    found: dict[str, dict[str, Json]] = {}
 
     def walk(states: Any, prefix: str) -> None:
         if not isinstance(states, dict):
             return
         for name, state in states.items():
-            path = prefix + name
-            paths.setdefault(name, path)
             if not isinstance(state, dict):
                 continue
+            found[prefix + name] = state
             for branch in state.get("Branches") or ():
                 if isinstance(branch, dict):
-                    walk(branch.get("States"), path + "/")
+                    walk(branch.get("States"), f"{prefix}{name}/")
             processor = state.get("ItemProcessor") or state.get("Iterator")
             if isinstance(processor, dict):
-                walk(processor.get("States"), path + "/")
+                walk(processor.get("States"), f"{prefix}{name}/")
 
     walk(definition.get("States"), "")
+    return found
+
+
+def state_paths(definition: Mapping[str, Json]) -> dict[str, str]:
+    """State name -> its path (`all_states`). Names are unique in a whole state machine (ASL),
+    so a name finds its path."""
+    paths: dict[str, str] = {}
+    for path in all_states(definition):
+        paths.setdefault(leaf(path), path)
     return paths
 
 

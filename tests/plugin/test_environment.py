@@ -111,9 +111,10 @@ def test_a_mock_that_makes_no_sense_is_refused(asl: Environment, arguments: dict
 
 
 def test_a_mock_behind_one_that_answers_forever_is_refused(asl: Environment) -> None:
-    asl.mock("Any", "State", returns=1)
+    asl.create("Any", task())
+    asl.mock("Any", "Price", returns=1)
     with pytest.raises(ValueError, match="answers every call"):
-        asl.mock("Any", "State", returns=2)
+        asl.mock("Any", "Price", returns=2)
 
 
 def test_time_moves_only_when_the_test_says(asl: Environment) -> None:

@@ -134,6 +134,60 @@ def test_a_wait_longer_than_a_year_times_out_the_execution(pytester: pytest.Pyte
     pytester.runpytest(*QUIET).assert_outcomes(passed=2)
 
 
+def test_fixture_mistakes_are_reported_in_the_fixtures_own_terms(pytester: pytest.Pytester) -> None:
+    """A typo is refused where it is made, and causes name the fixture's calls (asl.lambda_handler,
+    asl.mock, asl.mock_config), never ASL_LAMBDA_HANDLERS or SFN_MOCK_CONFIG, which it ignores."""
+    pytester.makepyfile(test_mistakes='''
+        MACHINE = {"StartAt": "Reserve", "States": {
+            "Reserve": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": "reserve"}, "Next": "Each"},
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "End": True, "ItemProcessor": {
+                "StartAt": "Ship", "States": {"Ship": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                                                       "Parameters": {"QueueUrl": "q", "MessageBody": "m"},
+                                                       "Next": "Done"},
+                                              "Done": {"Type": "Pass", "End": True}}}}}}
+
+        def test_mock_of_a_missing_state(asl):
+            asl.create("Saga", MACHINE)
+            asl.mock("Saga", "Reserv", returns={"StatusCode": 200, "Payload": {}})
+
+        def test_mock_of_a_pass_state(asl):
+            asl.create("Saga", MACHINE)
+            asl.mock("Saga", "Each/Done", returns={})
+
+        def test_mock_of_a_missing_machine(asl):
+            asl.mock("Sag", "Reserve", returns={})
+
+        def test_unconfigured_lambda(asl):
+            asl.create("Saga", MACHINE)
+            execution = asl.start("Saga", {"items": []}).wait()
+            print("CAUSE:", execution.cause)
+
+        def test_test_case_without_a_mock_file(asl):
+            asl.create("Saga", MACHINE)
+            asl.start("Saga", test_case="HappyPath")
+
+        def test_a_missing_definition_file(asl):
+            asl.create("Saga", "examples/nope/definition.asl.json")
+    ''')
+    result = pytester.runpytest(*QUIET, "-s")
+    result.assert_outcomes(failed=5, passed=1)
+    output = result.stdout.str()
+    for line in [
+        "*ValueError: the state machine 'Saga' has no state 'Reserv' (its Task states: 'Reserve', 'Each/Ship')",
+        "*ValueError: 'Each/Done' of the state machine 'Saga' is a Pass state: only Task states can be mocked*",
+        "*ValueError: there is no state machine 'Sag' to mock: create it first (asl.create)",
+        "*CAUSE: An error occurred while executing the state 'Reserve'*No Lambda function 'reserve' is configured. Give it a Python handler with "
+        "asl.lambda_handler('reserve', function), set LAMBDA_ENDPOINT*or answer this state from the test "
+        "with asl.mock(...) or a mock file (asl.mock_config).",
+        "*ValueError: start(test_case='HappyPath') runs a test case of a mock file: load one first with "
+        "asl.mock_config(path)",
+        "*examples/nope/definition.asl.json: cannot read: No such file or directory",
+    ]:
+        result.stdout.fnmatch_lines([line])
+    assert "ASL_LAMBDA_HANDLERS" not in output and "SFN_MOCK_CONFIG" not in output
+
+
 COVERED_TESTS = '''
 import pytest
 
