@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 import traceback
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .. import arns
+from ..aws_errors import InvalidArn
 from ..clock import Clock
+from ..config import DEFAULT_ACCOUNT
 from ..errors import StatesError
 from ..tasks_api import TaskRequest, is_lambda_function
 from .aws import Clients, call_blocking, connection_error, http_metadata, v1_error
@@ -30,19 +34,29 @@ _Outcome = tuple[dict[str, Json], Json, "str | None"]  # (response metadata, pay
 
 @dataclass(frozen=True)
 class LambdaContext:
-    """The parts of Lambda's context object handlers commonly read."""
+    """Lambda's context object, with every property the Python runtime documents
+    (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html); `identity` and
+    `client_context` are None, as for any invoke that is not from a mobile SDK."""
 
     function_name: str
-    invoked_function_arn: str
+    invoked_function_arn: str  # the full ARN, with the version or alias the invoker gave
     aws_request_id: str
     deadline: float | None  # epoch seconds, from TimeoutSeconds
     clock: Clock
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 128
+    identity: Any = None
+    client_context: Any = None
 
     @property
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        """Lambda's form, `2024/01/02/[$LATEST]` and the instance's id (here, one per invoke)."""
+        day = time.strftime("%Y/%m/%d", time.gmtime(self.clock.time()))
+        return f"{day}/[{self.function_version}]{self.aws_request_id.replace('-', '')}"
 
     def get_remaining_time_in_millis(self) -> int:
         if self.deadline is None:
@@ -68,6 +82,24 @@ def _invocation(request: TaskRequest) -> _Invocation:
     bare = function.split(":function:", 1)[1] if ":function:" in function else function
     name = bare.split(":")[0]
     return _Invocation(function, name, payload, qualifier)
+
+
+def _invoked_arn(call: _Invocation, request: TaskRequest, region: str) -> str:
+    """The function's ARN as Lambda shows it to the handler: `arn:aws:lambda:REGION:ACCOUNT:
+    function:NAME`, with the version or alias the invoker named. A bare or partial name is
+    completed with the execution's account and region, as Lambda completes it with the caller's."""
+    function_arn = call.function
+    if not function_arn.startswith("arn:"):
+        execution = request.context.get("Execution") if isinstance(request.context, dict) else None
+        try:
+            scope = arns.parse_arn(str((execution or {}).get("Id", ""))).scope
+        except InvalidArn:
+            scope = arns.AccountRegion(DEFAULT_ACCOUNT, region)
+        bare = function_arn.split(":function:", 1)[-1]
+        function_arn = f"arn:{scope.partition}:lambda:{scope.region}:{scope.account}:function:{bare}"
+    if call.qualifier and function_arn.count(":") == 6:  # lambda:invoke's Qualifier parameter
+        function_arn += f":{call.qualifier}"
+    return function_arn
 
 
 class LambdaTasks:
@@ -106,7 +138,8 @@ class LambdaTasks:
         function = target if callable(target) else load_handler(target)
         request_id = str(uuid.uuid4())
         deadline = None if request.timeout_seconds is None else self.clock.time() + request.timeout_seconds
-        context = LambdaContext(call.name, call.function, request_id, deadline, self.clock)
+        invoked = _invoked_arn(call, request, self.clients.config.region)
+        context = LambdaContext(call.name, invoked, request_id, deadline, self.clock)
         event = json.loads(json.dumps(call.payload))  # the handler gets its own copy, as over the wire
 
         def invoke() -> tuple[Json, str | None]:

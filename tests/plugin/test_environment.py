@@ -99,6 +99,38 @@ def test_the_function_arn_form_gets_the_payload_and_lambda_handlers_run(asl: Env
     assert asl.start("Handled", {"n": 3}).wait().output["Payload"] == {"cents": 300}
 
 
+def test_a_local_handler_gets_lambdas_context(asl: Environment) -> None:
+    """The context properties of https://docs.aws.amazon.com/lambda/latest/dg/python-context.html:
+    invoked_function_arn is the full ARN the invoker used (with its version or alias), whatever
+    form the state named the function in."""
+    def handler(event: Any, context: Any) -> Any:
+        return {"arn": context.invoked_function_arn, "name": context.function_name,
+                "version": context.function_version, "group": context.log_group_name,
+                "stream": context.log_stream_name, "memory": context.memory_limit_in_mb,
+                "identity": context.identity, "client": context.client_context,
+                "account": context.invoked_function_arn.split(":")[4]}
+
+    asl.lambda_handler("price", handler)
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:price"
+    for index, (resource, parameters, invoked) in enumerate([
+        (INVOKE, {"FunctionName": "price"}, arn),
+        (INVOKE, {"FunctionName": "price", "Qualifier": "live"}, arn + ":live"),
+        (INVOKE, {"FunctionName": "price:live"}, arn + ":live"),
+        (INVOKE, {"FunctionName": "123456789012:function:price"}, arn),
+        (LAMBDA + ":7", None, arn + ":7"),
+    ]):
+        name = f"Context{index}"
+        asl.create(name, task(resource, **({"Parameters": parameters} if parameters else {})))
+        output = asl.start(name).wait().output
+        context = output["Payload"] if resource == INVOKE else output
+        assert context["arn"] == invoked
+        assert context["account"] == "123456789012"
+    assert context["name"] == "price" and context["version"] == "$LATEST" and context["memory"] == 128
+    assert context["group"] == "/aws/lambda/price"
+    assert context["stream"].startswith(asl.now().strftime("%Y/%m/%d/[$LATEST]"))
+    assert context["identity"] is None and context["client"] is None
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     ({"returns": 1, "raises": ("E", "C")}, "not both"),
     ({"raises": "Error"}, "raises= takes"),
