@@ -36,7 +36,7 @@ from ..distributed import names
 from ..distributed import run as distributed
 from ..distributed.evaluate import Source
 from .checkpoints import Checkpoints
-from .ports import ChildEnd, MapRunChildren, ChildRequest, MapRunObserver
+from .ports import ChildEnd, ChildRequest, ChildStopped, MapRunChildren, MapRunObserver
 
 log_ = logging.getLogger("asl_engine.branches")
 Json = Any
@@ -220,9 +220,17 @@ class Branches:
                 if log is not None:
                     log.end(index, clock.time(), error=failure.error, cause=failure.cause, status="FAILED")
                 raise
+            except ChildStopped as stopped:
+                if log is not None:
+                    end = stopped.end
+                    log.end(index, clock.time(), output=end.output, error=end.error, cause=end.cause,
+                            status=end.status, execution_arn=end.execution_arn)
+                raise
             except asyncio.CancelledError:
                 if spawn is None:
                     _tell(map_run, "aborted", items)
+                elif log is not None:  # its child never started: ResultWriter counts it PENDING
+                    log.started.pop(index, None)
                 raise
             if log is not None:
                 log.end(index, clock.time(), output=output, execution_arn=child_arn)
@@ -338,8 +346,11 @@ class _Spawn:
                                self.state.express_children)
         try:
             end: ChildEnd = await self.port.run_child(request)
-        except asyncio.CancelledError:
-            _tell(map_run, "aborted", items)
+        except ChildStopped as stopped:  # stopped with its Map Run, or it had ended first
+            _tell(map_run, _OUTCOMES[stopped.end.status], items)
+            raise
+        except asyncio.CancelledError:  # never started: its items are still pending
+            _tell(map_run, "pending", items)
             raise
         _tell(map_run, _OUTCOMES[end.status], items)
         if end.status == "SUCCEEDED":

@@ -8,6 +8,7 @@ service, so dependencies point one way.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
@@ -32,7 +33,8 @@ class MapRunObserver(Protocol):
         """`total` items; `children` child executions when they are fewer (batches)."""
 
     def map_run_item(self, map_run_arn: str, outcome: str, items: int = 1) -> None:
-        """A child (of `items` items) is now `running`, or ended `succeeded`, `failed` or `aborted`."""
+        """A child (of `items` items) is now `running`, or ended `succeeded`, `failed`, `timedOut`
+        or `aborted`, or is `pending` again (cancelled before its child execution started)."""
 
     def map_run_watch(self, map_run_arn: str, changed: Callable[[int, float, int], None]) -> None:
         """UpdateMapRun changed the running map run's settings: call `changed(max_concurrency,
@@ -69,13 +71,24 @@ class ChildEnd:
     execution_arn: str | None = None
 
 
+class ChildStopped(asyncio.CancelledError):
+    """`MapRunChildren.run_child` was cancelled after its child execution started: the child
+    has been stopped (or had already ended) and `end` is how it ended, which the Map Run counts
+    (DescribeMapRun). A plain CancelledError: no child was started, or the server is closing."""
+
+    def __init__(self, end: ChildEnd) -> None:
+        super().__init__(end.status)
+        self.end = end
+
+
 class MapRunChildren(Protocol):
     """Starts a Distributed Map's children as executions of their own and awaits their end: set
     as `run.branches.children` by the service. Asked again for the same child (a restarted or redriven
     parent), it resumes or awaits that child instead of starting another, and redrives it when it
     did not succeed and its Map Run was redriven since it last ran. Cancelled
-    while the child runs (StopExecution of the parent, the Map Run failing), it aborts the child,
-    except when the server is shutting down (the child then resumes with its parent)."""
+    while the child runs or starts (StopExecution of the parent, the Map Run failing), it aborts
+    the child and raises ChildStopped, except when the server is shutting down (the child then
+    resumes with its parent)."""
 
     async def run_child(self, request: ChildRequest) -> ChildEnd: ...
 

@@ -30,7 +30,7 @@ from .. import arns
 from ..distributed import names
 from ..execution import ExecutionInfo, ExecutionOutcome
 from ..payload import to_json
-from ..runtime.ports import ChildEnd, ChildRequest
+from ..runtime.ports import ChildEnd, ChildRequest, ChildStopped
 from ..store import ExecutionRecord, Store
 from ..tasks_api import TaskHandler
 from .executions import Executions
@@ -67,8 +67,18 @@ class MapChildren:
         tasks = self.executions.dispatcher.for_execution(parent.test_case, parent.machine_name)
         if request.express:
             return await self._express(request, parent, name, info, tasks)
-        with busy():
-            arn = await self._start(request, parent, name, info, tasks)
+        starting = asyncio.ensure_future(self._start(request, parent, name, info, tasks))
+        try:
+            with busy():
+                arn = await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            if self.executions.map_runs.closing:
+                raise
+            # Its Map Run failed or its parent stopped while it was being started: once it is
+            # recorded and launched, it is stopped like a running child, never left RUNNING.
+            with busy():
+                arn = await starting
+            raise ChildStopped(await self._stop(arn)) from None
         return await self._end(arn)
 
     async def _start(self, request: ChildRequest, parent: _Parent, name: str, info: ExecutionInfo,
@@ -104,37 +114,59 @@ class MapChildren:
         arn = names.child_execution_arn(request.map_run_arn, name, express=True)
         info = _with_arn(info, arn)
         busy = self.executions.clock.busy
-        with busy():
-            await self.store.create_execution(ExecutionRecord(
-                arn=arn, state_machine_arn=info.state_machine_arn, name=name, revision_id=parent.revision_id,
-                status="RUNNING", input=to_json(request.input), start_date=info.start_time,
-                test_case=parent.test_case, map_run_arn=request.map_run_arn))
+        creating = asyncio.ensure_future(self.store.create_execution(ExecutionRecord(
+            arn=arn, state_machine_arn=info.state_machine_arn, name=name, revision_id=parent.revision_id,
+            status="RUNNING", input=to_json(request.input), start_date=info.start_time,
+            test_case=parent.test_case, map_run_arn=request.map_run_arn)))
+        finishing = None
         try:
+            with busy():
+                await asyncio.shield(creating)
             outcome = await self.executions.run_express(request.machine, info, tasks)
+            output = to_json(outcome.output) if outcome.status == "SUCCEEDED" else None
+            finishing = asyncio.ensure_future(self.store.finish_execution(arn, outcome, output))
+            with busy():
+                await asyncio.shield(finishing)
         except asyncio.CancelledError:
-            if not self.executions.map_runs.closing:  # its parent stopped, its Map Run failed
+            if self.executions.map_runs.closing:
+                raise
+            with busy():  # its parent stopped, its Map Run failed: its row ends as it ended, never RUNNING
+                await creating
+                if finishing is not None:
+                    await finishing
+                    raise ChildStopped(ChildEnd(outcome.status, outcome.output, outcome.error, outcome.cause,
+                                                arn)) from None
                 aborted = ExecutionOutcome("ABORTED", stop_time=self.executions.clock.time())
-                with busy():
-                    await asyncio.shield(self.store.finish_execution(arn, aborted, None))
-            raise
-        output = to_json(outcome.output) if outcome.status == "SUCCEEDED" else None
-        with busy():
-            await self.store.finish_execution(arn, outcome, output)
+                await self.store.finish_execution(arn, aborted, None)
+            raise ChildStopped(ChildEnd("ABORTED", execution_arn=arn)) from None
         return ChildEnd(outcome.status, outcome.output, outcome.error, outcome.cause, arn)
 
     async def _end(self, arn: str) -> ChildEnd:
         """Await the child's end; cancelled (its parent stopped, its Map Run failed), abort it
-        first, unless the server is shutting down (it then resumes with its parent)."""
+        first and raise ChildStopped, unless the server is shutting down (it then resumes with
+        its parent)."""
+        running = self.executions.running(arn)
+        if running is not None:
+            try:
+                await asyncio.shield(running[1])
+            except asyncio.CancelledError:
+                if self.executions.map_runs.closing:
+                    raise
+                raise ChildStopped(await self._stop(arn)) from None
+        return await self._recorded(arn)
+
+    async def _stop(self, arn: str) -> ChildEnd:
+        """Abort the child if it still runs here; how it ended."""
         running = self.executions.running(arn)
         if running is not None:
             run, task = running
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                if not self.executions.map_runs.closing and not task.done():
-                    run.stop()
-                    await asyncio.wait({task})
-                raise
+            if not task.done():
+                run.stop()
+                await asyncio.wait({task})
+        return await self._recorded(arn)
+
+    async def _recorded(self, arn: str) -> ChildEnd:
+        """The child's end as its record says."""
         with self.executions.clock.busy():
             record = await self.store.get_execution(arn)
         assert record is not None  # executions are never deleted

@@ -29,7 +29,7 @@ T = TypeVar("T")
 COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten")
 EXECUTIONS = "executions."  # the prefix of executionCounts when they differ from itemCounts
 _MOVES = {"running": "pending", "succeeded": "running", "failed": "running", "timedOut": "running",
-          "aborted": "running"}
+          "aborted": "running", "pending": "running"}  # pending: a child cancelled before it started
 
 
 class MapRuns:
@@ -100,11 +100,15 @@ class MapRuns:
         self._watchers.pop(map_run_arn, None)
         if record is None:
             return
-        if status != "SUCCEEDED":  # items never started, or cut short, end aborted
+        if status != "SUCCEEDED":
+            # Each child stopped with its Map Run reported how it ended (aborted, or what it ended
+            # with first); one still counted running is aborted. Items whose child never started
+            # stay pending: `aborted` counts children "started by a Map Run and were running"
+            # (https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunExecutionCounts.html).
             counts = record.item_counts
             for prefix in ("", EXECUTIONS) if f"{EXECUTIONS}total" in counts else ("",):
-                counts[f"{prefix}aborted"] += counts[f"{prefix}pending"] + counts[f"{prefix}running"]
-                counts[f"{prefix}pending"] = counts[f"{prefix}running"] = 0
+                counts[f"{prefix}aborted"] += counts[f"{prefix}running"]
+                counts[f"{prefix}running"] = 0
         self.store.save_map_run(replace(record, status=status, stop_date=self.clock.time()))
         log.info("map run %s %s", status, map_run_arn)
 

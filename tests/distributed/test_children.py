@@ -153,7 +153,10 @@ def test_a_failed_child_fails_the_map_run_and_is_counted(sfn: Any) -> None:
     run = sfn.describe_map_run(mapRunArn=map_run_arn)
     assert run["status"] == "FAILED"
     counts = run["executionCounts"]
-    assert (counts["succeeded"], counts["failed"], counts["aborted"], counts["total"]) == (1, 1, 1, 3)
+    # Item 3 never started: it stays pending, `aborted` counts children "started by a Map Run and
+    # were running" (https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunExecutionCounts.html).
+    assert (counts["succeeded"], counts["failed"], counts["aborted"], counts["pending"], counts["total"]) == (
+        1, 1, 0, 1, 3)
     assert types(sfn, arn)[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
 
 
@@ -182,7 +185,8 @@ def test_stopping_the_parent_aborts_its_running_children(live: Any, kind: str) -
         assert types(live, listed[0]["executionArn"])[-1] == "ExecutionAborted"
     run = live.describe_map_run(mapRunArn=map_run_arn)
     assert run["status"] == "ABORTED"
-    assert (run["executionCounts"]["aborted"], run["executionCounts"]["total"]) == (3, 3)
+    counts = run["executionCounts"]  # the third child never started (API_MapRunExecutionCounts)
+    assert (counts["aborted"], counts["pending"], counts["running"], counts["total"]) == (2, 1, 0, 3)
     assert types(live, arn)[-2:] == ["MapRunAborted", "ExecutionAborted"]
 
 
@@ -272,3 +276,64 @@ def test_a_distributed_map_inside_a_child_starts_grandchildren(sfn: Any) -> None
     assert {g["stateMachineArn"].split(":stateMachine:")[1] for g in grandchildren} == {f"{name}/kids/inner"}
     assert sfn.describe_state_machine_for_execution(
         executionArn=grandchildren[0]["executionArn"])["roleArn"] == ROLE
+
+
+def _counts_of(listed: list[dict[str, Any]]) -> dict[str, int]:
+    """The children's own statuses as DescribeMapRun's executionCounts name them."""
+    names = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut", "ABORTED": "aborted",
+             "RUNNING": "running"}
+    counts = dict.fromkeys(names.values(), 0)
+    for child in listed:
+        counts[names[child["status"]]] += 1
+    return counts
+
+
+@pytest.mark.parametrize("kind", ["STANDARD", "EXPRESS"])
+def test_a_failed_map_run_leaves_no_child_running(sfn: Any, kind: str) -> None:
+    """A Map Run that fails (its tolerated failures exceeded while MaxConcurrency children run)
+    stops every child still running: `aborted` counts the children "stopped ... by Step
+    Functions because the Map Run failed"
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunExecutionCounts.html).
+    None stays RUNNING, each aborted one's history ends with ExecutionAborted, and the counts are
+    the children's own statuses. Children ending as another is being started is the case that
+    used to leave one RUNNING with only its ExecutionStarted."""
+    states = {"Hold": {"Type": "Wait", "Seconds": 0, "Next": "Check"},
+              "Check": {"Type": "Choice", "Choices": [{"Variable": "$.f", "BooleanEquals": True, "Next": "Boom"}],
+                        "Default": "Done"},
+              "Boom": {"Type": "Fail", "Error": "Boom"}, "Done": {"Type": "Pass", "End": True}}
+    item_processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind}, "StartAt": "Hold",
+                      "States": states}
+    _, machine_arn = machine(sfn, item_processor, MaxConcurrency=2, ToleratedFailureCount=2)
+    items = json.dumps([{"f": index in (1, 3, 5, 7)} for index in range(10)])
+    for _ in range(3):
+        arn = sfn.start_execution(stateMachineArn=machine_arn, input=items)["executionArn"]
+        described = ended(sfn, arn)
+        assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+        map_run_arn = map_run_of(sfn, arn)
+        listed = children(sfn, map_run_arn)
+        assert [child for child in listed if child["status"] == "RUNNING"] == []
+        if kind == "STANDARD":
+            for child in listed:
+                if child["status"] == "ABORTED":
+                    assert types(sfn, child["executionArn"])[-1] == "ExecutionAborted"
+        run = sfn.describe_map_run(mapRunArn=map_run_arn)
+        counts = run["executionCounts"]
+        assert {key: counts[key] for key in _counts_of(listed)} == _counts_of(listed)
+        assert counts["pending"] == 10 - len(listed) and run["status"] == "FAILED"
+
+
+def test_map_run_counts_are_the_childrens_statuses(sfn: Any) -> None:
+    """DescribeMapRun's executionCounts and itemCounts count the children as they ended
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html): a
+    child that ended before the Map Run stopped it keeps its own status, not `aborted`."""
+    _, machine_arn = machine(sfn, processor(fail_on=0))
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps([index % 2 for index in range(30)]))[
+        "executionArn"]
+    assert ended(sfn, arn)["status"] == "FAILED"
+    map_run_arn = map_run_of(sfn, arn)
+    listed = children(sfn, map_run_arn)
+    run = sfn.describe_map_run(mapRunArn=map_run_arn)
+    expected = _counts_of(listed)
+    for counts in (run["executionCounts"], run["itemCounts"]):
+        assert {key: counts[key] for key in expected} == expected
+        assert counts["pending"] == 30 - len(listed)
