@@ -20,7 +20,7 @@ import os
 import socket
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from .config import CLOCKS, Config
 from .tasks.config import names_list
@@ -32,6 +32,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXIT_CONFIG = 2
 EXIT_DATABASE = 1
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE (13): a shell's status for a process that SIGPIPE ended
 SKIP_DB_CHECK = "ASL_ENGINE_SKIP_DB_CHECK"
 
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["validate"]:
         from .validate import validate_command  # lazy: `serve` must not pay for the validator
 
-        return validate_command(argv[1:])
+        return _report(lambda: validate_command(argv[1:]))
     parser = _parser()
     args = parser.parse_args(argv)
     if os.getcwd() not in sys.path:
@@ -55,9 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from .run_command import run_command
 
-        return run_command(args)
+        return _report(lambda: run_command(args))
     parser.print_help()
     return EXIT_CONFIG
+
+
+def _report(command: Callable[[], int]) -> int:
+    """Run a command that prints a report. A reader that stops early (`| head`) ends it quietly
+    with SIGPIPE's status, as other command-line tools end, instead of a BrokenPipeError
+    traceback (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        status = command()
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # What is left in stdout's buffer goes nowhere, so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -87,9 +87,10 @@ def print_result(result: ExecutionResult, out: TextIO) -> None:
     print(f"status: {result.status}", file=out)
     if result.status == "SUCCEEDED":
         print("output: " + json.dumps(result.output, indent=2, ensure_ascii=False), file=out)
-    else:
-        print(f"error: {result.error}", file=out)
-        print(f"cause: {result.cause}", file=out)
+    else:  # an execution that timed out has an error and no cause, an aborted one may have neither
+        for label, value in (("error", result.error), ("cause", result.cause)):
+            if value is not None:
+                print(f"{label}: {value}", file=out)
     print("events:", file=out)
     start = result.events[0]["timestamp"] if result.events else 0.0
     width = max((len(event["type"]) for event in result.events), default=0)

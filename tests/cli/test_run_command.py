@@ -7,12 +7,14 @@ Mock files: https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from asl_engine.__main__ import main
-from cli_support import asl_engine
+from cli_support import ASL_ENGINE, START_TIMEOUT, asl_engine, environment
 
 ORDERS_YAML = """\
 Comment: charge, then wait a day, then finish
@@ -143,3 +145,34 @@ def test_a_run_that_could_only_wait_forever_is_reported(tmp_path: Path, capsys: 
     assert (status, out) == (1, "")
     assert err.startswith("asl-engine run: the execution arn:aws:states:us-east-1:123456789012:execution:approve:run "
                           "can only wait forever: the state 'Approve' waits for a worker to poll the activity")
+
+
+def test_a_timed_out_run_prints_its_error_and_no_cause(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ExecutionTimedOut has an error, States.Timeout, and no cause
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ExecutionTimedOutEventDetails.html)."""
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps({"TimeoutSeconds": 5, "StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 60, "End": True}}}))
+    status, out, _ = run(capsys, str(path), "--virtual-clock")
+    assert status == 1
+    assert out.startswith("status: TIMED_OUT\nerror: States.Timeout\nevents:\n")
+    assert "None" not in out
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path, command: str) -> None:
+    """`asl-engine run X | head -3`: the pipe's reader has gone before the report is written; the
+    command ends with SIGPIPE's status (141) and no BrokenPipeError traceback, as other tools do."""
+    path = tmp_path / "loop.json"
+    path.write_text(json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"},
+                                                           "B": {"Type": "Pass", "Next": "Gone"}}}
+                               if command == "validate" else
+                               {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}))
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone, as `head` has after its lines
+    try:
+        done = subprocess.run([ASL_ENGINE, command, str(path)], stdout=writer, stderr=subprocess.PIPE, text=True,
+                              env=environment({}), timeout=START_TIMEOUT)
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (141, "")
