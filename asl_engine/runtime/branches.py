@@ -122,11 +122,12 @@ class Branches:
             self.checkpoints.commit(frame, BranchesPhase(map_run_arn))
         else:
             self.checkpoints.save(frame, BranchesPhase(map_run_arn))
-        limits = Limits(_concurrency(state, concurrency), tolerance, live=map_run is not None)
+        limits = Limits(_concurrency(state, concurrency), tolerance, live=map_run is not None,
+                        declared=bool(tolerated_count or tolerated_percentage) if state.distributed else tolerance > 0)
         if map_run is not None:
             total = sum(weights) if weights is not None else len(items)
             map_run[0].map_run_watch(map_run[1], lambda most, percentage, count: limits.change(
-                most, tolerated_failures(total, count, percentage)))
+                most, tolerated_failures(total, count, percentage), bool(count or percentage)))
         spawn = None
         if state.distributed and self.children is not None and map_run_arn is not None:
             spawn = _Spawn(self.children, self.info.execution_arn, map_run_arn, state)
@@ -397,15 +398,19 @@ def _concurrency(state: m.MapState, asked: int | None) -> int:
 @dataclass
 class Limits:
     """How many jobs run at once (0: all) and how many failed items are tolerated. A running
-    Distributed Map's are `live`: UpdateMapRun changes them (`change`) while its children run."""
+    Distributed Map's are `live`: UpdateMapRun changes them (`change`) while its children run.
+    `declared`: a Distributed Map states a tolerated failure count or percentage (not 0), so
+    exceeding it fails with States.ExceedToleratedFailureThreshold, also when the percentage
+    tolerates no item at all (5 % of 10 items); an inline Map's tolerates at least one."""
 
     concurrency: int
     tolerance: int
     live: bool = False
+    declared: bool = False
     wake: Callable[[], None] = lambda: None
 
-    def change(self, concurrency: int, tolerance: int) -> None:
-        self.concurrency, self.tolerance = concurrency, tolerance
+    def change(self, concurrency: int, tolerance: int, declared: bool) -> None:
+        self.concurrency, self.tolerance, self.declared = concurrency, tolerance, declared
         self.wake()
 
 
@@ -414,8 +419,8 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], limits: Limits,
     """Run jobs, at most `limits.concurrency` at once (0: all); results in job order.
 
     Up to `limits.tolerance` failures are tolerated (their error output takes the result's place);
-    one more fails the whole run with the first error, or with ExceedToleratedFailureThreshold
-    when failures were tolerated at all. A job's failure counts `weights[index]` (the items of a
+    one more fails the whole run with its own error, or with ExceedToleratedFailureThreshold
+    when a tolerance was declared. A job's failure counts `weights[index]` (the items of a
     batch), 1 without weights. Live limits are read again whenever a job ends or they change.
     """
     results: list[Json] = [None] * len(jobs)
@@ -428,7 +433,7 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], limits: Limits,
         results[index] = _error_output(failure)
         last = failure
         if failures > limits.tolerance:
-            raise _threshold(failure, limits.tolerance) from failure
+            raise _threshold(failure, limits) from failure
 
     if not limits.live and (limits.concurrency == 1 or len(jobs) <= 1):
         for index, job in enumerate(jobs):
@@ -489,7 +494,7 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], limits: Limits,
                 if error is not None:
                     raise error
             if last is not None and failures > limits.tolerance:  # UpdateMapRun lowered the tolerance
-                raise _threshold(last, limits.tolerance) from last
+                raise _threshold(last, limits) from last
             spawn()
     finally:
         limits.wake = lambda: None
@@ -500,9 +505,12 @@ async def _run_all(jobs: list[Callable[[], Awaitable[Json]]], limits: Limits,
     return results
 
 
-def _threshold(failure: StatesError, tolerance: int) -> StatesError:
-    """No tolerance: the map fails with the iteration's own error; else with the threshold's."""
-    return failure if tolerance == 0 else threshold_exceeded()
+def _threshold(failure: StatesError, limits: Limits) -> StatesError:
+    """No tolerance declared (and every inline Map, every Parallel): the iteration's own error;
+    else the threshold's: "Step Functions returns a States.ExceedToleratedFailureThreshold error
+    when the Map Run fails because the specified threshold is exceeded"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html)."""
+    return threshold_exceeded() if limits.declared else failure
 
 
 def threshold_exceeded() -> StatesError:

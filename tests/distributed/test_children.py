@@ -337,3 +337,24 @@ def test_map_run_counts_are_the_childrens_statuses(sfn: Any) -> None:
     for counts in (run["executionCounts"], run["itemCounts"]):
         assert {key: counts[key] for key in expected} == expected
         assert counts["pending"] == 30 - len(listed)
+
+
+@pytest.mark.parametrize(("percentage", "items", "failing"), [(33.3, 3, 1), (5, 10, 1), (10, 10, 2)])
+def test_an_exceeded_percentage_fails_with_the_threshold_error(
+        sfn: Any, percentage: float, items: int, failing: int) -> None:
+    """"Step Functions returns a States.ExceedToleratedFailureThreshold error when the Map Run
+    fails because the specified threshold is exceeded"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html), also when
+    the percentage of these items tolerates none (33.3 % of 3, 5 % of 10): a Catch on that error
+    must see it, not the child's own."""
+    _, machine_arn = machine(sfn, processor(fail_on=0), ToleratedFailurePercentage=percentage)
+    given = json.dumps([0] * failing + [1] * (items - failing))
+    described = ended(sfn, sfn.start_execution(stateMachineArn=machine_arn, input=given)["executionArn"])
+    assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+
+
+def test_without_a_declared_tolerance_the_child_error_fails_the_map(sfn: Any) -> None:
+    """No tolerated failure threshold: the Map Run fails with the child's error."""
+    _, machine_arn = machine(sfn, processor(fail_on=0))
+    described = ended(sfn, sfn.start_execution(stateMachineArn=machine_arn, input="[1, 0]")["executionArn"])
+    assert (described["status"], described["error"]) == ("FAILED", "Boom")
