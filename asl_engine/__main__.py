@@ -76,7 +76,11 @@ def _report(command: Callable[[], int]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # --log-level is asl-engine's own (debug: one line per request); other libraries stay at WARNING,
+    # or aiosqlite's every statement and botocore's set-up would bury those lines.
+    level = getattr(logging, args.log_level.upper())
+    logging.basicConfig(level=max(level, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("asl_engine").setLevel(level)
     try:
         from .startup import check
 

@@ -198,3 +198,24 @@ def asl_version() -> str:
     from asl_engine.version import VERSION
 
     return VERSION
+
+
+def test_debug_logs_one_line_per_request_and_no_third_party_chatter(tmp_path: Path) -> None:
+    """The README: `debug` adds one line per request; aiosqlite's statements and botocore's set-up
+    (their own DEBUG loggers) stay out of it."""
+    served = serve("--db", ":memory:", "--log-level", "debug", cwd=tmp_path)
+    server = next(served)
+    try:
+        sfn = boto_client(server.url)
+        sfn.create_state_machine(name="p", roleArn="arn:aws:iam::123456789012:role/r",
+                                 definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+        sfn.list_state_machines()
+        server.process.terminate()
+        _, stderr = server.process.communicate(timeout=60)
+    finally:
+        served.close()
+    debug = [line for line in stderr.splitlines() if " DEBUG " in line]
+    assert [line.split(" DEBUG ")[1].split(" AWSStepFunctions.")[1].split(" ")[0] for line in debug] == [
+        "CreateStateMachine", "ListStateMachines"], stderr
+    assert all(" DEBUG asl_engine.api: POST / " in line for line in debug)
+    assert "aiosqlite" not in stderr and "botocore" not in stderr
