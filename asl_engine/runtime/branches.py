@@ -139,21 +139,22 @@ class Branches:
         except StatesError as failure:
             if state.result_writer is not None and log is not None:
                 await self._export_unfinished(state.result_writer, source, store, log, items, map_run, weights)
-            if state.distributed:
-                frame.record("MapRunFailed", _error_details(failure))
-                if map_run is not None:
-                    map_run[0].map_run_ended(map_run[1], "FAILED")
-            raise failure.replace(from_branches=True) from None
+            raise _map_run_failed(state, frame, failure, map_run) from None
         except asyncio.CancelledError:
-            if state.distributed and self.stopping():  # before the run's ExecutionAborted/TimedOut
-                if state.result_writer is not None and log is not None:
-                    await self._export_unfinished(state.result_writer, source, store, log, items, map_run, weights)
-                frame.record("MapRunAborted")
-            if map_run is not None:
-                map_run[0].map_run_ended(map_run[1], "ABORTED")
+            if state.distributed and self.stopping() and state.result_writer is not None and log is not None:
+                await self._export_unfinished(state.result_writer, source, store, log, items, map_run, weights)
+            self._map_run_aborted(state, frame, map_run)
             raise
         if state.result_writer is not None and log is not None:
-            results = await distributed.result(state.result_writer, source, store, self.clock, log, len(items))
+            # ResultWriter failing (States.ResultWriterFailed) fails the Map Run too: it ends FAILED,
+            # the history MapRunFailed, MapStateFailed (input-output-resultwriter.html).
+            try:
+                results = await distributed.result(state.result_writer, source, store, self.clock, log, len(items))
+            except StatesError as failure:
+                raise _map_run_failed(state, frame, failure, map_run) from None
+            except asyncio.CancelledError:
+                self._map_run_aborted(state, frame, map_run)
+                raise
             _written(map_run, log, weights, state.result_writer.spec.exports)
         if state.distributed:
             frame.record("MapRunSucceeded")
@@ -161,6 +162,14 @@ class Branches:
                 map_run[0].map_run_ended(map_run[1], "SUCCEEDED")
         frame.record("MapStateSucceeded")
         return results
+
+    def _map_run_aborted(self, state: m.MapState, frame: Frame, map_run: tuple[MapRunObserver, str] | None) -> None:
+        """The Map Run ends ABORTED: StopExecution or the timeout (MapRunAborted, before the run's
+        ExecutionAborted/TimedOut), or a shutdown (its observer keeps it RUNNING to resume)."""
+        if state.distributed and self.stopping():
+            frame.record("MapRunAborted")
+        if map_run is not None:
+            map_run[0].map_run_ended(map_run[1], "ABORTED")
 
     async def _export_unfinished(self, result_writer: Any, source: Source, store: distributed.StoreFactory,
                                  log: distributed.ChildLog, inputs: list[Json],
@@ -358,6 +367,17 @@ class _Spawn:
             return end.output, end.execution_arn
         error = StatesError(end.error or (TIMEOUT if end.status == "TIMED_OUT" else RUNTIME), end.cause)
         raise _ChildFailed(error, end.status, end.execution_arn)
+
+
+def _map_run_failed(state: m.MapState, frame: Frame, failure: StatesError,
+                    map_run: tuple[MapRunObserver, str] | None) -> StatesError:
+    """The Map state fails with `failure` (its MapStateFailed follows); a Distributed Map's Map
+    Run fails with it (MapRunFailed, DescribeMapRun FAILED)."""
+    if state.distributed:
+        frame.record("MapRunFailed", _error_details(failure))
+        if map_run is not None:
+            map_run[0].map_run_ended(map_run[1], "FAILED")
+    return failure.replace(from_branches=True)
 
 
 def _written(map_run: tuple[MapRunObserver, str] | None, log: distributed.ChildLog, weights: list[int] | None,

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from asl_engine.testing import Environment
 
@@ -219,3 +220,27 @@ def test_results_written_counts_items_and_children_apart(engine: Environment, s3
     assert execution.status == "SUCCEEDED", execution.cause
     described = engine.client.describe_map_run(mapRunArn=execution.output["MapRunArn"])
     assert (described["itemCounts"]["resultsWritten"], described["executionCounts"]["resultsWritten"]) == (5, 3)
+
+
+def test_a_result_writer_failure_fails_the_map_run(engine: Environment) -> None:
+    """ResultWriter cannot export (no such bucket): the execution fails with
+    States.ResultWriterFailed and so does its Map Run: DescribeMapRun FAILED with a stopDate, the
+    history MapRunFailed and MapStateFailed, and UpdateMapRun refuses it as completed
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html,
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html)."""
+    definition = dmap(ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                    "Parameters": {"Bucket": "no-such-bucket", "Prefix": "out"}})
+    execution = run(engine, definition, [1, 2, 3])
+    assert (execution.status, execution.error) == ("FAILED", "States.ResultWriterFailed")
+    types = [event["type"] for event in execution.events]
+    assert types[-4:] == ["MapRunStarted", "MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+    failed = next(event for event in execution.events if event["type"] == "MapRunFailed")
+    assert failed["mapRunFailedEventDetails"]["error"] == "States.ResultWriterFailed"
+    sfn = engine.client
+    [listed] = sfn.list_map_runs(executionArn=execution.arn)["mapRuns"]
+    described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
+    assert described["status"] == "FAILED" and "stopDate" in described and "stopDate" in listed
+    assert described["executionCounts"]["succeeded"] == 3
+    with pytest.raises(ClientError) as refused:
+        sfn.update_map_run(mapRunArn=listed["mapRunArn"], maxConcurrency=5)
+    assert refused.value.response["reason"] == "CANNOT_UPDATE_COMPLETED_MAP_RUN"
