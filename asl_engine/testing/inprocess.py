@@ -14,14 +14,16 @@ raises `Stuck` instead of hanging.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, cast
 
 from ..clock import Clock, VirtualClock
 from ..compile import compile_definition
 from ..execution import ExecutionInfo, ExecutionOutcome, HistoryEvent, ListSink
 from ..runtime.run import EXPRESS_LIMIT_SECONDS, STANDARD_LIMIT_SECONDS, ExecutionRun
-from ..tasks_api import TaskHandler
+from ..errors import StatesError
+from ..tasks_api import TaskHandler, TaskRequest
 from .history import waiting
 from .stuck import Stuck
 
@@ -49,7 +51,7 @@ async def run_definition_async(
     definition: str | dict[str, Any],
     execution_input: Json = None,
     *,
-    tasks: TaskHandler | None = None,
+    tasks: Callable[[TaskRequest], Any] | None = None,
     clock: Clock | None = None,
     state_machine_name: str = "test-machine",
     execution_name: str = "test-execution",
@@ -72,10 +74,29 @@ async def run_definition_async(
         input={} if execution_input is None else execution_input,
     )
     limit = EXPRESS_LIMIT_SECONDS if machine_type == "EXPRESS" else STANDARD_LIMIT_SECONDS
-    run = asyncio.ensure_future(ExecutionRun(machine, info, clock=clock, sink=sink, tasks=tasks,
+    # a test's own function is adapted; a handler object (run_command's dispatcher) is called as it is
+    handler = task_function(tasks) if inspect.isroutine(tasks) else cast("TaskHandler | None", tasks)
+    run = asyncio.ensure_future(ExecutionRun(machine, info, clock=clock, sink=sink, tasks=handler,
                                              max_seconds=limit).run())
     outcome = await _unless_stuck(run, clock, sink, info.execution_arn)
     return ExecutionResult(outcome.status, outcome.output, outcome.error, outcome.cause, sink.events)
+
+
+def task_function(function: Callable[[TaskRequest], Any]) -> TaskHandler:
+    """A test's `tasks=` function as the runner calls a task handler. It may be plain or async;
+    it returns the integration's response, and an ordinary exception from it fails the task as an
+    unhandled exception fails a Lambda function: error the exception's class name, cause its
+    message (TaskFailed, which Retry and Catch handle). A `StatesError` gives its own error and cause."""
+    async def handler(request: TaskRequest) -> Json:
+        try:
+            response = function(request)
+            return await response if inspect.isawaitable(response) else response
+        except StatesError:
+            raise
+        except Exception as exc:
+            raise StatesError(type(exc).__name__, str(exc)) from exc
+
+    return handler
 
 
 async def _unless_stuck(run: asyncio.Future[ExecutionOutcome], clock: Clock, sink: ListSink,

@@ -267,6 +267,34 @@ def test_an_environment_without_pytest() -> None:
         _ = asl.endpoint_url
 
 
+def test_a_run_definition_task_function_may_be_plain_and_its_exceptions_fail_the_task() -> None:
+    """A `tasks=` function stands for the integration: an unhandled exception fails the task as
+    it fails a Lambda function (error: the exception's type; TaskFailed, which Retry and Catch
+    handle: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+    calls: list[Any] = []
+
+    def price(request: Any) -> Any:  # plain, not async
+        calls.append(request.input)
+        if len(calls) == 1:
+            raise ConnectionError("pricing service unreachable")
+        if len(calls) == 2:
+            raise KeyError("sku")
+        return {"cents": 250}
+
+    definition = task(Parameters={"FunctionName": "price"},
+                      Retry=[{"ErrorEquals": ["ConnectionError"], "IntervalSeconds": 1}],
+                      Catch=[{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Caught"}])
+    definition["States"]["Price"]["End"] = True
+    definition["States"]["Caught"] = {"Type": "Pass", "End": True}
+    result = run_definition(definition, {}, tasks=price)
+    assert result.status == "SUCCEEDED" and len(calls) == 2
+    failures = [event["taskFailedEventDetails"] for event in result.events if event["type"] == "TaskFailed"]
+    assert [(f["error"], f["cause"]) for f in failures] == [
+        ("ConnectionError", "pricing service unreachable"), ("KeyError", "'sku'")]
+    assert result.output == {"error": {"Error": "KeyError", "Cause": "'sku'"}}
+    assert run_definition(task(), {}, tasks=lambda request: {"cents": 1}).output == {"cents": 1}
+
+
 def test_run_definition_raises_stuck_instead_of_hanging() -> None:
     with pytest.raises(Stuck) as stuck:
         run_definition(task(INVOKE + ".waitForTaskToken"), tasks=_sends)
