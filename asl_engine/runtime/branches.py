@@ -251,8 +251,9 @@ class Branches:
     async def _spawned(self, spawn: _Spawn, parent: Frame, index: int, child_input: Json,
                        map_run: tuple[MapRunObserver, str] | None, items: int) -> tuple[Json, str | None]:
         """A child execution's output and ARN. An EXPRESS child is not recorded, so its outcome is
-        kept in the parent's position instead: a restarted or redriven parent does not run a
-        child that succeeded again (a STANDARD child's record says it, service/map_children.py)."""
+        kept in the parent's position instead, committed as it ends (the parent records nothing
+        else while its Map runs): a restarted or redriven parent does not run a child that ended
+        again (a STANDARD child's record says it, service/map_children.py)."""
         if not spawn.state.express_children:
             return await spawn.run(index, child_input, map_run, items)
         child = Frame(parent.child_id(index), parent.previous, parent.history, None)
@@ -267,9 +268,9 @@ class Branches:
         try:
             output, arn = await spawn.run(index, child_input, map_run, items)
         except _ChildFailed as failed:
-            self.checkpoints.save(child, FailedPhase(failed.error.error, failed.error.cause))
+            self.checkpoints.commit(child, FailedPhase(failed.error.error, failed.error.cause))
             raise
-        self.checkpoints.save(child, DonePhase(output))
+        self.checkpoints.commit(child, DonePhase(output))
         return output, arn
 
     async def _parallel(self, step: RunBranches, frame: Frame, run_scope: RunScope) -> list[Json]:

@@ -65,3 +65,37 @@ def test_children_running_at_a_kill_resume_and_the_counts_stay_exact(tmp_path: P
         assert parent.count("MapRunStarted") == 1 and "WaitStateEntered" not in parent
     finally:
         server.stop()
+
+
+def test_express_children_that_ended_before_a_kill_do_not_run_again(tmp_path: Path) -> None:
+    """README "Durability": Map iterations that finished are not run again after kill -9; an
+    Express child (which has no history of its own) is no exception. With MaxConcurrency 2, a
+    child starts only once an earlier one ended and its end was handed to the store before that
+    start: once 6 of 8 children have started, at least 4 ended durably, and only the 2 still in
+    flight may call their Lambda again (at-least-once, like any task cut short)."""
+    express = json.loads(json.dumps(MACHINE).replace('"STANDARD"', '"EXPRESS"'))
+    items = 8
+    server = Server(tmp_path, "express", {"WAIT_TIME_SCALE": "0.01"})
+    server.start()
+    try:
+        sfn = server.client()
+        machine = sfn.create_state_machine(name="express-kill", definition=json.dumps(express), roleArn=ROLE)
+        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
+                                  input=json.dumps(list(range(items))))["executionArn"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+            if runs and len(sfn.list_executions(mapRunArn=runs[0]["mapRunArn"])["executions"]) >= 6:
+                break
+            time.sleep(0.02)
+        server.kill()
+        server.start()
+        sfn = server.client()
+        described = wait_until_ended(sfn, arn)
+        assert described["status"] == "SUCCEEDED", described.get("cause")
+        assert json.loads(described["output"]) == [{"item": i, "double": 2 * i} for i in range(items)]
+        calls = [call["event"]["item"] for call in server.calls()]
+        assert sorted(set(calls)) == list(range(items))
+        assert len(calls) <= items + 2, sorted(calls)
+    finally:
+        server.stop()
