@@ -84,6 +84,26 @@ class Redrive:
                                                    "it can be")
         return RedriveStatus("REDRIVABLE" if record.map_run_arn is None else "REDRIVABLE_BY_MAP_RUN")
 
+    async def described(self, record: ExecutionRecord) -> RedriveStatus:
+        """DescribeExecution's: `status`, and for a Map Run's child whether its Map Run can still
+        redrive it ("indicates whether or not the Map Run can redrive child workflow executions",
+        https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html):
+        not once the Map Run SUCCEEDED (its failures were tolerated), nor once its parent ended
+        and cannot be redriven."""
+        status = self.status(record)
+        if record.map_run_arn is None or status.reason is not None:
+            return status
+        map_run = await self.store.get_map_run(record.map_run_arn)
+        if map_run is not None and map_run.status == "SUCCEEDED":
+            return RedriveStatus("NOT_REDRIVABLE", "The Map Run that started this child workflow execution "
+                                                   "SUCCEEDED: it cannot redrive it")
+        parent = await self.store.get_execution(map_run.execution_arn) if map_run is not None else None
+        if parent is not None and parent.status != "RUNNING":
+            reason = (await self.described(parent)).reason
+            if reason is not None:
+                return RedriveStatus("NOT_REDRIVABLE", f"The parent workflow execution cannot be redriven: {reason}")
+        return status
+
     async def redrive(self, scope: AccountRegion, arn: str, client_token: str | None) -> float:
         """RedriveExecution; returns the redrive date. A client token used for one of the
         execution's last redrives answers that redrive again instead of redriving once more."""

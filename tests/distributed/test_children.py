@@ -358,3 +358,17 @@ def test_without_a_declared_tolerance_the_child_error_fails_the_map(sfn: Any) ->
     _, machine_arn = machine(sfn, processor(fail_on=0))
     described = ended(sfn, sfn.start_execution(stateMachineArn=machine_arn, input="[1, 0]")["executionArn"])
     assert (described["status"], described["error"]) == ("FAILED", "Boom")
+
+
+def test_a_failed_child_of_a_succeeded_map_run_is_not_redrivable(sfn: Any) -> None:
+    """For a child, redriveStatus "indicates whether or not the Map Run can redrive child workflow
+    executions" (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html):
+    a Map Run that SUCCEEDED, its failures tolerated, redrives nothing, and its parent is not
+    redrivable either."""
+    _, machine_arn = machine(sfn, processor(fail_on=2), ToleratedFailureCount=1)
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input="[1, 2, 3]")["executionArn"]
+    assert ended(sfn, arn)["status"] == "SUCCEEDED"
+    [failed] = children(sfn, map_run_of(sfn, arn), statusFilter="FAILED")
+    described = sfn.describe_execution(executionArn=failed["executionArn"])
+    assert described["redriveStatus"] == "NOT_REDRIVABLE" and "SUCCEEDED" in described["redriveStatusReason"]
+    assert sfn.describe_execution(executionArn=arn)["redriveStatus"] == "NOT_REDRIVABLE"

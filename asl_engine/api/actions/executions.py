@@ -89,7 +89,7 @@ async def start_sync_execution(service: Service, scope: AccountRegion, body: Bod
 async def describe_execution(service: Service, scope: AccountRegion, body: Body) -> Body:
     metadata = metadata_only(body)
     record = await service.executions.describe(scope, required(body, "executionArn"), express_children=True)
-    redrive = service.redrive.status(record)
+    redrive = await service.redrive.described(record)
     shape = execution_shape(record)
     if metadata and customer_managed(
             (await service.machine_for_execution(scope, record.arn)).encryption_configuration):
