@@ -104,6 +104,13 @@ class MockConfig:
                 response = _parse_response(name, key, body)
                 table.update({index: response for index in _parse_indices(name, key)})
             responses[name] = table
+        # A test case naming a response the file lacks would fail only when that state is reached.
+        for machine, tests in cases.items():
+            for case, states in tests.items():
+                for state, named in states.items():
+                    if named not in responses:
+                        raise MockConfigError(f"StateMachines.{machine}.TestCases.{case}.{state} names the mocked "
+                                              f"response '{named}', which MockedResponses does not define")
         return cls(cases, responses)
 
     @classmethod

@@ -72,6 +72,8 @@ def test_a_mock_file_that_is_not_json(tmp_path: Path) -> None:
     ([], "the file must be a JSON object, not list"),
     ({"StateMachines": {"m": {"TestCases": {"t": {"S": 1}}}}}, "StateMachines.m.TestCases.t.S must name a mocked response"),
     ({"StateMachines": {"m": []}}, "StateMachines.m must be a JSON object, not list"),
+    ({"StateMachines": {"m": {"TestCases": {"t": {"S": "Missing"}}}}, "MockedResponses": {"R": {"0": {"Return": 1}}}},
+     "StateMachines.m.TestCases.t.S names the mocked response 'Missing', which MockedResponses does not define"),
     ({"MockedResponses": {"R": {"0": {"Return": 1, "Throw": {}}}}}, "MockedResponses.R.0 must hold exactly one of Return or Throw"),
     ({"MockedResponses": {"R": {"0": {"Throw": {"Error": "E"}}}}}, "MockedResponses.R.0.Throw needs Error and Cause strings"),
     ({"MockedResponses": {"R": {"first": {"Return": 1}}}}, "MockedResponses.R has the invocation key 'first', which is not N or N-M"),

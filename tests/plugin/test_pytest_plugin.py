@@ -188,6 +188,23 @@ def test_fixture_mistakes_are_reported_in_the_fixtures_own_terms(pytester: pytes
     assert "ASL_LAMBDA_HANDLERS" not in output and "SFN_MOCK_CONFIG" not in output
 
 
+def test_a_mock_file_naming_an_undefined_response_is_refused_when_loaded(pytester: pytest.Pytester) -> None:
+    """SFN Local's format (https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-cfg-file.html):
+    a test case maps a state to a MockedResponses entry; one the file lacks is refused at once."""
+    pytester.makefile(".json", mocks=json.dumps({
+        "StateMachines": {"Orders": {"TestCases": {"Happy": {"Charge": "Charged", "Ship": "Shipped"}}}},
+        "MockedResponses": {"Charged": {"0": {"Return": {"ok": True}}}}}))
+    pytester.makepyfile(test_mocks='''
+        def test_load(asl):
+            asl.mock_config("mocks.json")
+    ''')
+    result = pytester.runpytest(*QUIET)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*MockConfigError: the mock config file mocks.json does not follow SFN Local's "
+                                 "format: StateMachines.Orders.TestCases.Happy.Ship names the mocked response "
+                                 "'Shipped', which MockedResponses does not define"])
+
+
 COVERED_TESTS = '''
 import pytest
 
