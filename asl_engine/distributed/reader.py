@@ -6,7 +6,8 @@ AWS developer guide, "ItemReader (Map)"
   `{"Etag", "Key", "LastModified" (epoch seconds), "Size", "StorageClass"}`;
 - `arn:aws:states:::s3:getObject` (Bucket, Key, VersionId) with `ReaderConfig.InputType`:
   JSON (an array), JSONL (one value a line), CSV (one
-  object a row, every value a string; `CSVHeaderLocation` FIRST_ROW or GIVEN with `CSVHeaders`;
+  object a row, every value a string, parsed by AWS's rules (csv_text.py); `CSVHeaderLocation`
+  FIRST_ROW (a header row of at most 10 KiB) or GIVEN with `CSVHeaders`;
   `CSVDelimiter` COMMA, PIPE, SEMICOLON, SPACE or TAB), MANIFEST (an S3 Inventory manifest.json:
   one item a row of its CSV data files, named by its `fileSchema`);
 - `MaxItems`/`MaxItemsPath`: read at most that many (0 = no limit; at most 100,000,000).
@@ -30,6 +31,7 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import ITEM_READER_FAILED, DefinitionError, StatesError
 from ..json_read import JsonRejected, parse_json
+from . import csv_text
 from .store import ObjectEntry, ObjectStore, StoreFailure
 
 Json = Any
@@ -155,15 +157,20 @@ def jsonl_items(text: str) -> Iterator[Json]:
 
 
 def csv_items(text: str, spec: ReaderSpec) -> Iterator[Json]:
-    rows = (row for row in csv.reader(io.StringIO(text), delimiter=spec.csv_delimiter) if row)
-    if spec.csv_header_location == "GIVEN":
-        headers = list(spec.csv_headers)
-    else:
-        headers = next(rows, [])
-    if len(set(headers)) < len(headers):
-        raise failure("CSV headers cannot contain duplicates.")
-    for row in rows:
-        yield {header: row[index] if index < len(row) else "" for index, header in enumerate(headers)}
+    """One object a record, as AWS parses CSV (csv_text.py); a row short of fields gets empty
+    strings, extra fields are dropped."""
+    try:
+        rows = csv_text.records(text, spec.csv_delimiter)
+        if spec.csv_header_location == "GIVEN":
+            headers = list(spec.csv_headers)
+        else:
+            headers = csv_text.header_size_checked(next(rows, []), spec.csv_delimiter)
+        if len(set(headers)) < len(headers):
+            raise failure("CSV headers cannot contain duplicates.")
+        for row in rows:
+            yield {header: row[index] if index < len(row) else "" for index, header in enumerate(headers)}
+    except csv_text.CsvRejected as refused:
+        raise failure(str(refused)) from None
 
 
 def manifest_items(store: ObjectStore, text: str) -> Iterator[Json]:

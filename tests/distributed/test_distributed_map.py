@@ -244,3 +244,28 @@ def test_a_result_writer_failure_fails_the_map_run(engine: Environment) -> None:
     with pytest.raises(ClientError) as refused:
         sfn.update_map_run(mapRunArn=listed["mapRunArn"], maxConcurrency=5)
     assert refused.value.response["reason"] == "CANNOT_UPDATE_COMPLETED_MAP_RUN"
+
+
+def test_the_guides_csv_example(engine: Environment, s3: Any, bucket: str) -> None:
+    """The example of https://docs.aws.amazon.com/step-functions/latest/dg/example-csv-parse-dist-map.html,
+    end to end: its row, its state machine (ItemSelector with States.StringToJson), its output."""
+    s3.put_object(Bucket=bucket, Key="myCSVInput.csv", Body=(
+        'abc,123,"This string contains commas, a double quotation marks (""), and a newline (\n)",'
+        '{""MyKey"":""MyValue""},"[1,2,3]"\n').encode())
+    definition = dmap(
+        Label="Map", MaxConcurrency=1000,
+        ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "GIVEN",
+                                     "CSVHeaders": ["MyLetters", "MyNumbers", "MyString", "MyObject", "MyArray"]},
+                    "Parameters": {"Bucket": bucket, "Key": "myCSVInput.csv"}},
+        ItemSelector={"MyLetters.$": "$$.Map.Item.Value.MyLetters",
+                      "MyNumbers.$": "States.StringToJson($$.Map.Item.Value.MyNumbers)",
+                      "MyString.$": "$$.Map.Item.Value.MyString",
+                      "MyObject.$": "States.StringToJson($$.Map.Item.Value.MyObject)",
+                      "MyArray.$": "States.StringToJson($$.Map.Item.Value.MyArray)"})
+    execution = run(engine, definition)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output == [{
+        "MyLetters": "abc", "MyNumbers": 123,
+        "MyString": 'This string contains commas, a double quotation marks ("), and a newline (\n)',
+        "MyObject": {"MyKey": "MyValue"}, "MyArray": [1, 2, 3]}]

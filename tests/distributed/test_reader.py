@@ -127,3 +127,34 @@ def test_what_cannot_be_read_is_refused_at_creation(reader: dict[str, Any], wher
         reader_spec(reader, "/States/Map/ItemReader")
     assert refusal.value.code == "UNSUPPORTED_FEATURE"
     assert refusal.value.location == "/States/Map/ItemReader" + where
+
+
+def test_csv_quotes_and_backslashes_as_aws_parses_them(s3: Any, bucket: str, store: Boto3Store) -> None:
+    """https://docs.aws.amazon.com/step-functions/latest/dg/example-csv-parse-dist-map.html: quoted
+    fields hold delimiters and newlines; "You can preserve double quotes by repeating them" (the
+    guide's own row has `{""MyKey"":""MyValue""}` unquoted); backslashes escape a backslash, a
+    double quote or the delimiter, and "A backslash followed by any other character is silently
+    removed"."""
+    body = ('abc,123,"This string contains commas, a double quotation marks (""), and a newline (\n)",'
+            '{""MyKey"":""MyValue""},"[1,2,3]"\n'
+            'C:\\\\Program Files\\\\MyApp.exe,a\\,b,\\"q\\",\\x,\n')
+    s3.put_object(Bucket=bucket, Key="r.csv", Body=body.encode())
+    reader = _get("CSV", CSVHeaderLocation="GIVEN", CSVHeaders=["A", "B", "C", "D", "E"])
+    assert _read(store, reader, {"Bucket": bucket, "Key": "r.csv"}) == [
+        {"A": "abc", "B": "123", "C": 'This string contains commas, a double quotation marks ("), and a newline (\n)',
+         "D": '{"MyKey":"MyValue"}', "E": "[1,2,3]"},
+        {"A": "C:\\Program Files\\MyApp.exe", "B": "a,b", "C": '"q"', "D": "x", "E": ""}]
+
+
+@pytest.mark.parametrize("body, cause", [
+    (b'n,m\n1,"x\n3,4\n', "never closed"),
+    (b",".join(b"h%d" % i for i in range(3000)) + b"\n1\n", "10 KiB"),
+])
+def test_csv_an_open_quote_or_a_long_header_fails(s3: Any, bucket: str, store: Boto3Store, body: bytes,
+                                                 cause: str) -> None:
+    """A quote never closed would swallow the rest of the file into one field; "CSV headers of up
+    to 10 KiB" are read (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html)."""
+    s3.put_object(Bucket=bucket, Key="r.csv", Body=body)
+    with pytest.raises(StatesError) as failure:
+        _read(store, _get("CSV"), {"Bucket": bucket, "Key": "r.csv"})
+    assert failure.value.error == "States.ItemReaderFailed" and cause in (failure.value.cause or "")
