@@ -4,21 +4,29 @@ A write must come from the console's own pages. A browser sends `Origin` (and `S
 with every POST it makes with `fetch`; another site's page can reach us only through a form or
 a "simple" request, which cannot have the JSON content type required here without a CORS
 preflight that this server never grants. So: JSON only, and a cross-site origin is refused.
+
+The body is read as the AWS protocol reads its own (`parse_body`: depth, NaN, numbers beyond a
+double, unpaired surrogates refused with a 4xx), and every refusal is answered here, in AWS's
+error shape, so that it carries the console's no-framing headers like any other answer.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import functools
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from asl_engine import arns
+from asl_engine.aws_errors import ServiceError
 from asl_engine.service import Service
 
-from ..errors import ApiError, serialization
+from ..errors import ApiError, as_api_error, encode_json
+from ..protocol import parse_body
+
+Action = Callable[[Request], Awaitable[Response]]
 
 
 def _service(request: Request) -> Service:
@@ -35,13 +43,19 @@ async def _body(request: Request) -> dict[str, Any]:
     if site not in (None, "same-origin", "none") or (
             origin is not None and urlsplit(origin).netloc != request.headers.get("host")):
         raise ApiError("AccessDeniedException", "Cross-site requests to the console are refused", 403)
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise serialization("The request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise serialization("The request body must be a JSON object")
-    return body
+    return parse_body(await request.body())
+
+
+def _answers_errors(action: Action) -> Action:
+    @functools.wraps(action)
+    async def answered(request: Request) -> Response:
+        try:
+            return await action(request)
+        except (ServiceError, ApiError) as exc:
+            error = as_api_error(exc)
+            return Response(encode_json(error.body()), status_code=error.rest_status(), media_type="application/json")
+
+    return answered
 
 
 def _text(body: dict[str, Any], key: str) -> str | None:
@@ -51,7 +65,8 @@ def _text(body: dict[str, Any], key: str) -> str | None:
     return value or None
 
 
-async def start_execution(request: Request) -> JSONResponse:
+@_answers_errors
+async def start_execution(request: Request) -> Response:
     """StartExecution on the machine (`#<TestCase>` runs a test case of the mock file)."""
     body = await _body(request)
     machine_arn = _text(body, "stateMachineArn") or ""
@@ -62,7 +77,8 @@ async def start_execution(request: Request) -> JSONResponse:
     return JSONResponse({"executionArn": record.arn, "startDate": record.start_date})
 
 
-async def stop_execution(request: Request) -> JSONResponse:
+@_answers_errors
+async def stop_execution(request: Request) -> Response:
     body = await _body(request)
     arn = _text(body, "executionArn") or ""
     stop_date = await _service(request).executions.stop(arns.parse_arn(arn).scope, arn, None, None)

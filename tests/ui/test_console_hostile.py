@@ -1,0 +1,101 @@
+"""The console against hostile pages and hostile requests (what a break-it probe found).
+
+Framing: a page of another site that frames the console could lure a click onto its Start
+button, a same-origin request from inside the frame. OWASP's defence, both headers:
+https://cheatsheetseries.owasp.org/cheatsheets/Clickjacking_Defense_Cheat_Sheet.html
+Bodies: the console's actions read JSON as the AWS protocol does (README "Security": bad input is
+a 4xx, never a 5xx).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from ui_support import ROLE, wait_ended
+
+PASS = json.dumps({"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": True}}})
+
+
+@pytest.fixture(scope="module")
+def machine(console_sfn: Any) -> str:
+    arn: str = console_sfn.create_state_machine(name=f"ui-hostile-{uuid.uuid4().hex[:8]}", definition=PASS,
+                                                roleArn=ROLE)["stateMachineArn"]
+    return arn
+
+
+@pytest.fixture
+def attacker(console_server: Any, machine: str) -> Iterator[str]:
+    """Another origin (its own port) on loopback, serving a page that frames the console (loopback,
+    so that Chromium's local-network rules do not block the frame on their own)."""
+    page = f'<iframe id="victim" src="{console_server.url}/ui/state-machines/{machine}" width="900" height="700">'
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.end_headers()
+            self.wfile.write(page.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _post(url: str, body: str) -> httpx.Response:
+    return httpx.post(f"{url}/ui/actions/start-execution", content=body,
+                      headers={"content-type": "application/json", "origin": url})
+
+
+def test_another_sites_page_cannot_frame_the_console(page: Any, attacker: str, console_server: Any,
+                                                     console_sfn: Any, machine: str) -> None:
+    """The browser refuses to show the framed page: no Start button inside the frame to click."""
+    page.goto(attacker)  # its load event waits for the frame's
+    frames = [frame for frame in page.frames if frame != page.main_frame]
+    assert len(frames) == 1
+    assert not frames[0].url.startswith(console_server.url)  # Chromium's error page instead
+    assert frames[0].locator("#start-button").count() == 0
+
+
+def test_every_console_answer_forbids_framing(console_server: Any, console_sfn: Any, machine: str) -> None:
+    run = console_sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    wait_ended(console_sfn, run)
+    answers = [httpx.get(f"{console_server.url}{path}") for path in (
+        "/ui/", f"/ui/state-machines/{machine}", f"/ui/executions/{run}", "/ui/static/console.js",
+        "/ui/executions/arn:aws:states:us-east-1:123456789012:execution:nope:nothing")]
+    answers.append(_post(console_server.url, json.dumps({"stateMachineArn": machine})))
+    answers.append(_post(console_server.url, json.dumps({"stateMachineArn": "nope"})))
+    answers.append(httpx.post(f"{console_server.url}/ui/actions/stop-execution", content="{}",
+                              headers={"content-type": "application/json", "origin": "http://evil.example"}))
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 404, 200, 400, 403]
+    for answer in answers:
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers.get_list("content-security-policy") == ["frame-ancestors 'none'"]
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ("[" * 10_000 + "]" * 10_000, "SerializationException"),
+    ('{"stateMachineArn": NaN}', "SerializationException"),
+    ('{"stateMachineArn": "x", "n": 1e400}', "SerializationException"),
+    ('{"stateMachineArn": "\\ud800"}', "ValidationException"),
+    ('{"stateMachineArn": "x"', "SerializationException"),
+    ("[1]", "SerializationException"),
+])
+def test_actions_refuse_bad_json_with_a_4xx(console_server: Any, body: str, error: str) -> None:
+    """The same refusals as the AWS protocol's (asl_engine.json_read.parse_json), never a 500."""
+    answer = _post(console_server.url, body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["__type"] == error
+    assert answer.json()["message"]
