@@ -79,6 +79,7 @@ def create_app(config: Config, clock: Clock | None = None, store: Store | None =
         description="`POST /` speaks AWS's JSON 1.0 protocol (boto3, the aws CLI); "
         "the other routes are a REST API for uploading and running state machines.",
         lifespan=lifespan,
+        exception_handlers=rest.EXCEPTION_HANDLERS,  # 404, 405, 422 in AWS's error shape
     )
     app.include_router(rest.router)
     app.router.routes.append(Route("/health", _health, methods=["GET"]))

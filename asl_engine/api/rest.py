@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from asl_engine.arns import check_name, state_machine_arn
@@ -18,7 +20,7 @@ from asl_engine.service import Service
 
 from .actions.executions import execution_shape
 from .actions.state_machines import machine_shape
-from .errors import ApiError, serialization
+from .errors import ApiError, encode_json, serialization
 
 router = APIRouter(tags=["REST"])
 YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml"}
@@ -139,3 +141,38 @@ async def _utf8(request: Request) -> str:
 def _machine_arn(service: Service, name: str) -> str:
     check_name(name)
     return state_machine_arn(service.default_scope(), name)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A path no route serves (404) or a method the path does not take (405), with its status
+    and `Allow` header, in AWS's error shape: AWS calls a request it has no action for an
+    UnknownOperationException."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        message = f"{request.method} is not a method of {request.url.path}"
+    elif exc.status_code == 404:
+        message = f"No resource at {request.url.path}"
+    else:
+        message = str(exc.detail)
+    type_name = "UnknownOperationException" if exc.status_code in (404, 405) else "ValidationException"
+    return _error(ApiError(type_name, message, exc.status_code), exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """A query parameter of the wrong type (`reverseOrder=maybe`): 422 as FastAPI answers it, in
+    AWS's shape and words ("1 validation error detected: Value ... at ... failed to satisfy
+    constraint: ...")."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [f"Value '{error.get('input')}' at '{error['loc'][-1]}' failed to satisfy constraint: {error['msg']}"
+                for error in exc.errors()]
+    count = f"{len(problems)} validation error{'s' if len(problems) != 1 else ''} detected"
+    return _error(ApiError("ValidationException", f"{count}: {'; '.join(problems)}", 422))
+
+
+def _error(error: ApiError, headers: Any = None) -> Response:
+    return Response(encode_json(error.body()), status_code=error.status, media_type="application/json",
+                    headers=headers)
+
+
+EXCEPTION_HANDLERS = {HTTPException: _http_error, RequestValidationError: _validation_error}
+"""For the app: what FastAPI would answer as `{"detail": ...}` answered in AWS's error shape."""

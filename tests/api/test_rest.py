@@ -59,3 +59,23 @@ def test_openapi_documents_the_rest_routes(server):
     paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
     assert "/state-machines/{name}" in paths and "/executions/{arn}/history" in paths
     assert httpx.get(f"{server.url}/docs").status_code == 200
+
+
+def test_unknown_paths_methods_and_parameters_answer_in_the_aws_error_shape(server):
+    """README "REST API": errors have the AWS protocol's body, `{"__type", "message"}`; the status
+    codes stay HTTP's (404 no such path, 405 no such method, 422 a parameter of the wrong type)."""
+    missing = httpx.get(f"{server.url}/nope")
+    assert missing.status_code == 404
+    assert missing.json() == {"__type": "UnknownOperationException", "message": "No resource at /nope"}
+    name = unique("verbs")
+    assert httpx.put(f"{server.url}/state-machines/{name}", content=PASS, headers=JSON).status_code == 201
+    patched = httpx.patch(f"{server.url}/state-machines/{name}", content=PASS, headers=JSON)
+    assert patched.status_code == 405
+    assert patched.json()["__type"] == "UnknownOperationException" and "PATCH" in patched.json()["message"]
+    assert "PUT" in patched.headers["allow"]  # Starlette names the first matching route's methods
+    started = httpx.post(f"{server.url}/state-machines/{name}/executions", headers=JSON)
+    arn = started.json()["executionArn"]
+    wrong = httpx.get(f"{server.url}/executions/{arn}/history", params={"reverseOrder": "maybe"})
+    assert wrong.status_code == 422
+    assert wrong.json()["__type"] == "ValidationException"
+    assert wrong.json()["message"].startswith("1 validation error detected: Value 'maybe' at 'reverseOrder'")
