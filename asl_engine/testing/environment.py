@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -66,6 +67,7 @@ class Environment:
         self.scope = arns.AccountRegion(self.config.account_id, self.config.region)
         self._server: ServerThread | None = None
         self._client: Any = None
+        self._taken: dict[str, int] = {}  # task token -> the thread that took its activity task with `client`
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -115,7 +117,14 @@ class Environment:
                 aws_access_key_id="testing", aws_secret_access_key="testing",
                 config=BotoConfig(inject_host_prefix=False, retries={"max_attempts": 0}),
             )
+            self._client.meta.events.register("after-call.stepfunctions.GetActivityTask", self._took)
         return self._client
+
+    def _took(self, parsed: dict[str, Any], **_: Any) -> None:
+        """Which thread took an activity task through `client`: wait() called from that same
+        thread need not give it time to answer (it is waiting in wait())."""
+        if parsed.get("taskToken"):
+            self._taken[parsed["taskToken"]] = threading.get_ident()
 
     def create(self, name: str, definition: dict[str, Json] | str | os.PathLike[str],
                **create_state_machine_kwargs: Any) -> str:
@@ -232,8 +241,17 @@ class Environment:
     async def _history(self, arn: str) -> list[dict[str, Any]]:
         return await self.service.store.get_history(arn, None, HISTORY_LIMIT, False)
 
-    async def _wait(self, arn: str, state: str | None) -> None:
-        """Run in virtual time until the execution ends or, with `state`, is parked in it."""
+    def _no_other_worker(self, arn: str, waits: list[Waiting], caller: int) -> bool:
+        """Whether every activity task of the execution that a worker holds was taken by the
+        thread now in wait(): nobody else will answer it, so its timers may fire at once."""
+        states = {wait.state for wait in waits if wait.kind == "worker"}
+        held = [task.token for task in self.service.tasks.callbacks.pending()
+                if task.execution_arn == arn and task.state_name in states]
+        return bool(held) and all(self._taken.get(token) == caller for token in held)
+
+    async def _wait(self, arn: str, state: str | None, caller: int) -> None:
+        """Run in virtual time until the execution ends or, with `state`, is parked in it;
+        `caller` is the thread in wait()."""
         record = await self.service.executions.describe(self.scope, arn)
         # AWS ends a Standard execution that runs a year with States.Timeout (runtime/run.py): a
         # timer beyond it is met by the run's own limit, so time moves to the limit instead.
@@ -251,7 +269,8 @@ class Environment:
             if state is not None and any(wait.state == leaf(state) for wait in waits):
                 return
             deadline = self.clock.next_deadline()
-            if any(wait.kind == "worker" for wait in waits) and await self._changes(arn, len(events), WORKER_SECONDS):
+            if any(wait.kind == "worker" for wait in waits) and not self._no_other_worker(arn, waits, caller) \
+                    and await self._changes(arn, len(events), WORKER_SECONDS):
                 continue  # a worker is on it in real time: do not jump over its answer
             if any(wait.kind == "activity" for wait in waits) and await self._changes(arn, len(events), GRACE_SECONDS):
                 continue  # a worker thread's poll was on its way: let it take the task first
@@ -324,7 +343,7 @@ class Execution:
             raise ValueError(f"{self.arn} is an Express execution: AWS records no history for it and "
                              "DescribeExecution refuses its ARN, so wait() cannot follow it (test the "
                              "workflow as a STANDARD state machine)")
-        self.environment._call(self.environment._wait(self.arn, state))
+        self.environment._call(self.environment._wait(self.arn, state, threading.get_ident()))
         return self
 
     @property

@@ -205,6 +205,31 @@ def test_a_mock_file_naming_an_undefined_response_is_refused_when_loaded(pyteste
                                  "'Shipped', which MockedResponses does not define"])
 
 
+def test_an_activity_task_the_test_took_itself_times_out_without_waiting_for_a_worker(
+        pytester: pytest.Pytester) -> None:
+    """The test takes the activity task (as a worker would) and sends no heartbeat: nobody else
+    can answer it, so wait() fires HeartbeatSeconds at once (state-task: a missed heartbeat fails
+    the task with States.Timeout, https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html).
+    A worker in another thread is still given real time (test_environment). Here the real time
+    a worker is given is an hour, so a wait() that gave it would be stopped by the guard below."""
+    pytester.makepyfile(test_own_task='''
+        import asl_engine.testing.environment as environment
+
+        def test_heartbeat_lapses(asl, monkeypatch):
+            monkeypatch.setattr(environment, "WORKER_SECONDS", 3600.0)
+            activity = asl.client.create_activity(name="work")["activityArn"]
+            asl.create("Beat", {"StartAt": "T", "States": {"T": {
+                "Type": "Task", "Resource": activity, "HeartbeatSeconds": 60, "End": True}}})
+            execution = asl.start("Beat")
+            task = asl.client.get_activity_task(activityArn=activity, workerName="me")
+            assert execution.task_token("T") == task["taskToken"]
+            assert (execution.wait().status, execution.error) == ("FAILED", "States.Timeout")
+            assert [event["type"] for event in execution.events][-2:] == ["ActivityTimedOut", "ExecutionFailed"]
+    ''')
+    result = pytester.runpytest_subprocess(*QUIET, timeout=120)  # a guard against the hour, not a latency bound
+    result.assert_outcomes(passed=1)
+
+
 COVERED_TESTS = '''
 import pytest
 
