@@ -99,3 +99,31 @@ def test_actions_refuse_bad_json_with_a_4xx(console_server: Any, body: str, erro
     assert answer.status_code == 400, answer.text
     assert answer.json()["__type"] == error
     assert answer.json()["message"]
+
+
+def test_a_machine_too_large_to_draw_still_starts_runs_and_shows_its_states(page: Any, console_server: Any,
+                                                                           console_sfn: Any) -> None:
+    """3,000 states (130 KB; AWS takes definitions up to 1 MB,
+    https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html) overflow dagre's
+    layout: the page says the graph is too large and everything else works."""
+    states = {f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i < 2999 else {"End": True})}
+              for i in range(3000)}
+    arn = console_sfn.create_state_machine(name=f"ui-huge-{uuid.uuid4().hex[:6]}", roleArn=ROLE,
+                                           definition=json.dumps({"StartAt": "S0", "States": states}))
+    page.goto(f"{console_server.url}/ui/state-machines/{arn['stateMachineArn']}")
+    page.wait_for_selector("#graph .graph-note")
+    assert "3000 states" in page.text_content("#graph")
+    assert "Valid JSON" in page.text_content("#start-validation")  # the form is wired
+    name = f"huge-{uuid.uuid4().hex[:6]}"
+    page.fill("#start-input", '{"n": 1}')
+    page.fill("#start-name", name)
+    page.click("#start-button")
+    page.wait_for_url(f"**/ui/executions/**:{name}")
+    run = page.url.split("/ui/executions/", 1)[1]
+    assert wait_ended(console_sfn, run)["status"] == "SUCCEEDED"
+    page.reload()
+    page.wait_for_selector("#graph .graph-note")
+    assert "Click a state in the timeline" in page.text_content("#graph")
+    page.click('#gantt tr[data-state="S2999"] th')
+    assert page.text_content("#state-panel h2").startswith("S2999")
+    assert json.loads(page.text_content("#state-panel .panel-output")) == {"n": 1}

@@ -102,6 +102,19 @@ function drawGraph(container, graph, statuses, labels) {
   container.replaceChildren(root);
 }
 
+// dagre lays out a few thousand states at most (a 3,000-state chain overflows its recursion): a
+// graph it cannot lay out is a short note, and the rest of the page works without it.
+function showGraph(container, graph, statuses, labels) {
+  try {
+    drawGraph(container, graph, statuses, labels);
+  } catch (error) {
+    const states = graph.nodes.filter((node) => node.kind === "state").length;
+    const hint = document.getElementById("gantt") ? " Click a state in the timeline for its details." : "";
+    container.replaceChildren(html("p", `This state machine (${states} states) is too large to draw ` +
+                                   `(${error.message}).${hint}`, null, "empty graph-note"));
+  }
+}
+
 function updateGraph(statuses, labels) {
   for (const element of document.querySelectorAll("#graph [data-state]")) {
     const name = element.dataset.state;
@@ -299,17 +312,18 @@ function poll(page) {
 
 function main() {
   const container = document.getElementById("graph");
-  if (container) {
-    drawGraph(container, data("graph-data"), data("statuses-data"), data("labels-data") || {});
-    container.addEventListener("click", (event) => {
-      const node = event.target.closest("[data-state]");
-      if (node) showPanel(node.dataset.state);
-    });
-    container.addEventListener("keydown", (event) => {
-      const node = event.target.closest("[data-state]");
-      if (node && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); showPanel(node.dataset.state); }
-    });
-  }
+  if (container) showGraph(container, data("graph-data"), data("statuses-data"), data("labels-data") || {});
+  // A state's panel opens from the graph, or from the timeline (the only way when the graph is
+  // too large to draw); listened for on the document, as the timeline is replaced while it runs.
+  const stateOf = (event) => event.target.closest("#graph [data-state], #gantt tr[data-state]");
+  document.addEventListener("click", (event) => {
+    const node = stateOf(event);
+    if (node) showPanel(node.dataset.state);
+  });
+  document.addEventListener("keydown", (event) => {
+    const node = stateOf(event);
+    if (node && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); showPanel(node.dataset.state); }
+  });
   const scope = document.getElementById("scope-select");
   if (scope) scope.addEventListener("change", () => {
     const [account, region] = scope.value.split("/");
