@@ -156,6 +156,27 @@ def test_stop_aborts_a_running_execution(page: Any, real_time_server: Any, live:
     assert live.get_execution_history(executionArn=arn, reverseOrder=True)["events"][0]["type"] == "ExecutionAborted"
 
 
+def test_a_redriven_state_is_coloured_by_its_last_attempt(page: Any, real_time_server: Any, live: Any,
+                                                         waiting_machine: tuple[str, str]) -> None:
+    """RedriveExecution re-runs the failed state; DescribeExecution then has the redriven run's
+    status (https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html), and so
+    must the state: its first, failed attempt is history, not its colour."""
+    machine, activity = waiting_machine
+    arn = live.start_execution(stateMachineArn=machine, input='{"n": 1}')["executionArn"]
+    live.send_task_failure(taskToken=live.get_activity_task(activityArn=activity)["taskToken"],
+                           error="Boom", cause="first attempt")
+    assert wait_ended(live, arn)["status"] == "FAILED"
+    live.redrive_execution(executionArn=arn)
+    live.send_task_success(taskToken=live.get_activity_task(activityArn=activity)["taskToken"], output='{"ok": 1}')
+    assert wait_ended(live, arn)["status"] == "SUCCEEDED"
+    open_execution(page, real_time_server.url, arn)
+    assert statuses(page) == {"Prepare": "succeeded", "Work": "succeeded"}
+    page.click('#graph [data-state="Work"]')
+    assert page.locator("#state-panel .badge").text_content() == "succeeded"
+    assert "Boom" not in page.locator("#state-panel dl").text_content()
+    assert json.loads(page.locator("#state-panel .panel-output").text_content()) == {"ok": 1}
+
+
 def test_a_child_execution_links_to_its_own_page(page: Any, console_server: Any, console_sfn: Any) -> None:
     """`states:startExecution.sync:2` puts the child's ARN in the task's output, as on AWS
     (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html)."""

@@ -7,7 +7,9 @@ iteration. A visit ends succeeded (exited), retried (exited after more than one 
 caught (a failure that the machine went on from: the state exited, or the next state was
 entered straight from the failure), failed, or is still running. A state's status is that of
 its most telling visit: running, then failed, caught, retried, succeeded; a state never entered
-is not-run.
+is not-run. A redrive (`ExecutionRedriven`) starts the failed states over: a state entered again
+after it has the status and error of those later visits alone, as DescribeExecution has the
+redriven run's status.
 
 Pure: events in, plain data out, so it is tested without a server or a browser.
 """
@@ -80,6 +82,7 @@ class Visit:
     exited: bool = False
     continued: bool = False  # a next state was entered straight from the final failure
     parent: Visit | None = None  # the Map or Parallel visit whose iteration or branch it is in
+    redrive: int = 0  # how many redrives came before it
     child_error: tuple[str, str | None] | None = None  # the last error of a state inside it
     event_ids: list[int] = field(default_factory=list)
 
@@ -133,18 +136,20 @@ def analyse(events: list[Event], execution_running: bool, now: float) -> Executi
     children: list[str] = []
     ended_by: dict[int, float] = {}
     map_runs: dict[str, str] = {}
+    redrives = 0
     for event in events:
         kind, event_id = _kind(event["type"]), event["id"]
         previous_id = event.get("previousEventId", 0)
         previous = visit_of.get(previous_id)
         details = details_of(event)
         if not kind.own:  # the execution's own event; a failure names the state that caused it
+            redrives += event["type"] == "ExecutionRedriven"
             if previous is not None and previous.error is None and details.get("error") is not None:
                 previous.error, previous.cause = details.get("error"), details.get("cause")
             continue
         visit: Visit | None = previous
         if kind.entered:
-            visit = Visit(details.get("name", "?"), event["timestamp"], input=details.get("input"))
+            visit = Visit(details.get("name", "?"), event["timestamp"], input=details.get("input"), redrive=redrives)
             if previous is not None:
                 visit.parent = previous if previous_id in opens_scope else previous.parent
                 if previous.final_failure == previous_id:  # entered straight from a failure: a Catch
@@ -197,10 +202,11 @@ def _summarise(visits: list[Visit], iterations: dict[str, int], running: bool, n
         by_state.setdefault(visit.state, []).append(visit)
     states: dict[str, StateRun] = {}
     for name, runs in by_state.items():
-        statuses = {visit.status(running) for visit in runs}
+        latest = [visit for visit in runs if visit.redrive == runs[-1].redrive]  # the last run's visits
+        statuses = {visit.status(running) for visit in latest}
         status = next(candidate for candidate in STATUSES if candidate in statuses)
         last = runs[-1]
-        failed = next((visit for visit in reversed(runs) if visit.error is not None), None)
+        failed = next((visit for visit in reversed(latest) if visit.error is not None), None)
         ends = [visit.end if visit.end is not None else now for visit in runs]
         states[name] = StateRun(
             name=name, status=status, visits=len(runs),
