@@ -163,8 +163,8 @@ class Environment:
 
     def mock(self, machine: str, state: str, *, returns: Json = None, raises: Any = None,
              times: int | None = None) -> None:
-        """Answer a Task state of a state machine (name or ARN) from the test, as an SFN Local
-        mock response does: `returns` the integration's raw response, `raises=("Error", "Cause")`;
+        """Answer a Task state of a created state machine (name or ARN) from the test, as an SFN
+        Local mock response does (a state the machine lacks is refused at once): `returns` the integration's raw response, `raises=("Error", "Cause")`;
         a list for successive calls; successive mocks of a state queue up, each for `times` calls."""
         name = arns.parse_arn(machine).parts[0] if machine.startswith("arn:") else machine
         answers = responses(returns, raises, times)
