@@ -127,3 +127,31 @@ def test_a_machine_too_large_to_draw_still_starts_runs_and_shows_its_states(page
     page.click('#gantt tr[data-state="S2999"] th')
     assert page.text_content("#state-panel h2").startswith("S2999")
     assert json.loads(page.text_content("#state-panel .panel-output")) == {"n": 1}
+
+
+def test_states_named_like_javascripts_own_properties(page: Any, console_server: Any, console_sfn: Any) -> None:
+    """ASL allows any state name up to 80 characters
+    (https://states-language.net/spec.html#states-fields); "constructor", "__proto__" and
+    "toString" are names every JavaScript object answers to, and must be only names here."""
+    definition = {"StartAt": "constructor", "States": {
+        "constructor": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": True,
+                                                       "Next": "toString"}], "Default": "__proto__"},
+        "__proto__": {"Type": "Pass", "End": True},
+        "toString": {"Type": "Pass", "End": True}}}
+    machine = console_sfn.create_state_machine(name=f"ui-js-{uuid.uuid4().hex[:6]}", roleArn=ROLE,
+                                               definition=json.dumps(definition))["stateMachineArn"]
+    run = console_sfn.start_execution(stateMachineArn=machine, input='{"go": false}')["executionArn"]
+    wait_ended(console_sfn, run)
+    page.goto(f"{console_server.url}/ui/executions/{run}")
+    page.wait_for_selector("#graph [data-state]")
+    drawn = page.eval_on_selector_all("#graph [data-state]", """nodes => nodes.map(n =>
+        [n.dataset.state, n.dataset.status, n.querySelector(".sublabel").textContent])""")
+    assert sorted(drawn) == [["__proto__", "succeeded", ""], ["constructor", "succeeded", ""],
+                             ["toString", "not-run", ""]]
+    page.click('#graph [data-state="toString"]')
+    assert page.text_content("#state-panel .empty") == "This state did not run in this execution."
+    page.click('#graph [data-state="__proto__"]')
+    assert page.locator("#state-panel .badge").text_content() == "succeeded"
+    page.goto(f"{console_server.url}/ui/state-machines/{machine}")  # no statuses there at all
+    page.wait_for_selector("#graph [data-state]")
+    assert page.locator("#graph [data-status]").count() == 0

@@ -11,6 +11,10 @@ function data(id) {
   return element ? JSON.parse(element.textContent) : null;
 }
 
+// A value of a plain object keyed by state names, only when the object has it as its own: a state
+// may be called "constructor", "toString" or "__proto__", which every object also answers.
+const own = (object, key) => (object && Object.hasOwn(object, key) ? object[key] : undefined);
+
 function svg(name, attributes, parent) {
   const element = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes || {})) element.setAttribute(key, value);
@@ -38,7 +42,7 @@ function drawGraph(container, graph, statuses, labels) {
   for (const group of graph.groups) g.setNode(group.id, { group });
   for (const group of graph.groups) if (group.group) g.setParent(group.id, group.group);
   for (const node of graph.nodes) {
-    const sub = node.state ? labels[node.state] || "" : "";
+    const sub = node.state ? own(labels, node.state) || "" : "";
     const size = node.kind === "join" ? [14, 14]
       : node.kind === "state" ? [Math.max(textWidth(node.label), textWidth(sub)) + 28, sub ? 46 : 34]
       : [64, 28];
@@ -94,9 +98,10 @@ function drawGraph(container, graph, statuses, labels) {
     element.dataset.type = node.type;
     element.setAttribute("tabindex", "0");
     element.setAttribute("role", "button");
-    if (statuses && node.state in statuses) element.dataset.status = statuses[node.state];
+    const status = own(statuses, node.state);
+    if (status !== undefined) element.dataset.status = status;
     svg("text", { x: box.width / 2, y: 37, "text-anchor": "middle", class: "sublabel" }, element)
-      .textContent = labels[node.state] || "";
+      .textContent = own(labels, node.state) || "";
     svg("title", {}, element).textContent = `${node.state} (${node.type})`;
   }
   container.replaceChildren(root);
@@ -118,9 +123,10 @@ function showGraph(container, graph, statuses, labels) {
 function updateGraph(statuses, labels) {
   for (const element of document.querySelectorAll("#graph [data-state]")) {
     const name = element.dataset.state;
-    if (name in statuses) element.dataset.status = statuses[name];
+    const status = own(statuses, name);
+    if (status !== undefined) element.dataset.status = status;
     const sub = element.querySelector(".sublabel");
-    if (sub) sub.textContent = labels[name] || "";
+    if (sub) sub.textContent = own(labels, name) || "";
   }
 }
 
@@ -136,7 +142,7 @@ function showPanel(name) {
   for (const element of document.querySelectorAll("#graph .selected")) element.classList.remove("selected");
   const node = document.querySelector(`#graph [data-state="${CSS.escape(name)}"]`);
   if (node) node.classList.add("selected");
-  const run = panels[name];
+  const run = own(panels, name);
   panel.replaceChildren();
   panel.dataset.state = name;
   const title = html("h2", name, panel);
