@@ -279,8 +279,10 @@ class Environment:
                     raise Stuck(arn, waits, "a year of virtual time, the longest AWS lets a Standard execution run")
                 deadline = limit
             if deadline is None:
-                if not any(wait.kind == "activity" for wait in waits) \
-                        and await self._changes(arn, len(events), GRACE_SECONDS):
+                # Nothing parked: the run is still acting on an answer that just landed (a worker's
+                # SendTaskSuccess committed before the state closed): give it a worker's time.
+                grace = GRACE_SECONDS if waits else WORKER_SECONDS
+                if not any(wait.kind == "activity" for wait in waits) and await self._changes(arn, len(events), grace):
                     continue
                 raise Stuck(arn, await self._forever(arn, waits))
             self.clock.advance(deadline - self.clock.time())
