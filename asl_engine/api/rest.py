@@ -80,13 +80,9 @@ async def start_execution(
     return {"executionArn": record.arn, "startDate": record.start_date}
 
 
-@router.get("/executions/{arn}", summary="Describe an execution")
-async def get_execution(arn: str, request: Request) -> dict[str, Any]:
-    service = _service(request)
-    return execution_shape(await service.executions.describe(service.default_scope(), arn))
-
-
-@router.get("/executions/{arn}/history", summary="An execution's history events")
+# `{arn:path}`: a Distributed Map's child execution has a '/' in its ARN (`…:execution:<machine>/<label>:<id>`).
+# The history route comes first, or the describe route would take `…/history` as part of an ARN.
+@router.get("/executions/{arn:path}/history", summary="An execution's history events")
 async def get_history(
     arn: str,
     request: Request,
@@ -98,6 +94,12 @@ async def get_history(
         service.default_scope(), arn, None, MAX_HISTORY, reverseOrder, includeExecutionData
     )
     return {"events": page.items}
+
+
+@router.get("/executions/{arn:path}", summary="Describe an execution")
+async def get_execution(arn: str, request: Request) -> dict[str, Any]:
+    service = _service(request)
+    return execution_shape(await service.executions.describe(service.default_scope(), arn))
 
 
 async def _definition_text(request: Request) -> str:

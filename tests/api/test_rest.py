@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from sfn_support import ADD_FIELD, PASS, unique
+from sfn_support import ADD_FIELD, PASS, ROLE, unique, wait_done
 
 JSON = {"Content-Type": "application/json"}
 
@@ -79,3 +79,26 @@ def test_unknown_paths_methods_and_parameters_answer_in_the_aws_error_shape(serv
     assert wrong.status_code == 422
     assert wrong.json()["__type"] == "ValidationException"
     assert wrong.json()["message"].startswith("1 validation error detected: Value 'maybe' at 'reverseOrder'")
+
+
+def test_a_distributed_map_child_execution_is_reachable(server, sfn):
+    """A Distributed Map's child executions have a '/' in their ARN (…:execution:<machine>/<label>:<id>,
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html); the REST
+    API answers for them as DescribeExecution does, with the '/' as it is or as %2F."""
+    machine = sfn.create_state_machine(name=unique("restdm"), roleArn=ROLE, definition=json.dumps({
+        "StartAt": "Fan", "States": {"Fan": {"Type": "Map", "Label": "lbl", "End": True, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Work", "States": {"Work": {"Type": "Pass", "End": True}}}}}}))["stateMachineArn"]
+    parent = sfn.start_execution(stateMachineArn=machine, input="[7]")["executionArn"]
+    assert wait_done(sfn, parent)["status"] == "SUCCEEDED"
+    run = sfn.list_map_runs(executionArn=parent)["mapRuns"][0]["mapRunArn"]
+    child = sfn.list_executions(mapRunArn=run)["executions"][0]["executionArn"]
+    assert "/lbl:" in child
+    described = sfn.describe_execution(executionArn=child)
+    for arn in (child, child.replace("/", "%2F")):
+        answer = httpx.get(f"{server.url}/executions/{arn}")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["executionArn"] == child and answer.json()["status"] == described["status"]
+        events = httpx.get(f"{server.url}/executions/{arn}/history").json()["events"]
+        assert [e["type"] for e in events] == [
+            e["type"] for e in sfn.get_execution_history(executionArn=child)["events"]]

@@ -211,3 +211,13 @@ def test_a_distributed_map_shows_its_map_runs_item_counts(page: Any, console_ser
     open_execution(page, console_server.url, arn)
     assert page.locator('#graph [data-state="Fan"] .sublabel').text_content() == "4 items (4 succeeded)"
     assert statuses(page)["Fan"] == "succeeded"
+    # Its items ran as child executions (ARNs with a '/'): each has a page, whose state machine
+    # link leads to the Distributed Map's own machine, not to a page that cannot exist.
+    run = console_sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
+    child = console_sfn.list_executions(mapRunArn=run)["executions"][0]["executionArn"]
+    assert "/" in child.split(":execution:", 1)[1]
+    assert page.goto(f"{console_server.url}/ui/executions/{child}").status == 200
+    with page.expect_navigation() as navigation:
+        page.click("#summary dd a")
+    assert navigation.value.status == 200
+    assert page.url == f"{console_server.url}/ui/state-machines/{machine}"

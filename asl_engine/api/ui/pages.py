@@ -68,7 +68,13 @@ def _pretty(text: str | None) -> str:
         return text
 
 
-templates.env.filters.update(when=_when, duration=_duration, pretty=_pretty)
+def _machine_page(state_machine_arn: str) -> str:
+    """The console page of an execution's state machine. A Distributed Map's child execution names
+    `…:stateMachine:<machine>/<label>`, which no action describes: its page is the machine's."""
+    return "/ui/state-machines/" + state_machine_arn.partition("/")[0]
+
+
+templates.env.filters.update(when=_when, duration=_duration, pretty=_pretty, machine_page=_machine_page)
 templates.env.globals.update(STATUSES=STATUSES)
 
 
