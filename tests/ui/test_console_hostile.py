@@ -155,3 +155,21 @@ def test_states_named_like_javascripts_own_properties(page: Any, console_server:
     page.goto(f"{console_server.url}/ui/state-machines/{machine}")  # no statuses there at all
     page.wait_for_selector("#graph [data-state]")
     assert page.locator("#graph [data-status]").count() == 0
+
+
+def test_the_input_is_shown_and_started_again_as_it_was_written(page: Any, console_server: Any,
+                                                                console_sfn: Any, machine: str) -> None:
+    """DescribeExecution returns the input text as given
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html);
+    the console shows those numbers and keys, and "Start again" sends that very text."""
+    text = '{"price": 12345678901234567.89, "ratio": 1E2, "a": 1, "a": 2}'
+    run = console_sfn.start_execution(stateMachineArn=machine, input=text)["executionArn"]
+    wait_ended(console_sfn, run)
+    assert console_sfn.describe_execution(executionArn=run)["input"] == text
+    page.goto(f"{console_server.url}/ui/executions/{run}")
+    assert page.text_content("#execution-input") == (
+        '{\n  "price": 12345678901234567.89,\n  "ratio": 1E2,\n  "a": 1,\n  "a": 2\n}')
+    page.click("#restart-button")
+    page.wait_for_url(lambda url: run not in url and "/ui/executions/" in url)
+    again = page.url.split("/ui/executions/", 1)[1]
+    assert console_sfn.describe_execution(executionArn=again)["input"] == text

@@ -8,6 +8,7 @@ overview. Pages only read; the two actions (start, stop) are in actions.py.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -57,15 +58,49 @@ def _duration(seconds: float | None) -> str:
 
 def _pretty(text: str | None) -> str:
     """JSON text indented for reading; a large payload (indenting would multiply its size, and
-    the page's weight, several times) or text that is not JSON as it is."""
+    the page's weight, several times) or text that is not JSON as it is. Only whitespace changes:
+    numbers, escapes and repeated keys stay as they were written (DescribeExecution's text), where
+    a round trip through Python's values would round 12345678901234567.89 and drop a repeated key."""
     if text is None:
         return ""
     if len(text) > PRETTY_LIMIT:
         return text
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        json.loads(text)
     except ValueError:
         return text
+    return _indent([token for token in _JSON_TOKEN.findall(text) if not token.isspace()])
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+|\s+')
+_CLOSING = {"{": "}", "[": "]"}
+
+
+def _indent(tokens: list[str]) -> str:
+    """The tokens of a JSON text laid out as json.dumps(indent=2) lays out its values."""
+    out: list[str] = []
+    depth = 0
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token in _CLOSING:
+            if index + 1 < len(tokens) and tokens[index + 1] == _CLOSING[token]:
+                out.append(token + _CLOSING[token])  # an empty object or array
+                index += 1
+            else:
+                depth += 1
+                out.append(token + "\n" + "  " * depth)
+        elif token in ("}", "]"):
+            depth -= 1
+            out.append("\n" + "  " * depth + token)
+        elif token == ",":
+            out.append(",\n" + "  " * depth)
+        elif token == ":":
+            out.append(": ")
+        else:
+            out.append(token)
+        index += 1
+    return "".join(out)
 
 
 def _machine_page(state_machine_arn: str) -> str:

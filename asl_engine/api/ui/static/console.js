@@ -249,7 +249,7 @@ function setUpExecutionButtons(page) {
   });
   const restart = document.getElementById("restart-button");
   if (restart) restart.addEventListener("click", () => startExecution(
-    { stateMachineArn: page.dataset.stateMachineArn, input: document.getElementById("execution-input").textContent },
+    { stateMachineArn: page.dataset.stateMachineArn, input: data("input-data") },  // the text as stored
     errorElement));
 }
 
