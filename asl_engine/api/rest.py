@@ -8,8 +8,10 @@ acts in the configured default account and region.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from fastapi import APIRouter, Query, Request
+import yaml
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -22,7 +24,17 @@ from .actions.executions import execution_shape
 from .actions.state_machines import machine_shape
 from .errors import ApiError, encode_json, serialization
 
-router = APIRouter(tags=["REST"])
+def _utf8_path(request: Request) -> None:
+    """Refuse a path that is not UTF-8 once its %-escapes are decoded (`/state-machines/a%FFb`):
+    Starlette would read it with U+FFFD in place of the byte, and create a machine of that name."""
+    try:
+        unquote_to_bytes(request.scope.get("raw_path", b"").decode("latin-1")).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError("ValidationException",
+                       f"1 validation error detected: the request path is not UTF-8 ({exc.reason})") from None
+
+
+router = APIRouter(tags=["REST"], dependencies=[Depends(_utf8_path)])
 YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml"}
 MAX_HISTORY = 25_000
 _JSON_BODY: dict[str, Any] = {
@@ -102,14 +114,35 @@ async def get_execution(arn: str, request: Request) -> dict[str, Any]:
     return execution_shape(await service.executions.describe(service.default_scope(), arn))
 
 
+_JSON_TAGS = {"!", *(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))}
+
+
 async def _definition_text(request: Request) -> str:
     """A YAML body as JSON text (a YAML type also needs a CORS preflight); otherwise `_json_text`."""
     if _media_type(request) not in YAML_TYPES:
         return await _json_text(request)
+    text = await _utf8(request)
     try:
-        return yaml_to_json(await _utf8(request), "the request body")
+        _check_json_tags(text)
+        return yaml_to_json(text, "the request body")
     except DefinitionFileError as exc:
         raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'", 400) from None
+
+
+def _check_json_tags(text: str) -> None:
+    """Refuse a value JSON has no form for: an explicit tag other than JSON's own types
+    (`!!binary`, `!!set`, `!!timestamp`, `!!omap`...), which would otherwise be stored as a
+    Python text of it ("b'hello'"). Read as YAML events: nothing is constructed, no alias expanded.
+    Text that is not YAML is left to yaml_to_json, which says why."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag not in _JSON_TAGS:
+                mark = event.start_mark
+                raise DefinitionFileError(f"the request body has a value tagged {tag} (line {mark.line + 1}, "
+                                          f"column {mark.column + 1}), which JSON cannot hold")
+    except yaml.YAMLError:
+        return
 
 
 def _media_type(request: Request) -> str:

@@ -102,3 +102,21 @@ def test_a_distributed_map_child_execution_is_reachable(server, sfn):
         events = httpx.get(f"{server.url}/executions/{arn}/history").json()["events"]
         assert [e["type"] for e in events] == [
             e["type"] for e in sfn.get_execution_history(executionArn=child)["events"]]
+
+
+def test_yaml_values_json_cannot_hold_and_non_utf8_paths_are_refused(server):
+    """A definition is JSON (https://states-language.net/spec.html): YAML's !!binary, !!set,
+    !!timestamp have no JSON form and are refused, not stored as a Python text of them; a path
+    that is not UTF-8 names nothing (it would otherwise become U+FFFD)."""
+    yaml_type = {"Content-Type": "application/yaml"}
+    for value in ("!!binary aGVsbG8=", "!!set {a, b}", "!!timestamp 2026-01-01T00:00:00Z", "!!omap [a: 1]"):
+        body = f"Comment: {value}\nStartAt: P\nStates:\n  P:\n    Type: Pass\n    End: true\n"
+        answer = httpx.put(f"{server.url}/state-machines/{unique('yaml')}", content=body, headers=yaml_type)
+        assert answer.status_code == 400, (value, answer.text)
+        assert answer.json()["__type"] == "InvalidDefinition" and "JSON cannot hold" in answer.json()["message"]
+    plain = httpx.put(f"{server.url}/state-machines/{unique('yaml')}", headers=yaml_type,
+                      content="Comment: 'text'\nStartAt: P\nStates:\n  P: {Type: Pass, End: true}\n")
+    assert plain.status_code == 201 and json.loads(plain.json()["definition"])["Comment"] == "text"
+    bad = httpx.put(f"{server.url}/state-machines/a%FFb", content=PASS, headers=JSON)
+    assert bad.status_code == 400 and bad.json()["__type"] == "ValidationException"
+    assert httpx.get(f"{server.url}/state-machines/a%EF%BF%BDb").status_code == 404  # nothing was created
