@@ -189,3 +189,17 @@ def test_an_express_machines_page_says_its_executions_are_not_recorded(console_s
                                            roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
     answer = httpx.get(f"{console_server.url}/ui/state-machines/{arn}")
     assert answer.status_code == 200 and "Express executions are not recorded" in answer.text
+
+
+def test_a_versions_page_shows_it_and_its_machines_executions(page: Any, console_server: Any,
+                                                              console_sfn: Any, machine: str) -> None:
+    """DescribeStateMachine takes a version ARN
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeStateMachine.html),
+    and so does the console's page; the machine's page links each version to it."""
+    page.goto(f"{console_server.url}/ui/state-machines/{machine}")
+    with page.expect_navigation() as navigation:
+        page.click(f'a[href="/ui/state-machines/{machine}:1"]')
+    assert navigation.value.status == 200
+    page.wait_for_selector('#graph [data-state="Hello"]')
+    assert page.text_content("dl.facts code") == f"{machine}:1"
+    assert page.get_attribute("#start-form", "data-state-machine-arn") == f"{machine}:1"

@@ -21,6 +21,7 @@ from asl_engine import arns
 from asl_engine.arns import AccountRegion
 from asl_engine.aws_errors import ServiceError, StateMachineTypeNotSupported
 from asl_engine.service import STATUSES, Service
+from asl_engine.service.versions import split_qualified
 from asl_engine.tasks.mock import MockConfigError
 
 from . import graph
@@ -155,13 +156,14 @@ async def state_machine(request: Request) -> Response:
     status = request.query_params.get("status") or None
     try:
         scope = arns.parse_arn(arn).scope
-        machine = await service.describe_state_machine(scope, arn)
+        machine = await service.describe_state_machine(scope, arn)  # a version's own definition
+        base, _ = split_qualified(arn)  # a version's page lists its machine's executions and versions
         try:
-            executions = (await service.list_executions(scope, machine.arn, status, None, RECENT)).items
+            executions = (await service.list_executions(scope, base, status, None, RECENT)).items
         except StateMachineTypeNotSupported:  # Express executions are not recorded
             executions = []
-        versions, _ = await service.versions.list_versions(scope, machine.arn, None, 100)
-        aliases = await service.versions.list_aliases(scope, machine.arn)
+        versions, _ = await service.versions.list_versions(scope, base, None, 100)
+        aliases = await service.versions.list_aliases(scope, base)
     except ServiceError as error:
         return _error_page(request, error)
     try:
