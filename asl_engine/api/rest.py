@@ -139,8 +139,8 @@ def _check_json_tags(text: str) -> None:
             tag = getattr(event, "tag", None)
             if tag is not None and tag not in _JSON_TAGS:
                 mark = event.start_mark
-                raise DefinitionFileError(f"the request body has a value tagged {tag} (line {mark.line + 1}, "
-                                          f"column {mark.column + 1}), which JSON cannot hold")
+                where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+                raise DefinitionFileError(f"the request body has a value tagged {tag}{where}, which JSON cannot hold")
     except yaml.YAMLError:
         return
 
