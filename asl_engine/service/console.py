@@ -59,9 +59,11 @@ class Console:
         check_status_filter(status)
         return await self.store.recent_executions(scope.arn("execution:"), status, limit)
 
-    async def history(self, scope: AccountRegion, execution_arn: str) -> list[HistoryEvent]:
-        """The whole history, with data, through GetExecutionHistory's own service call."""
-        page = await self.executions.history(scope, execution_arn, None, HISTORY_LIMIT, False, True)
+    async def history(self, scope: AccountRegion, execution_arn: str, after: int = 0,
+                      limit: int = HISTORY_LIMIT) -> list[HistoryEvent]:
+        """The history after event `after` (all of it by default), with data, through
+        GetExecutionHistory's own service call."""
+        page = await self.executions.history(scope, execution_arn, after or None, limit, False, True)
         return page.items
 
     def test_cases(self, state_machine_name: str) -> list[str]:

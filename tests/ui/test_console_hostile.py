@@ -173,3 +173,24 @@ def test_the_input_is_shown_and_started_again_as_it_was_written(page: Any, conso
     page.wait_for_url(lambda url: run not in url and "/ui/executions/" in url)
     again = page.url.split("/ui/executions/", 1)[1]
     assert console_sfn.describe_execution(executionArn=again)["input"] == text
+
+
+def test_large_payloads_are_clipped_in_the_event_table_and_panels(page: Any, console_server: Any,
+                                                                   console_sfn: Any) -> None:
+    """AWS allows 256 KB of payload per event
+    (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html); shown whole in
+    each of a page's 200 rows that made pages of tens of megabytes. Rows and panels show the
+    start of a payload and say how much more GetExecutionHistory holds."""
+    steps = {f"P{i}": {"Type": "Pass", **({"Next": f"P{i + 1}"} if i < 9 else {"End": True})} for i in range(10)}
+    machine = console_sfn.create_state_machine(name=f"ui-heavy-{uuid.uuid4().hex[:6]}", roleArn=ROLE,
+                                               definition=json.dumps({"StartAt": "P0", "States": steps}))
+    big = {"blob": "x" * 200_000}
+    run = console_sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(big))["executionArn"]
+    wait_ended(console_sfn, run)
+    answer = httpx.get(f"{console_server.url}/ui/executions/{run}")
+    assert answer.status_code == 200 and len(answer.content) < 2_000_000  # 23 events of 200 KB: 4.6 MB whole
+    page.goto(f"{console_server.url}/ui/executions/{run}")
+    details = page.locator("#events tbody tr").nth(1).locator("pre").text_content()
+    assert details.endswith("more characters (GetExecutionHistory has them all)")
+    page.click('#graph [data-state="P3"]')
+    assert "more characters" in page.text_content("#state-panel .panel-output")

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from asl_engine.api.ui import graph
-from asl_engine.api.ui.history_view import analyse
+from asl_engine.api.ui.history_view import Analysis, analyse
 from asl_engine.errors import StatesError
 from asl_engine.testing import run_definition
 from asl_engine.tasks_api import TaskRequest
@@ -131,3 +131,20 @@ def test_graph_draws_map_and_parallel_as_groups_and_catches_as_their_own_edges()
     assert group_of[str(by_state["A"].group)].group == by_state["P"].group  # a branch inside P's group
     catches = [edge for edge in drawn.edges if edge.kind == "catch"]
     assert len(catches) == 1 and catches[0].target == by_state["F"].id and catches[0].label == "States.ALL"
+
+
+def test_an_analysis_fed_in_slices_sees_what_one_pass_sees() -> None:
+    """A running execution's page feeds its analysis only the events that arrived since the last
+    poll (and two tabs may feed the same ones): the view is the one-pass view all the same."""
+    definition = {"StartAt": "Outer", "States": {
+        "Outer": {"Type": "Map", "ItemsPath": "$.rows", "End": True, "ItemProcessor": {
+            "StartAt": "Cell", "States": {"Cell": {"Type": "Pass", "End": True}}}}}}
+    events = run_definition(definition, {"rows": [1, 2, 3]}).events
+    whole = analyse(events, execution_running=False, now=0)
+    sliced = Analysis()
+    for start in range(0, len(events), 4):
+        sliced.feed(events[start:start + 5])  # overlapping slices: one event fed twice each time
+    view = sliced.view(execution_running=False, now=0)
+    assert view.states == whole.states and view.state_of_event == whole.state_of_event
+    assert (view.visit_duration, view.start, view.end) == (whole.visit_duration, whole.start, whole.end)
+    assert view.states["Cell"].visits == 3 and sliced.last_id == len(events)

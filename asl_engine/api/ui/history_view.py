@@ -129,42 +129,69 @@ class ExecutionView:
 
 def analyse(events: list[Event], execution_running: bool, now: float) -> ExecutionView:
     """One pass over the history (25,000 events take a few tens of milliseconds)."""
-    visits: list[Visit] = []
-    visit_of: dict[int, Visit] = {}  # event id -> the visit it belongs to
-    opens_scope: set[int] = set()  # MapIterationStarted and ParallelStateStarted event ids
-    iterations: dict[str, int] = {}
-    children: list[str] = []
-    ended_by: dict[int, float] = {}
-    map_runs: dict[str, str] = {}
-    redrives = 0
-    for event in events:
+    analysis = Analysis()
+    analysis.feed(events)
+    return analysis.view(execution_running, now)
+
+
+class Analysis:
+    """`analyse` as it goes: fed a history's events in order, in as many slices as they arrive (a
+    running execution's page feeds only the events after the last one it fed, instead of the whole
+    history every second), and read as a view at any moment. Events already fed are skipped."""
+
+    def __init__(self) -> None:
+        self.visits: list[Visit] = []
+        self.visit_of: dict[int, Visit] = {}  # event id -> the visit it belongs to
+        self.state_of_event: dict[int, str] = {}
+        self.opens_scope: set[int] = set()  # MapIterationStarted and ParallelStateStarted event ids
+        self.iterations: dict[str, int] = {}
+        self.children: dict[str, None] = {}  # in order, once each
+        self.ended_by: dict[int, float] = {}
+        self.map_runs: dict[str, str] = {}
+        self.events: dict[int, tuple[str, float]] = {}  # id -> (type, timestamp), for the panels
+        self.redrives = 0
+        self.last_id = 0
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def feed(self, events: list[Event]) -> None:
+        for event in events:
+            if event["id"] > self.last_id:
+                self._one(event)
+
+    def _one(self, event: Event) -> None:
         kind, event_id = _kind(event["type"]), event["id"]
+        self.last_id, self.last = event_id, event["timestamp"]
+        self.first = event["timestamp"] if self.first is None else self.first
+        self.events[event_id] = (event["type"], event["timestamp"])
         previous_id = event.get("previousEventId", 0)
-        previous = visit_of.get(previous_id)
+        previous = self.visit_of.get(previous_id)
         details = details_of(event)
         if not kind.own:  # the execution's own event; a failure names the state that caused it
-            redrives += event["type"] == "ExecutionRedriven"
+            self.redrives += event["type"] == "ExecutionRedriven"
             if previous is not None and previous.error is None and details.get("error") is not None:
                 previous.error, previous.cause = details.get("error"), details.get("cause")
-            continue
+            return
         visit: Visit | None = previous
         if kind.entered:
-            visit = Visit(details.get("name", "?"), event["timestamp"], input=details.get("input"), redrive=redrives)
+            visit = Visit(details.get("name", "?"), event["timestamp"], input=details.get("input"),
+                          redrive=self.redrives)
             if previous is not None:
-                visit.parent = previous if previous_id in opens_scope else previous.parent
+                visit.parent = previous if previous_id in self.opens_scope else previous.parent
                 if previous.final_failure == previous_id:  # entered straight from a failure: a Catch
                     previous.continued = True
-            visits.append(visit)
+            self.visits.append(visit)
         elif kind.iteration_end and previous is not None:
             visit = previous.parent  # chains to the iteration's last inner event
         if visit is None:
-            continue
-        visit_of[event_id] = visit
+            return
+        self.visit_of[event_id] = visit
+        self.state_of_event[event_id] = visit.state
         visit.event_ids.append(event_id)
         if kind.opens_scope:
-            opens_scope.add(event_id)
+            self.opens_scope.add(event_id)
             if event["type"] == "MapIterationStarted":
-                iterations[visit.state] = iterations.get(visit.state, 0) + 1
+                self.iterations[visit.state] = self.iterations.get(visit.state, 0) + 1
         if kind.attempt:
             visit.attempts += 1
             visit.final_failure = None
@@ -178,21 +205,23 @@ def analyse(events: list[Event], execution_running: bool, now: float) -> Executi
             if visit.parent is not None and visit.error is not None:
                 visit.parent.child_error = (visit.error, visit.cause)
             visit.end = event["timestamp"]
-            ended_by[event_id] = visit.end - visit.start
+            self.ended_by[event_id] = visit.end - visit.start
         if kind.exited:
             visit.exited = True
             visit.output = details.get("output")
             visit.end = event["timestamp"]
-            ended_by[event_id] = visit.end - visit.start
+            self.ended_by[event_id] = visit.end - visit.start
         if details.get("resourceType") == "states":
-            children.extend(_child_executions(event["type"], details))
+            self.children.update(dict.fromkeys(_child_executions(event["type"], details)))
         if event["type"] == "MapRunStarted" and "mapRunArn" in details:
-            map_runs[visit.state] = details["mapRunArn"]
-    first = events[0]["timestamp"] if events else now
-    end = now if execution_running or not events else events[-1]["timestamp"]
-    return ExecutionView(_summarise(visits, iterations, execution_running, end),
-                         {event_id: visit.state for event_id, visit in visit_of.items()},
-                         ended_by, list(dict.fromkeys(children)), map_runs, first, max(end, first))
+            self.map_runs[visit.state] = details["mapRunArn"]
+
+    def view(self, execution_running: bool, now: float) -> ExecutionView:
+        first = self.first if self.first is not None else now
+        end = now if execution_running or self.last is None else self.last
+        return ExecutionView(_summarise(self.visits, self.iterations, execution_running, end),
+                             self.state_of_event, self.ended_by, list(self.children), dict(self.map_runs),
+                             first, max(end, first))
 
 
 def _summarise(visits: list[Visit], iterations: dict[str, int], running: bool, now: float

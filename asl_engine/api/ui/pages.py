@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,17 +22,20 @@ from asl_engine import arns
 from asl_engine.arns import AccountRegion
 from asl_engine.aws_errors import ServiceError, StateMachineTypeNotSupported
 from asl_engine.service import STATUSES, Service
+from asl_engine.store import ExecutionRecord
 from asl_engine.service.versions import split_qualified
 from asl_engine.tasks.mock import MockConfigError
 
 from . import graph
-from .history_view import NOT_RUN, ExecutionView, analyse, details_of
+from .history_view import NOT_RUN, Analysis, ExecutionView, details_of
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 RECENT = 50  # executions listed on the overview and a state machine's page
 EVENT_PAGE = 200  # event rows per page of the table (the rest load on demand)
 PRETTY_LIMIT = 8192  # characters of JSON worth indenting
+SHOWN_LIMIT = 16_384  # characters of a payload shown in an event row or a state's panel
+ANALYSES = 8  # executions whose history analysis a server keeps for their pages' next poll
 
 
 def _service(request: Request) -> Service:
@@ -191,7 +195,10 @@ async def execution(request: Request) -> Response:
     try:
         scope = arns.parse_arn(arn).scope
         record = await service.executions.describe(scope, arn)
-        events = await service.console.history(scope, arn)
+        analysis = _analysis(request, record)  # fed only the events it has not seen
+        analysis.feed(await service.console.history(scope, arn, analysis.last_id))
+        total = analysis.last_id
+        rows = await service.console.history(scope, arn, after, EVENT_PAGE) if after < total else []
         try:
             machine_definition: dict[str, Any] | None = json.loads(
                 (await service.machine_for_execution(scope, arn)).definition)
@@ -200,16 +207,15 @@ async def execution(request: Request) -> Response:
     except ServiceError as error:
         return _error_page(request, error)
     running = record.status == "RUNNING"
-    view = analyse(events, running, service.clock.time())
+    view = analysis.view(running, service.clock.time())
     drawn = graph.build(machine_definition) if machine_definition is not None else graph.Graph()
     statuses = {node.state: view.status_of(node.state) for node in drawn.nodes if node.state}
-    rows = [event for event in events if event["id"] > after][:EVENT_PAGE]
     labels = _labels(drawn, view, await _map_run_counts(service, scope, view))
     return _render(request, "execution.html", {
         "scope": scope, "record": record, "view": view, "graph": drawn.as_json(), "statuses": statuses,
-        "labels": labels, "panels": _panels(view, events), "rows": [_row(e, view) for e in rows],
-        "more": bool(rows) and rows[-1]["id"] < events[-1]["id"], "running": running,
-        "total_events": len(events), "gantt": _gantt(view), "input": _pretty(record.input),
+        "labels": labels, "panels": _panels(view, analysis.events), "rows": [_row(e, view) for e in rows],
+        "more": bool(rows) and rows[-1]["id"] < total, "running": running,
+        "total_events": total, "gantt": _gantt(view), "input": _pretty(record.input),
         "output": _pretty(record.output), "NOT_RUN": NOT_RUN,
     })
 
@@ -253,18 +259,41 @@ def _labels(drawn: graph.Graph, view: ExecutionView, map_runs: dict[str, dict[st
     return {name: " · ".join(texts) for name, texts in parts.items()}
 
 
-def _panels(view: ExecutionView, events: list[dict[str, Any]]) -> dict[str, Any]:
+def _analysis(request: Request, record: ExecutionRecord) -> Analysis:
+    """The analysis of the execution's history so far, kept for the last ANALYSES executions
+    shown: a running execution's page asks again every second, and analysing its whole history
+    each time (25,000 events: ~70 ms of the event loop, per open tab) slowed every other call.
+    Keyed by the start date too: a machine deleted and created again reuses execution ARNs."""
+    state = request.app.state
+    cache: OrderedDict[tuple[str, float], Analysis] | None = getattr(state, "console_analyses", None)
+    if cache is None:
+        cache = state.console_analyses = OrderedDict()
+    key = (record.arn, record.start_date)
+    analysis = cache.pop(key, None) or Analysis()
+    cache[key] = analysis
+    while len(cache) > ANALYSES:
+        cache.popitem(last=False)
+    return analysis
+
+
+def _clip(text: str) -> str:
+    """At most SHOWN_LIMIT characters of a payload in a row or a panel: 200 rows of 200 KB
+    events made a 41 MB page. The whole text is GetExecutionHistory's (and the REST API's)."""
+    if len(text) <= SHOWN_LIMIT:
+        return text
+    return f"{text[:SHOWN_LIMIT]}\n… {len(text) - SHOWN_LIMIT:,} more characters (GetExecutionHistory has them all)"
+
+
+def _panels(view: ExecutionView, events: dict[int, tuple[str, float]]) -> dict[str, Any]:
     """What a click on a state shows (a state's first events only: the table has them all)."""
-    by_id = {event["id"]: event for event in events} if view.states else {}
     panels: dict[str, Any] = {}
     for name, run in view.states.items():
         panels[name] = {
             "status": run.status, "visits": run.visits, "retries": run.retries,
-            "iterations": run.iterations, "input": _pretty(run.input), "output": _pretty(run.output),
+            "iterations": run.iterations, "input": _clip(_pretty(run.input)), "output": _clip(_pretty(run.output)),
             "error": run.error, "cause": run.cause,
             "duration": _duration((run.end or view.end) - run.start if run.start is not None else None),
-            "events": [{"id": i, "type": by_id[i]["type"], "when": _when(by_id[i]["timestamp"])}
-                       for i in run.event_ids],
+            "events": [{"id": i, "type": events[i][0], "when": _when(events[i][1])} for i in run.event_ids],
         }
     return panels
 
@@ -275,7 +304,7 @@ def _row(event: dict[str, Any], view: ExecutionView) -> dict[str, Any]:
         "id": event["id"], "type": event["type"], "state": view.state_of_event.get(event["id"], ""),
         "elapsed": _duration(event["timestamp"] - view.start), "when": _when(event["timestamp"]),
         "duration": _duration(view.visit_duration.get(event["id"])),
-        "details": _pretty(json.dumps(details, ensure_ascii=False)) if details else "",
+        "details": _clip(_pretty(json.dumps(details, ensure_ascii=False))) if details else "",
     }
 
 
