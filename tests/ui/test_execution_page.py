@@ -217,6 +217,7 @@ def test_a_distributed_map_shows_its_map_runs_item_counts(page: Any, console_ser
     child = console_sfn.list_executions(mapRunArn=run)["executions"][0]["executionArn"]
     assert "/" in child.split(":execution:", 1)[1]
     assert page.goto(f"{console_server.url}/ui/executions/{child}").status == 200
+    assert page.locator("#restart-button").count() == 0  # it runs only inside its Map Run
     with page.expect_navigation() as navigation:
         page.click("#summary dd a")
     assert navigation.value.status == 200
