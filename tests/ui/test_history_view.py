@@ -148,3 +148,5 @@ def test_an_analysis_fed_in_slices_sees_what_one_pass_sees() -> None:
     assert view.states == whole.states and view.state_of_event == whole.state_of_event
     assert (view.visit_duration, view.start, view.end) == (whole.visit_duration, whole.start, whole.end)
     assert view.states["Cell"].visits == 3 and sliced.last_id == len(events)
+    # A kept analysis holds the payloads of each state's last visit only (what the panel shows).
+    assert [visit.input for visit in sliced.visits if visit.state == "Cell"] == [None, None, "3"]

@@ -149,6 +149,9 @@ class Analysis:
         self.ended_by: dict[int, float] = {}
         self.map_runs: dict[str, str] = {}
         self.events: dict[int, tuple[str, float]] = {}  # id -> (type, timestamp), for the panels
+        # Each state's last visit: the only one whose input and output are kept (and shown), so a
+        # kept analysis holds one payload or two per state, not one per event.
+        self.latest: dict[str, Visit] = {}
         self.redrives = 0
         self.last_id = 0
         self.first: float | None = None
@@ -181,6 +184,10 @@ class Analysis:
                 if previous.final_failure == previous_id:  # entered straight from a failure: a Catch
                     previous.continued = True
             self.visits.append(visit)
+            earlier = self.latest.get(visit.state)
+            if earlier is not None:
+                earlier.input = earlier.output = None
+            self.latest[visit.state] = visit
         elif kind.iteration_end and previous is not None:
             visit = previous.parent  # chains to the iteration's last inner event
         if visit is None:
@@ -208,7 +215,7 @@ class Analysis:
             self.ended_by[event_id] = visit.end - visit.start
         if kind.exited:
             visit.exited = True
-            visit.output = details.get("output")
+            visit.output = details.get("output") if self.latest.get(visit.state) is visit else None
             visit.end = event["timestamp"]
             self.ended_by[event_id] = visit.end - visit.start
         if details.get("resourceType") == "states":
