@@ -63,11 +63,15 @@ def test_through_the_server_the_history_is_complete(sfn: Any) -> None:
 
 
 def test_an_engine_crash_still_closes_the_history() -> None:
-    """A handler that raises something no integration raises stands for any bug in the engine."""
+    """A task handler object (as the engine's own dispatcher is) that raises something no
+    integration raises stands for any bug in the engine. (A test's plain `tasks=` function is a
+    stand-in integration instead: its exception fails the task, as a Lambda function's does.)"""
 
-    async def broken(request: Any) -> Any:
-        raise KeyError("boom")
+    class Broken:
+        async def __call__(self, request: Any) -> Any:
+            raise KeyError("boom")
 
+    broken = Broken()
     definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                                                    "End": True}}}
     result = run_definition(definition, {}, tasks=broken)
