@@ -65,7 +65,7 @@ class Versions:
 
     async def publish(self, scope: AccountRegion, machine_arn: str, description: str | None = None,
                       revision_id: str | None = None) -> VersionRecord:
-        """PublishStateMachineVersion (and `publish=true` on create and update)."""
+        """PublishStateMachineVersion: a version of the machine as it is now."""
         _check_description(description, "description")
         machine = await self.machines.get(scope, machine_arn)
         current = machine.revision_id or "INITIAL"
@@ -74,6 +74,13 @@ class Versions:
                 f"Failed to publish the State Machine version for revision {revision_id}. "
                 f"The current State Machine revision is {current}."
             )
+        return await self.snapshot(machine, description)
+
+    async def snapshot(self, machine: StateMachineRecord, description: str | None = None) -> VersionRecord:
+        """A version of `machine` as given: `publish=true` on create and update publishes the
+        revision that call made, not whatever the machine is by the time it publishes (a
+        concurrent update answered one caller with another's version)."""
+        _check_description(description, "description")
         async with self._publishing:
             latest = await self.store.list_versions(machine.arn, None, 1)
             if latest and await self._same(machine, latest[0]) and description in (None, latest[0].description):

@@ -45,6 +45,27 @@ def test_publish_on_create_and_update(sfn):
     assert "description" not in sfn.describe_state_machine(stateMachineArn=arn)
 
 
+def test_concurrent_updates_each_publish_their_own_revision(sfn):
+    """API_UpdateStateMachine: `stateMachineVersionArn` is "the ARN of the published state machine
+    version" that this update published: eight callers updating at once each get a version holding
+    their own definition (they got another caller's, and their own was in no version)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    arn = create(sfn, definition=pass_result("v0"))
+
+    def update(index: int) -> tuple[str, str]:
+        answer = sfn.update_state_machine(stateMachineArn=arn, definition=pass_result(f"v{index + 1}"),
+                                          publish=True)
+        return f"v{index + 1}", answer["stateMachineVersionArn"]
+
+    with ThreadPoolExecutor(8) as pool:
+        published = list(pool.map(update, range(8)))
+    for value, version in published:
+        definition = json.loads(sfn.describe_state_machine(stateMachineArn=version)["definition"])
+        assert definition["States"]["P"]["Result"] == value
+    assert len({version for _, version in published}) == 8
+
+
 def test_version_description_needs_publish(sfn):
     """API_CreateStateMachine: versionDescription goes with publish=true."""
     with pytest.raises(ClientError) as excinfo:

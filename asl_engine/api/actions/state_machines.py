@@ -47,7 +47,7 @@ async def create_state_machine(service: Service, scope: AccountRegion, body: Bod
         encryption_configuration=optional(body, "encryptionConfiguration", dict),
     )
     response = {"stateMachineArn": record.arn, "creationDate": record.creation_date}
-    return await _with_version(service, scope, body, publish, record.arn, response)
+    return await _with_version(service, body, publish, record, response)
 
 
 async def describe_state_machine(service: Service, scope: AccountRegion, body: Body) -> Body:
@@ -78,13 +78,15 @@ async def update_state_machine(service: Service, scope: AccountRegion, body: Bod
     response: Body = {"updateDate": record.update_date or record.creation_date}
     if changed:
         response["revisionId"] = record.revision_id
-    return await _with_version(service, scope, body, publish, record.arn, response)
+    return await _with_version(service, body, publish, record, response)
 
 
-async def _with_version(service: Service, scope: AccountRegion, body: Body, publish: bool, arn: str, response: Body) -> Body:
-    """`publish=true` on Create/UpdateStateMachine: publish a version and name it in the answer."""
+async def _with_version(service: Service, body: Body, publish: bool, record: StateMachineRecord,
+                        response: Body) -> Body:
+    """`publish=true` on Create/UpdateStateMachine: publish the revision the call made, and name
+    the version in the answer."""
     if publish:
-        version = await service.versions.publish(scope, arn, optional(body, "versionDescription"))
+        version = await service.versions.snapshot(record, optional(body, "versionDescription"))
         response["stateMachineVersionArn"] = version.arn
     return response
 
