@@ -141,14 +141,20 @@ _ACTIVITY = re.compile(_PARTITION + r":states:[a-z0-9-]+:\d{12}:activity:[A-Za-z
 _INTEGRATION = re.compile(_PARTITION + r":states:(?:::|[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:(?!activity:|execution:|express:))"
                           r"(?:aws-sdk:)?(?P<service>[a-z0-9-]+):(?P<action>[A-Za-z0-9:-]+?)"
                           r"(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?")
-# Optimized integrations whose action list is small and fixed; other services accept any action.
-_OPTIMIZED_ACTIONS = {
-    "dynamodb": {"getItem", "putItem", "updateItem", "deleteItem"},
-    "lambda": {"invoke"},
-    "sns": {"publish"},
-    "sqs": {"sendMessage"},
-    "events": {"putEvents"},
+# Optimized integrations whose action list is small and fixed, with the integration patterns each
+# supports ("" is request-response), as the table of
+# https://docs.aws.amazon.com/step-functions/latest/dg/connect-supported-services.html says.
+# Other services accept any action and pattern.
+_CALLBACK = frozenset({"", ".waitForTaskToken"})
+_OPTIMIZED_ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "dynamodb": (frozenset({"getItem", "putItem", "updateItem", "deleteItem"}), frozenset({""})),
+    "lambda": (frozenset({"invoke"}), _CALLBACK),
+    "sns": (frozenset({"publish"}), _CALLBACK),
+    "sqs": (frozenset({"sendMessage"}), _CALLBACK),
+    "events": (frozenset({"putEvents"}), _CALLBACK),
 }
+# AWS SDK integrations: request-response and .waitForTaskToken, never .sync (same table).
+_SDK_PATTERNS = _CALLBACK
 
 
 def _resource_known(resource: str) -> bool:
@@ -157,8 +163,13 @@ def _resource_known(resource: str) -> bool:
     match = _INTEGRATION.fullmatch(resource)
     if match is None:
         return False
-    actions = _OPTIMIZED_ACTIONS.get(match["service"])
-    return ":aws-sdk:" in resource or actions is None or match["action"] in actions
+    pattern = match["pattern"] or ""
+    if ":aws-sdk:" in resource:
+        return pattern in _SDK_PATTERNS
+    if match["service"] not in _OPTIMIZED_ACTIONS:
+        return True
+    actions, patterns = _OPTIMIZED_ACTIONS[match["service"]]
+    return match["action"] in actions and pattern in patterns
 
 
 def task_resource(node: StateNode, machine: Machine) -> Iterator[Diagnostic]:
