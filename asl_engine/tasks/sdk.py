@@ -14,33 +14,15 @@ from ..clock import Clock
 from ..errors import StatesError
 from ..tasks_api import TaskRequest, resource_parts
 from .aws import Clients, call_blocking, connection_error, service_title, to_json, v2_error
+from .models import botocore_service, find_operation
 
 Json = Any
 
-# aws-sdk service names that differ from botocore's (the rest match once dashes are dropped).
-SERVICE_ALIASES = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs",
-                   "elasticloadbalancingv2": "elbv2", "cognitoidentityprovider": "cognito-idp"}
-
-
-def botocore_service(name: str) -> str:
-    """`sfn` -> `stepfunctions`, `secretsmanager` -> `secretsmanager`, `cognitoidp` -> `cognito-idp`."""
-    if name in SERVICE_ALIASES:
-        return SERVICE_ALIASES[name]
-    import botocore.session
-
-    for service in botocore.session.get_session().get_available_services():
-        if service.replace("-", "") == name:
-            return str(service)
-    return name
-
-
 def operation_name(client: Any, action: str) -> str:
     """`putItem` -> `PutItem`, checked against the service model."""
-    names = client.meta.service_model.operation_names
-    wanted = action.split(".")[0].lower()
-    for name in names:
-        if name.lower() == wanted:
-            return str(name)
+    name = find_operation(client.meta.service_model, action)
+    if name is not None:
+        return name
     raise StatesError("States.Runtime", f"The resource provided {action} is not a known action of "
                       f"{client.meta.service_model.service_name}.", in_state=True)
 

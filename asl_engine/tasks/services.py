@@ -17,18 +17,17 @@ from ..clock import Clock
 from ..errors import StatesError
 from ..tasks_api import Submitted, TaskRequest, resource_parts
 from .aws import Clients, http_metadata, v1_error
+from .models import OPTIMIZED_SERVICES
 from .sdk import call_api
 
 Json = Any
 
-# resourceType -> (botocore service, parameters sent as JSON text when given as JSON values)
-SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "sqs": ("sqs", ("MessageBody",)),
-    "sns": ("sns", ("Message",)),
-    "dynamodb": ("dynamodb", ()),
-    "events": ("events", ("Detail",)),
-    "states": ("stepfunctions", ("Input",)),
+# resourceType -> parameters sent as JSON text when given as JSON values
+_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "sqs": ("MessageBody",), "sns": ("Message",), "dynamodb": (), "events": ("Detail",), "states": ("Input",),
 }
+# resourceType -> (botocore service, those parameters)
+SERVICES = {name: (OPTIMIZED_SERVICES[name], fields) for name, fields in _TEXT_FIELDS.items()}
 POLL_SECONDS = 0.2  # real time between DescribeExecution calls of a .sync child
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..tasks.models import request_fields
 from .diagnostic import Diagnostic, pointer, schema_error
 from .expressions import is_jsonata_expression, is_rfc3339
 from .model import JSONATA, JSONPATH, Machine, StateNode
@@ -189,5 +190,26 @@ def task_resource(node: StateNode, machine: Machine) -> Iterator[Diagnostic]:
             yield schema_error(f"Express state machine does not support '{pattern}' service integration", location)
 
 
+def task_parameters(node: StateNode, machine: Machine) -> Iterator[Diagnostic]:
+    """An optimized or aws-sdk integration takes only its API's parameter names, in PascalCase
+    ("The field Filter is not supported by Step Functions",
+    https://docs.aws.amazon.com/step-functions/latest/dg/connect-parameters.html); `Name.$` counts as
+    `Name`. Lambda function ARNs, activities, http:invoke and job-style integrations are not checked."""
+    resource = node.state.get("Resource")
+    if node.state.get("Type") != "Task" or not isinstance(resource, str) or not _INTEGRATION.fullmatch(resource):
+        return
+    field = "Arguments" if node.query_language == JSONATA else "Parameters"
+    parameters = node.state.get(field)
+    if not isinstance(parameters, dict) or not _resource_known(resource):
+        return
+    accepted = request_fields(resource)
+    if accepted is None:
+        return
+    for key in parameters:
+        name = key[:-2] if field == "Parameters" and key.endswith(".$") else key
+        if name not in accepted:
+            yield schema_error(f"The field '{name}' is not supported by Step Functions", pointer(node.location, field))
+
+
 STATE_RULES = (query_language, wait_timestamp, heartbeat_below_timeout, states_all_last, distributed_only,
-               task_resource)
+               task_resource, task_parameters)
