@@ -25,6 +25,7 @@ from ..config import DEFAULT_ACCOUNT
 from ..errors import StatesError
 from ..tasks_api import TaskRequest, is_lambda_function
 from .aws import Clients, call_blocking, connection_error, http_metadata, v1_error
+from .models import invalid_request
 
 Json = Any
 # A local handler: "module:function" (ASL_LAMBDA_HANDLERS), or the function itself (asl_engine.testing)
@@ -77,7 +78,12 @@ def _invocation(request: TaskRequest) -> _Invocation:
         function, payload, qualifier = request.resource, request.input, None
     else:
         params = request.input if isinstance(request.input, dict) else {}
-        function = str(params.get("FunctionName", ""))
+        # A FunctionName missing or not a string fails the task with the SDK's words (States.TaskFailed:
+        # AWS documents no other name), and is never str()-ed into a name.
+        problem = invalid_request("lambda", "Invoke", {k: v for k, v in params.items() if k != "Payload"})
+        if problem is not None:
+            raise StatesError("States.TaskFailed", problem)
+        function = params["FunctionName"]
         payload, qualifier = params.get("Payload"), params.get("Qualifier")
     bare = function.split(":function:", 1)[1] if ":function:" in function else function
     name = bare.split(":")[0]

@@ -76,3 +76,16 @@ def request_fields(resource: str) -> frozenset[str] | None:
     shape = model.operation_model(operation).input_shape
     members = shape.members if shape is not None else {}
     return frozenset(name[:1].upper() + name[1:] for name in members)
+
+
+def invalid_request(service: str, operation: str, params: dict[str, Any]) -> str | None:
+    """botocore's own words for parameters the operation's input shape refuses (a dict where a
+    string is wanted, a required member missing), or None when they are fine."""
+    from botocore.exceptions import ParamValidationError
+    from botocore.validate import validate_parameters
+
+    try:
+        validate_parameters(params, _service_model(service).operation_model(operation).input_shape)
+    except ParamValidationError as exc:
+        return str(exc).replace("\n", " ")
+    return None

@@ -73,8 +73,12 @@ async def call_api(clients: Clients, clock: Clock, service: str, action: str, pa
     def invoke() -> tuple[Json, dict[str, Any]]:
         from botocore import xform_name
         from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
+        from botocore.validate import validate_parameters
 
         try:
+            # Checked before the client's own handlers, some of which (S3's bucket-name check,
+            # DynamoDB's) fail with a bare TypeError on a JSON object where a string is wanted.
+            validate_parameters(arguments, operation.input_shape)
             response = getattr(client, xform_name(operation.name))(**arguments)
         except ClientError as exc:
             raise (on_error or v2_error)(exc, client) from None
