@@ -93,6 +93,11 @@ async def call_blocking(clock: Clock, function: Callable[[], Json]) -> Json:
         return await asyncio.get_running_loop().run_in_executor(_TASK_CALLS, function)
 
 
+def call_detached(function: Callable[[], object]) -> None:
+    """Start a blocking call nobody waits for (a local Lambda invoked with InvocationType Event)."""
+    _TASK_CALLS.submit(function)
+
+
 def service_title(service_id: str) -> str:
     """SDK v2's client name from botocore's serviceId: "DynamoDB" -> "DynamoDb", "SFN" -> "Sfn"."""
     return "".join(word.capitalize() if word.isupper() and len(word) > 1 else word[:1].upper() + word[1:]

@@ -15,7 +15,7 @@ import json
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import arns
@@ -24,13 +24,16 @@ from ..clock import Clock
 from ..config import DEFAULT_ACCOUNT
 from ..errors import StatesError
 from ..tasks_api import TaskRequest, is_lambda_function
-from .aws import Clients, call_blocking, connection_error, http_metadata, v1_error
+from .aws import Clients, call_blocking, call_detached, connection_error, http_metadata, v1_error
 from .models import invalid_request
 
 Json = Any
 # A local handler: "module:function" (ASL_LAMBDA_HANDLERS), or the function itself (asl_engine.testing)
 Handler = str | Callable[[Json, Any], Json]
-_Outcome = tuple[dict[str, Json], Json, "str | None"]  # (response metadata, payload, function error type)
+_Outcome = tuple[dict[str, Json], Json, "str | None"]  # (response fields, payload, function error type)
+_OPTIONS = ("InvocationType", "LogType", "ClientContext")
+# Invoke's StatusCode per InvocationType (API_Invoke.html): Event and DryRun answer no payload.
+_STATUS = {"RequestResponse": 200, "Event": 202, "DryRun": 204}
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,16 @@ class _Invocation:
     name: str  # bare function name
     payload: Json
     qualifier: str | None
+    # lambda:invoke's other Invoke parameters, sent as given (API_Invoke.html)
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def invocation_type(self) -> str:
+        return self.options.get("InvocationType", "RequestResponse")
 
 
 def _invocation(request: TaskRequest) -> _Invocation:
+    options: dict[str, str] = {}
     if is_lambda_function(request.resource):
         function, payload, qualifier = request.resource, request.input, None
     else:
@@ -85,9 +95,10 @@ def _invocation(request: TaskRequest) -> _Invocation:
             raise StatesError("States.TaskFailed", problem)
         function = params["FunctionName"]
         payload, qualifier = params.get("Payload"), params.get("Qualifier")
+        options = {key: params[key] for key in _OPTIONS if key in params}
     bare = function.split(":function:", 1)[1] if ":function:" in function else function
     name = bare.split(":")[0]
-    return _Invocation(function, name, payload, qualifier)
+    return _Invocation(function, name, payload, qualifier, options)
 
 
 def _invoked_arn(call: _Invocation, request: TaskRequest, region: str) -> str:
@@ -126,7 +137,7 @@ class LambdaTasks:
             raise StatesError(error_type, self._cause(payload, request))
         if is_lambda_function(request.resource):
             return payload
-        return {"ExecutedVersion": "$LATEST", "Payload": payload, **status, "StatusCode": 200}
+        return status
 
     @staticmethod
     def _cause(payload: Json, request: TaskRequest) -> str:
@@ -140,6 +151,12 @@ class LambdaTasks:
         return json.dumps(payload, separators=(",", ":"))
 
     async def _local(self, call: _Invocation, request: TaskRequest) -> _Outcome:
+        """A local handler is the function's only code, so it always runs as `$LATEST`. `Event`
+        starts it without waiting, `DryRun` does not run it; a log tail cannot be honoured."""
+        if call.options.get("LogType") == "Tail":
+            raise StatesError("States.Runtime", f"LogType 'Tail' cannot be honoured for the local handler of "
+                              f"'{call.name}': asl-engine keeps no log of it. Set LAMBDA_ENDPOINT to a service "
+                              "speaking the Lambda Invoke API for a log tail.", in_state=True)
         target = self.handlers[call.name]
         function = target if callable(target) else load_handler(target)
         request_id = str(uuid.uuid4())
@@ -154,9 +171,19 @@ class LambdaTasks:
             except Exception as exc:  # the function's error becomes the task's error
                 return _function_error(exc, request_id), type(exc).__name__
 
-        payload, error_type = await call_blocking(self.clock, invoke)
-        status = {"SdkHttpMetadata": {"HttpStatusCode": 200, "HttpHeaders": {}, "AllHttpHeaders": {}},
-                  "SdkResponseMetadata": {"RequestId": request_id}}
+        code = _STATUS.get(call.invocation_type, 200)
+        if call.invocation_type == "Event":  # Lambda queues the event and answers at once
+            call_detached(invoke)
+            payload, error_type = "", None
+        elif call.invocation_type == "DryRun":
+            payload, error_type = "", None
+        else:
+            payload, error_type = await call_blocking(self.clock, invoke)
+        status = {"ExecutedVersion": "$LATEST", "Payload": payload,
+                  "SdkHttpMetadata": {"HttpStatusCode": code, "HttpHeaders": {}, "AllHttpHeaders": {}},
+                  "SdkResponseMetadata": {"RequestId": request_id}, "StatusCode": code}
+        if call.invocation_type != "RequestResponse":
+            del status["ExecutedVersion"]
         return status, payload, error_type
 
     async def _remote(self, call: _Invocation, request: TaskRequest) -> _Outcome:
@@ -168,7 +195,8 @@ class LambdaTasks:
                 f"to a service speaking the Lambda Invoke API, or {advice.mock}."
             ), in_state=True)
         client = self.clients.get("lambda")
-        arguments: dict[str, Any] = {"FunctionName": call.function, "Payload": json.dumps(call.payload)}
+        arguments: dict[str, Any] = {"FunctionName": call.function, "Payload": json.dumps(call.payload),
+                                     **call.options}
         if call.qualifier:
             arguments["Qualifier"] = call.qualifier
 
@@ -187,7 +215,7 @@ class LambdaTasks:
         response = await call_blocking(self.clock, invoke)
         text = response["Payload"]
         try:
-            payload = json.loads(text) if text else None
+            payload = json.loads(text) if text else text
         except ValueError:
             payload = text
         error = response.get("FunctionError")
@@ -195,7 +223,9 @@ class LambdaTasks:
         if error:
             error_type = payload.get("errorType", error) if isinstance(payload, dict) else error
             payload = text  # the cause is the payload text
-        return http_metadata(response), payload, error_type
+        status = {"ExecutedVersion": response.get("ExecutedVersion"), "LogResult": response.get("LogResult"),
+                  "Payload": payload, **http_metadata(response), "StatusCode": response.get("StatusCode", 200)}
+        return {key: value for key, value in status.items() if value is not None}, payload, error_type
 
 
 def load_handler(target: str) -> Callable[[Json, Any], Json]:
