@@ -44,7 +44,8 @@ POLL_SECONDS = 0.05  # how often a stopped execution's end, or a token's positio
 # A token answered on another server as its execution's position is being committed: looked for
 # this many times, POLL_SECONDS apart, before it is TaskDoesNotExist.
 TOKEN_LOOKS = 20
-RELISTEN_SECONDS = 1.0
+RELISTEN_SECONDS = 0.5  # the first pause before listening again; it doubles up to RELISTEN_MAX_SECONDS
+RELISTEN_MAX_SECONDS = 10.0
 _RANDOM = 64  # characters of a token after its prefix (secrets.token_urlsafe(48))
 
 
@@ -199,26 +200,36 @@ class Cluster:
 
     async def _listen(self) -> None:
         """LISTEN on the channel, on a connection of its own; after a lost connection, listen
-        again and deliver the answers that may have been missed meanwhile."""
+        again and deliver the answers that may have been missed meanwhile. Any failure (the
+        connection, or the pool still reconnecting while catching up: the store's
+        ServiceUnavailable) is passing: tried again after a pause that doubles up to
+        RELISTEN_MAX_SECONDS, for as long as the server runs."""
         import psycopg
 
         first = True
+        pause = RELISTEN_SECONDS
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self.store.url, autocommit=True) as conn:
+                async with await psycopg.AsyncConnection.connect(
+                        self.store.url, autocommit=True, connect_timeout=int(RELISTEN_MAX_SECONDS)) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
-                    self._listening.set()
                     if not first:
-                        await self._missed()
+                        await self._missed()  # before `first` clears: a failure here catches up again
                     first = False
+                    self._listening.set()
+                    pause = RELISTEN_SECONDS
                     async for note in conn.notifies():
                         try:
                             await self._heard(json.loads(note.payload))
                         except Exception:
                             log.warning("a message from another server could not be handled", exc_info=True)
-            except psycopg.Error:
-                log.warning("the connection listening to the other servers was lost; listening again")
-                await asyncio.sleep(RELISTEN_SECONDS)
+            except Exception as exc:
+                log.warning("the connection listening to the other servers was lost (%s); listening again in %gs",
+                            str(exc).strip() or type(exc).__name__, pause)
+            # The database comes back in wall-clock time: a virtual clock must not jump ahead meanwhile.
+            with self.service.clock.busy():
+                await asyncio.sleep(pause)
+            pause = min(2 * pause, RELISTEN_MAX_SECONDS)
 
     async def _heard(self, message: dict[str, Any]) -> None:
         kind = message["kind"]
@@ -275,7 +286,11 @@ class Cluster:
             self.callbacks.deliver(token, answer)
 
     async def _missed(self) -> None:
-        """After listening again: answers and stops asked elsewhere meanwhile, and a round of takeovers."""
+        """After listening again: answers and stops asked elsewhere meanwhile, machines and
+        activities changed there, tasks queued there, and a round of takeovers."""
+        self.store.forget_machines()
+        self.queue.registered = set(await self.store.activity_arns())
+        self.queue.wake_all()
         tokens = [task.token for task in self.callbacks.pending()] + self.callbacks.expected_tokens()  # parked too
         for token, answer in await self.store.answered_tokens(tokens):
             await self._deliver(token, answer)

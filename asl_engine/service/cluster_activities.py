@@ -86,6 +86,11 @@ class SharedActivityQueue(ActivityQueue):
             if not poller.done():
                 poller.set_result(None)
 
+    def wake_all(self) -> None:
+        """Tasks may have been queued unheard (service/cluster.py listened again): every poll looks again."""
+        for activity_arn in list(self._pollers):
+            self.wake(activity_arn)
+
     def settled(self, token: str, recorded: bool) -> bool:
         """The task's server recorded ActivityStarted (or the task ended): answer the poll here."""
         settling = self._settling.get(token)

@@ -302,6 +302,12 @@ class PostgresStore(ClusterMixin, SqliteStore):
         self._machines.pop(arn, None)
         self._revisions.pop(arn, None)
 
+    def forget_machines(self) -> None:
+        """Changes made elsewhere may have gone unheard (service/cluster.py listened again): read
+        every machine again."""
+        self._machines.clear()
+        self._revisions.clear()
+
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """One query on a pooled connection. A connection the server dropped (a restart, a
         failover) is discarded by the pool and the query tried once more on a new one; if that

@@ -1,0 +1,98 @@
+"""Several servers on one PostgreSQL database through a database outage (README "Running several
+servers": "a lost connection is a passing failure").
+
+Real `asl-engine serve` processes on a PostgreSQL cluster of the test's own (tests/postgres_server.py),
+which is restarted under them (`pg_ctl restart -m fast`: every connection dropped, as in a
+failover). The lease is long, so no server takes another's executions over meanwhile: what is
+checked is that each server keeps hearing the others, and keeps running what it parked.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from botocore.exceptions import BotoCoreError, ClientError
+from postgres_server import PostgresServer, postgres_database
+from processes import ROLE, Server
+
+ENV = {"ASL_ENGINE_LEASE_SECONDS": "20"}  # no takeover during the test: each server keeps its own
+CALLBACK = {"StartAt": "Ask", "States": {
+    "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "token", "Payload": {"token.$": "$$.Task.Token"}}, "End": True}}}
+
+
+def _busy(client: Any, machine_arn: str) -> None:
+    """Concurrent reads: the server's pool holds several connections, which an outage leaves stale."""
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(lambda _: client.list_executions(stateMachineArn=machine_arn), range(400)))
+
+
+@pytest.fixture
+def database() -> Iterator[PostgresServer]:
+    postgres_database()  # skips without PostgreSQL
+    server = PostgresServer()  # a cluster of its own: the session's is not restarted under others
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _servers(tmp_path: Path, url: str, count: int) -> list[Server]:
+    servers = [Server(tmp_path, f"asl-{index}", env=ENV, db=url) for index in range(count)]
+    for server in servers:
+        server.start()
+    return servers
+
+
+def _retrying(action: Callable[[], Any], seconds: float = 60) -> Any:
+    """A call made while the servers reconnect: a 503 (or a refused connection) is tried again."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return action()
+        except (ClientError, BotoCoreError) as exc:
+            status = exc.response["ResponseMetadata"].get("HTTPStatusCode", 0) if isinstance(exc, ClientError) else 503
+            if status < 500 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _status(client: Any, arn: str, seconds: float = 60) -> str:
+    """The execution's status once it has ended, or RUNNING after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while (status := _retrying(lambda: client.describe_execution(executionArn=arn))["status"]) == "RUNNING":
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return str(status)
+
+
+def test_a_token_answered_on_another_server_completes_the_execution_after_postgresql_restarts(
+        tmp_path: Path, database: PostgresServer) -> None:
+    """After PostgreSQL restarts, each server listens to the others again: a task token answered
+    on server B reaches the execution waiting on server A (README "Running several servers": any
+    server answers a task token). Before the fix, A's LISTEN task ended on the store's
+    ServiceUnavailable while catching up, and the execution stayed RUNNING for good."""
+    servers = _servers(tmp_path, database.create_database(), 2)
+    try:
+        a, b = servers[0].client(attempts=1), servers[1].client(attempts=1)
+        machine = a.create_state_machine(name="callback", definition=json.dumps(CALLBACK), roleArn=ROLE)
+        for _ in range(2):  # a second outage: the listener that came back must come back again
+            for client in (a, b):
+                _busy(client, machine["stateMachineArn"])
+            database.restart()  # every connection dropped, as in a failover
+            time.sleep(3)  # no call meanwhile: each server finds its stale connections by itself
+        arn = _retrying(lambda: a.start_execution(stateMachineArn=machine["stateMachineArn"]))["executionArn"]
+        token = servers[0].token_events()[0]["token"]
+        _retrying(lambda: b.send_task_success(taskToken=token, output=json.dumps({"approved": True})))
+        assert _status(a, arn) == "SUCCEEDED"
+        assert json.loads(a.describe_execution(executionArn=arn)["output"]) == {"approved": True}
+    finally:
+        for server in servers:
+            server.stop()
