@@ -23,6 +23,7 @@ from ..aws_errors import InvalidArn
 from ..clock import Clock
 from ..config import DEFAULT_ACCOUNT
 from ..errors import StatesError
+from ..json_read import JsonRejected, parse_json
 from ..tasks_api import TaskRequest, is_lambda_function
 from .aws import Clients, call_blocking, call_detached, connection_error, http_metadata, v1_error
 from .models import invalid_request
@@ -167,9 +168,10 @@ class LambdaTasks:
 
         def invoke() -> tuple[Json, str | None]:
             try:
-                return json.loads(json.dumps(function(event, context))), None
+                text = json.dumps(function(event, context))
             except Exception as exc:  # the function's error becomes the task's error
                 return _function_error(exc, request_id), type(exc).__name__
+            return _read_payload(text), None
 
         code = _STATUS.get(call.invocation_type, 200)
         if call.invocation_type == "Event":  # Lambda queues the event and answers at once
@@ -214,18 +216,32 @@ class LambdaTasks:
 
         response = await call_blocking(self.clock, invoke)
         text = response["Payload"]
-        try:
-            payload = json.loads(text) if text else text
-        except ValueError:
-            payload = text
         error = response.get("FunctionError")
-        error_type = None
         if error:
-            error_type = payload.get("errorType", error) if isinstance(payload, dict) else error
+            try:
+                parsed = parse_json(text)
+            except JsonRejected:
+                parsed = None
+            error_type = parsed.get("errorType", error) if isinstance(parsed, dict) else error
             payload = text  # the cause is the payload text
+        else:
+            payload, error_type = _read_payload(text), None
         status = {"ExecutedVersion": response.get("ExecutedVersion"), "LogResult": response.get("LogResult"),
                   "Payload": payload, **http_metadata(response), "StatusCode": response.get("StatusCode", 200)}
         return {key: value for key, value in status.items() if value is not None}, payload, error_type
+
+
+def _read_payload(text: str) -> Json:
+    """A function's answer as JSON. Text AWS's JSON parser refuses (`NaN`, `Infinity`, which Python's
+    json writes for a float) fails the task, so it never reaches an execution's output: AWS documents
+    no error for it, hence States.TaskFailed."""
+    if not text:  # Event and DryRun answer no payload
+        return text
+    try:
+        return parse_json(text)
+    except JsonRejected as exc:
+        raise StatesError("States.TaskFailed",
+                          f"The Lambda function's response payload is not valid JSON: {exc}") from None
 
 
 def load_handler(target: str) -> Callable[[Json, Any], Json]:

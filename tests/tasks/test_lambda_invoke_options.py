@@ -2,7 +2,7 @@
 (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html,
 https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html): Event answers 202 with an
 empty payload without waiting, DryRun 204 and runs nothing, ExecutedVersion and LogResult come from
-Lambda's answer. The remote endpoint is a stub speaking the Invoke API on loopback.
+Lambda's answer; a payload holding NaN fails the task. The remote endpoint is a stub speaking the Invoke API on loopback.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class _Lambda(BaseHTTPRequestHandler):
         type(self).seen.append({**headers, "path": self.path})
         kind = headers.get("x-amz-invocation-type", "RequestResponse")
         code, body = {"Event": (202, b""), "DryRun": (204, b"")}.get(kind, (200, b'{"ran":true}'))
+        if self.path.split("/")[3].endswith("nan"):  # name or ARN; what Python's json writes for a float NaN
+            body = b'{"v":NaN}'
         self.send_response(code)
         if kind == "RequestResponse":
             self.send_header("X-Amz-Executed-Version", "7" if "Qualifier=live" in self.path else "$LATEST")
@@ -108,3 +110,27 @@ def test_local_log_tail_is_refused_with_a_reason() -> None:
     result = run_with(TaskConfig(lambda_handlers={"f": lambda event, context: 1}), _invoke(LogType="Tail"), {})
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert "LogType 'Tail' cannot be honoured for the local handler of 'f'" in result.cause
+
+
+def _nan(event: Any, context: Any) -> Any:
+    return {"v": float("nan")}
+
+
+@pytest.mark.parametrize("resource", ["arn:aws:states:::lambda:invoke",
+                                      "arn:aws:lambda:us-east-1:123456789012:function:nan"])
+@pytest.mark.parametrize("local", [True, False])
+def test_nan_from_a_function_fails_the_task(lambda_endpoint: str, resource: str, local: bool) -> None:
+    """NaN is not JSON (RFC 8259) and never reaches an execution's output; AWS documents no error for
+    it, so the task fails with States.TaskFailed, which Catch takes."""
+    config = TaskConfig(lambda_handlers={"nan": _nan}) if local else TaskConfig(endpoints={"lambda": lambda_endpoint})
+    definition = {"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": resource, "End": True,
+              "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Handled"}]},
+        "Handled": {"Type": "Pass", "End": True}}}
+    if resource.endswith("lambda:invoke"):
+        definition["States"]["T"]["Parameters"] = {"FunctionName": "nan"}
+    result = run_with(config, definition, {})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["Error"] == "States.TaskFailed"
+    assert result.output["Cause"].startswith("The Lambda function's response payload is not valid JSON: ")
+    assert "NaN and Infinity are not JSON numbers" in result.output["Cause"]
