@@ -10,6 +10,7 @@ The two resource forms answer differently (connect-lambda):
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import time
@@ -38,10 +39,46 @@ _STATUS = {"RequestResponse": 200, "Event": 202, "DryRun": 204}
 
 
 @dataclass(frozen=True)
+class MobileClient:
+    """`context.client_context.client`, as the Python runtime names its fields."""
+
+    installation_id: str | None = None
+    app_title: str | None = None
+    app_version_name: str | None = None
+    app_version_code: str | None = None
+    app_package_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientContext:
+    """`context.client_context`: Invoke's ClientContext, base64-encoded JSON
+    `{"client": {...}, "custom": {...}, "env": {...}}` (API_Invoke.html, python-context.html)."""
+
+    client: MobileClient | None
+    custom: Any
+    env: Any
+
+    @classmethod
+    def decode(cls, encoded: str) -> ClientContext:
+        """Raises StatesError (States.TaskFailed) for text that is not a base64-encoded JSON object."""
+        try:
+            data = parse_json(base64.b64decode(encoded, validate=True).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise StatesError("States.TaskFailed", f"ClientContext is not base64-encoded JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise StatesError("States.TaskFailed", "ClientContext is not a base64-encoded JSON object")
+        client = data.get("client")
+        fields = MobileClient.__dataclass_fields__
+        mobile = (MobileClient(**{k: v for k, v in client.items() if k in fields})
+                  if isinstance(client, dict) else None)
+        return cls(mobile, data.get("custom"), data.get("env"))
+
+
+@dataclass(frozen=True)
 class LambdaContext:
     """Lambda's context object, with every property the Python runtime documents
-    (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html); `identity` and
-    `client_context` are None, as for any invoke that is not from a mobile SDK."""
+    (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html); `identity` is None, and
+    `client_context` too unless lambda:invoke passed a ClientContext."""
 
     function_name: str
     invoked_function_arn: str  # the full ARN, with the version or alias the invoker gave
@@ -51,7 +88,7 @@ class LambdaContext:
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 128
     identity: Any = None
-    client_context: Any = None
+    client_context: ClientContext | None = None
 
     @property
     def log_group_name(self) -> str:
@@ -163,7 +200,9 @@ class LambdaTasks:
         request_id = str(uuid.uuid4())
         deadline = None if request.timeout_seconds is None else self.clock.time() + request.timeout_seconds
         invoked = _invoked_arn(call, request, self.clients.config.region)
-        context = LambdaContext(call.name, invoked, request_id, deadline, self.clock)
+        encoded = call.options.get("ClientContext")
+        client_context = ClientContext.decode(encoded) if encoded else None
+        context = LambdaContext(call.name, invoked, request_id, deadline, self.clock, client_context=client_context)
         event = json.loads(json.dumps(call.payload))  # the handler gets its own copy, as over the wire
 
         def invoke() -> tuple[Json, str | None]:

@@ -134,3 +134,21 @@ def test_nan_from_a_function_fails_the_task(lambda_endpoint: str, resource: str,
     assert result.output["Error"] == "States.TaskFailed"
     assert result.output["Cause"].startswith("The Lambda function's response payload is not valid JSON: ")
     assert "NaN and Infinity are not JSON numbers" in result.output["Cause"]
+
+
+def test_local_handler_gets_the_client_context() -> None:
+    """python-context.html: context.client_context.client / .custom / .env."""
+    seen = []
+
+    def handler(event: Any, context: Any) -> Any:
+        seen.append(context.client_context)
+        return None
+
+    encoded = base64.b64encode(json.dumps({"client": {"app_title": "shop"}, "custom": {"a": 1},
+                                           "env": {"locale": "fr"}}).encode()).decode()
+    result = run_with(TaskConfig(lambda_handlers={"f": handler}), _invoke(ClientContext=encoded), {})
+    assert result.status == "SUCCEEDED", result.cause
+    assert (seen[0].client.app_title, seen[0].custom, seen[0].env) == ("shop", {"a": 1}, {"locale": "fr"})
+    bad = run_with(TaskConfig(lambda_handlers={"f": handler}), _invoke(ClientContext="not base64!"), {})
+    assert (bad.status, bad.error) == ("FAILED", "States.TaskFailed")
+    assert bad.cause.startswith("ClientContext is not base64-encoded JSON")
