@@ -41,7 +41,7 @@ from ..runtime.ports import MapRunChildren
 from ..runtime.run import EXPRESS_LIMIT_SECONDS, ExecutionRun
 from ..runtime.unloading import Unloaded
 from ..store import ExecutionRecord, StateMachineRecord, Store
-from ..store.errors import describe
+from ..store.errors import ServiceUnavailable, describe
 from ..tasks.callbacks import RecordedToken
 from ..tasks.dispatcher import TaskDispatcher
 from ..limits import MAX_PAYLOAD_BYTES, exceeds
@@ -488,6 +488,8 @@ class Executions:
             return
         try:
             await self.resume(record, flushed=True)  # its writes were flushed as it parked (`_park`)
+        except ServiceUnavailable:
+            raise  # the database is unreachable for now: service/parking.py loads it back again
         except Exception as exc:  # as after a restart (`adopt`): it ends, the others carry on
             log.exception("execution %s cannot be loaded back", arn)
             await self._end_failed(arn, f"The execution could not be resumed after it was parked: {exc!r}")

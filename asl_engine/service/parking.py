@@ -27,6 +27,8 @@ from ..clock import Clock
 log = logging.getLogger("asl_engine.parking")
 
 _ABSENT = object()
+RETRY_SECONDS = 0.5  # the first pause before a failed load back is tried again; it doubles up to:
+RETRY_MAX_SECONDS = 10.0
 _COMPACT_ABOVE = 1024  # stale heap entries tolerated before a rebuild (and at least as many as live ones)
 
 
@@ -39,6 +41,7 @@ class Parking:
         self._parked: dict[str, float | None] = {}
         self._timers: list[tuple[float, str]] = []
         self._loading: dict[str, asyncio.Task[None]] = {}
+        self._retrying: set[str] = set()  # loads that failed, to be tried again (`_load_back`)
         self._watchers: dict[str, asyncio.Future[None]] = {}  # `loaded`: someone waits for its end
         self._changed: asyncio.Event | None = None  # an earlier moment was pushed
         self._scheduler: asyncio.Task[None] | None = None
@@ -85,12 +88,14 @@ class Parking:
     def forget(self, arn: str) -> None:
         """Another server runs it now (service/cluster.py): nothing to load here."""
         self._parked.pop(arn, None)
+        self._retrying.discard(arn)
 
     def arns(self) -> list[str]:
         return list(self._parked)
 
     def forget_all(self) -> None:
         self._parked.clear()
+        self._retrying.clear()
         self._timers.clear()
 
     async def loaded(self, arn: str) -> None:
@@ -113,12 +118,28 @@ class Parking:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _load_back(self, arn: str) -> None:
+        """Load the execution back; a failure (the database unreachable for a moment) is passing:
+        tried again after a pause that doubles up to RETRY_MAX_SECONDS, until it loads or another
+        server runs it (`forget`). Dropping it would leave it RUNNING for good: nothing else
+        loads it, and its server's lease keeps the others from taking it over."""
+        pause = RETRY_SECONDS
         try:
-            with self.clock.busy():  # reading the store, not waiting on time (a virtual clock holds still)
-                await self._load(arn)
-        except Exception:
-            log.exception("the parked execution %s could not be loaded back", arn)
+            while True:
+                try:
+                    with self.clock.busy():  # reading the store, not waiting on time (a virtual clock holds still)
+                        await self._load(arn)
+                    return
+                except Exception:
+                    log.warning("the parked execution %s could not be loaded back; trying again in %gs",
+                                arn, pause, exc_info=True)
+                self._retrying.add(arn)
+                with self.clock.busy():  # the database comes back in wall-clock time
+                    await asyncio.sleep(pause)
+                if arn not in self._retrying:  # another server runs it now
+                    return
+                pause = min(2 * pause, RETRY_MAX_SECONDS)
         finally:
+            self._retrying.discard(arn)
             self._loading.pop(arn, None)
             watcher = self._watchers.pop(arn, None)
             if watcher is not None and not watcher.done():

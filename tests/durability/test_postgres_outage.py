@@ -96,3 +96,34 @@ def test_a_token_answered_on_another_server_completes_the_execution_after_postgr
     finally:
         for server in servers:
             server.stop()
+
+
+WAIT = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 2, "Next": "Done"},
+                                      "Done": {"Type": "Pass", "Result": "done", "End": True}}}
+OUTAGE = 14.0  # seconds: past the pool's wait for a connection (store/postgres.py CONNECT_SECONDS), within the lease
+
+
+def test_a_parked_execution_whose_load_back_fails_in_an_outage_ends_once_the_database_is_back(
+        tmp_path: Path, database: PostgresServer) -> None:
+    """Executions parked on a Wait (out of memory, service/parking.py) whose Wait ends while
+    PostgreSQL is down: loading them back fails, and is tried again until the database is back.
+    All of them succeed; none is left RUNNING, and StopExecution answers (README "Durability":
+    a lost connection is a passing failure). Before the fix, a failed load back was logged and
+    dropped: the execution stayed RUNNING for good and StopExecution hung."""
+    servers = _servers(tmp_path, database.create_database(), 1)
+    try:
+        client = servers[0].client(attempts=1)
+        machine = client.create_state_machine(name="wait", definition=json.dumps(WAIT), roleArn=ROLE)
+        arns = [client.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"] for _ in range(10)]
+        hold = client.create_state_machine(name="hold", definition=json.dumps(
+            {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3, "End": True}}}), roleArn=ROLE)
+        stopped = client.start_execution(stateMachineArn=hold["stateMachineArn"])["executionArn"]
+        database._pg_ctl("stop", "-m", "fast")  # the Waits end while it is down
+        time.sleep(OUTAGE)
+        database._pg_ctl("start")
+        _retrying(lambda: client.stop_execution(executionArn=stopped))  # answers, once it is loaded back
+        assert _status(client, stopped) in ("ABORTED", "SUCCEEDED")  # it may have ended before the stop
+        assert [_status(client, arn) for arn in arns] == ["SUCCEEDED"] * len(arns)
+    finally:
+        for server in servers:
+            server.stop()
