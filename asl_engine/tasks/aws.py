@@ -59,14 +59,46 @@ class Clients:
                 self._clients[(service, region)] = client
             return client
 
+    def as_role(self, client: Any, role: str | None) -> Any:
+        """`client` signed with the temporary credentials of a Task's `Credentials.RoleArn`, from
+        STS AssumeRole at the configured STS endpoint (`AWS_ENDPOINT_URL`), as Step Functions
+        assumes it (concepts-access-cross-acct-resources.html); `client` itself without a role.
+        Blocking: call it from the thread that makes the call."""
+        if role is None:
+            return client
+        from botocore.exceptions import ClientError, EndpointConnectionError
 
-def _make_client(service: str, region: str, endpoint: str) -> Any:
+        region = client.meta.region_name
+        try:
+            answer = self.get("sts", region).assume_role(RoleArn=role, RoleSessionName=ROLE_SESSION_NAME)
+        except ClientError as exc:
+            code, message, _, _ = error_parts(exc)
+            raise StatesError("States.TaskFailed", f"Unable to assume the role {role}: {code}: {message}") from None
+        except EndpointConnectionError as exc:
+            raise connection_error(exc, "Sts") from None
+        credentials = answer["Credentials"]
+        return _make_client(client.meta.service_model.service_name, region, client.meta.endpoint_url, {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"]})
+
+
+ROLE_SESSION_NAME = "asl-engine-task"
+
+
+def task_role(request_credentials: Json) -> str | None:
+    """The role a Task's evaluated `Credentials` name, if any."""
+    role = request_credentials.get("RoleArn") if isinstance(request_credentials, dict) else None
+    return role if isinstance(role, str) else None
+
+
+def _make_client(service: str, region: str, endpoint: str, credentials: dict[str, str] | None = None) -> Any:
     import boto3
     from botocore.config import Config
 
     session = boto3.session.Session()
-    credentials = {}
-    if session.get_credentials() is None:  # an emulator accepts any key
+    credentials = credentials or {}
+    if not credentials and session.get_credentials() is None:  # an emulator accepts any key
         credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
     return session.client(service, region_name=region, endpoint_url=endpoint,
                           config=Config(retries={"max_attempts": 1}), **credentials)

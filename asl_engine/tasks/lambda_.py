@@ -26,7 +26,7 @@ from ..config import DEFAULT_ACCOUNT
 from ..errors import StatesError
 from ..json_read import JsonRejected, parse_json
 from ..tasks_api import TaskRequest, is_lambda_function
-from .aws import Clients, call_blocking, call_detached, connection_error, http_metadata, v1_error
+from .aws import Clients, call_blocking, call_detached, connection_error, http_metadata, task_role, v1_error
 from .models import invalid_request
 
 Json = Any
@@ -245,7 +245,7 @@ class LambdaTasks:
             from botocore.exceptions import ClientError, EndpointConnectionError
 
             try:
-                response = client.invoke(**arguments)
+                response = self.clients.as_role(client, task_role(request.credentials)).invoke(**arguments)
             except ClientError as exc:
                 raise v1_error(exc, client, "lambda") from None
             except EndpointConnectionError as exc:

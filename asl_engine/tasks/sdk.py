@@ -13,7 +13,7 @@ from typing import Any
 from ..clock import Clock
 from ..errors import StatesError
 from ..tasks_api import TaskRequest, resource_parts
-from .aws import Clients, call_blocking, connection_error, service_title, to_json, v2_error
+from .aws import Clients, call_blocking, connection_error, service_title, task_role, to_json, v2_error
 from .models import botocore_service, find_operation
 
 Json = Any
@@ -64,8 +64,9 @@ def from_response(value: Json, shape: Any) -> Json:
 
 
 async def call_api(clients: Clients, clock: Clock, service: str, action: str, params: Json,
-                   on_error: Any = None) -> tuple[Json, dict[str, Any]]:
-    """Call one API operation; returns (PascalCase result, raw response for its metadata)."""
+                   on_error: Any = None, role: str | None = None) -> tuple[Json, dict[str, Any]]:
+    """Call one API operation, as `role` when the Task names one; returns (PascalCase result, raw
+    response for its metadata)."""
     client = clients.get(service)
     operation = client.meta.service_model.operation_model(operation_name(client, action))
     arguments = to_request(params if isinstance(params, dict) else {}, operation.input_shape)
@@ -79,7 +80,7 @@ async def call_api(clients: Clients, clock: Clock, service: str, action: str, pa
             # Checked before the client's own handlers, some of which (S3's bucket-name check,
             # DynamoDB's) fail with a bare TypeError on a JSON object where a string is wanted.
             validate_parameters(arguments, operation.input_shape)
-            response = getattr(client, xform_name(operation.name))(**arguments)
+            response = getattr(clients.as_role(client, role), xform_name(operation.name))(**arguments)
         except ClientError as exc:
             raise (on_error or v2_error)(exc, client) from None
         except ParamValidationError as exc:
@@ -102,5 +103,6 @@ class SdkTasks:
     async def __call__(self, request: TaskRequest) -> Json:
         resource_type, action = resource_parts(request.resource)
         service = botocore_service(resource_type.split(":", 1)[1])
-        result, _ = await call_api(self.clients, self.clock, service, action, request.input)
+        result, _ = await call_api(self.clients, self.clock, service, action, request.input,
+                                   role=task_role(request.credentials))
         return result

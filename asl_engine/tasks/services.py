@@ -16,7 +16,7 @@ from typing import Any
 from ..clock import Clock
 from ..errors import StatesError
 from ..tasks_api import Submitted, TaskRequest, resource_parts
-from .aws import Clients, http_metadata, v1_error
+from .aws import Clients, http_metadata, task_role, v1_error
 from .models import OPTIMIZED_SERVICES
 from .sdk import call_api
 
@@ -54,26 +54,27 @@ class ServiceTasks:
         resource_type, resource = resource_parts(request.resource)
         service, text_fields = SERVICES[resource_type]
         action, _, pattern = resource.partition(".")
+        role = task_role(request.credentials)
         if service == "stepfunctions" and pattern.startswith("sync") and request.submitted is not None:
             submitted = request.submitted  # re-attach to the child started before a restart
-            return Submitted(submitted, self._execution_end(submitted["ExecutionArn"], pattern == "sync:2"))
+            return Submitted(submitted, self._execution_end(submitted["ExecutionArn"], pattern == "sync:2", role))
         params = _as_text(request.input, text_fields)
         result, response = await call_api(self.clients, self.clock, service, action, params,
-                                          on_error=lambda exc, client: v1_error(exc, client, service))
+                                          on_error=lambda exc, client: v1_error(exc, client, service), role=role)
         if service == "events":
             return _put_events_result(result)
         result.update(http_metadata(response))
         if service == "stepfunctions" and pattern.startswith("sync"):
-            return Submitted(result, self._execution_end(result["ExecutionArn"], pattern == "sync:2"))
+            return Submitted(result, self._execution_end(result["ExecutionArn"], pattern == "sync:2", role))
         return result
 
-    async def _execution_end(self, execution_arn: str, parsed: bool) -> Json:
+    async def _execution_end(self, execution_arn: str, parsed: bool, role: str | None) -> Json:
         """Poll the child execution (real time, the clock marked busy) until it ends."""
         while True:
             with self.clock.busy():
                 await asyncio.sleep(POLL_SECONDS)
             description, _ = await call_api(self.clients, self.clock, "stepfunctions", "describeExecution",
-                                            {"ExecutionArn": execution_arn})
+                                            {"ExecutionArn": execution_arn}, role=role)
             if description.get("Status") != "RUNNING":
                 break
         if parsed:

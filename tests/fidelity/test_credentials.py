@@ -5,8 +5,8 @@ literal, a path (`RoleArn.$`, JSONPath) or an expression (JSONata), and the role
 in TaskScheduled's `taskCredentials.roleArn` (https://docs.aws.amazon.com/step-functions/latest/dg/
 state-task.html, "Credentials"; https://docs.aws.amazon.com/step-functions/latest/dg/
 concepts-access-cross-acct-resources.html; API_TaskCredentials.html). asl-engine evaluates the role
-per run and records it as AWS does; calls go to the configured local endpoints, where no role can
-be assumed (the field table in test_field_table.py says so).
+per run and records it as AWS does, and an AWS call is signed with the role's credentials from STS
+AssumeRole at the configured endpoint (tests/tasks/test_task_credentials.py).
 """
 
 from __future__ import annotations

@@ -152,3 +152,14 @@ def test_local_handler_gets_the_client_context() -> None:
     bad = run_with(TaskConfig(lambda_handlers={"f": handler}), _invoke(ClientContext="not base64!"), {})
     assert (bad.status, bad.error) == ("FAILED", "States.TaskFailed")
     assert bad.cause.startswith("ClientContext is not base64-encoded JSON")
+
+
+def test_remote_invoke_is_signed_as_the_task_role(lambda_endpoint: str, aws_env: str) -> None:
+    """Credentials.RoleArn: the Invoke carries the session token of STS AssumeRole (moto's STS)
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-access-cross-acct-resources.html)."""
+    definition = _invoke()
+    definition["States"]["T"]["Credentials"] = {"RoleArn": "arn:aws:iam::111122223333:role/target"}
+    result = run_with(TaskConfig(endpoints={"lambda": lambda_endpoint}, default_endpoint=aws_env), definition, {})
+    assert result.status == "SUCCEEDED", result.cause
+    assert "x-amz-security-token" in _Lambda.seen[0]
+    assert "Credential=testing/" not in _Lambda.seen[0]["authorization"]
