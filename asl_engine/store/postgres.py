@@ -63,14 +63,18 @@ def is_url(db: str) -> bool:
 
 
 def redact(db: str) -> str:
-    """The database as logs and the start-up line may show it: a URL without its password."""
+    """The database as logs and the start-up line may show it: a URL without its password, whether
+    in the user part (`user:pw@`) or a libpq query parameter (`?password=pw`)."""
     if not is_url(db):
         return db
     parts = urlsplit(db)
-    if parts.password is None:
-        return db
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    if parts.password is not None:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
+    query = "&".join(_PASSWORD.sub(r"\1***", item) for item in parts.query.split("&"))
+    return urlunsplit(parts._replace(query=query))
+
+
+_PASSWORD = re.compile(r"^(\s*password\s*=).*", re.IGNORECASE | re.DOTALL)  # one `key=value` of a query
 
 
 def _why(error: BaseException) -> str:

@@ -110,6 +110,28 @@ def test_serve_refuses_a_database_it_cannot_reach_without_showing_the_password()
     assert redact(url) in lines[0] and "s3cret" not in result.stderr + result.stdout
 
 
+def test_a_password_given_as_a_query_parameter_never_appears_either() -> None:
+    """README "PostgreSQL": the password never appears in the start-up line or the log, whether in
+    the user part or as libpq's `password` query parameter: neither in the exit line of a database
+    it cannot reach, nor in the ready line and the log of one it opened."""
+    unreachable = f"postgresql://someone@127.0.0.1:{free_port()}/nothing?password=s3cret"
+    result = subprocess.run([sys.executable, "-m", "asl_engine", "serve", "--port", "0", "--db", unreachable],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == EXIT_DATABASE and "password=***" in result.stderr, result.stderr
+    assert "s3cret" not in result.stderr + result.stdout
+    url = postgres_database() + "?sslmode=disable&password=s3cret"  # trust authentication: any password
+    server = subprocess.Popen([sys.executable, "-m", "asl_engine", "serve", "--port", str(free_port()), "--db", url,
+                               "--log-level", "info"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        ready = server.stdout.readline()
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=60)
+    assert " ready on " in ready and "password=***" in ready, ready
+    assert "open" in err and "s3cret" not in ready + out + err, err
+
+
 def test_a_database_restart_costs_no_request_and_no_event() -> None:
     """A restart of PostgreSQL (a failover looks the same to the store) drops every connection:
     the next read and the next batch of writes go through new ones, nothing is lost or refused."""
