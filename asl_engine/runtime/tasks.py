@@ -351,7 +351,8 @@ def _add_limits(details: dict[str, Json], request: TaskRequest) -> None:
 
 
 def _credentials(request: TaskRequest) -> dict[str, Json] | None:
-    """The Credentials field is recorded (as `taskCredentials.roleArn`); no role is assumed."""
+    """The Credentials field, recorded as `taskCredentials.roleArn`; the task handlers assume the
+    role for the call (asl_engine/tasks/, STS AssumeRole at the configured endpoint)."""
     credentials = request.credentials
     if not isinstance(credentials, dict):
         return None

@@ -89,8 +89,8 @@ FIELDS: dict[str, Where] = {
     "HeartbeatSeconds": honoured("runtime/tasks.py"),
     "HeartbeatSecondsPath": honoured("engine/step.py"),
     "Credentials": honoured("runtime/tasks.py", "RoleArn evaluated per run and recorded as TaskScheduled "
-                                              "taskCredentials.roleArn (test_credentials.py); calls go to "
-                                              "the configured local endpoints, where no role is assumed"),
+                                              "taskCredentials.roleArn (test_credentials.py); the call runs "
+                                              "as that role, assumed through STS (test_task_credentials.py)"),
     # -- Wait, Fail ------------------------------------------------------------------------------
     "Seconds": honoured("engine/decisions.py"),
     "SecondsPath": honoured("engine/decisions.py"),
