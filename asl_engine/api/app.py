@@ -112,7 +112,14 @@ class App(FastAPI):
 
 
 async def _health(request: Request) -> Response:
-    """For a CI step or a container health check: the server is up and its database open."""
+    """For a CI step or a container health check: the server is up and its database open. On
+    PostgreSQL, 503 while this server cannot reach the database or holds no lease on it, so a
+    load balancer (deploy/postgres/haproxy.cfg) sends calls to the other servers meanwhile."""
+    store = request.app.state.service.store
+    trouble = store.trouble() if isinstance(store, PostgresStore) else None
+    if trouble is not None:
+        return Response(encode_json({"status": "unavailable", "reason": trouble, "version": VERSION}),
+                        status_code=503, media_type="application/json")
     return Response(encode_json({"status": "ok", "version": VERSION}), media_type="application/json")
 
 

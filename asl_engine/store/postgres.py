@@ -319,12 +319,15 @@ class PostgresStore(ClusterMixin, SqliteStore):
         import psycopg
 
         try:
-            return await self._query(sql, params)
+            rows = await self._query(sql, params)
         except psycopg.OperationalError:
             try:
-                return await self._query(sql, params)
+                rows = await self._query(sql, params)
             except psycopg.OperationalError as exc:
+                self.unreachable = True  # GET /health answers 503 until a read succeeds again
                 raise for_request(exc) from None
+        self.unreachable = False
+        return rows
 
     async def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         assert self._pool is not None, "store is not open"

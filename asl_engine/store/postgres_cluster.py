@@ -25,6 +25,7 @@ concerned at once (NOTIFY on the channel `asl_engine`, which service/cluster.py 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -66,6 +67,18 @@ class ClusterMixin:
     _write: Callable[..., Awaitable[None]]  # the same, returning once committed
     _read_unsynced: Callable[[str, Sequence[Any]], Awaitable[list[Any]]]  # a write the next commit makes durable
 
+    _renewed: float | None = None  # the event loop's time of the last lease taken or renewed
+    unreachable = False  # the last read found the database unreachable (store/postgres.py `_read`)
+
+    def trouble(self) -> str | None:
+        """Why this server should get no calls now (GET /health answers 503), or None; known
+        without a query: the last read, and the lease, renewed four times a lease."""
+        if self.unreachable:
+            return "the database is unreachable"
+        if self._renewed is None or asyncio.get_running_loop().time() - self._renewed > self.lease_seconds:
+            return "this server holds no lease on the database"
+        return None
+
     def new_server_id(self) -> str:
         self.server_id = uuid.uuid4().hex
         return self.server_id
@@ -77,6 +90,7 @@ class ClusterMixin:
             "INSERT INTO asl_engine_servers (id, expires) "
             "VALUES (?, clock_timestamp() + make_interval(secs => ?)) RETURNING id",
             (server, self.lease_seconds))
+        self._renewed = asyncio.get_running_loop().time()
         log.info("server %s holds a lease of %gs on the database", server, self.lease_seconds)
 
     async def renew(self) -> bool:
@@ -85,6 +99,8 @@ class ClusterMixin:
         rows = await self._read(
             "UPDATE asl_engine_servers SET expires = clock_timestamp() + make_interval(secs => ?) "
             "WHERE id = ? AND expires > clock_timestamp() RETURNING id", (self.lease_seconds, self.server_id))
+        if rows:
+            self._renewed = asyncio.get_running_loop().time()
         return bool(rows)
 
     async def leave(self) -> None:

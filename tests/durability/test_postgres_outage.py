@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -127,3 +129,37 @@ def test_a_parked_execution_whose_load_back_fails_in_an_outage_ends_once_the_dat
     finally:
         for server in servers:
             server.stop()
+
+
+def _health(server: Server) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(server.url + "/health", timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _health_becomes(server: Server, status: int, seconds: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while (health := _health(server))[0] != status:
+        assert time.monotonic() < deadline, f"GET /health still answers {health}"
+        time.sleep(0.2)
+    return health[1]
+
+
+def test_health_answers_503_while_the_database_is_unreachable(tmp_path: Path, database: PostgresServer) -> None:
+    """GET /health is what HAProxy routes by (deploy/postgres/haproxy.cfg): a server cut off from
+    PostgreSQL answers 503 there, so calls go to the others, and 200 again once it is back."""
+    servers = [Server(tmp_path, "asl-health", env={"ASL_ENGINE_LEASE_SECONDS": "4"}, db=database.create_database())]
+    servers[0].start()
+    try:
+        assert _health(servers[0]) == (200, {"status": "ok", "version": _health(servers[0])[1]["version"]})
+        database._pg_ctl("stop", "-m", "fast")
+        try:
+            body = _health_becomes(servers[0], 503)
+        finally:
+            database._pg_ctl("start")
+        assert body["status"] == "unavailable" and body["reason"], body
+        _health_becomes(servers[0], 200)
+    finally:
+        servers[0].stop()
