@@ -157,7 +157,11 @@ class Redrive:
         """Commit the redrive (status, count, date, ExecutionRedriven, the frames to resume from)
         and resume the execution from there."""
         arn = record.arn
-        await self.executions.ended(arn)  # its runner has let go of it (its end is committed)
+        # Ended here just now: its runner lets go of it (its end is committed). Not running here, it
+        # was read ended; another server redriving it meanwhile makes it RUNNING there, which the
+        # store's conditional redrive finds (ExecutionNotRedrivable), rather than waiting for its end.
+        if self.executions.is_live(arn):
+            await self.executions.ended(arn)
         position = await self.store.get_position(arn)
         last_id = int((position.last_event or {}).get("id", 0))
         if last_id >= MAX_HISTORY_EVENTS - 1:  # room for ExecutionRedriven and one more event

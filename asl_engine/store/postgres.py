@@ -28,7 +28,7 @@ import re
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from ..aws_errors import ExecutionAlreadyExists, TaskTimedOut
+from ..aws_errors import ExecutionAlreadyExists, ExecutionNotRedrivable, TaskTimedOut
 from ..execution import HistoryEvent
 from . import ExecutionRecord
 from .errors import DatabaseUnusable, describe, for_request
@@ -75,6 +75,9 @@ def redact(db: str) -> str:
 
 
 _PASSWORD = re.compile(r"^(\s*password\s*=).*", re.IGNORECASE | re.DOTALL)  # one `key=value` of a query
+
+
+_REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")  # the statuses RedriveExecution takes (service/redrive.py)
 
 
 def _why(error: BaseException) -> str:
@@ -281,13 +284,25 @@ class PostgresStore(ClusterMixin, SqliteStore):
         self._lost.difference_update(record.arn for record in claimed)
         return claimed
 
-    async def redrive_execution(self, arn: str, *args: Any, **kwargs: Any) -> None:
-        """RedriveExecution runs the execution here: this server owns it first, and a stop
-        asked of its earlier run is forgotten."""
-        await self.take_over(arn)
-        await self.drop_stop(arn)
-        self._lost.discard(arn)
-        await super().redrive_execution(arn, *args, **kwargs)
+    async def redrive_execution(self, arn: str, redrive_count: int, *args: Any, **kwargs: Any) -> None:
+        """RedriveExecution runs the execution here. Two servers may redrive it at once: one
+        conditional update decides which (still ended, its redrive count unchanged), making it
+        RUNNING and this server's; the other finds it RUNNING (ExecutionNotRedrivable, as AWS
+        answers for a running execution). A stop asked of its earlier run is forgotten."""
+        rows = await self._read("SELECT status FROM executions WHERE arn = ?", (arn,))
+        ended = rows[0][0] if rows and rows[0][0] in _REDRIVABLE else None
+        if ended is None or not await self._read(
+                "UPDATE executions SET owner = ?, status = 'RUNNING' WHERE arn = ? AND status = ? "
+                "AND redrive_count = ? RETURNING arn", (self.server_id, arn, ended, redrive_count - 1)):
+            raise ExecutionNotRedrivable("Execution is RUNNING and cannot be redriven")
+        try:
+            await self.drop_stop(arn)
+            self._lost.discard(arn)
+            await super().redrive_execution(arn, redrive_count, *args, **kwargs)
+        except BaseException:  # not redriven after all: it is ended as it was
+            await self._read("UPDATE executions SET status = ? WHERE arn = ? AND status = 'RUNNING' "
+                             "AND redrive_count = ? RETURNING arn", (ended, arn, redrive_count - 1))
+            raise
 
     async def put_activity(self, record: Any) -> None:
         await super().put_activity(record)
