@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 from processes import ROLE, Server, history, wait_until_ended
 
@@ -31,19 +32,8 @@ def test_children_running_at_a_kill_resume_and_the_counts_stay_exact(tmp_path: P
     server = Server(tmp_path, "children", {"WAIT_TIME_SCALE": "0.01"})
     server.start()
     try:
-        sfn = server.client()
-        machine = sfn.create_state_machine(name="children-kill", definition=json.dumps(MACHINE), roleArn=ROLE)
-        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
-                                  input=json.dumps(list(range(ITEMS))))["executionArn"]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
-            if runs and sfn.list_executions(mapRunArn=runs[0]["mapRunArn"], statusFilter="RUNNING")["executions"]:
-                break
-            time.sleep(0.02)
-        map_run_arn = runs[0]["mapRunArn"]
-        server.kill()
-        server.start()
+        arn, map_run_arn = _killed_once(server, "children-kill", MACHINE, ITEMS, lambda children: any(
+            child["status"] == "RUNNING" for child in children))
         sfn = server.client()
         described = wait_until_ended(sfn, arn)
         assert described["status"] == "SUCCEEDED", described.get("cause")
@@ -78,18 +68,7 @@ def test_express_children_that_ended_before_a_kill_do_not_run_again(tmp_path: Pa
     server = Server(tmp_path, "express", {"WAIT_TIME_SCALE": "0.01"})
     server.start()
     try:
-        sfn = server.client()
-        machine = sfn.create_state_machine(name="express-kill", definition=json.dumps(express), roleArn=ROLE)
-        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
-                                  input=json.dumps(list(range(items))))["executionArn"]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
-            if runs and len(sfn.list_executions(mapRunArn=runs[0]["mapRunArn"])["executions"]) >= 6:
-                break
-            time.sleep(0.02)
-        server.kill()
-        server.start()
+        arn, _ = _killed_once(server, "express-kill", express, items, lambda children: len(children) >= 6)
         sfn = server.client()
         described = wait_until_ended(sfn, arn)
         assert described["status"] == "SUCCEEDED", described.get("cause")
@@ -99,3 +78,22 @@ def test_express_children_that_ended_before_a_kill_do_not_run_again(tmp_path: Pa
         assert len(calls) <= items + 2, sorted(calls)
     finally:
         server.stop()
+
+
+def _killed_once(server: Server, name: str, machine: dict, items: int,
+                 ready: Callable[[list[dict]], bool]) -> tuple[str, str]:
+    """Start `machine` on `items` items, SIGKILL the server once its Map Run's children are
+    `ready`, start it again; the parent's and the Map Run's ARNs."""
+    sfn = server.client()
+    created = sfn.create_state_machine(name=name, definition=json.dumps(machine), roleArn=ROLE)
+    arn = sfn.start_execution(stateMachineArn=created["stateMachineArn"],
+                              input=json.dumps(list(range(items))))["executionArn"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+        if runs and ready(sfn.list_executions(mapRunArn=runs[0]["mapRunArn"])["executions"]):
+            break
+        time.sleep(0.02)
+    server.kill()
+    server.start()
+    return arn, runs[0]["mapRunArn"]
