@@ -7,10 +7,10 @@ acts in the configured default account and region.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-import yaml
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -114,35 +114,17 @@ async def get_execution(arn: str, request: Request) -> dict[str, Any]:
     return execution_shape(await service.executions.describe(service.default_scope(), arn))
 
 
-_JSON_TAGS = {"!", *(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))}
-
-
 async def _definition_text(request: Request) -> str:
-    """A YAML body as JSON text (a YAML type also needs a CORS preflight); otherwise `_json_text`."""
+    """A YAML body as JSON text (a YAML type also needs a CORS preflight); otherwise `_json_text`.
+    YAML is read in a worker thread: PyYAML is pure Python, and a large body would otherwise hold
+    the event loop, and every other client with it, for as long as it reads."""
     if _media_type(request) not in YAML_TYPES:
         return await _json_text(request)
     text = await _utf8(request)
     try:
-        _check_json_tags(text)
-        return yaml_to_json(text, "the request body")
+        return await asyncio.to_thread(yaml_to_json, text, "the request body")
     except DefinitionFileError as exc:
         raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'", 400) from None
-
-
-def _check_json_tags(text: str) -> None:
-    """Refuse a value JSON has no form for: an explicit tag other than JSON's own types
-    (`!!binary`, `!!set`, `!!timestamp`, `!!omap`...), which would otherwise be stored as a
-    Python text of it ("b'hello'"). Read as YAML events: nothing is constructed, no alias expanded.
-    Text that is not YAML is left to yaml_to_json, which says why."""
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            tag = getattr(event, "tag", None)
-            if tag is not None and tag not in _JSON_TAGS:
-                mark = event.start_mark
-                where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-                raise DefinitionFileError(f"the request body has a value tagged {tag}{where}, which JSON cannot hold")
-    except yaml.YAMLError:
-        return
 
 
 def _media_type(request: Request) -> str:
