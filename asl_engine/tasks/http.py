@@ -163,17 +163,19 @@ class HttpTasks:
 
     async def __call__(self, request: TaskRequest) -> Json:
         params = request.input if isinstance(request.input, dict) else {}
-        authentication = params.get("Authentication")
-        if isinstance(authentication, dict) and "ConnectionArn" in authentication:
-            params = _with_connection(params, self.connections.merge(str(authentication["ConnectionArn"])))
-        arguments = _request_arguments(params)
+        url = params.get("ApiEndpoint", "")
         try:
             with self.clock.busy():
-                address = await self.destinations.resolve(httpx.URL(arguments["url"]))
+                # The destination first: a connection's credentials are not read for a call that is refused.
+                address = await self.destinations.resolve(httpx.URL(url))
+                authentication = params.get("Authentication")
+                if isinstance(authentication, dict) and "ConnectionArn" in authentication:
+                    params = _with_connection(params, self.connections.merge(str(authentication["ConnectionArn"])))
+                arguments = _request_arguments(params)
                 async with httpx.AsyncClient(timeout=self.timeout) as client:
                     response = await client.request(**_pinned(arguments, address))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise StatesError(HTTP_SOCKET, f"Unable to reach {arguments['url']}: {exc}") from None
+            raise StatesError(HTTP_SOCKET, f"Unable to reach {url}: {exc}") from None
         result = {
             "Headers": {key: [value] for key, value in response.headers.items()},
             "ResponseBody": _body(response),

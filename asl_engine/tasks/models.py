@@ -3,7 +3,8 @@
 Pure lookups in botocore's service models (no client, no I/O beyond reading the bundled model
 files, cached): the runtime uses them to call the API, the validator to refuse a Parameters or
 Arguments field name the API does not have, as AWS does ("The field Filter is not supported by
-Step Functions", https://docs.aws.amazon.com/step-functions/latest/dg/connect-parameters.html).
+Step Functions", https://docs.aws.amazon.com/step-functions/latest/dg/connect-parameters.html),
+and to refuse a Task that leaves out a field its integration cannot do without (REQUIRED_FIELDS).
 """
 
 from __future__ import annotations
@@ -19,6 +20,21 @@ OPTIMIZED_SERVICES = {"lambda": "lambda", "sqs": "sqs", "sns": "sns", "dynamodb"
 # aws-sdk service names that differ from botocore's (the rest match once dashes are dropped).
 SERVICE_ALIASES = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs",
                    "elasticloadbalancingv2": "elbv2", "cognitoidentityprovider": "cognito-idp"}
+
+
+# Fields an integration cannot do without that no botocore model names, outermost first: an HTTP
+# Task authorizes its call with an EventBridge connection, and "You must include the connection ARN
+# in any HTTP Task that calls an HTTPS API"
+# (https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html, "Connectivity for an
+# HTTP Task"; Parameters.Authentication.ConnectionArn, or Arguments' in JSONata).
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {"http:invoke": ("Authentication", "ConnectionArn")}
+
+
+def required_path(resource: str) -> tuple[str, ...]:
+    """The nested Parameters (or Arguments) fields `resource` needs, each inside the one before it;
+    () for a resource that needs none. The integration pattern does not change them."""
+    resource_type, action = resource_parts(resource)
+    return REQUIRED_FIELDS.get(f"{resource_type}:{action.split('.')[0]}", ())
 
 
 @functools.lru_cache(maxsize=1)

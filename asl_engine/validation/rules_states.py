@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..tasks.models import request_fields
+from ..tasks.models import request_fields, required_path
 from .diagnostic import Diagnostic, pointer, schema_error
 from .expressions import is_jsonata_expression, is_rfc3339
 from .model import JSONATA, JSONPATH, Machine, StateNode
@@ -211,5 +211,39 @@ def task_parameters(node: StateNode, machine: Machine) -> Iterator[Diagnostic]:
             yield schema_error(f"The field '{name}' is not supported by Step Functions", pointer(node.location, field))
 
 
+def _missing(field: str, location: str) -> Diagnostic:
+    return schema_error(f"The field '{field}' is required but was missing", location)
+
+
+def task_required_parameters(node: StateNode, machine: Machine) -> Iterator[Diagnostic]:
+    """An integration's Parameters (Arguments in JSONata) hold the fields it cannot do without
+    (tasks.models.REQUIRED_FIELDS): an HTTP Task's Authentication.ConnectionArn. A field given by a
+    path (`ConnectionArn.$`) or a JSONata expression is known only at run time, so it counts as
+    present. No AWS response to a missing connection is recorded: the wording and location are those
+    AWS gives for the Task's other required nested field, a Credentials without RoleArn (recorded:
+    "The field 'RoleArn' is required but was missing" at the object lacking it)."""
+    resource = node.state.get("Resource")
+    if node.state.get("Type") != "Task" or not isinstance(resource, str) or not _INTEGRATION.fullmatch(resource):
+        return
+    path = required_path(resource)
+    if not path:
+        return
+    field = "Arguments" if node.query_language == JSONATA else "Parameters"
+    holder = node.state.get(field)
+    if holder is None:
+        yield _missing(field, node.location)
+        return
+    location = pointer(node.location, field)
+    for name in path:
+        if not isinstance(holder, dict):  # an expression, or a type the schema has refused
+            return
+        if name not in holder:
+            if field == "Parameters" and f"{name}.$" in holder:
+                return
+            yield _missing(name, location)
+            return
+        holder, location = holder[name], pointer(location, name)
+
+
 STATE_RULES = (query_language, wait_timestamp, heartbeat_below_timeout, states_all_last, distributed_only,
-               task_resource, task_parameters)
+               task_resource, task_parameters, task_required_parameters)

@@ -15,9 +15,13 @@ from sfn_support import create, unique, wait_done
 
 
 def _invoke(endpoint: str) -> str:
+    """An HTTP Task as AWS takes it, with a connection; the server has no connections file, so the
+    destination is refused before any connection is looked up."""
+    connection = "arn:aws:events:us-east-1:123456789012:connection/api/0f1e2d3c-aaaa-bbbb-cccc-000000000000"
     return json.dumps({"StartAt": "Call", "States": {"Call": {
         "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
-        "Parameters": {"ApiEndpoint": endpoint, "Method": "POST"}, "End": True}}})
+        "Parameters": {"ApiEndpoint": endpoint, "Method": "POST", "Authentication": {"ConnectionArn": connection}},
+        "End": True}}})
 
 
 @pytest.mark.parametrize("endpoint", [
