@@ -63,7 +63,8 @@ def _program(node: dict[str, Any], location: str, language: str) -> m.Program:
             "MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {node['StartAt']}", f"{location}/StartAt"
         )
     synchronous = all(state.type in _NEVER_WAITS for state in states.values())
-    return m.Program(node["StartAt"], MappingProxyType(states), language, synchronous)
+    at_once = synchronous and not any(state.flow.offloaded for state in states.values())
+    return m.Program(node["StartAt"], MappingProxyType(states), language, synchronous, at_once)
 
 
 def _state(name: str, body: dict[str, Any], location: str, outer_language: str) -> m.State:

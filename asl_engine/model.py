@@ -147,6 +147,10 @@ class Program:
     # runs to its end without yielding, so running several one after another is equivalent to
     # running them as concurrent tasks, and much cheaper.
     synchronous: bool = False
+    # True when it is synchronous and no state's fields are JSONata, whose evaluation may
+    # overrun its slice and finish in a worker: such a machine can run to its end inside
+    # StartExecution (ExecutionRun.run_at_once).
+    at_once: bool = False
 
 
 @dataclass(frozen=True, slots=True)

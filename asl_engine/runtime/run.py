@@ -166,6 +166,31 @@ class ExecutionRun:
         self.outcome = outcome
         return outcome
 
+    def run_at_once(self) -> ExecutionOutcome | None:
+        """Run a machine whose states only compute (`Program.at_once`) to its end without giving
+        the event loop a turn: its outcome, or None when it would have had to (a long run shares
+        the loop after its slice: runtime/shell.py) or the engine failed. Nothing it did left
+        this object then (no task, no timer, events only in its own sink): the caller drops it
+        and runs the execution as usual."""
+        history = self.checkpoints.history
+        if not self._announced:
+            history.add("ExecutionStarted", 0, self._started_details())
+        frame = Frame("", 1, history, dict(self.variables or {}))
+        program = self.shell.run_program(self.machine.program, self.info.input, frame)
+        try:
+            program.send(None)
+        except StopIteration as done:
+            outcome = self._succeeded(frame, done.value)
+        except StatesError as failure:
+            outcome = self._closed(frame, "ExecutionFailed", "FAILED", failure.error, failure.cause)
+        except Exception:  # an engine bug: the usual run meets it again, and records it
+            return None
+        else:
+            program.close()
+            return None
+        self.outcome = outcome
+        return outcome
+
     def announce(self) -> HistoryEvent:
         """The ExecutionStarted event, for a caller that stores it itself (with the execution's
         row, in one commit); `run` then does not emit it again."""

@@ -21,7 +21,7 @@ from ..arns import AccountRegion
 from ..clock import Clock
 from ..compile import compile_definition
 from ..errors import RUNTIME, TIMEOUT, DefinitionError
-from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json
+from ..execution import EventSink, ExecutionInfo, ExecutionOutcome, HistoryEvent, Json, ListSink
 from .map_runs import MapRuns
 from .parking import Parking
 from .reclaim import Reclaim
@@ -146,15 +146,20 @@ class Executions:
         try:
             async with lock:  # per name: starts of different names still share one commit
                 info = self._info(machine, arn, name, value)
-                run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
-                self._prepare(run, unloads=test_case is None)  # a mock test case counts its calls in memory
                 record = _record(machine, info, input_text, version_arn, alias_arn)
                 record.test_case = test_case
-                # The row and ExecutionStarted in one commit: once StartExecution answers, both are
-                # on disk, and the run itself goes on without holding up the answer. A name in
-                # use is found by the insert, so a new name costs no read first.
+                run: ExecutionRun | None = None
+                events = self._run_at_once(machine, info, tasks, record)
+                if events is None:
+                    run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
+                    self._prepare(run, unloads=test_case is None)  # a mock test case counts its calls in memory
+                    events = [run.announce()]
+                # The row and ExecutionStarted (or the whole history of one that ran at once) in one
+                # commit: once StartExecution answers, both are on disk, and the run itself goes on
+                # without holding up the answer. A name in use is found by the insert, so a new
+                # name costs no read first.
                 try:
-                    await self.store.create_execution(record, [run.announce()])
+                    await self.store.create_execution(record, events)
                 except ExecutionAlreadyExists:
                     existing = await self.store.get_execution(arn)
                     if existing is not None and existing.status == "RUNNING" and json.loads(existing.input) == value:
@@ -163,9 +168,32 @@ class Executions:
         finally:
             if not lock.locked():
                 self._start_locks.pop(arn, None)
-        self._launch(run, arn)
-        log.debug("execution RUNNING %s", arn)
+        if run is not None:
+            self._launch(run, arn)
+            log.debug("execution RUNNING %s", arn)
         return record
+
+    def _run_at_once(self, machine: StateMachineRecord, info: ExecutionInfo, tasks: TaskHandler,
+                     record: ExecutionRecord) -> list[HistoryEvent] | None:
+        """The whole history of an execution of a machine whose states only compute (Pass,
+        Choice, Succeed, Fail in JSONPath), run inside StartExecution and closed in `record`, or
+        None to run it as usual: it would have shared the loop (a long run), or did not succeed
+        (a failed one keeps positions for RedriveExecution, which the usual run saves). Its row
+        and every event then go in one commit, instead of a commit for the start, an asyncio
+        task for the run and another commit for its end (issue 20: the server's cost of a
+        StartExecution)."""
+        compiled = self._compile(machine.arn, machine.revision_id, machine.definition)
+        if not compiled.program.at_once:
+            return None
+        sink = ListSink()
+        run = ExecutionRun(compiled, info, clock=self.clock, sink=sink, tasks=tasks)
+        run.keep_closing = True
+        outcome = run.run_at_once()
+        if outcome is None or outcome.status != "SUCCEEDED":
+            return None
+        _close(record, outcome)
+        self._reclaim.ended(len(self._live) + len(self.parking), run.checkpoints.history.count)  # a load of them too
+        return [*sink.events, *run.closing_events]
 
     async def start_child(self, record: ExecutionRecord, machine: StateMachine, info: ExecutionInfo,
                           tasks: TaskHandler) -> None:
