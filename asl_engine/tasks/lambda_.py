@@ -27,6 +27,7 @@ from ..errors import StatesError
 from ..json_read import JsonRejected, parse_json
 from ..tasks_api import TaskRequest, is_lambda_function
 from .aws import Clients, call_blocking, call_detached, connection_error, http_metadata, task_role, v1_error
+from .lambda_log import InvocationLog
 from .models import invalid_request
 
 Json = Any
@@ -190,11 +191,8 @@ class LambdaTasks:
 
     async def _local(self, call: _Invocation, request: TaskRequest) -> _Outcome:
         """A local handler is the function's only code, so it always runs as `$LATEST`. `Event`
-        starts it without waiting, `DryRun` does not run it; a log tail cannot be honoured."""
-        if call.options.get("LogType") == "Tail":
-            raise StatesError("States.Runtime", f"LogType 'Tail' cannot be honoured for the local handler of "
-                              f"'{call.name}': asl-engine keeps no log of it. Set LAMBDA_ENDPOINT to a service "
-                              "speaking the Lambda Invoke API for a log tail.", in_state=True)
+        starts it without waiting, `DryRun` does not run it; `LogType: Tail` answers the last 4 KB
+        of what a synchronous invocation printed and logged as LogResult (lambda_log.py)."""
         target = self.handlers[call.name]
         function = target if callable(target) else load_handler(target)
         request_id = str(uuid.uuid4())
@@ -212,19 +210,29 @@ class LambdaTasks:
                 return _function_error(exc, request_id), type(exc).__name__
             return _read_payload(text), None
 
+        def invoke_logged() -> tuple[Json, str | None, str]:
+            with InvocationLog(request_id, context.function_version, context.memory_limit_in_mb) as log:
+                payload, error_type = invoke()
+            return payload, error_type, log.tail()
+
         code = _STATUS.get(call.invocation_type, 200)
+        log_result = None  # LogType Tail applies to synchronous invocations only (API_Invoke.html)
         if call.invocation_type == "Event":  # Lambda queues the event and answers at once
             call_detached(invoke)
             payload, error_type = "", None
         elif call.invocation_type == "DryRun":
             payload, error_type = "", None
+        elif call.options.get("LogType") == "Tail":
+            payload, error_type, log_result = await call_blocking(self.clock, invoke_logged)
         else:
             payload, error_type = await call_blocking(self.clock, invoke)
-        status = {"ExecutedVersion": "$LATEST", "Payload": payload,
+        status = {"ExecutedVersion": "$LATEST", "LogResult": log_result, "Payload": payload,
                   "SdkHttpMetadata": {"HttpStatusCode": code, "HttpHeaders": {}, "AllHttpHeaders": {}},
                   "SdkResponseMetadata": {"RequestId": request_id}, "StatusCode": code}
         if call.invocation_type != "RequestResponse":
             del status["ExecutedVersion"]
+        if log_result is None:
+            del status["LogResult"]
         return status, payload, error_type
 
     async def _remote(self, call: _Invocation, request: TaskRequest) -> _Outcome:

@@ -106,12 +106,6 @@ def test_local_event_does_not_wait_and_dry_run_does_not_run() -> None:
     assert started.wait(30) and calls == [{"n": 1}]
 
 
-def test_local_log_tail_is_refused_with_a_reason() -> None:
-    result = run_with(TaskConfig(lambda_handlers={"f": lambda event, context: 1}), _invoke(LogType="Tail"), {})
-    assert (result.status, result.error) == ("FAILED", "States.Runtime")
-    assert "LogType 'Tail' cannot be honoured for the local handler of 'f'" in result.cause
-
-
 def _nan(event: Any, context: Any) -> Any:
     return {"v": float("nan")}
 
