@@ -36,7 +36,7 @@ from ..distributed import names
 from ..distributed import run as distributed
 from ..distributed.evaluate import Source
 from .checkpoints import Checkpoints
-from .ports import ChildEnd, ChildRequest, ChildStopped, MapRunChildren, MapRunObserver
+from .ports import RERUN, ChildEnd, ChildRequest, ChildStopped, EndedChild, MapRunChildren, MapRunObserver
 
 log_ = logging.getLogger("asl_engine.branches")
 Json = Any
@@ -81,13 +81,25 @@ class Branches:
         source = Source(value, step.ctx.context, step.ctx.variables, state.flow)
         store = distributed.store_factory(self.handler)
         weights: list[int] | None = None  # with an ItemBatcher: the items are batches of this many
+        resumed = frame.take_resumed(BranchesPhase)
+        observer = self.map_runs if state.distributed else None
+        read: list[Json] | None = None  # what the ItemReader read now, kept with the Map Run
         if state.item_reader is not None:
-            items = await distributed.read_items(state.item_reader, source, store, self.clock)
+            kept = None
+            if resumed is not None and resumed.map_run_arn is not None and observer is not None:
+                # A Map Run that started is resumed or redriven with the items it read then: it
+                # "uses the same input provided in the original execution attempt", while one that
+                # never started reads "the input in the Amazon S3 bucket" (redrive-map-run.html).
+                with self.clock.busy():
+                    kept = await observer.map_run_items(resumed.map_run_arn)
+            if kept is None:
+                items = read = await distributed.read_items(state.item_reader, source, store, self.clock)
+            else:
+                items = kept
         if state.item_batcher is not None:
             inputs = [await self._item_input(step, index, item) for index, item in enumerate(items)]
             items = distributed.batch(state.item_batcher, source, inputs)
             weights = [len(child["Items"]) for child in items]
-        resumed = frame.take_resumed(BranchesPhase)
         if resumed is None:
             frame.record("MapStateStarted", {"length": len(items)})
         tolerated_count, tolerated_percentage = await settle(step.tolerated, self.clock)
@@ -99,6 +111,7 @@ class Branches:
         map_run: tuple[MapRunObserver, str] | None = None
         log: distributed.ChildLog | None = None
         map_run_arn = None
+        rerun: dict[int, str] = {}  # the children a redriven Map Run redrives -> how they had ended
         if state.distributed:
             # The ARN rides in the saved phase, so a resumed map reports to the same Map Run.
             map_run_arn = resumed.map_run_arn if resumed is not None else None
@@ -109,13 +122,20 @@ class Branches:
                 frame.record("MapRunStarted", {"mapRunArn": map_run_arn})
             elif resumed.redrive_count is not None:  # RedriveExecution reruns its unsuccessful items (service/redrive.py)
                 frame.record("MapRunRedriven", {"mapRunArn": map_run_arn, "redriveCount": resumed.redrive_count})
-            observer = self.map_runs
             if observer is not None:
+                ended: dict[int, EndedChild] = {}
+                if resumed is not None and self.children is not None:  # which children it redrives
+                    with self.clock.busy():
+                        ended = await self.children.ended(self.info.execution_arn, map_run_arn, len(items))
+                    rerun = {index: _OUTCOMES[child.status] for index, child in ended.items()
+                             if child.disposition == RERUN}
                 map_run = (observer, map_run_arn)
                 observer.map_run_started(self.info.execution_arn, map_run_arn,
                                          sum(weights) if weights is not None else len(items), concurrency or 0,
                                          float(tolerated_percentage or 0), tolerated_count or 0,
-                                         len(items) if weights is not None else None)
+                                         len(items) if weights is not None else None, read,
+                                         [(child, weights[index] if weights is not None else 1)
+                                          for index, child in ended.items()])
             if state.result_writer is not None:
                 log = distributed.ChildLog(map_run_arn, state.express_children)
         if state.distributed:  # durable before any child exists: a restarted parent finds its Map Run again
@@ -130,7 +150,7 @@ class Branches:
                 most, tolerated_failures(total, count, percentage), bool(count or percentage)))
         spawn = None
         if state.distributed and self.children is not None and map_run_arn is not None:
-            spawn = _Spawn(self.children, self.info.execution_arn, map_run_arn, state)
+            spawn = _Spawn(self.children, self.info.execution_arn, map_run_arn, state, rerun)
         iterations = [self._iteration(step, index, item, frame, run_scope, map_run, log,
                                       weights[index] if weights is not None else None, spawn)
                       for index, item in enumerate(items)]
@@ -211,7 +231,7 @@ class Branches:
             clock = self.clock
             if log is not None:
                 log.start(index, item_input, clock.time())
-            _tell(map_run, "running", items)
+            _tell(map_run, "running", items, spawn.rerun.get(index) if spawn is not None else None)
             child_arn = None
             try:
                 if spawn is not None:
@@ -348,6 +368,7 @@ class _Spawn:
     parent_arn: str
     map_run_arn: str
     state: m.MapState
+    rerun: dict[int, str]  # index -> how the child had ended, for those its redriven Map Run redrives
 
     async def run(self, index: int, child_input: Json, map_run: tuple[MapRunObserver, str] | None,
                   items: int) -> tuple[Json, str | None]:
@@ -360,8 +381,8 @@ class _Spawn:
         except ChildStopped as stopped:  # stopped with its Map Run, or it had ended first
             _tell(map_run, _OUTCOMES[stopped.end.status], items)
             raise
-        except asyncio.CancelledError:  # never started: its items are still pending
-            _tell(map_run, "pending", items)
+        except asyncio.CancelledError:  # never started: its items are still pending (or pending redrive)
+            _tell(map_run, "pending", items, self.rerun.get(index))
             raise
         _tell(map_run, _OUTCOMES[end.status], items)
         if end.status == "SUCCEEDED":
@@ -389,9 +410,10 @@ def _written(map_run: tuple[MapRunObserver, str] | None, log: distributed.ChildL
         map_run[0].map_run_written(map_run[1], items, len(log.ended))
 
 
-def _tell(map_run: tuple[MapRunObserver, str] | None, outcome: str, items: int) -> None:
+def _tell(map_run: tuple[MapRunObserver, str] | None, outcome: str, items: int,
+          redriven: str | None = None) -> None:
     if map_run is not None:
-        map_run[0].map_run_item(map_run[1], outcome, items)
+        map_run[0].map_run_item(map_run[1], outcome, items, redriven)
 
 
 class _Unrecorded(History):

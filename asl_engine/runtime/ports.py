@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from .. import model as m
 from ..errors import StatesError
@@ -24,17 +24,26 @@ Json = Any
 
 class MapRunObserver(Protocol):
     """Told about a Distributed Map's Map Run (DescribeMapRun): set as `run.map_runs` by the
-    service. Synchronous and non-blocking, like an event sink. `started` is called again, with
-    the same ARN, when a restarted server resumes the map."""
+    service. Synchronous and non-blocking, like an event sink, but for `map_run_items`, a read.
+    `started` is called again, with the same ARN, when a restarted server resumes the map or
+    RedriveExecution redrives it."""
 
     def map_run_started(self, execution_arn: str, map_run_arn: str, total: int, max_concurrency: int,
                         tolerated_failure_percentage: float, tolerated_failure_count: int,
-                        children: int | None = None) -> None:
-        """`total` items; `children` child executions when they are fewer (batches)."""
+                        children: int | None = None, items: list[Json] | None = None,
+                        ended: Sequence[tuple[EndedChild, int]] = ()) -> None:
+        """`total` items; `children` child executions when they are fewer (batches); `items`: what
+        its ItemReader read, kept for `map_run_items`; `ended`: the children a resumed Map Run
+        found ended (`MapRunChildren.ended`), each with its number of items."""
 
-    def map_run_item(self, map_run_arn: str, outcome: str, items: int = 1) -> None:
+    async def map_run_items(self, map_run_arn: str) -> list[Json] | None:
+        """The items the Map Run's ItemReader read when it started, or None."""
+
+    def map_run_item(self, map_run_arn: str, outcome: str, items: int = 1, redriven: str | None = None) -> None:
         """A child (of `items` items) is now `running`, or ended `succeeded`, `failed`, `timedOut`
-        or `aborted`, or is `pending` again (cancelled before its child execution started)."""
+        or `aborted`, or is `pending` again (cancelled before its child execution started).
+        `redriven`: the child is one the Map Run redrives, which had ended so (`failed`,
+        `timedOut`, `aborted`): it was pending redrive, not pending."""
 
     def map_run_watch(self, map_run_arn: str, changed: Callable[[int, float, int], None]) -> None:
         """UpdateMapRun changed the running map run's settings: call `changed(max_concurrency,
@@ -71,6 +80,19 @@ class ChildEnd:
     execution_arn: str | None = None
 
 
+RERUN, KEPT, NOT_REDRIVABLE = "rerun", "kept", "not redrivable"
+
+
+@dataclass(frozen=True)
+class EndedChild:
+    """A child execution a resumed Map Run finds ended: its status and what `run_child` does with
+    it: RERUN (its Map Run was redriven since it ran, and it did not succeed), KEPT (its end is
+    the answer), NOT_REDRIVABLE (its Map Run was redriven, but the child cannot be: its end stays)."""
+
+    status: str
+    disposition: str
+
+
 class ChildStopped(asyncio.CancelledError):
     """`MapRunChildren.run_child` was cancelled after its child execution started: the child
     has been stopped (or had already ended) and `end` is how it ended, which the Map Run counts
@@ -91,6 +113,10 @@ class MapRunChildren(Protocol):
     resumes with its parent)."""
 
     async def run_child(self, request: ChildRequest) -> ChildEnd: ...
+
+    async def ended(self, parent_arn: str, map_run_arn: str, count: int) -> dict[int, EndedChild]:
+        """Index -> how it ended, of the children (of the `count`) of a resumed Map Run that ended."""
+        ...
 
 
 class Probe(Protocol):

@@ -30,7 +30,7 @@ from .. import arns
 from ..distributed import names
 from ..execution import ExecutionInfo, ExecutionOutcome
 from ..payload import to_json
-from ..runtime.ports import ChildEnd, ChildRequest, ChildStopped
+from ..runtime.ports import KEPT, NOT_REDRIVABLE, RERUN, ChildEnd, ChildRequest, ChildStopped, EndedChild
 from ..store import ExecutionRecord, Store
 from ..tasks_api import TaskHandler
 from .executions import Executions
@@ -58,7 +58,7 @@ class MapChildren:
         busy = self.executions.clock.busy  # store I/O, not waiting on time (a virtual clock holds still)
         with busy():
             parent = await self._parent(request.parent_arn)
-        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{request.map_run_arn}#{request.index}"))
+        name = _child_name(request.map_run_arn, request.index)
         info = ExecutionInfo(
             execution_arn="", name=name, state_machine_arn=names.child_machine_arn(request.map_run_arn),
             state_machine_name=names.child_machine_arn(request.map_run_arn).split(":stateMachine:", 1)[1],
@@ -101,9 +101,38 @@ class MapChildren:
     async def _redriven_since(self, child: ExecutionRecord, parent_arn: str) -> bool:
         """Was the parent redriven after the child last started (and can the child be redriven)?"""
         parent = await self.store.get_execution(parent_arn)
-        last_start = child.redrive_date if child.redrive_date is not None else child.start_date
-        return (parent is not None and parent.redrive_date is not None and last_start <= parent.redrive_date
+        return (parent is not None and _redriven_after(child, parent.redrive_date)
                 and self.redrive.status(child).reason is None)
+
+    async def ended(self, parent_arn: str, map_run_arn: str, count: int) -> dict[int, EndedChild]:
+        """The children of a resumed Map Run that ended, and what `run_child` will do with each
+        (for DescribeMapRun's pendingRedrive and failuresNotRedrivable, service/map_runs.py): an
+        Express child that did not succeed runs anew ("Unsuccessful executions can always be
+        redriven"), a Standard one is redriven unless it cannot be (redrive-map-run.html)."""
+        indexes = {_child_name(map_run_arn, index): index for index in range(count)}
+        parent = await self.store.get_execution(parent_arn)
+        redrive_date = parent.redrive_date if parent is not None else None
+        seen: set[int] = set()
+        found: dict[int, EndedChild] = {}
+        after = None
+        while True:
+            records, after = await self.store.list_executions("", None, after, 1000, map_run_arn=map_run_arn)
+            for record in records:  # newest first: an Express child's latest run
+                index = indexes.get(record.name)
+                if index is None or index in seen:
+                    continue
+                seen.add(index)
+                if record.status == "RUNNING":
+                    continue
+                if record.status == "SUCCEEDED" or not _redriven_after(record, redrive_date):
+                    disposition = KEPT
+                elif arns.parse_arn(record.arn).resource_type == "express" or self.redrive.status(record).reason is None:
+                    disposition = RERUN
+                else:
+                    disposition = NOT_REDRIVABLE
+                found[index] = EndedChild(record.status, disposition)
+            if after is None:
+                return found
 
     async def _express(self, request: ChildRequest, parent: _Parent, name: str, info: ExecutionInfo,
                        tasks: TaskHandler) -> ChildEnd:
@@ -192,6 +221,17 @@ class MapChildren:
                 self._parents.clear()
             self._parents[arn] = parent
         return parent
+
+
+def _child_name(map_run_arn: str, index: int) -> str:
+    """The name of a Map Run's `index`th child: the same whenever its parent asks for it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{map_run_arn}#{index}"))
+
+
+def _redriven_after(child: ExecutionRecord, redrive_date: float | None) -> bool:
+    """Was the parent (last redriven at `redrive_date`) redriven after the child last started?"""
+    last_start = child.redrive_date if child.redrive_date is not None else child.start_date
+    return redrive_date is not None and last_start <= redrive_date
 
 
 def _with_arn(info: ExecutionInfo, arn: str) -> ExecutionInfo:

@@ -334,9 +334,10 @@ class ActivityStore(TokenStore, Protocol):
 class MapRunStore(Protocol):
     """The Map Runs of Distributed Map states."""
 
-    def save_map_run(self, record: MapRunRecord) -> None:
+    def save_map_run(self, record: MapRunRecord, items: str | None = None) -> None:
         """Queue (never wait for) an insert, or an update of status, stop date and counts only:
-        the settings of an existing row are UpdateMapRun's (`update_map_run`)."""
+        the settings of an existing row are UpdateMapRun's (`update_map_run`). `items` (JSON
+        text): what the Map Run's ItemReader read, kept with the inserted row only."""
         ...
 
     async def update_map_run(self, arn: str, max_concurrency: int | None,
@@ -347,6 +348,10 @@ class MapRunStore(Protocol):
 
     async def get_map_run(self, arn: str) -> MapRunRecord | None:
         """Sees every map run saved before it."""
+        ...
+
+    async def map_run_items(self, arn: str) -> str | None:
+        """The items `save_map_run` kept for the Map Run (JSON text), or None."""
         ...
 
     async def list_map_runs(self, execution_arn: str, before: int | None, limit: int

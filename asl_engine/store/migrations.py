@@ -175,6 +175,12 @@ SCRIPTS: tuple[str, ...] = (
     DROP INDEX executions_by_status;
     CREATE INDEX executions_running ON executions (state_machine_arn, seq) WHERE status = 'RUNNING';
     """,
+    # 11 -> 12: the items a Distributed Map's ItemReader read when its Map Run started (JSON;
+    # NULL without an ItemReader): a redriven Map Run "uses the same input provided in the
+    # original execution attempt", not the object as it is now (AWS: redrive-map-run.html).
+    """
+    ALTER TABLE map_runs ADD COLUMN items TEXT;
+    """,
 )
 
 LATEST = len(SCRIPTS)

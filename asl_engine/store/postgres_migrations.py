@@ -188,6 +188,10 @@ SCRIPTS: tuple[str, ...] = (
     DROP INDEX executions_running;
     CREATE INDEX executions_running ON executions (state_machine_arn, seq) WHERE status = 'RUNNING';
     """,
+    # 6 -> 7: SQLite's 11 -> 12 (the items a Map Run's ItemReader read, for its redrives).
+    """
+    ALTER TABLE map_runs ADD COLUMN items TEXT;
+    """,
 )
 
 # What the cluster (script 3 -> 4) adds that SQLite's single server has no use for.

@@ -19,24 +19,24 @@ _COLUMNS = (
 
 
 class MapRunsMixin:
-    _enqueue: Callable[[list[tuple[str, Sequence[Any], bool]], str | None], None]
+    _enqueue: Callable[[list[tuple[str, Sequence[Any], bool]], str | None, int], None]
     _write: Callable[[list[tuple[str, Sequence[Any], bool]]], Awaitable[None]]
     _read: Callable[[str, Sequence[Any]], Awaitable[list[Any]]]
     flush: Callable[[], Awaitable[None]]
 
-    def save_map_run(self, record: MapRunRecord) -> None:
+    def save_map_run(self, record: MapRunRecord, items: str | None = None) -> None:
         row = (
             record.arn, record.execution_arn, record.state_machine_arn, record.status, record.start_date,
             record.stop_date, record.max_concurrency, record.tolerated_failure_percentage,
             record.tolerated_failure_count, json.dumps(record.item_counts, separators=(",", ":")),
-            record.redrive_count,
+            record.redrive_count, items,
         )
-        sql = (
-            f"INSERT INTO map_runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        sql = (  # the items are the first start's: never updated
+            f"INSERT INTO map_runs ({_COLUMNS}, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (arn) DO UPDATE SET status = excluded.status, stop_date = excluded.stop_date, "
             "item_counts = excluded.item_counts"
         )
-        self._enqueue([(sql, row, False)], record.execution_arn)
+        self._enqueue([(sql, row, False)], record.execution_arn, len(items or ""))  # items weigh on the backlog
 
     async def update_map_run(self, arn: str, max_concurrency: int | None,
                              tolerated_failure_percentage: float | None,
@@ -53,6 +53,11 @@ class MapRunsMixin:
         await self.flush()
         rows = await self._read(f"SELECT {_COLUMNS} FROM map_runs WHERE arn = ?", (arn,))
         return _map_run(rows[0]) if rows else None
+
+    async def map_run_items(self, arn: str) -> str | None:
+        await self.flush()
+        rows = await self._read("SELECT items FROM map_runs WHERE arn = ?", (arn,))
+        return rows[0][0] if rows else None
 
     async def list_map_runs(self, execution_arn: str, before: int | None, limit: int
                             ) -> tuple[list[MapRunRecord], int | None]:

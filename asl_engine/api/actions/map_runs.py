@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from asl_engine.arns import AccountRegion
 from asl_engine.service import Service
-from asl_engine.service.map_runs import COUNTS, EXECUTIONS
-from asl_engine.store import MapRunRecord
+from asl_engine.service.map_runs import EXECUTIONS, shown_counts
 
 from ..protocol import Body, next_token, optional, page_request, required
-
-
-def _counts(record: MapRunRecord, prefix: str = "") -> Body:
-    """itemCounts, or (prefix EXECUTIONS) executionCounts: the items' when each item is a child."""
-    counts = record.item_counts
-    return {key: counts.get(prefix + key, counts[key]) for key in COUNTS}
 
 
 async def describe_map_run(service: Service, scope: AccountRegion, body: Body) -> Body:
@@ -26,8 +19,8 @@ async def describe_map_run(service: Service, scope: AccountRegion, body: Body) -
         "maxConcurrency": record.max_concurrency,
         "toleratedFailurePercentage": record.tolerated_failure_percentage,
         "toleratedFailureCount": record.tolerated_failure_count,
-        "itemCounts": _counts(record),
-        "executionCounts": _counts(record, EXECUTIONS),
+        "itemCounts": shown_counts(record),
+        "executionCounts": shown_counts(record, EXECUTIONS),
         "redriveCount": record.redrive_count,
     }
     if record.stop_date is not None:
