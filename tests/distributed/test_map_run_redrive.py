@@ -130,6 +130,31 @@ def test_children_pending_redrive_are_counted_until_they_run_and_reset_when_the_
     assert calls.count(1) == 1 and calls.count(4) == 1  # item 1 kept its output; item 4 ran once, at the end
 
 
+def test_batches_pending_redrive_count_their_items_and_themselves_apart(
+        engine: Environment, flaky: tuple[list[Any], set[Any]]) -> None:
+    """Batches of two: [1, 2] succeeds, [3, 4] and [5, 6] fail (2 items tolerated, then 4 are
+    not). Redriven, the first failed batch waits for its retry and the second for its turn:
+    itemCounts counts 2 items pending redrive, executionCounts 1 child."""
+    _, broken = flaky
+    broken.update({3, 5})
+    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 60, "MaxAttempts": 1}]
+    first = {"StartAt": "Work", "States": {"Work": {**work(Retry=retry, End=True),
+                                                    "Parameters": {"item.$": "$.Items[0].item"}}}}
+    engine.create("dm", distributed_map(first, ItemsPath="$.items", MaxConcurrency=1, ToleratedFailureCount=2,
+                                        ItemBatcher={"MaxItemsPerBatch": 2}))
+    execution = engine.start("dm", {"items": [1, 2, 3, 4, 5, 6]}).wait()
+    assert execution.status == "FAILED"
+    map_run_arn = map_run_of(engine, execution.arn)
+    keys = ("succeeded", "failed", "running", "pendingRedrive", "total")
+    assert counts(engine, map_run_arn, *keys) == ((2, 4, 0, 0, 6), (1, 2, 0, 0, 3))
+
+    engine.client.redrive_execution(executionArn=execution.arn)
+    until(lambda: counts(engine, map_run_arn, *keys) == ((2, 0, 2, 2, 6), (1, 0, 1, 1, 3)))
+    broken.clear()
+    assert execution.wait().status == "SUCCEEDED"
+    assert counts(engine, map_run_arn, *keys) == ((6, 0, 0, 0, 6), (3, 0, 0, 0, 3))
+
+
 def test_a_child_past_its_redrivable_period_is_counted_not_redrivable(
         engine: Environment, flaky: tuple[list[Any], set[Any]]) -> None:
     """Item "early" fails at once (tolerated), item "late" fails 15 days later and fails the Map
