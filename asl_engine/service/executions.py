@@ -146,20 +146,24 @@ class Executions:
         try:
             async with lock:  # per name: starts of different names still share one commit
                 info = self._info(machine, arn, name, value)
-                record = _record(machine, info, input_text, version_arn, alias_arn)
-                record.test_case = test_case
                 run: ExecutionRun | None = None
+                record = _record(machine, info, input_text, version_arn, alias_arn, test_case)
                 events = self._run_at_once(machine, info, tasks, record)
-                if events is None:
-                    run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
-                    self._prepare(run, unloads=test_case is None)  # a mock test case counts its calls in memory
-                    events = [run.announce()]
                 # The row and ExecutionStarted (or the whole history of one that ran at once) in one
                 # commit: once StartExecution answers, both are on disk, and the run itself goes on
                 # without holding up the answer. A name in use is found by the insert, so a new
                 # name costs no read first.
                 try:
-                    await self.store.create_execution(record, events)
+                    if events is not None:
+                        try:
+                            await self.store.create_execution(record, events)
+                        except ValidationException:  # its history holds what cannot be stored (a lone
+                            events = None  # surrogate from States.StringToJson): the usual run ends it FAILED, saying why
+                    if events is None:
+                        record = _record(machine, info, input_text, version_arn, alias_arn, test_case)
+                        run = self._runner(machine, info, self.store.sink(arn), tasks)  # compile before recording
+                        self._prepare(run, unloads=test_case is None)  # a mock test case counts its calls in memory
+                        await self.store.create_execution(record, [run.announce()])
                 except ExecutionAlreadyExists:
                     existing = await self.store.get_execution(arn)
                     if existing is not None and existing.status == "RUNNING" and json.loads(existing.input) == value:
@@ -683,11 +687,12 @@ def _arguments(name: str | None, input_text: str | None) -> tuple[str, Json, str
 
 
 def _record(machine: StateMachineRecord, info: ExecutionInfo, input_text: str,
-            version_arn: str | None = None, alias_arn: str | None = None) -> ExecutionRecord:
+            version_arn: str | None = None, alias_arn: str | None = None,
+            test_case: str | None = None) -> ExecutionRecord:
     return ExecutionRecord(
         arn=info.execution_arn, state_machine_arn=machine.arn, name=info.name,
         revision_id=machine.revision_id, status="RUNNING", input=input_text, start_date=info.start_time,
-        state_machine_version_arn=version_arn, state_machine_alias_arn=alias_arn,
+        state_machine_version_arn=version_arn, state_machine_alias_arn=alias_arn, test_case=test_case,
     )
 
 

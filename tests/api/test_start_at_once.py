@@ -76,3 +76,18 @@ def test_a_long_run_that_must_share_the_loop_runs_as_usual_with_one_history(sfn)
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert [e["type"] for e in events].count("ExecutionStarted") == 1
     assert len(events) == 1 + 4 * COUNT_TO + 3  # each round: Pass and Choice entered and exited; Succeed
+
+
+def test_one_whose_history_cannot_be_stored_is_accepted_and_ends_failed_saying_why(sfn):
+    """States.StringToJson can make a lone surrogate out of valid JSON text: the input was fine,
+    so StartExecution accepts it (AWS refuses only input that is not Unicode), and the run that
+    cannot store its output ends FAILED with States.Runtime, its history closed. Run at once, the
+    whole history was refused with the row and StartExecution answered ValidationException."""
+    machine = create(sfn, definition=json.dumps({"StartAt": "Decode", "States": {
+        "Decode": {"Type": "Pass", "Parameters": {"v.$": "States.StringToJson($.s)"}, "End": True}}}),
+        name=unique("surrogate"))
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"s": json.dumps("\ud800")}))["executionArn"]
+    described = wait_done(sfn, arn)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert "surrogate" in described["cause"]
+    assert history(sfn, arn)[-1]["type"] == "ExecutionFailed"
