@@ -27,10 +27,10 @@ serve: $(STAMP)
 
 # lint first (a few seconds): a type error or a lint finding fails the test command like a test;
 # then the API suite with every server on PostgreSQL (skipped, saying why, where Debian's
-# postgresql is not installed), then the whole suite on SQLite
+# postgresql is not installed), then the whole suite on SQLite; both on two workers (pytest-xdist)
 test: $(STAMP) lint
-	ASL_ENGINE_TEST_STORE=postgresql $(BIN)/python -m pytest tests/api -rs
-	$(BIN)/python -m pytest
+	ASL_ENGINE_TEST_STORE=postgresql $(BIN)/python -m pytest tests/api -rs -n 2
+	$(BIN)/python -m pytest -n 2
 
 # ruff (the rule set pinned in pyproject.toml) on the whole tree, mypy --strict on asl_engine (the API included)
 lint: $(STAMP)
