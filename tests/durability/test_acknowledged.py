@@ -23,8 +23,8 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
-from postgres_server import STORES, postgres_database
-from processes import ROLE, Server, history, wait_for_event, wait_until_ended
+from postgres_server import STORES
+from processes import ROLE, Server, history, server_on, wait_for_event, wait_until_ended
 
 CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
     "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
@@ -38,8 +38,7 @@ COUNT = 6  # executions per test: the last answers are the ones a late commit wo
 
 @pytest.fixture(params=STORES)  # the PostgreSQL store makes the same promises (README "PostgreSQL")
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    db = postgres_database() if request.param == "postgresql" else None
-    server = Server(tmp_path, "acknowledged", db=db)
+    server = server_on(request.param, tmp_path, "acknowledged")
     yield server
     server.stop()
 

@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from postgres_server import STORES, postgres_database
-from processes import ROLE, Server, wait_until_ended
+from postgres_server import STORES
+from processes import ROLE, Server, server_on, wait_until_ended
 
 
 def _callback(**timeouts: int) -> dict[str, Any]:
@@ -28,8 +28,7 @@ def _callback(**timeouts: int) -> dict[str, Any]:
 
 @pytest.fixture(params=STORES)
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    db = postgres_database() if request.param == "postgresql" else None
-    server = Server(tmp_path, "ended", db=db)
+    server = server_on(request.param, tmp_path, "ended")
     yield server
     server.stop()
 
