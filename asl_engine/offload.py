@@ -144,12 +144,18 @@ _held_since: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = weakr
 
 
 async def share_loop() -> None:
-    """Yield to other coroutines (and, after them, to the network) once the engine has run for
-    SLICE_SECONDS since it last did. Every engine coroutine that finds the slice spent yields at
-    once, so the loop reaches its I/O poll after about one slice, however many are ready."""
+    """Yield to other coroutines (and, after them, to the network) once the engine has held the
+    loop for SLICE_SECONDS in this turn of it. Every engine coroutine that finds the slice spent
+    yields at once, so the loop reaches its I/O poll after about one slice, however many are ready.
+
+    The slice counts from the first call in the loop's current iteration: a callback scheduled
+    then forgets it in the next one. Counted from the last yield instead, any run after an idle
+    moment found its slice spent at its first state and yielded, and a StartExecution that runs
+    a short machine at once (runtime/run.py `run_at_once`) fell back to the usual run."""
     loop = asyncio.get_running_loop()
-    now = time.perf_counter()
-    since = _held_since.setdefault(loop, now)
-    if now - since >= SLICE_SECONDS:
-        await asyncio.sleep(0)
+    since = _held_since.get(loop)
+    if since is None:
         _held_since[loop] = time.perf_counter()
+        loop.call_soon(_held_since.pop, loop, None)
+    elif time.perf_counter() - since >= SLICE_SECONDS:
+        await asyncio.sleep(0)
