@@ -97,6 +97,7 @@ def _p99(latencies: list[float]) -> float:
     return latencies[int(len(latencies) * 0.99)]
 
 
+@pytest.mark.alone  # other workers' servers on the same cores would decide its p99, not this server
 def test_hostile_evaluation_leaves_other_clients_answered_within_100_ms(served: Server) -> None:
     client = served.client()
     before = _measure(served.url, 1.5)
