@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +31,7 @@ from . import percall
 from .client import make_client
 from .drivers import Prepared
 from .run import plan
-from .servers import REPO, Server, descendants, start_asl_engine
+from .servers import REPO, Server, start_asl_engine
 
 # Top frames that mean "waiting", not working: the event loop's select, aiosqlite's queue.get.
 # With uvloop the loop's own wait (and its C work) shows as Runner.run on top: counted as idle.
@@ -118,16 +118,17 @@ def main() -> int:
         print("py-spy is not installed: .venv/bin/pip install py-spy", file=sys.stderr)
         return 2
     raw = Path(tempfile.mkdtemp(prefix="asl-profile-")) / "stacks.txt"
-    wrapper = (py_spy, "record", "--format", "raw", "--rate", str(args.rate), "--output", str(raw), "--")
-    server = start_asl_engine(wrapper)
+    # Attached to the server once it listens: `serve` starts itself again on the system malloc
+    # (asl_engine/allocator.py), an exec that a py-spy launching the command loses track of.
+    server = start_asl_engine()
+    spy = subprocess.Popen([py_spy, "record", "--format", "raw", "--rate", str(args.rate), "--output", str(raw),
+                            "--pid", str(server.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.0)  # py-spy attaches to its child
+        time.sleep(1.0)  # py-spy attaches
         run_workloads(server, args.only, args.repeat)
     finally:
-        for pid in descendants(server.pid):  # the server: once it exits, py-spy writes its file
-            os.kill(pid, signal.SIGTERM)
-        if server.process is not None:
-            server.process.wait(timeout=30)
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+        spy.wait(timeout=30)
         server.stop()
     print(summarize(raw, args.top))
     print(f"raw stacks: {raw}", file=sys.stderr)

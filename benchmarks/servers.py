@@ -75,11 +75,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_asl_engine(wrapper: tuple[str, ...] = (), database: str | None = None) -> Server:
+def start_asl_engine(database: str | None = None) -> Server:
     """`asl-engine serve` on a free port with a fresh database file (or `database`, such as a
-    PostgreSQL URL); ready once it answers.
-
-    `wrapper` prefixes the command (a profiler); the server is then that process's child."""
+    PostgreSQL URL); ready once it answers."""
     port = free_port()
     scratch = Path(tempfile.mkdtemp(prefix="asl-bench-"))
     file, log = scratch / "history.db", scratch / "server.log"
@@ -87,7 +85,7 @@ def start_asl_engine(wrapper: tuple[str, ...] = (), database: str | None = None)
     started = time.time()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*wrapper, str(REPO / ".venv" / "bin" / "asl-engine"), "serve", "--port", str(port), "--db", db],
+            [str(REPO / ".venv" / "bin" / "asl-engine"), "serve", "--port", str(port), "--db", db],
             stdout=out, stderr=subprocess.STDOUT, cwd=scratch,
         )
     endpoint = f"http://127.0.0.1:{port}"
