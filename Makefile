@@ -30,7 +30,7 @@ serve: $(STAMP)
 # postgresql is not installed), then the whole suite on SQLite. Both on three workers
 # (pytest-xdist) that steal each other's queued tests: most of the suite waits on servers and
 # timers, which a third worker overlaps on two cores (SQLite run 222 s -> 175 s here). Last, the
-# tests marked `alone` (they measure latency) with the machine to themselves.
+# tests marked `alone` (they bound a time) with the machine to themselves.
 TEST_RUN = $(BIN)/python -m pytest -n 3 --dist worksteal -m "not alone"
 test: $(STAMP) lint
 	ASL_ENGINE_TEST_STORE=postgresql $(TEST_RUN) tests/api -rs
