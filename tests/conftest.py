@@ -78,10 +78,3 @@ def moto_endpoint() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.stop()
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The kill-and-restart tests (tests/durability) run first: they are few and long (up to 50 s
-    each), and started last they left one worker running them alone at the end of the run while
-    the other had nothing left to take (`make test` runs two workers that steal each other's
-    queued tests, and a running test cannot be stolen)."""
-    items.sort(key=lambda item: "durability" not in item.path.parts)
